@@ -1,0 +1,3 @@
+from omareview.cli import main
+
+main()

@@ -1,0 +1,99 @@
+"""`omareview devnet up|down|status`."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+import click
+import httpx
+
+from omareview.cli.output import JSON_OPTION, emit, note
+from omareview.devnet import DevnetState, read_state, start_devnet, stop_devnet
+
+
+def _describe(state: DevnetState) -> Iterator[str]:
+    yield f"devnet at {state.rpc_url} (chain {state.chain_id}, pid {state.pid})"
+    yield f"  EAS             {state.eas_address}"
+    yield f"  SchemaRegistry  {state.schema_registry_address}"
+    yield f"  Indexer         {state.indexer_address}"
+    yield "  schemas:"
+    width = max(len(name) for name in state.schemas)
+    for name, uid in state.schemas.items():
+        yield f"    {name:<{width}}  {uid}"
+    yield f"  accounts: {len(state.accounts)} funded dev accounts, first {state.accounts[0].address}"
+    yield f"  log: {state.log_file}"
+
+
+def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@click.group()
+def devnet() -> None:
+    """The embedded devnet: Anvil with EAS and the OMATrust schemas, on 127.0.0.1."""
+
+
+@devnet.command()
+@click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--detach", is_flag=True, help="Leave it running in the background and return.")
+@JSON_OPTION
+def up(port: int | None, detach: bool, as_json: bool) -> None:
+    """Start Anvil, deploy SchemaRegistry, EAS and Indexer, and register the OMATrust schemas."""
+    running = start_devnet(port=port, detach=detach, progress=lambda step: None if as_json else note(f"… {step}"))
+    emit(running.state.public(), as_json, lambda: _describe(running.state))
+    if detach:
+        if not as_json:
+            note("running in the background; `omareview devnet down` stops it")
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if not as_json:
+            note("running in the foreground; Ctrl-C stops it")
+        running.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        running.stop()
+        if not as_json:
+            note("devnet stopped")
+
+
+@devnet.command()
+@JSON_OPTION
+def down(as_json: bool) -> None:
+    """Stop the running devnet and clear its state."""
+    stopped = stop_devnet()
+    data: dict[str, Any] = {"stopped": stopped is not None}
+    if stopped is not None:
+        data.update(pid=stopped.pid, rpcUrl=stopped.rpc_url)
+    emit(data, as_json, lambda: [f"stopped the devnet at {stopped.rpc_url}" if stopped else "no devnet is running"])
+
+
+def _block_number(rpc_url: str) -> int | None:
+    payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+    try:
+        return int(httpx.post(rpc_url, json=payload, timeout=2.0).json()["result"], 16)
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
+
+
+@devnet.command()
+@JSON_OPTION
+def status(as_json: bool) -> None:
+    """Describe the running devnet, if any."""
+    state = read_state()
+    if state is None:
+        emit({"running": False}, as_json, lambda: ["no devnet is running"])
+        return
+    block = _block_number(state.rpc_url)
+    data = {"running": True, "answering": block is not None, "blockNumber": block, **state.public()}
+
+    def human() -> Iterator[str]:
+        yield from _describe(state)
+        yield f"  block: {block}" if block is not None else "  not answering RPC requests"
+
+    emit(data, as_json, human)

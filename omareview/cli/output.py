@@ -1,0 +1,32 @@
+"""How commands talk to people and scripts: one JSON document with --json, readable text without."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import click
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+
+
+def emit(data: Any, as_json: bool, human: Callable[[], Iterable[str]]) -> None:
+    """Print `data` as JSON, or the lines `human()` yields."""
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        for line in human():
+            click.echo(line)
+
+
+def note(message: str) -> None:
+    """A progress or status line for the person watching; stderr, so stdout stays clean."""
+    click.echo(message, err=True)
+
+
+def fail(message: str) -> None:
+    """The one line a failure prints."""
+    sys.stdout.flush()
+    click.echo(f"error: {message}", err=True)

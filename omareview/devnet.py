@@ -1,0 +1,300 @@
+"""The embedded devnet: Anvil on loopback with EAS deployed and every OMATrust schema registered.
+
+Its state (pid, RPC URL, addresses, schema UIDs, dev accounts) lives in `$OMAREVIEW_HOME/devnet/state.json`
+so that every other command can find it; a state whose process is gone is stale and cleared on sight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_serializer
+from pydantic.alias_generators import to_camel
+from web3 import Web3
+
+from omareview.eas.deploy import deploy_eas, register_schemas
+from omareview.errors import DevnetError, OmaReviewError
+from omareview.home import home_dir
+from omareview.schemas import all_schemas
+from omareview.toolchain import find_anvil
+
+DEVNET_CHAIN_ID = 31337
+LOOPBACK = "127.0.0.1"
+READY_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 5.0
+
+Progress = Callable[[str], None]
+
+
+class DevAccount(BaseModel):
+    """One of Anvil's funded dev accounts. The key is Anvil's well-known test key, still never shown."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    address: str
+    private_key: SecretStr
+
+    @field_serializer("private_key", when_used="json")
+    def _reveal_for_state_file(self, key: SecretStr) -> str:
+        return key.get_secret_value()
+
+
+class DevnetState(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    pid: int
+    rpc_url: str
+    chain_id: int
+    eas_address: str
+    schema_registry_address: str
+    indexer_address: str
+    deployment_block: int
+    schemas: dict[str, str]
+    accounts: list[DevAccount]
+    log_file: str
+    started_at: int
+    detached: bool
+
+    def public(self) -> dict[str, Any]:
+        """What `devnet up/status --json` prints: everything but the account keys."""
+        shown = self.model_dump(mode="json", by_alias=True, exclude={"accounts"})
+        shown["accounts"] = [account.address for account in self.accounts]
+        return shown
+
+
+def state_file(home: Path | None = None) -> Path:
+    return (home or home_dir()) / "devnet" / "state.json"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    with contextlib.suppress(OSError, IndexError):
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def read_state(home: Path | None = None) -> DevnetState | None:
+    """The running devnet's state, or None. A stale or unreadable state file is removed."""
+    path = state_file(home)
+    try:
+        state = DevnetState.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValidationError):
+        path.unlink(missing_ok=True)
+        return None
+    if not _process_alive(state.pid):
+        path.unlink(missing_ok=True)
+        return None
+    return state
+
+
+def _write_state(state: DevnetState, home: Path | None) -> None:
+    path = state_file(home)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(state.model_dump_json(by_alias=True, indent=2))
+    tmp.replace(path)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError as exc:
+            raise DevnetError(
+                f"port {port} on {LOOPBACK} is already in use; pick another with --port, or omit it for a free one"
+            ) from exc
+
+
+def _log_tail(log_file: Path, lines: int = 5) -> str:
+    with contextlib.suppress(OSError):
+        tail = [line.strip() for line in log_file.read_text(errors="replace").splitlines() if line.strip()]
+        return " | ".join(tail[-lines:])
+    return ""
+
+
+def _wait_ready(process: subprocess.Popen[bytes], rpc_url: str, log_file: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DevnetError(f"Anvil exited with code {process.returncode} at start: {_log_tail(log_file)}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.post(rpc_url, json=payload, timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise DevnetError(f"Anvil did not answer at {rpc_url} within {READY_TIMEOUT_S:.0f} s")
+
+
+def _exited_within(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Devnet:
+    """A devnet this process started; `stop()` (or leaving the `with` block) ends it and clears its state."""
+
+    def __init__(self, state: DevnetState, process: subprocess.Popen[bytes], home: Path | None) -> None:
+        self.state = state
+        self.process = process
+        self._home = home
+
+    def __enter__(self) -> Devnet:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def wait(self) -> int:
+        """Block until Anvil exits (foreground mode)."""
+        return self.process.wait()
+
+    def stop(self) -> None:
+        _terminate(self.process)
+        current = state_file(self._home)
+        with contextlib.suppress(OSError, ValidationError):
+            if DevnetState.model_validate_json(current.read_text()).pid == self.state.pid:
+                current.unlink()
+
+
+def start_devnet(
+    *,
+    port: int | None = None,
+    home: Path | None = None,
+    detach: bool = False,
+    progress: Progress = lambda _: None,
+    anvil_args: Sequence[str] = (),
+) -> Devnet:
+    """Start Anvil, deploy EAS, register the OMATrust schemas, and record the state.
+
+    Nothing is left behind on failure: Anvil is stopped and no state is written.
+    """
+    running = read_state(home)
+    if running is not None:
+        raise DevnetError(
+            f"a devnet is already running at {running.rpc_url} (pid {running.pid}); "
+            "stop it with `omareview devnet down`"
+        )
+    anvil = find_anvil()
+    if port is None:
+        port = _free_port()
+    else:
+        _check_port_free(port)
+    folder = state_file(home).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    log_file = folder / "anvil.log"
+    accounts_file = folder / "anvil-accounts.json"
+    accounts_file.unlink(missing_ok=True)
+    rpc_url = f"http://{LOOPBACK}:{port}"
+    command = [anvil, "--host", LOOPBACK, "--port", str(port), "--chain-id", str(DEVNET_CHAIN_ID)]
+    command += ["--config-out", str(accounts_file), *anvil_args]
+    progress(f"starting Anvil on {rpc_url}")
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    try:
+        _wait_ready(process, rpc_url, log_file)
+        state = _deploy_and_describe(process, rpc_url, accounts_file, log_file, detach, progress)
+    except BaseException as exc:
+        anvil_died = _exited_within(process, 0.5)
+        _terminate(process)
+        if isinstance(exc, OmaReviewError) or not isinstance(exc, Exception):
+            raise
+        if anvil_died:
+            raise DevnetError(f"Anvil exited while deploying EAS; log: {_log_tail(log_file)}") from exc
+        raise DevnetError(f"deploying EAS on the devnet failed: {exc}") from exc
+    finally:
+        accounts_file.unlink(missing_ok=True)
+    _write_state(state, home)
+    return Devnet(state, process, home)
+
+
+def _deploy_and_describe(
+    process: subprocess.Popen[bytes],
+    rpc_url: str,
+    accounts_file: Path,
+    log_file: Path,
+    detach: bool,
+    progress: Progress,
+) -> DevnetState:
+    config = json.loads(accounts_file.read_text(encoding="utf-8"))
+    accounts = [
+        DevAccount(address=Web3.to_checksum_address(address), private_key=SecretStr(key))
+        for address, key in zip(config["available_accounts"], config["private_keys"], strict=True)
+    ]
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+    deployer = Web3.to_checksum_address(accounts[0].address)
+    deployment = deploy_eas(w3, deployer, progress)
+    schemas = register_schemas(w3, deployment.schema_registry, deployer, all_schemas(), progress)
+    if process.poll() is not None:
+        raise DevnetError(f"Anvil exited during deployment: {_log_tail(log_file)}")
+    return DevnetState(
+        pid=process.pid,
+        rpc_url=rpc_url,
+        chain_id=DEVNET_CHAIN_ID,
+        eas_address=deployment.eas,
+        schema_registry_address=deployment.schema_registry,
+        indexer_address=deployment.indexer,
+        deployment_block=deployment.block_number,
+        schemas=schemas,
+        accounts=accounts,
+        log_file=str(log_file),
+        started_at=int(time.time()),
+        detached=detach,
+    )
+
+
+def stop_devnet(home: Path | None = None) -> DevnetState | None:
+    """Stop the recorded devnet, whoever started it. Returns what was stopped, or None if nothing ran."""
+    state = read_state(home)
+    if state is None:
+        return None
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(state.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while _process_alive(state.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _process_alive(state.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(state.pid, signal.SIGKILL)
+    state_file(home).unlink(missing_ok=True)
+    return state

@@ -1,0 +1,1 @@
+"""EAS: contract artifacts, UIDs, deployment (and, later, encoding and the client)."""

@@ -1,0 +1,15 @@
+"""UIDs EAS derives from its inputs, computed locally so they can be checked before and after sending."""
+
+from __future__ import annotations
+
+from eth_utils.address import to_checksum_address
+from eth_utils.conversions import to_bytes
+from eth_utils.crypto import keccak
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+def schema_uid(schema: str, resolver: str = ZERO_ADDRESS, revocable: bool = False) -> str:
+    """`keccak256(abi.encodePacked(string schema, address resolver, bool revocable))`, as SchemaRegistry does."""
+    packed = schema.encode("utf-8") + to_bytes(hexstr=to_checksum_address(resolver)) + bytes([revocable])
+    return "0x" + keccak(packed).hex()

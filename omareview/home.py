@@ -1,0 +1,32 @@
+"""Where omareview keeps state, indexes and its config file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from omareview.errors import ConfigError
+
+CONFIG_FILE_NAME = "config.toml"
+
+
+def home_dir() -> Path:
+    """`$OMAREVIEW_HOME`, else `~/.omareview`; created on first use."""
+    configured = os.environ.get("OMAREVIEW_HOME")
+    path = Path(configured).expanduser() if configured else Path.home() / ".omareview"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_config(home: Path | None = None) -> dict[str, Any]:
+    """The parsed `config.toml` under the home directory, or an empty mapping when there is none."""
+    path = (home or home_dir()) / CONFIG_FILE_NAME
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it") from exc

@@ -1,0 +1,147 @@
+"""Which chain, EAS contract and schema UIDs a command works against.
+
+Built in: `devnet` (read from the running devnet's state) and `omachain-testnet`. More come from
+`[networks.<name>]` tables in `$OMAREVIEW_HOME/config.toml`. `--rpc-url`, `--eas-address` and
+`--schema-uid` override whatever the named network says.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import is_address, to_checksum_address
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from omareview.devnet import read_state
+from omareview.errors import ConfigError
+from omareview.home import load_config
+from omareview.schemas import USER_REVIEW, all_schemas
+
+DEVNET = "devnet"
+OMACHAIN_TESTNET = "omachain-testnet"
+DEFAULT_NETWORK = DEVNET
+
+
+class Network(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+
+    name: str
+    chain_id: int | None = Field(default=None, description="None: ask the node")
+    rpc_url: str
+    eas_address: str
+    schema_registry_address: str | None = None
+    indexer_address: str | None = None
+    deployment_block: int = 0
+    schemas: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("eas_address", "schema_registry_address", "indexer_address")
+    @classmethod
+    def _checksummed(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not is_address(value):
+            raise ValueError(f"{value!r} is not an address")
+        return to_checksum_address(value)
+
+    def schema_uid(self, name: str = USER_REVIEW) -> str:
+        try:
+            return self.schemas[name]
+        except KeyError:
+            raise ConfigError(f"network {self.name} has no UID for schema {name!r}; pass --schema-uid") from None
+
+
+def _omatrust_uids() -> dict[str, str]:
+    return {schema.name: schema.uid for schema in all_schemas(include_legacy=False)}
+
+
+OMACHAIN_TESTNET_NETWORK = Network(
+    name=OMACHAIN_TESTNET,
+    chain_id=66238,
+    rpc_url="https://rpc.testnet.chain.oma3.org/",
+    eas_address="0x8835AF90f1537777F52E482C8630cE4e947eCa32",
+    schema_registry_address="0x7946127D2f517c8584FdBF801b82F54436EC6FC7",
+    schemas=_omatrust_uids(),
+)
+
+
+def _devnet_network(home: Path | None) -> Network | None:
+    state = read_state(home)
+    if state is None:
+        return None
+    return Network(
+        name=DEVNET,
+        chain_id=state.chain_id,
+        rpc_url=state.rpc_url,
+        eas_address=state.eas_address,
+        schema_registry_address=state.schema_registry_address,
+        indexer_address=state.indexer_address,
+        deployment_block=state.deployment_block,
+        schemas=state.schemas,
+    )
+
+
+def _configured_network(name: str, table: dict[str, Any]) -> Network:
+    fields = {key.replace("-", "_"): value for key, value in table.items()}
+    fields.setdefault("schemas", _omatrust_uids())
+    try:
+        return Network.model_validate({**fields, "name": name})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise ConfigError(f"config.toml [networks.{name}] {where}: {problem['msg']}") from exc
+
+
+def network_names(home: Path | None = None) -> list[str]:
+    configured = load_config(home).get("networks", {})
+    return [DEVNET, OMACHAIN_TESTNET, *sorted(configured)]
+
+
+def resolve_network(
+    name: str | None = None,
+    *,
+    rpc_url: str | None = None,
+    eas_address: str | None = None,
+    schema_uid: str | None = None,
+    home: Path | None = None,
+) -> Network:
+    """The network a command should use, after overrides. Raises ConfigError when it cannot be known."""
+    name = name or os.environ.get("OMAREVIEW_NETWORK") or DEFAULT_NETWORK
+    configured = load_config(home).get("networks", {})
+    base: Network
+    if name in configured:
+        base = _configured_network(name, configured[name])
+    elif name == OMACHAIN_TESTNET:
+        base = OMACHAIN_TESTNET_NETWORK
+    elif name == DEVNET:
+        devnet = _devnet_network(home)
+        if devnet is None and not (rpc_url and eas_address):
+            raise ConfigError(
+                "no devnet is running; start one with `omareview devnet up --detach`, "
+                "or choose a network with --network (or --rpc-url and --eas-address)"
+            )
+        base = devnet or Network(
+            name="custom", rpc_url=rpc_url or "", eas_address=eas_address or "", schemas=_omatrust_uids()
+        )
+    else:
+        known = ", ".join(network_names(home))
+        raise ConfigError(f"unknown network {name!r}; known: {known} (add more in config.toml)")
+    overrides: dict[str, Any] = {}
+    if rpc_url:
+        overrides["rpc_url"] = rpc_url
+    if eas_address:
+        if not is_address(eas_address):
+            raise ConfigError(f"--eas-address {eas_address!r} is not an address")
+        overrides["eas_address"] = to_checksum_address(eas_address)
+    if schema_uid:
+        overrides["schemas"] = {**base.schemas, USER_REVIEW: _checked_uid(schema_uid)}
+    return base.model_copy(update=overrides)
+
+
+def _checked_uid(uid: str) -> str:
+    body = uid.removeprefix("0x")
+    if len(body) != 64 or any(c not in "0123456789abcdefABCDEF" for c in body):
+        raise ConfigError(f"--schema-uid {uid!r} is not a 32-byte hex UID")
+    return "0x" + body.lower()

@@ -1,0 +1,50 @@
+# Sourced by scripts/test, scripts/demo and scripts/bench: makes .venv/ at the repository root with
+# omareview and its dev extra, and installs the pinned npm toolchain under contracts/. Idempotent: each
+# step is skipped while the file it was made from (pyproject.toml, package-lock.json) is unchanged.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="$ROOT/.venv"
+PYTHON_BIN="${PYTHON:-python3}"
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+fingerprint() { sha256sum "$@" | sha256sum | cut -c1-16; }
+
+setup_python() {
+  command -v "$PYTHON_BIN" >/dev/null || die "python3 is not installed; omareview needs Python 3.11 or newer"
+  "$PYTHON_BIN" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "$("$PYTHON_BIN" --version) is too old; omareview needs Python 3.11 or newer (set PYTHON=...)"
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV"
+    "$PYTHON_BIN" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.omareview-setup" want
+  want="$(fingerprint "$ROOT/pyproject.toml")"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing omareview and its dev extra into .venv"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+setup_npm() {
+  command -v npm >/dev/null || die "npm is not installed; install Node.js 20 or newer (Debian: apt-get install nodejs npm)"
+  local modules="$ROOT/contracts/node_modules" want
+  want="$(fingerprint "$ROOT/contracts/package-lock.json")"
+  if [ "$(cat "$modules/.omareview-setup" 2>/dev/null)" != "$want" ]; then
+    say "installing the pinned npm toolchain in contracts/ (anvil, solc, EAS artifacts, reference packages)"
+    # `npm install` rather than `npm ci`: the registry carries only some platforms' optional Anvil builds,
+    # so no lock file can list them all and `npm ci` refuses it; the lock still fixes every version.
+    (cd "$ROOT/contracts" && npm install --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$modules/.omareview-setup"
+  fi
+}
+
+setup_all() {
+  setup_python
+  setup_npm
+  export PATH="$VENV/bin:$PATH"
+}

@@ -1,0 +1,53 @@
+"""Fixtures: an isolated OMAREVIEW_HOME per test, and one real devnet (Anvil + EAS) per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from omareview.devnet import Devnet, start_devnet
+
+
+@pytest.fixture(autouse=True)
+def omareview_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own state folder, so none touches ~/.omareview or another test's devnet."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("OMAREVIEW_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def devnet_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("devnet-home")
+
+
+@pytest.fixture(scope="session")
+def devnet(devnet_home: Path) -> Iterator[Devnet]:
+    """One devnet for the whole session, started through the same module `devnet up` uses."""
+    with start_devnet(home=devnet_home) as running:
+        yield running
+
+
+@pytest.fixture
+def use_devnet(devnet: Devnet, devnet_home: Path, monkeypatch: pytest.MonkeyPatch) -> Devnet:
+    """Point OMAREVIEW_HOME at the session devnet, so CLI commands run in this test find it."""
+    monkeypatch.setenv("OMAREVIEW_HOME", str(devnet_home))
+    return devnet
+
+
+@pytest.fixture
+def w3(devnet: Devnet) -> Web3:
+    return Web3(Web3.HTTPProvider(devnet.state.rpc_url))
+
+
+@pytest.fixture
+def isolated_chain(w3: Web3) -> Iterator[Web3]:
+    """Whatever the test does to the chain is undone afterwards (evm_snapshot / evm_revert)."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    yield w3
+    reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]
+    assert reverted, "evm_revert failed: the snapshot was lost"

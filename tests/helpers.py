@@ -1,0 +1,60 @@
+"""Shared test helpers: running the real CLI, finding processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    @property
+    def error_line(self) -> str:
+        """The single line a failing command must print; asserts there is exactly one."""
+        lines = [line for line in self.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, f"expected one error line, got: {self.stderr!r}"
+        assert lines[0].startswith("error: "), lines[0]
+        assert "Traceback" not in self.stderr
+        return lines[0]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120, input: str | None = None) -> CliResult:
+    """Run `python -m omareview ARGS` as a real subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "omareview", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        input=input,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def pids_with_arg(*needles: str) -> list[int]:
+    """Pids of live processes whose command line contains every needle as a separate argument."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and all(needle.encode() in argv for needle in needles):
+            found.append(int(entry.name))
+    return found
