@@ -11,6 +11,7 @@ import click
 
 from omareview.cli.devnet_cmd import devnet
 from omareview.cli.output import fail
+from omareview.cli.subject_cmd import subject
 from omareview.errors import OmaReviewError
 from omareview.networks import Network, resolve_network
 
@@ -53,6 +54,7 @@ def cli(
 
 
 cli.add_command(devnet)
+cli.add_command(subject)
 
 
 def _verbose(argv: list[str]) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import click
@@ -18,6 +18,17 @@ def emit(data: Any, as_json: bool, human: Callable[[], Iterable[str]]) -> None:
         click.echo(json.dumps(data, ensure_ascii=False))
     else:
         for line in human():
+            click.echo(line)
+
+
+def emit_many(items: Sequence[dict[str, Any]], as_json: bool, human: Callable[[dict[str, Any]], Iterable[str]]) -> None:
+    """One input: one JSON document. Several: JSON Lines, one object per input, in input order."""
+    if as_json:
+        for item in items:
+            click.echo(json.dumps(item, ensure_ascii=False))
+        return
+    for item in items:
+        for line in human(item):
             click.echo(line)
 
 

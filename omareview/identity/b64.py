@@ -1,0 +1,21 @@
+"""base64url without padding, as JOSE and DIDs use it, and tolerant standard base64 for x402 headers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded (or padded) base64url; raises ValueError on anything else."""
+    if any(c not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=" for c in text):
+        raise ValueError("not base64url")
+    stripped = text.rstrip("=")
+    try:
+        return base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4))
+    except binascii.Error as exc:
+        raise ValueError(f"not base64url: {exc}") from exc
+
+
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

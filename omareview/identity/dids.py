@@ -1,0 +1,170 @@
+"""Subject DIDs and DID addresses, normalized exactly as OMATrust does so hashes and recipients match.
+
+OMATrust's rules (SDK `normalizeDid`, identity spec §5.3): strip the `#fragment`; `did:web` → trim, lowercase
+the host part, strip one trailing `.` and one leading `www.`, keep any `/path`; `did:pkh` → namespace and
+address lowercased; `did:handle` → platform lowercased; `did:key` and `did:jwk` as given (did:jwk is
+validated); a bare domain becomes `did:web`. A URL's subject is `did:web:<host>`: port, path, query and
+fragment dropped, the host IDNA-encoded. Two deliberate additions to the SDK: the `did:` scheme and method
+are matched case-insensitively and written lowercase, and Unicode hosts are punycoded inside DIDs too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from urllib.parse import urlsplit
+
+import idna
+from eth_utils.crypto import keccak
+
+from omareview.errors import InputError
+from omareview.identity.b64 import b64url_decode
+
+_DID_PATTERN = re.compile(r"^did:([a-z0-9]+):(.+)$", re.IGNORECASE)
+_HOST_CHARS = re.compile(r"[a-z0-9._~:%-]+")
+_URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_JWK_PUBLIC_MEMBERS = {"EC": ("crv", "x", "y"), "OKP": ("crv", "x"), "RSA": ("n", "e")}
+
+
+def _ascii_host(host: str, original: str) -> str:
+    host = host.strip().lower()
+    if not host:
+        raise InputError(f"{original!r} has no host")
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise InputError(f"{original!r}: host {host!r} is not a valid internationalized domain name ({exc})") from exc
+
+
+def normalize_domain(domain: str) -> str:
+    """Lowercase and punycode a host, then strip one trailing `.` and one leading `www.`."""
+    host = _ascii_host(domain, domain)
+    if not _HOST_CHARS.fullmatch(host) or ".." in host or host.startswith("."):
+        raise InputError(f"{domain!r} is not a valid host name")
+    host = host.removesuffix(".")
+    return host.removeprefix("www.")
+
+
+def _host_from_url(url: str) -> str:
+    candidate = url.strip()
+    if not _URL_SCHEME.match(candidate):
+        candidate = "https://" + candidate
+    try:
+        parts = urlsplit(candidate)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        raise InputError(f"{url!r} is not a valid URL ({exc})") from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InputError(f"{url!r}: only http and https URLs name a service")
+    host = parts.hostname
+    if not host:
+        raise InputError(f"{url!r} has no host")
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if ip.version == 6:
+        raise InputError(f"{url!r}: an IPv6 host cannot be written as a did:web identifier")
+    return host
+
+
+def subject_did_from_url(url: str) -> str:
+    """`did:web:<host>` of a resource URL (IPv4 hosts are allowed and kept as they are)."""
+    return "did:web:" + normalize_domain(_host_from_url(url))
+
+
+def _normalize_web(identifier: str, original: str) -> str:
+    host, sep, path = identifier.partition("/")
+    if not host:
+        raise InputError(f"{original!r} is not a valid did:web DID: no host")
+    return "did:web:" + normalize_domain(host) + sep + path
+
+
+def _normalize_pkh(identifier: str, original: str) -> str:
+    parts = identifier.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise InputError(f"{original!r} is not a valid did:pkh DID (did:pkh:<namespace>:<chain>:<address>)")
+    namespace, chain, address = parts
+    return f"did:pkh:{namespace.lower()}:{chain}:{address.lower()}"
+
+
+def _normalize_handle(identifier: str, original: str) -> str:
+    parts = identifier.split(":")
+    if len(parts) != 2 or not all(parts):
+        raise InputError(f"{original!r} is not a valid did:handle DID (did:handle:<platform>:<user>)")
+    return f"did:handle:{parts[0].lower()}:{parts[1]}"
+
+
+def validate_did_jwk(identifier: str, original: str) -> dict[str, object]:
+    """The public JWK a did:jwk identifier encodes; refuses private keys and incomplete keys."""
+    if ":" in identifier or not re.fullmatch(r"[A-Za-z0-9_-]+", identifier):
+        raise InputError(f"{original!r} is not a valid did:jwk DID: the identifier must be one base64url string")
+    try:
+        jwk = json.loads(b64url_decode(identifier))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{original!r} is not a valid did:jwk DID: the identifier is not base64url JSON") from exc
+    if not isinstance(jwk, dict):
+        raise InputError(f"{original!r} is not a valid did:jwk DID: the JWK must be a JSON object")
+    members = _JWK_PUBLIC_MEMBERS.get(str(jwk.get("kty")))
+    if members is None:
+        raise InputError(f"{original!r} is not a valid did:jwk DID: kty must be EC, OKP or RSA")
+    if "d" in jwk:
+        raise InputError(f"{original!r} holds a private key; a DID must name a public key only")
+    missing = [m for m in members if not isinstance(jwk.get(m), str) or not jwk[m]]
+    if missing:
+        raise InputError(f"{original!r} is not a valid did:jwk DID: its JWK lacks {', '.join(missing)}")
+    return jwk
+
+
+def normalize_did(value: str) -> str:
+    """The canonical form of a DID, or of a bare domain (which becomes did:web)."""
+    text = value.strip().split("#", 1)[0]
+    if not text:
+        raise InputError("an empty string is not a DID or URL")
+    if not text.lower().startswith("did:"):
+        return _normalize_web(text, value)
+    match = _DID_PATTERN.match(text)
+    if match is None:
+        raise InputError(f"{value!r} is not a DID: expected did:<method>:<identifier>")
+    method, identifier = match.group(1).lower(), match.group(2)
+    if method == "web":
+        return _normalize_web(identifier, value)
+    if method == "pkh":
+        return _normalize_pkh(identifier, value)
+    if method == "handle":
+        return _normalize_handle(identifier, value)
+    if method == "jwk":
+        validate_did_jwk(identifier, value)
+    return f"did:{method}:{identifier}"
+
+
+def subject_did(url_or_did: str) -> str:
+    """The subject DID for a DID, a URL, or a bare domain (a URL's path, port and query are dropped)."""
+    text = url_or_did.strip()
+    if not text:
+        raise InputError("an empty string is not a DID or URL")
+    if text.lower().startswith("did:"):
+        return normalize_did(text)
+    return subject_did_from_url(text)
+
+
+def did_hash(did: str) -> str:
+    """`keccak256(utf8(normalized DID))` as 0x-hex."""
+    return "0x" + keccak(normalize_did(did).encode("utf-8")).hex()
+
+
+def did_address(did: str) -> str:
+    """The DID address: the last 20 bytes of the DID hash, lowercase 0x-hex. It is the EAS `recipient`."""
+    return "0x" + did_hash(did)[-40:]
+
+
+def web_domain(did: str) -> str | None:
+    """The host of a did:web DID (without port or path), else None."""
+    normalized = normalize_did(did)
+    if not normalized.startswith("did:web:"):
+        return None
+    host = normalized.removeprefix("did:web:").split("/", 1)[0].split(":", 1)[0]
+    return host.split("%3a", 1)[0]

@@ -1,0 +1,115 @@
+"""did:web resolution: DID → document URL, a cached safe fetch, and verification-method look-up."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from omareview.errors import InputError
+from omareview.identity.dids import normalize_did
+from omareview.identity.fetch import FetchError, SafeFetcher
+from omareview.identity.keys import PublicKey, jwk_to_public_key, key_from_multibase
+
+CACHE_TTL_S = 300.0
+FAILURE_TTL_S = 30.0
+RELATIONSHIP_ORDER = ("assertionMethod", "authentication")
+
+
+def did_web_url(did: str) -> str:
+    """The HTTPS URL of a did:web DID's document (W3C did:web: `:` separates path segments, `%3A` a port)."""
+    bare = did.strip().split("#", 1)[0]
+    if not bare.lower().startswith("did:web:"):
+        raise InputError(f"{did!r} is not a did:web DID")
+    segments = [unquote(segment) for segment in bare[len("did:web:") :].split(":")]
+    if not segments[0] or any(not s or "/" in s for s in segments[1:]):
+        raise InputError(f"{did!r} is not a valid did:web DID")
+    host = segments[0].lower()
+    path = "/".join(segments[1:]) if len(segments) > 1 else ".well-known"
+    return f"https://{host}/{path}/did.json"
+
+
+@dataclass
+class DidWebResolver:
+    """Resolves did:web documents through a SafeFetcher, caching answers (and, briefly, failures)."""
+
+    fetcher: SafeFetcher = field(default_factory=SafeFetcher)
+    ttl_s: float = CACHE_TTL_S
+    failure_ttl_s: float = FAILURE_TTL_S
+    _cache: dict[str, tuple[float, dict[str, Any] | FetchError]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        """The DID document; raises FetchError when it cannot be had or its `id` is not the DID."""
+        bare = did.strip().split("#", 1)[0]
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(bare)
+        if cached is not None and cached[0] > now:
+            if isinstance(cached[1], FetchError):
+                raise cached[1]
+            return cached[1]
+        try:
+            document = self._fetch(bare)
+        except FetchError as exc:
+            with self._lock:
+                self._cache[bare] = (now + self.failure_ttl_s, exc)
+            raise
+        with self._lock:
+            self._cache[bare] = (now + self.ttl_s, document)
+        return document
+
+    def _fetch(self, did: str) -> dict[str, Any]:
+        document = self.fetcher.get_json(did_web_url(did))
+        if not isinstance(document, dict):
+            raise FetchError(f"the DID document of {did} is not a JSON object")
+        doc_id = document.get("id")
+        if not isinstance(doc_id, str) or normalize_did(doc_id) != normalize_did(did):
+            raise FetchError(f"the DID document served for {did} has id {doc_id!r}")
+        return document
+
+
+def verification_methods(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every verification method of a document: listed ones and those embedded in relationships."""
+    methods = [m for m in document.get("verificationMethod") or [] if isinstance(m, dict)]
+    for relationship in RELATIONSHIP_ORDER:
+        methods += [m for m in document.get(relationship) or [] if isinstance(m, dict)]
+    return methods
+
+
+def _absolute(method_id: str, did: str) -> str:
+    return did + method_id if method_id.startswith("#") else method_id
+
+
+def find_verification_method(document: dict[str, Any], did_url: str) -> dict[str, Any]:
+    """The method a DID URL names (`did#key-1`, absolute or relative ids in the document); without a
+    fragment, the first `assertionMethod`, then `authentication`, then the first method listed."""
+    did, _, fragment = did_url.strip().partition("#")
+    methods = verification_methods(document)
+    if fragment:
+        wanted = f"{did}#{fragment}"
+        for method in methods:
+            if _absolute(str(method.get("id", "")), did) == wanted:
+                return method
+        raise InputError(f"the DID document of {did} has no verification method #{fragment}")
+    by_id = {_absolute(str(m.get("id", "")), did): m for m in methods}
+    for relationship in RELATIONSHIP_ORDER:
+        for entry in document.get(relationship) or []:
+            if isinstance(entry, dict):
+                return entry
+            if isinstance(entry, str) and _absolute(entry, did) in by_id:
+                return by_id[_absolute(entry, did)]
+    if methods:
+        return methods[0]
+    raise InputError(f"the DID document of {did} lists no verification method")
+
+
+def method_public_key(method: dict[str, Any]) -> PublicKey | None:
+    """The key of a verification method given as `publicKeyJwk` or `publicKeyMultibase`; None for others."""
+    if "publicKeyJwk" in method:
+        return jwk_to_public_key(method["publicKeyJwk"])
+    if isinstance(method.get("publicKeyMultibase"), str):
+        return key_from_multibase(method["publicKeyMultibase"])
+    return None
