@@ -1,31 +1,118 @@
 """omareview: verified-purchase reviews for x402 services, as OMATrust User Review attestations on EAS.
 
-The public surface is re-exported here; submodules not named below are private.
+The public surface is re-exported here (imported on first use, so `import omareview` stays cheap);
+submodules not named below are private.
 """
 
-from omareview.devnet import DevAccount, Devnet, DevnetState, read_state, start_devnet, stop_devnet
-from omareview.eas.uids import schema_uid
-from omareview.errors import ChainError, ConfigError, DevnetError, InputError, OmaReviewError, ToolchainError
-from omareview.networks import Network, resolve_network
-from omareview.schemas import EasSchema, all_schemas, get_schema
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "ChainError": "omareview.errors",
+    "ConfigError": "omareview.errors",
+    "DevnetError": "omareview.errors",
+    "InputError": "omareview.errors",
+    "OmaReviewError": "omareview.errors",
+    "ToolchainError": "omareview.errors",
+    "DevAccount": "omareview.devnet",
+    "Devnet": "omareview.devnet",
+    "DevnetState": "omareview.devnet",
+    "read_state": "omareview.devnet",
+    "start_devnet": "omareview.devnet",
+    "stop_devnet": "omareview.devnet",
+    "schema_uid": "omareview.eas.uids",
+    "Network": "omareview.networks",
+    "resolve_network": "omareview.networks",
+    "EasSchema": "omareview.schemas",
+    "all_schemas": "omareview.schemas",
+    "get_schema": "omareview.schemas",
+    "Authorization": "omareview.identity",
+    "authorize_signer": "omareview.identity",
+    "did_address": "omareview.identity",
+    "did_hash": "omareview.identity",
+    "normalize_did": "omareview.identity",
+    "subject_did": "omareview.identity",
+    "DidKey": "omareview.x402",
+    "Eip712Issuer": "omareview.x402",
+    "JwsIssuer": "omareview.x402",
+    "LoadedArtifact": "omareview.x402",
+    "VerificationResult": "omareview.x402",
+    "VerifyOptions": "omareview.x402",
+    "artifact_digest": "omareview.x402",
+    "did_document": "omareview.x402",
+    "load_artifacts": "omareview.x402",
+    "sign_payment_required": "omareview.x402",
+    "sign_settle_response": "omareview.x402",
+    "verify_artifact": "omareview.x402",
+}
 
 __all__ = [
+    "Authorization",
     "ChainError",
     "ConfigError",
     "DevAccount",
     "Devnet",
     "DevnetError",
     "DevnetState",
+    "DidKey",
     "EasSchema",
+    "Eip712Issuer",
     "InputError",
+    "JwsIssuer",
+    "LoadedArtifact",
     "Network",
     "OmaReviewError",
     "ToolchainError",
+    "VerificationResult",
+    "VerifyOptions",
     "all_schemas",
+    "artifact_digest",
+    "authorize_signer",
+    "did_address",
+    "did_document",
+    "did_hash",
     "get_schema",
+    "load_artifacts",
+    "normalize_did",
     "read_state",
     "resolve_network",
     "schema_uid",
+    "sign_payment_required",
+    "sign_settle_response",
     "start_devnet",
     "stop_devnet",
+    "subject_did",
+    "verify_artifact",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'omareview' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+if TYPE_CHECKING:
+    from omareview.devnet import DevAccount, Devnet, DevnetState, read_state, start_devnet, stop_devnet
+    from omareview.eas.uids import schema_uid
+    from omareview.errors import ChainError, ConfigError, DevnetError, InputError, OmaReviewError, ToolchainError
+    from omareview.identity import Authorization, authorize_signer, did_address, did_hash, normalize_did, subject_did
+    from omareview.networks import Network, resolve_network
+    from omareview.schemas import EasSchema, all_schemas, get_schema
+    from omareview.x402 import (
+        DidKey,
+        Eip712Issuer,
+        JwsIssuer,
+        LoadedArtifact,
+        VerificationResult,
+        VerifyOptions,
+        artifact_digest,
+        did_document,
+        load_artifacts,
+        sign_payment_required,
+        sign_settle_response,
+        verify_artifact,
+    )

@@ -20,9 +20,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_serializer
 from pydantic.alias_generators import to_camel
-from web3 import Web3
 
-from omareview.eas.deploy import deploy_eas, register_schemas
 from omareview.errors import DevnetError, OmaReviewError
 from omareview.home import home_dir
 from omareview.schemas import all_schemas
@@ -256,6 +254,10 @@ def _deploy_and_describe(
     detach: bool,
     progress: Progress,
 ) -> DevnetState:
+    from web3 import Web3
+
+    from omareview.eas.deploy import deploy_eas, register_schemas
+
     config = json.loads(accounts_file.read_text(encoding="utf-8"))
     accounts = [
         DevAccount(address=Web3.to_checksum_address(address), private_key=SecretStr(key))

@@ -58,3 +58,19 @@ def pids_with_arg(*needles: str) -> list[int]:
         if state != "Z" and all(needle.encode() in argv for needle in needles):
             found.append(int(entry.name))
     return found
+
+
+INTEROP = Path(__file__).parent / "interop"
+
+
+def run_node(script: str, request: dict[str, Any], timeout: float = 120) -> Any:
+    """Run one of the interop scripts under tests/interop with a JSON request on stdin."""
+    proc = subprocess.run(
+        ["node", str(INTEROP / script)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)

@@ -12,6 +12,7 @@ import click
 from omareview.cli.devnet_cmd import devnet
 from omareview.cli.output import fail
 from omareview.cli.subject_cmd import subject
+from omareview.cli.verify_cmd import offer, receipt
 from omareview.errors import OmaReviewError
 from omareview.networks import Network, resolve_network
 
@@ -55,6 +56,8 @@ def cli(
 
 cli.add_command(devnet)
 cli.add_command(subject)
+cli.add_command(receipt)
+cli.add_command(offer)
 
 
 def _verbose(argv: list[str]) -> bool:

@@ -1,0 +1,198 @@
+"""Finds signed offers and receipts in whatever carries them.
+
+Accepted: a bare envelope `{"format", "signature"[, "payload"]}`; a SettleResponse (its
+`extensions["offer-receipt"].info.receipt`); a PaymentRequired or v1 402 body (`.info.offers[]`); the
+base64 value of a `PAYMENT-RESPONSE`, `X-PAYMENT-RESPONSE` or `PAYMENT-REQUIRED` header; an OMATrust proof
+wrapper (`proofObject`); an MCP `_meta` object; a bare compact JWS. The envelope is kept exactly as received:
+it is what goes on-chain as proof.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omareview.errors import InputError
+from omareview.x402.eip712 import ArtifactKind
+from omareview.x402.jws import looks_like_compact_jws, parse_compact
+
+OFFER_RECEIPT = "offer-receipt"
+MAX_INPUT_BYTES = 256 * 1024
+MCP_PAYMENT_RESPONSE = "x402/payment-response"
+
+
+@dataclass(frozen=True)
+class LoadedArtifact:
+    """One signed offer or receipt and where it was found."""
+
+    kind: ArtifactKind
+    envelope: dict[str, Any]
+    source: str
+    accepts: tuple[dict[str, Any], ...] = field(default=())
+    resource_url: str | None = None
+
+
+def _kind_of_envelope(envelope: Mapping[str, Any]) -> ArtifactKind:
+    payload = envelope.get("payload")
+    if envelope.get("format") == "jws" and isinstance(envelope.get("signature"), str):
+        payload = parse_compact(envelope["signature"]).payload
+    if isinstance(payload, Mapping):
+        if "payer" in payload or "issuedAt" in payload:
+            return "receipt"
+        if "payTo" in payload or "scheme" in payload:
+            return "offer"
+    raise InputError("the signed artifact's payload is neither an offer nor a receipt")
+
+
+def _is_envelope(value: Mapping[str, Any]) -> bool:
+    return "format" in value and "signature" in value
+
+
+def _extension_info(message: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    extensions = message.get("extensions")
+    if not isinstance(extensions, Mapping):
+        return None
+    block = extensions.get(OFFER_RECEIPT)
+    if not isinstance(block, Mapping) or not isinstance(block.get("info"), Mapping):
+        return None
+    info: Mapping[str, Any] = block["info"]
+    return info
+
+
+def _from_settle_response(message: Mapping[str, Any], source: str) -> list[LoadedArtifact]:
+    if message.get("success") is False:
+        reason = message.get("errorReason") or message.get("errorMessage") or "no reason given"
+        raise InputError(f"the settlement failed ({reason}); a failed settlement carries no receipt")
+    info = _extension_info(message)
+    receipt = info.get("receipt") if info is not None else None
+    if not isinstance(receipt, Mapping):
+        raise InputError(
+            "this settlement response carries no signed receipt "
+            f"(the server did not enable the {OFFER_RECEIPT} extension)"
+        )
+    return [_envelope(receipt, "receipt", source + " → receipt")]
+
+
+def _from_payment_required(message: Mapping[str, Any], source: str) -> list[LoadedArtifact]:
+    info = _extension_info(message)
+    offers = info.get("offers") if info is not None else None
+    if not isinstance(offers, list) or not offers:
+        raise InputError(f"this payment-required message carries no signed offers (no {OFFER_RECEIPT} offers)")
+    accepts = tuple(a for a in message.get("accepts") or [] if isinstance(a, dict))
+    resource = message.get("resource")
+    resource_url = resource.get("url") if isinstance(resource, Mapping) else None
+    loaded = []
+    for index, offer in enumerate(offers):
+        if not isinstance(offer, Mapping):
+            raise InputError(f"offer {index} of the payment-required message is not an object")
+        artifact = _envelope(offer, "offer", f"{source} → offers[{index}]")
+        loaded.append(LoadedArtifact("offer", artifact.envelope, artifact.source, accepts, resource_url))
+    return loaded
+
+
+def _envelope(value: Mapping[str, Any], expected: ArtifactKind | None, source: str) -> LoadedArtifact:
+    if not _is_envelope(value):
+        raise InputError(f"{source}: a signed artifact needs format and signature")
+    if value["format"] not in ("eip712", "jws"):
+        raise InputError(f"{source}: unknown signature format {value['format']!r} (expected eip712 or jws)")
+    kind = _kind_of_envelope(value)
+    if expected is not None and kind != expected:
+        raise InputError(f"{source}: expected a signed {expected}, found a signed {kind}")
+    return LoadedArtifact(kind, dict(value), source)
+
+
+def _from_proof_wrapper(wrapper: Mapping[str, Any], source: str) -> list[LoadedArtifact]:
+    proof_type = wrapper.get("proofType")
+    expected: dict[str, ArtifactKind] = {"x402-receipt": "receipt", "x402-offer": "offer"}
+    if not isinstance(proof_type, str) or proof_type not in expected:
+        raise InputError(f"proof type {proof_type!r} carries no x402 artifact")
+    inner = wrapper["proofObject"]
+    if isinstance(inner, str):
+        text = inner.strip()
+        inner = {"format": "jws", "signature": text} if looks_like_compact_jws(text) else _parse_json(text, source)
+    if not isinstance(inner, Mapping):
+        raise InputError(f"{source}: proofObject is not an object")
+    return [_envelope(inner, expected[proof_type], f"{source} → proofObject")]
+
+
+def _from_object(value: object, source: str) -> list[LoadedArtifact]:
+    if isinstance(value, list):
+        return [artifact for index, item in enumerate(value) for artifact in _from_object(item, f"{source}[{index}]")]
+    if not isinstance(value, Mapping):
+        raise InputError(f"{source}: expected a JSON object, found {type(value).__name__}")
+    if _is_envelope(value):
+        return [_envelope(value, None, source)]
+    if "proofType" in value and "proofObject" in value:
+        return _from_proof_wrapper(value, source)
+    meta = value.get("_meta")
+    if isinstance(meta, Mapping) and MCP_PAYMENT_RESPONSE in meta:
+        return _from_object(meta[MCP_PAYMENT_RESPONSE], f"{source} → _meta")
+    if "success" in value:
+        return _from_settle_response(value, source)
+    if "accepts" in value or "x402Version" in value:
+        return _from_payment_required(value, source)
+    raise InputError(f"{source}: not an x402 offer, receipt, settlement response or payment-required message")
+
+
+def _parse_json(text: str, source: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source} is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+
+
+def _decode_base64(text: str) -> str | None:
+    compact = "".join(text.split())
+    try:
+        raw = base64.b64decode(compact + "=" * (-len(compact) % 4), altchars=b"-_" if "-" in compact else None)
+        return raw.decode("utf-8") if raw.strip().startswith(b"{") else None
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def load_artifacts(value: str | bytes | Mapping[str, Any] | list[Any], source: str = "input") -> list[LoadedArtifact]:
+    """Every signed offer and receipt in `value` (text, bytes, or parsed JSON). Raises InputError with a
+    one-line reason when there is none or the input is not understood."""
+    if isinstance(value, Mapping | list):
+        return _from_object(value, source)
+    raw = value.encode("utf-8") if isinstance(value, str) else value
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError(f"{source} is larger than {MAX_INPUT_BYTES // 1024} KiB")
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise InputError(f"{source} is not UTF-8 text") from None
+    if not text:
+        raise InputError(f"{source} is empty")
+    if text[0] in "{[":
+        return _from_object(_parse_json(text, source), source)
+    if looks_like_compact_jws(text):
+        return [_envelope({"format": "jws", "signature": text}, None, f"{source} (compact JWS)")]
+    decoded = _decode_base64(text)
+    if decoded is not None:
+        return _from_object(_parse_json(decoded, source), f"{source} (base64)")
+    raise InputError(f"{source} is neither JSON, a base64 x402 header value, nor a compact JWS")
+
+
+def load_artifacts_from_path(path: str) -> list[LoadedArtifact]:
+    """Load from a file path, or standard input for `-`."""
+    import sys
+
+    if path == "-":
+        return load_artifacts(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), "stdin")
+    file = Path(path)
+    try:
+        if file.stat().st_size > MAX_INPUT_BYTES:
+            raise InputError(f"{path} is larger than {MAX_INPUT_BYTES // 1024} KiB")
+        return load_artifacts(file.read_bytes(), path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a directory") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None

@@ -1,0 +1,268 @@
+"""Verifying offers and receipts: signature, binding, authorization, freshness → a level (SPEC §2).
+
+A result never raises for a bad artifact: what failed is in `errors` and the level is `invalid`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from omareview.errors import InputError
+from omareview.identity.authorization import Authorization, Signer, authorize_signer, default_resolver
+from omareview.identity.dids import subject_did_from_url, web_domain
+from omareview.identity.didweb import DidWebResolver, find_verification_method, method_public_key
+from omareview.identity.keys import (
+    PublicKey,
+    did_jwk_from_key,
+    did_pkh_from_address,
+    jwk_to_public_key,
+    key_from_did,
+    keys_equal,
+)
+from omareview.x402 import eip712
+from omareview.x402.eip712 import FIELDS, ArtifactKind
+from omareview.x402.jws import parse_compact, verify_signature
+from omareview.x402.load import LoadedArtifact
+
+CLOCK_SKEW_S = 300
+Level = Literal["verified", "signed", "invalid"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class SignerInfo(_Model):
+    address: str | None = None
+    kid: str | None = None
+    did: str
+
+
+class Check(_Model):
+    status: Literal["ok", "failed", "not-checked"]
+    detail: str = ""
+
+
+class VerificationResult(_Model):
+    valid: bool
+    kind: ArtifactKind
+    format: str
+    level: Level
+    signer: SignerInfo | None = None
+    payload: dict[str, Any] | None = None
+    subject: str | None = None
+    digest: str | None = None
+    authorization: Authorization
+    freshness: Check
+    binding: Check
+    errors: list[str] = Field(default_factory=list)
+    source: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+@dataclass
+class VerifyOptions:
+    """Policy for one verification. `expected_subject` / `expected_payer` give the review context (the
+    review's subject and attester) that binding is checked against."""
+
+    authorize: bool = True
+    offers: Sequence[LoadedArtifact] = ()
+    expected_subject: str | None = None
+    expected_payer: str | None = None
+    max_age_s: int | None = None
+    clock_skew_s: int = CLOCK_SKEW_S
+    now: int | None = None
+    resolver: DidWebResolver | None = None
+    dns_server: str | None = None
+
+
+@dataclass(frozen=True)
+class _Signature:
+    payload: dict[str, Any]
+    digest: bytes
+    signer: SignerInfo
+    identity: Signer
+
+
+def _check_payload(kind: ArtifactKind, payload: dict[str, Any], signed_fields_only: bool) -> None:
+    version = payload.get("version")
+    if isinstance(version, bool) or version != 1:
+        raise InputError(f"payload version must be 1, not {version!r}")
+    if signed_fields_only:
+        unsigned = sorted(set(payload) - {name for name, _ in FIELDS[kind]})
+        if unsigned:
+            raise InputError(f"the {kind} payload has fields no signature covers: {', '.join(unsigned)}")
+    eip712.struct_hash(kind, payload)
+
+
+def _eip712_signature(kind: ArtifactKind, envelope: dict[str, Any]) -> _Signature:
+    payload = envelope.get("payload")
+    if not isinstance(payload, dict):
+        raise InputError("an eip712 artifact must carry its payload object")
+    _check_payload(kind, payload, signed_fields_only=True)
+    digest = eip712.digest(kind, payload)
+    address = eip712.recover_signer(digest, envelope["signature"])
+    return _Signature(payload, digest, SignerInfo(address=address, did=did_pkh_from_address(address)), address)
+
+
+def _kid_key(kid: str, resolver: DidWebResolver) -> PublicKey:
+    if kid.lower().startswith("did:web:"):
+        method = find_verification_method(resolver.resolve(kid), kid)
+        key = method_public_key(method)
+        if key is None:
+            raise InputError(f"the verification method {kid} publishes no public key")
+        return key
+    return key_from_did(kid)
+
+
+def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], resolver: DidWebResolver) -> _Signature:
+    if "payload" in envelope:
+        raise InputError("a jws artifact must not carry a payload beside its signature")
+    parsed = parse_compact(envelope["signature"])
+    kid, jwk = parsed.header.get("kid"), parsed.header.get("jwk")
+    if kid is not None and not isinstance(kid, str):
+        raise InputError("the JWS kid must be a string")
+    if kid is None and jwk is None:
+        raise InputError("the JWS header has neither kid nor jwk, so its key is unknown")
+    embedded = jwk_to_public_key(jwk) if jwk is not None else None
+    key = embedded
+    if kid is not None:
+        try:
+            resolved = _kid_key(kid, resolver)
+        except InputError:
+            if embedded is None:
+                raise
+        else:
+            if embedded is not None and not keys_equal(embedded, resolved):
+                raise InputError(f"the JWS jwk is not the key its kid {kid} names")
+            key = resolved
+    assert key is not None
+    verify_signature(parsed, key)
+    _check_payload(kind, parsed.payload, signed_fields_only=False)
+    signer = SignerInfo(kid=kid, did=did_jwk_from_key(key))
+    return _Signature(parsed.payload, parsed.digest, signer, key)
+
+
+def _signature(artifact: LoadedArtifact, resolver: DidWebResolver) -> _Signature:
+    if artifact.envelope.get("format") == "eip712":
+        return _eip712_signature(artifact.kind, artifact.envelope)
+    return _jws_signature(artifact.kind, artifact.envelope, resolver)
+
+
+def _pay_to_for(signed: _Signature, subject: str, options: VerifyOptions, resolver: DidWebResolver) -> str | None:
+    """The payTo of a signed offer, by the same signer, for the same host: evidence of authorization."""
+    if signed.signer.address is None:
+        return None
+    for offer in options.offers:
+        try:
+            offer_signed = _signature(offer, resolver)
+        except InputError:
+            continue
+        same_host = subject_did_from_url(str(offer_signed.payload["resourceUrl"])) == subject
+        if same_host and offer_signed.signer.address == signed.signer.address:
+            return str(offer_signed.payload["payTo"])
+    return None
+
+
+def _freshness(kind: ArtifactKind, payload: dict[str, Any], options: VerifyOptions) -> Check:
+    if kind == "offer":
+        return Check(status="not-checked", detail="offers prove terms; their expiry does not void them afterwards")
+    now = options.now if options.now is not None else int(time.time())
+    issued_at = int(payload["issuedAt"])
+    if issued_at > now + options.clock_skew_s:
+        return Check(status="failed", detail=f"issuedAt {issued_at} is {issued_at - now} s in the future")
+    if options.max_age_s is not None and now - issued_at > options.max_age_s:
+        return Check(
+            status="failed", detail=f"issued {now - issued_at} s ago, older than the {options.max_age_s} s allowed"
+        )
+    return Check(status="ok", detail=f"issued {max(now - issued_at, 0)} s ago")
+
+
+def _binding(kind: ArtifactKind, payload: dict[str, Any], subject: str, options: VerifyOptions) -> Check:
+    problems = []
+    if options.expected_subject is not None and options.expected_subject != subject:
+        problems.append(f"the {kind} is for {subject}, the review is of {options.expected_subject}")
+    if kind == "receipt" and options.expected_payer is not None:
+        payer = str(payload["payer"])
+        if payer.lower() != options.expected_payer.lower():
+            problems.append(f"the receipt's payer {payer} is not the attester {options.expected_payer}")
+    if problems:
+        return Check(status="failed", detail="; ".join(problems))
+    if options.expected_subject is None and options.expected_payer is None:
+        return Check(status="not-checked", detail="no review to bind to")
+    return Check(status="ok", detail="subject and payer match the review")
+
+
+def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = None) -> VerificationResult:
+    """Judge one signed offer or receipt. Network trouble during authorization yields `unknown`, never an
+    exception; a bad artifact yields `valid: false`, level `invalid`, and the reason in `errors`."""
+    options = options or VerifyOptions()
+    resolver = options.resolver or default_resolver()
+    fmt = str(artifact.envelope.get("format"))
+    skipped = Authorization(status="unknown", detail="not checked")
+    try:
+        signed = _signature(artifact, resolver)
+        subject = subject_did_from_url(str(signed.payload["resourceUrl"]))
+    except InputError as exc:
+        return VerificationResult(
+            valid=False,
+            kind=artifact.kind,
+            format=fmt,
+            level="invalid",
+            authorization=skipped,
+            freshness=Check(status="not-checked"),
+            binding=Check(status="not-checked"),
+            errors=[str(exc)],
+            source=artifact.source,
+        )
+    freshness = _freshness(artifact.kind, signed.payload, options)
+    binding = _binding(artifact.kind, signed.payload, subject, options)
+    if options.authorize:
+        own_pay_to = str(signed.payload["payTo"]) if artifact.kind == "offer" else None
+        authorization = authorize_signer(
+            signed.identity,
+            web_domain(subject) or subject,
+            pay_to=own_pay_to or _pay_to_for(signed, subject, options, resolver),
+            resolver=resolver,
+            dns_server=options.dns_server,
+        )
+    else:
+        authorization = Authorization(status="unknown", detail="not checked (--no-authorize)")
+    errors = [check.detail for check in (freshness, binding) if check.status == "failed"]
+    if authorization.status == "unauthorized":
+        errors.append(f"the signer is not authorized for {web_domain(subject) or subject}: {authorization.detail}")
+    level: Level = "invalid" if errors else "verified" if authorization.status == "authorized" else "signed"
+    return VerificationResult(
+        valid=not errors,
+        kind=artifact.kind,
+        format=fmt,
+        level=level,
+        signer=signed.signer,
+        payload=signed.payload,
+        subject=subject,
+        digest="0x" + signed.digest.hex(),
+        authorization=authorization,
+        freshness=freshness,
+        binding=binding,
+        errors=errors,
+        source=artifact.source,
+    )
+
+
+def artifact_digest(artifact: LoadedArtifact) -> str:
+    """What identifies an artifact for duplicate detection: the EIP-712 digest, or SHA-256 of the JWS
+    signing input. Never the signature bytes, which are malleable. Needs no network."""
+    if artifact.envelope.get("format") == "eip712":
+        payload = artifact.envelope.get("payload")
+        if not isinstance(payload, dict):
+            raise InputError("an eip712 artifact must carry its payload object")
+        return "0x" + eip712.digest(artifact.kind, payload).hex()
+    return "0x" + parse_compact(artifact.envelope["signature"]).digest.hex()
