@@ -15,6 +15,7 @@ from omareview.x402.issue import (
     sign_settle_response,
 )
 from omareview.x402.load import LoadedArtifact, load_artifacts, load_artifacts_from_path
+from omareview.x402.server_extension import OfferReceiptExtension, declare_offer_receipt
 from omareview.x402.verify import Check, SignerInfo, VerificationResult, VerifyOptions, artifact_digest, verify_artifact
 
 __all__ = [
@@ -24,10 +25,12 @@ __all__ = [
     "Issuer",
     "JwsIssuer",
     "LoadedArtifact",
+    "OfferReceiptExtension",
     "SignerInfo",
     "VerificationResult",
     "VerifyOptions",
     "artifact_digest",
+    "declare_offer_receipt",
     "did_document",
     "encode_header",
     "load_artifacts",

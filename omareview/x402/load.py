@@ -22,7 +22,8 @@ from omareview.x402.eip712 import ArtifactKind
 from omareview.x402.jws import looks_like_compact_jws, parse_compact
 
 OFFER_RECEIPT = "offer-receipt"
-MAX_INPUT_BYTES = 256 * 1024
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+MAX_ARTIFACT_BYTES = 64 * 1024
 MCP_PAYMENT_RESPONSE = "x402/payment-response"
 
 
@@ -98,6 +99,8 @@ def _from_payment_required(message: Mapping[str, Any], source: str) -> list[Load
 def _envelope(value: Mapping[str, Any], expected: ArtifactKind | None, source: str) -> LoadedArtifact:
     if not _is_envelope(value):
         raise InputError(f"{source}: a signed artifact needs format and signature")
+    if len(json.dumps(value, separators=(",", ":"))) > MAX_ARTIFACT_BYTES:
+        raise InputError(f"{source}: the signed artifact is larger than {MAX_ARTIFACT_BYTES // 1024} KiB")
     if value["format"] not in ("eip712", "jws"):
         raise InputError(f"{source}: unknown signature format {value['format']!r} (expected eip712 or jws)")
     kind = _kind_of_envelope(value)
@@ -162,7 +165,7 @@ def load_artifacts(value: str | bytes | Mapping[str, Any] | list[Any], source: s
         return _from_object(value, source)
     raw = value.encode("utf-8") if isinstance(value, str) else value
     if len(raw) > MAX_INPUT_BYTES:
-        raise InputError(f"{source} is larger than {MAX_INPUT_BYTES // 1024} KiB")
+        raise InputError(f"{source} is larger than {MAX_INPUT_BYTES // 1024 // 1024} MiB")
     try:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
@@ -188,7 +191,7 @@ def load_artifacts_from_path(path: str) -> list[LoadedArtifact]:
     file = Path(path)
     try:
         if file.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError(f"{path} is larger than {MAX_INPUT_BYTES // 1024} KiB")
+            raise InputError(f"{path} is larger than {MAX_INPUT_BYTES // 1024 // 1024} MiB")
         return load_artifacts(file.read_bytes(), path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None

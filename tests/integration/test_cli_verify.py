@@ -94,7 +94,11 @@ OFFER_DOMAIN_SIG = Eip712Issuer("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5
         ({**ENVELOPE, "payload": {**RECEIPT, "version": 2}}, "payload version must be 1, not 2"),
         ({"format": "jws", "signature": "eyJhbGciOiJub25lIn0.e30."}, "algorithm 'none' is not accepted"),
         ({"format": "jws", "signature": "eyJhbGciOiJFZERTQSJ9.e30"}, "3 parts"),
-        ("x" * (300 * 1024), "larger than 256 KiB"),
+        ("x" * (9 * 1024 * 1024), "larger than 8 MiB"),
+        (
+            {**ENVELOPE, "payload": {**RECEIPT, "payer": "0x" + "a" * 70_000}},
+            "the signed artifact is larger than 64 KiB",
+        ),
         ("this is not json", "neither JSON, a base64 x402 header value, nor a compact JWS"),
         ({"success": False, "errorReason": "invalid_signature"}, "the settlement failed (invalid_signature)"),
         ({"success": True}, "carries no signed receipt"),

@@ -97,14 +97,28 @@ async function verifyOne(item) {
   }
 }
 
-async function bench(request) {
-  const started = process.hrtime.bigint();
-  let valid = 0;
-  for (const envelope of request.envelopes) {
-    const { signer } = await ref.verifyReceiptSignatureEIP712(envelope);
-    if (signer) valid += 1;
+async function signMany(request) {
+  const account = privateKeyToAccount(ANVIL_KEY);
+  const signTypedData = (args) => account.signTypedData(args);
+  const envelopes = [];
+  for (let i = 0; i < request.count; i++) {
+    envelopes.push(
+      await ref.createReceiptEIP712(
+        { ...request.receipt, resourceUrl: `${request.receipt.resourceUrl}?n=${i}` },
+        signTypedData,
+      ),
+    );
   }
-  return { valid, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  return envelopes;
+}
+
+// Verify every receipt in a file, the way a verifier process would: read, parse, recover each signer.
+async function verifyFile(request) {
+  const fs = await import("node:fs");
+  const envelopes = JSON.parse(fs.readFileSync(request.path, "utf8"));
+  const signers = [];
+  for (const envelope of envelopes) signers.push((await ref.verifyReceiptSignatureEIP712(envelope)).signer);
+  return { verified: signers.length, firstSigner: signers[0] };
 }
 
 const chunks = [];
@@ -113,6 +127,7 @@ const request = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 const actions = {
   sign,
   verify: async (r) => Promise.all(r.items.map(verifyOne)),
-  bench,
+  "sign-many": signMany,
+  "verify-file": verifyFile,
 };
 process.stdout.write(JSON.stringify(await actions[request.action](request)));

@@ -113,7 +113,11 @@ def test_compact_jws_and_jws_proof_object() -> None:
         ("not json at all", "neither JSON, a base64 x402 header value, nor a compact JWS"),
         ("{broken", "is not valid JSON"),
         (b"\xff\xfe", "is not UTF-8"),
-        ("x" * (300 * 1024), "larger than 256 KiB"),
+        ("x" * (9 * 1024 * 1024), "larger than 8 MiB"),
+        (
+            {**ENVELOPE, "payload": {**RECEIPT, "resourceUrl": "https://x.example/" + "a" * 70_000}},
+            "larger than 64 KiB",
+        ),
         ({"hello": 1}, "not an x402 offer, receipt"),
         ({"format": "pgp", "signature": "x"}, "unknown signature format 'pgp'"),
         ({"format": "eip712", "signature": "0x", "payload": {"x": 1}}, "neither an offer nor a receipt"),
