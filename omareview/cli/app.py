@@ -11,6 +11,7 @@ import click
 
 from omareview.cli.devnet_cmd import devnet
 from omareview.cli.output import fail
+from omareview.cli.review_cmd import review
 from omareview.cli.subject_cmd import subject
 from omareview.cli.verify_cmd import offer, receipt
 from omareview.errors import OmaReviewError
@@ -58,6 +59,7 @@ cli.add_command(devnet)
 cli.add_command(subject)
 cli.add_command(receipt)
 cli.add_command(offer)
+cli.add_command(review)
 
 
 def _verbose(argv: list[str]) -> bool:

@@ -1,0 +1,289 @@
+"""Writing attestations: one (`attest`), many (`multiAttest`, chunked under the per-transaction gas cap),
+and delegated (`attestByDelegation`, signed by the attester, sent by a relayer)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from eth_utils.address import to_checksum_address
+
+from omareview.eas.abi import (
+    ATTESTED_TOPIC,
+    GET_NONCE,
+    ZERO_UID,
+    Attestation,
+    RequestData,
+    attest_by_delegation_call,
+    attest_call,
+    encode_call,
+    multi_attest_call,
+)
+from omareview.eas.delegation import EasDomain, attest_typed_data, detect_domain
+from omareview.eas.rpc import RpcClient
+from omareview.eas.tx import GAS_MARGIN, TX_GAS_CAP, Receipt, TxSender
+from omareview.errors import ChainError, ConfigError, InputError
+from omareview.keys import Signer
+from omareview.networks import Network
+
+DEFAULT_DEADLINE_S = 600
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """One attestation on-chain. `gas_used` is its transaction's (shared by a batch)."""
+
+    uid: str
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    attester: str
+    recipient: str
+    schema_uid: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uid": self.uid,
+            "txHash": self.tx_hash,
+            "blockNumber": self.block_number,
+            "gasUsed": self.gas_used,
+            "attester": self.attester,
+            "recipient": self.recipient,
+            "schemaUid": self.schema_uid,
+        }
+
+
+@dataclass(frozen=True)
+class DelegatedAttestation:
+    """An attestation request signed by its attester, ready for a relayer or an OMATrust-compatible relay."""
+
+    domain: EasDomain
+    schema_uid: str
+    request: RequestData
+    attester: str
+    nonce: int
+    deadline: int
+    v: int
+    r: bytes
+    s: bytes
+
+    @property
+    def signature(self) -> str:
+        return "0x" + self.r.hex() + self.s.hex() + bytes([self.v]).hex()
+
+    def typed_data(self) -> dict[str, Any]:
+        return attest_typed_data(self.domain, self.attester, self.schema_uid, self.request, self.nonce, self.deadline)
+
+    def relay_body(self) -> dict[str, Any]:
+        """The OMATrust relay's `/v1/delegated-attest` body (big numbers as decimal strings)."""
+        typed = self.typed_data()
+        message = {
+            key: (
+                "0x" + value.hex()
+                if isinstance(value, bytes)
+                else str(value)
+                if isinstance(value, int) and not isinstance(value, bool)
+                else value
+            )
+            for key, value in typed["message"].items()
+        }
+        request = {
+            "schema": self.schema_uid,
+            "attester": self.attester,
+            "easContractAddress": self.domain.verifying_contract,
+            "chainId": self.domain.chain_id,
+            "recipient": self.request.recipient,
+            "expirationTime": str(self.request.expiration_time),
+            "revocable": self.request.revocable,
+            "refUID": self.request.ref_uid,
+            "data": "0x" + self.request.data.hex(),
+            "value": str(self.request.value),
+            "nonce": str(self.nonce),
+            "deadline": str(self.deadline),
+        }
+        types = {"Attest": typed["types"]["Attest"]}
+        return {
+            "attester": self.attester,
+            "signature": self.signature,
+            "prepared": {
+                "delegatedRequest": request,
+                "typedData": {"domain": typed["domain"], "types": types, "message": message},
+            },
+        }
+
+
+class _DelegationNonces:
+    """Next EAS delegation nonce per (endpoint, EAS, attester): max(on-chain, locally handed out)."""
+
+    lock: ClassVar[threading.Lock] = threading.Lock()
+    handed_out: ClassVar[dict[tuple[str, str, str], int]] = {}
+
+
+class EasClient:
+    """EAS on one network. `signer` sends transactions (the attester, or the relayer for delegated ones)."""
+
+    def __init__(self, network: Network, signer: Signer | None = None, *, rpc: RpcClient | None = None) -> None:
+        self.network = network
+        self.signer = signer
+        self.rpc = rpc or RpcClient(network.rpc_url)
+        self.eas_address = to_checksum_address(network.eas_address)
+        self._chain_id = network.chain_id
+        self._domain: EasDomain | None = None
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self.rpc.chain_id()
+        return self._chain_id
+
+    def check_chain(self) -> None:
+        """Refuse to work when the node is on another chain than the network says."""
+        actual = self.rpc.chain_id()
+        if self.network.chain_id is not None and actual != self.network.chain_id:
+            raise ConfigError(
+                f"the node at {self.rpc.url} is chain {actual}, but network {self.network.name} is chain "
+                f"{self.network.chain_id}"
+            )
+        self._chain_id = actual
+
+    def _sender(self) -> TxSender:
+        if self.signer is None:
+            raise ConfigError("sending needs a signing key")
+        return TxSender(self.rpc, self.signer, self.chain_id)
+
+    def _uids(self, receipt: Receipt) -> list[str]:
+        eas = self.eas_address.lower()
+        return [
+            str(log["data"])[:66].lower()
+            for log in receipt.logs
+            if str(log["address"]).lower() == eas and str(log["topics"][0]).lower() == ATTESTED_TOPIC
+        ]
+
+    def _submitted(
+        self, receipt: Receipt, requests: Sequence[RequestData], attester: str, schema: str
+    ) -> list[Submitted]:
+        uids = self._uids(receipt)
+        if len(uids) != len(requests):
+            raise ChainError(
+                f"transaction {receipt.tx_hash} emitted {len(uids)} Attested events for {len(requests)} requests"
+            )
+        return [
+            Submitted(
+                uid, receipt.tx_hash, receipt.block_number, receipt.gas_used, attester, r.recipient.lower(), schema
+            )
+            for uid, r in zip(uids, requests, strict=True)
+        ]
+
+    def attest(self, request: RequestData, schema_uid: str | None = None) -> Submitted:
+        schema = schema_uid or self.network.schema_uid()
+        sender = self._sender()
+        tx_hash = sender.send(self.eas_address, attest_call(schema, request), "attest")
+        return self._submitted(sender.wait(tx_hash, "attest"), [request], sender.signer.address, schema)[0]
+
+    def _gas_if_fits(self, sender: TxSender, schema: str, requests: Sequence[RequestData]) -> int | None:
+        """Estimated gas of one multiAttest of `requests` (with the send margin), or None when over the cap."""
+        try:
+            gas = sender.estimate_gas(self.eas_address, multi_attest_call(schema, requests), "multiAttest")
+        except InputError:
+            raise
+        except ChainError:
+            return None
+        return gas if gas * GAS_MARGIN <= TX_GAS_CAP else None
+
+    def _largest_fitting_prefix(
+        self, sender: TxSender, schema: str, requests: Sequence[RequestData]
+    ) -> tuple[int, int]:
+        """How many of `requests` one multiAttest can carry under the cap, and its estimated gas. Per-item
+        cost only grows with batch size, so `size * limit / gas` bounds what can still fit."""
+        limit = TX_GAS_CAP / GAS_MARGIN
+        single = self._gas_if_fits(sender, schema, requests[:1])
+        if single is None:
+            raise InputError("one attestation alone needs more gas than a transaction may use")
+        fits, fits_gas, too_big = 1, single, len(requests) + 1
+        guess = min(len(requests), max(1, int(limit / single)))
+        while too_big - fits > 1:
+            gas = self._gas_if_fits(sender, schema, requests[:guess])
+            if gas is None:
+                too_big = guess
+            else:
+                fits, fits_gas = guess, gas
+                too_big = min(too_big, int(guess * limit / gas) + 1)
+            guess = (fits + too_big) // 2
+        return fits, fits_gas
+
+    def attest_many(
+        self, requests: Sequence[RequestData], schema_uid: str | None = None, progress: Progress | None = None
+    ) -> list[Submitted]:
+        """multiAttest in as few transactions as the gas cap allows. Each batch is sized against the state
+        it will meet, sent at once, and all are awaited at the end."""
+        schema = schema_uid or self.network.schema_uid()
+        sender = self._sender()
+        remaining, sent = list(requests), []
+        while remaining:
+            size, gas = self._largest_fitting_prefix(sender, schema, remaining)
+            batch, remaining = remaining[:size], remaining[size:]
+            if progress is not None:
+                progress(f"sending a batch of {size} ({len(requests) - len(remaining)}/{len(requests)})")
+            sent.append(
+                (sender.send(self.eas_address, multi_attest_call(schema, batch), "multiAttest", gas=gas), batch)
+            )
+        results: list[Submitted] = []
+        for tx_hash, batch in sent:
+            results += self._submitted(sender.wait(tx_hash, "multiAttest"), batch, sender.signer.address, schema)
+        return results
+
+    def domain(self) -> EasDomain:
+        if self._domain is None:
+            self._domain = detect_domain(self.rpc, self.eas_address, self.chain_id)
+        return self._domain
+
+    def nonce_of(self, attester: str) -> int:
+        raw = self.rpc.eth_call(self.eas_address, encode_call(GET_NONCE, [to_checksum_address(attester)]))
+        return int.from_bytes(raw[:32], "big")
+
+    def sign_delegated(
+        self,
+        request: RequestData,
+        attester: Signer,
+        *,
+        schema_uid: str | None = None,
+        deadline: int | None = None,
+        nonce: int | None = None,
+    ) -> DelegatedAttestation:
+        """Sign an `Attest` for `request` as `attester`, with the next free nonce (tracked locally too)."""
+        schema = schema_uid or self.network.schema_uid()
+        domain = self.domain()
+        if nonce is None:
+            key = (self.rpc.url, self.eas_address, attester.address)
+            with _DelegationNonces.lock:
+                nonce = max(self.nonce_of(attester.address), _DelegationNonces.handed_out.get(key, 0))
+                _DelegationNonces.handed_out[key] = nonce + 1
+        deadline = int(time.time()) + DEFAULT_DEADLINE_S if deadline is None else deadline
+        typed = attest_typed_data(domain, attester.address, schema, request, nonce, deadline)
+        v, r, s = attester.sign_typed_data(typed)
+        return DelegatedAttestation(domain, schema, request, attester.address, nonce, deadline, v, r, s)
+
+    def submit_delegated(self, delegated: DelegatedAttestation) -> Submitted:
+        """Send a delegated attestation from this client's signer (the relayer)."""
+        sender = self._sender()
+        deadline = None if delegated.domain.type_set == "legacy" else delegated.deadline
+        call = attest_by_delegation_call(
+            delegated.schema_uid, delegated.request, delegated.v, delegated.r, delegated.s, delegated.attester, deadline
+        )
+        tx_hash = sender.send(self.eas_address, call, "attestByDelegation")
+        receipt = sender.wait(tx_hash, "attestByDelegation")
+        return self._submitted(receipt, [delegated.request], delegated.attester, delegated.schema_uid)[0]
+
+    def attestations(self, uids: Sequence[str]) -> list[Attestation]:
+        from omareview.index.scanner import fetch_attestations
+
+        return fetch_attestations(self.rpc, self.eas_address, uids)
+
+
+def review_request(recipient: str, data: bytes) -> RequestData:
+    """The request OMATrust User Reviews use: no expiry, irrevocable, no reference, no value."""
+    return RequestData(to_checksum_address(recipient), 0, False, ZERO_UID, data, 0)

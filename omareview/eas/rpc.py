@@ -1,0 +1,109 @@
+"""A small JSON-RPC client over httpx: single calls and batches, with errors mapped to ChainError.
+
+Reverts come back as `RpcError` carrying the revert data, so callers can decode EAS's custom errors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from omareview.errors import ChainError
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class RpcError(ChainError):
+    """The node answered with a JSON-RPC error; `data` holds revert data when there is any."""
+
+    def __init__(self, method: str, code: int, message: str, data: str | None) -> None:
+        super().__init__(f"{method} failed: {message} (code {code})")
+        self.method = method
+        self.code = code
+        self.rpc_message = message
+        self.data = data
+
+
+def _revert_data(error: dict[str, Any]) -> str | None:
+    data = error.get("data")
+    if isinstance(data, dict):
+        data = data.get("data") or data.get("result")
+    return data if isinstance(data, str) and data.startswith("0x") else None
+
+
+class RpcClient:
+    """JSON-RPC to one endpoint. Thread-safe; reuses one HTTP connection pool."""
+
+    def __init__(self, url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, client: httpx.Client | None = None) -> None:
+        self.url = url
+        self._client = client or httpx.Client(timeout=timeout_s)
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self.requests_sent = 0
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _post(self, body: object) -> Any:
+        with self._lock:
+            self.requests_sent += 1
+        try:
+            response = self._client.post(self.url, json=body)
+        except httpx.HTTPError as exc:
+            raise ChainError(f"cannot reach the node at {self.url} ({type(exc).__name__}: {exc})") from exc
+        if response.status_code >= 400 and not response.content.startswith((b"{", b"[")):
+            raise ChainError(f"the node at {self.url} answered HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ChainError(f"the node at {self.url} did not answer JSON-RPC") from exc
+
+    @staticmethod
+    def _result(method: str, reply: Any) -> Any:
+        if not isinstance(reply, dict):
+            raise ChainError(f"{method}: malformed JSON-RPC reply")
+        error = reply.get("error")
+        if error is not None:
+            if not isinstance(error, dict):
+                raise ChainError(f"{method} failed: {error}")
+            raise RpcError(method, int(error.get("code", 0)), str(error.get("message", "")), _revert_data(error))
+        if "result" not in reply:
+            raise ChainError(f"{method}: the JSON-RPC reply has no result")
+        return reply["result"]
+
+    def call(self, method: str, params: Sequence[Any] = ()) -> Any:
+        reply = self._post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})
+        return self._result(method, reply)
+
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Several calls in one HTTP request; results in call order. Any failed call raises."""
+        if not calls:
+            return []
+        ids = [next(self._ids) for _ in calls]
+        body = [
+            {"jsonrpc": "2.0", "id": i, "method": m, "params": list(p)} for i, (m, p) in zip(ids, calls, strict=True)
+        ]
+        replies = self._post(body)
+        if isinstance(replies, dict):
+            self._result(calls[0][0], replies)
+        if not isinstance(replies, list):
+            raise ChainError("the node answered a batch request with something other than a list")
+        by_id = {reply.get("id"): reply for reply in replies if isinstance(reply, dict)}
+        missing = [method for i, (method, _) in zip(ids, calls, strict=True) if i not in by_id]
+        if missing:
+            raise ChainError(f"the node's batch reply lacks answers for {len(missing)} calls ({missing[0]}, …)")
+        return [self._result(method, by_id[i]) for i, (method, _) in zip(ids, calls, strict=True)]
+
+    def chain_id(self) -> int:
+        return int(self.call("eth_chainId"), 16)
+
+    def block_number(self) -> int:
+        return int(self.call("eth_blockNumber"), 16)
+
+    def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes:
+        result = self.call("eth_call", [{"to": to, "data": "0x" + data.hex()}, block])
+        return bytes.fromhex(str(result).removeprefix("0x"))

@@ -1,0 +1,156 @@
+"""Scanning EAS `Attested` logs, and fetching attestation bodies in JSON-RPC batches.
+
+Block ranges adapt: a range the node refuses (too wide, too many results; providers word it in many ways)
+is halved; transient failures are retried with backoff; ranges grow again while answers come quickly. Only
+logs emitted by the EAS contract itself count (a resolver could emit look-alike events).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from omareview.eas.abi import ATTESTED_TOPIC, GET_ATTESTATION, Attestation, decode_attestation, encode_call
+from omareview.eas.rpc import RpcClient
+from omareview.errors import ChainError
+
+INITIAL_RANGE = 50_000
+MAX_RANGE = 2_000_000
+FAST_ANSWER_S = 1.0
+MAX_TRANSIENT_RETRIES = 6
+BATCH_SIZE = 200
+_RANGE_REFUSAL = re.compile(
+    r"range|too many|more than|limit|exceed|too large|too big|response size|timeout|timed out|max.*block",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class AttestedLog:
+    uid: str
+    recipient: str
+    attester: str
+    schema: str
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+
+def address_topic(address: str) -> str:
+    return "0x" + "00" * 12 + address.lower().removeprefix("0x")
+
+
+def _parse_log(log: dict[str, object]) -> AttestedLog:
+    topics = log["topics"]
+    assert isinstance(topics, list)
+    return AttestedLog(
+        uid=str(log["data"])[:66].lower(),
+        recipient="0x" + str(topics[1])[-40:].lower(),
+        attester="0x" + str(topics[2])[-40:].lower(),
+        schema=str(topics[3]).lower(),
+        block_number=int(str(log["blockNumber"]), 16),
+        block_hash=str(log["blockHash"]).lower(),
+        tx_hash=str(log["transactionHash"]).lower(),
+        log_index=int(str(log["logIndex"]), 16),
+    )
+
+
+class LogScanner:
+    """Walks a block interval in adaptive chunks; reports progress as (done_to_block, to_block)."""
+
+    def __init__(
+        self,
+        rpc: RpcClient,
+        eas_address: str,
+        *,
+        initial_range: int = INITIAL_RANGE,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.rpc = rpc
+        self.eas_address = eas_address.lower()
+        self.range = initial_range
+        self.progress = progress
+
+    def _get_logs(self, start: int, end: int, topics: list[object]) -> list[dict[str, object]]:
+        params = {"address": self.eas_address, "fromBlock": hex(start), "toBlock": hex(end), "topics": topics}
+        logs = self.rpc.call("eth_getLogs", [params])
+        if not isinstance(logs, list):
+            raise ChainError("eth_getLogs returned something other than a list")
+        return logs
+
+    def scan(
+        self,
+        from_block: int,
+        to_block: int,
+        *,
+        schemas: Sequence[str] | None = None,
+        recipient: str | None = None,
+        attester: str | None = None,
+    ) -> Iterator[list[AttestedLog]]:
+        """Yield the matching `Attested` logs chunk by chunk, in block order."""
+        topics: list[object] = [
+            ATTESTED_TOPIC,
+            address_topic(recipient) if recipient else None,
+            address_topic(attester) if attester else None,
+            [s.lower() for s in schemas] if schemas else None,
+        ]
+        start, failures = from_block, 0
+        while start <= to_block:
+            end = min(start + self.range - 1, to_block)
+            began = time.monotonic()
+            try:
+                raw = self._get_logs(start, end, topics)
+            except ChainError as exc:
+                failures += 1
+                if failures > MAX_TRANSIENT_RETRIES:
+                    raise ChainError(f"scanning blocks {start}-{end} kept failing: {exc}") from exc
+                if _RANGE_REFUSAL.search(str(exc)) or failures > 2:
+                    self.range = max(1, (end - start + 1) // 2)
+                time.sleep(min(0.05 * failures, 0.5))
+                continue
+            failures = 0
+            if time.monotonic() - began < FAST_ANSWER_S:
+                self.range = min(self.range * 2, MAX_RANGE)
+            logs = [
+                _parse_log(log)
+                for log in raw
+                if str(log.get("address", "")).lower() == self.eas_address and not log.get("removed")
+            ]
+            yield sorted(logs, key=lambda log: (log.block_number, log.log_index))
+            if self.progress is not None:
+                self.progress(end, to_block)
+            start = end + 1
+
+
+def fetch_attestations(rpc: RpcClient, eas_address: str, uids: Sequence[str]) -> list[Attestation]:
+    """`getAttestation` for many UIDs, `BATCH_SIZE` per JSON-RPC batch request, in UID order."""
+    found: list[Attestation] = []
+    for offset in range(0, len(uids), BATCH_SIZE):
+        chunk = uids[offset : offset + BATCH_SIZE]
+        calls = [
+            (
+                "eth_call",
+                [
+                    {"to": eas_address, "data": "0x" + encode_call(GET_ATTESTATION, [bytes.fromhex(u[2:])]).hex()},
+                    "latest",
+                ],
+            )
+            for u in chunk
+        ]
+        for result in _batch_with_retry(rpc, calls):
+            found.append(decode_attestation(bytes.fromhex(str(result).removeprefix("0x"))))
+    return found
+
+
+def _batch_with_retry(rpc: RpcClient, calls: Sequence[tuple[str, Sequence[object]]]) -> list[object]:
+    for attempt in range(1, MAX_TRANSIENT_RETRIES + 1):
+        try:
+            return rpc.batch(calls)
+        except ChainError:
+            if attempt == MAX_TRANSIENT_RETRIES:
+                raise
+            time.sleep(min(0.05 * attempt, 0.5))
+    raise AssertionError("unreachable")

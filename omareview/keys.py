@@ -1,0 +1,76 @@
+"""The signing wallet: `OMAREVIEW_PRIVATE_KEY`, an Ethereum keystore file, or a devnet dev account.
+
+A key is never printed, logged, or put in an exception message; `Signer` shows only its address.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+
+from omareview.errors import ConfigError, InputError
+
+PRIVATE_KEY_ENV = "OMAREVIEW_PRIVATE_KEY"
+KEYSTORE_PASSWORD_ENV = "OMAREVIEW_KEYSTORE_PASSWORD"
+
+
+class Signer:
+    """An EVM account that signs transactions and typed data. `repr` shows the address only."""
+
+    def __init__(self, account: LocalAccount) -> None:
+        self._account = account
+        self.address: str = account.address
+
+    def __repr__(self) -> str:
+        return f"Signer({self.address})"
+
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
+        return bytes(self._account.sign_transaction(tx).raw_transaction)
+
+    def sign_typed_data(self, full_message: dict[str, Any]) -> tuple[int, bytes, bytes]:
+        signed = self._account.sign_message(encode_typed_data(full_message=full_message))
+        return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+
+
+def signer_from_key(private_key: str | bytes, *, what: str = "the private key") -> Signer:
+    try:
+        return Signer(Account.from_key(private_key))
+    except (ValueError, TypeError):
+        raise InputError(f"{what} is not a 32-byte hex private key") from None
+
+
+def signer_from_keystore(path: Path, password: str | None = None) -> Signer:
+    try:
+        keystore = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"keystore {path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"keystore {path} is not a readable JSON keystore ({type(exc).__name__})") from None
+    if password is None:
+        password = os.environ.get(KEYSTORE_PASSWORD_ENV)
+    if password is None:
+        if not os.isatty(0):
+            raise ConfigError(f"the keystore needs a password: set {KEYSTORE_PASSWORD_ENV} (no terminal to ask on)")
+        password = getpass.getpass(f"password for {path.name}: ")
+    try:
+        key = Account.decrypt(keystore, password)
+    except ValueError:
+        raise InputError(f"keystore {path}: wrong password, or not an Ethereum keystore") from None
+    return signer_from_key(key)
+
+
+def signer_from_environment(keystore: Path | None = None) -> Signer:
+    """`--keystore FILE` when given, else `OMAREVIEW_PRIVATE_KEY`."""
+    if keystore is not None:
+        return signer_from_keystore(keystore)
+    key = os.environ.get(PRIVATE_KEY_ENV)
+    if not key:
+        raise ConfigError(f"no signing key: set {PRIVATE_KEY_ENV}, or pass --keystore FILE (or --dev-account N)")
+    return signer_from_key(key.strip(), what=PRIVATE_KEY_ENV)

@@ -1,0 +1,74 @@
+"""Building a review from a verified receipt (a "verified purchase"), or from a subject alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eth_utils.address import is_address, to_checksum_address
+
+from omareview.errors import InputError
+from omareview.review.model import UserReview, new_review
+from omareview.review.proofs import Proof
+from omareview.x402.load import LoadedArtifact
+from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
+
+
+def check_payer_is_attester(payer: str, attester: str) -> None:
+    """A receipt proves a purchase by its payer; only that wallet may attest to it."""
+    same = is_address(payer) and is_address(attester) and to_checksum_address(payer) == to_checksum_address(attester)
+    if not same:
+        raise InputError(
+            f"the receipt's payer is {payer} but the signing wallet is {attester}; "
+            "a receipt can only back a review signed by the wallet that paid"
+        )
+
+
+def review_from_receipt(
+    receipt: LoadedArtifact,
+    attester: str,
+    *,
+    rating: int,
+    body: str = "",
+    screenshots: Sequence[str] = (),
+    version: str = "",
+    offer: LoadedArtifact | None = None,
+    options: VerifyOptions | None = None,
+) -> tuple[UserReview, VerificationResult]:
+    """A review whose subject comes from the receipt's `resourceUrl` and whose proofs carry the receipt
+    (and the matching signed offer, if given) exactly as received. Refuses a receipt that does not verify,
+    or whose payer is not `attester`."""
+    if receipt.kind != "receipt":
+        raise InputError(f"{receipt.source} is a signed {receipt.kind}, not a receipt")
+    options = options or VerifyOptions()
+    result = verify_artifact(receipt, options)
+    if result.payload is None or result.subject is None:
+        raise InputError(f"the receipt does not verify: {result.errors[0]}")
+    check_payer_is_attester(str(result.payload["payer"]), attester)
+    if not result.valid:
+        raise InputError(f"the receipt does not verify: {result.errors[0]}")
+    proofs = [Proof.wrap("x402-receipt", receipt.envelope).to_text()]
+    if offer is not None:
+        offer_result = verify_artifact(offer, options)
+        if not offer_result.valid:
+            raise InputError(f"the offer does not verify: {offer_result.errors[0]}")
+        if offer_result.subject != result.subject:
+            raise InputError(f"the offer is for {offer_result.subject}, the receipt for {result.subject}")
+        proofs.append(Proof.wrap("x402-offer", offer.envelope).to_text())
+    review = new_review(
+        subject=result.subject,
+        version=version,
+        rating_value=rating,
+        review_body=body,
+        screenshot_urls=tuple(screenshots),
+        proofs=tuple(proofs),
+    )
+    return review, result
+
+
+def review_of_subject(
+    subject: str, *, rating: int, body: str = "", screenshots: Sequence[str] = (), version: str = ""
+) -> UserReview:
+    """A review without proof; it reads as `unverified`."""
+    return new_review(
+        subject=subject, version=version, rating_value=rating, review_body=body, screenshot_urls=tuple(screenshots)
+    )
