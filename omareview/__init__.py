@@ -46,17 +46,35 @@ _EXPORTS = {
     "sign_payment_required": "omareview.x402",
     "sign_settle_response": "omareview.x402",
     "verify_artifact": "omareview.x402",
+    "EasClient": "omareview.eas.client",
+    "Submitted": "omareview.eas.client",
+    "DelegatedAttestation": "omareview.eas.client",
+    "review_request": "omareview.eas.client",
+    "UserReview": "omareview.review",
+    "new_review": "omareview.review",
+    "review_from_receipt": "omareview.review",
+    "review_of_subject": "omareview.review",
+    "decode_user_review": "omareview.review",
+    "Proof": "omareview.review",
+    "ReviewJob": "omareview.review.submit",
+    "submit_reviews": "omareview.review.submit",
+    "Outbox": "omareview.hooks.outbox",
+    "Signer": "omareview.keys",
+    "signer_from_key": "omareview.keys",
+    "signer_from_environment": "omareview.keys",
 }
 
 __all__ = [
     "Authorization",
     "ChainError",
     "ConfigError",
+    "DelegatedAttestation",
     "DevAccount",
     "Devnet",
     "DevnetError",
     "DevnetState",
     "DidKey",
+    "EasClient",
     "EasSchema",
     "Eip712Issuer",
     "InputError",
@@ -64,26 +82,40 @@ __all__ = [
     "LoadedArtifact",
     "Network",
     "OmaReviewError",
+    "Outbox",
+    "Proof",
+    "ReviewJob",
+    "Signer",
+    "Submitted",
     "ToolchainError",
+    "UserReview",
     "VerificationResult",
     "VerifyOptions",
     "all_schemas",
     "artifact_digest",
     "authorize_signer",
+    "decode_user_review",
     "did_address",
     "did_document",
     "did_hash",
     "get_schema",
     "load_artifacts",
+    "new_review",
     "normalize_did",
     "read_state",
     "resolve_network",
+    "review_from_receipt",
+    "review_of_subject",
+    "review_request",
     "schema_uid",
     "sign_payment_required",
     "sign_settle_response",
+    "signer_from_environment",
+    "signer_from_key",
     "start_devnet",
     "stop_devnet",
     "subject_did",
+    "submit_reviews",
     "verify_artifact",
 ]
 
@@ -97,10 +129,22 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from omareview.devnet import DevAccount, Devnet, DevnetState, read_state, start_devnet, stop_devnet
+    from omareview.eas.client import DelegatedAttestation, EasClient, Submitted, review_request
     from omareview.eas.uids import schema_uid
     from omareview.errors import ChainError, ConfigError, DevnetError, InputError, OmaReviewError, ToolchainError
+    from omareview.hooks.outbox import Outbox
     from omareview.identity import Authorization, authorize_signer, did_address, did_hash, normalize_did, subject_did
+    from omareview.keys import Signer, signer_from_environment, signer_from_key
     from omareview.networks import Network, resolve_network
+    from omareview.review import (
+        Proof,
+        UserReview,
+        decode_user_review,
+        new_review,
+        review_from_receipt,
+        review_of_subject,
+    )
+    from omareview.review.submit import ReviewJob, submit_reviews
     from omareview.schemas import EasSchema, all_schemas, get_schema
     from omareview.x402 import (
         DidKey,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from web3 import Web3
 
 from omareview.devnet import Devnet, start_devnet
+from omareview.eas.client import reset_nonce_tracking
+from omareview.keys import Signer, signer_from_key
+from omareview.networks import Network
 
 
 @pytest.fixture(autouse=True)
@@ -50,4 +53,31 @@ def isolated_chain(w3: Web3) -> Iterator[Web3]:
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     yield w3
     reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]
+    reset_nonce_tracking()
     assert reverted, "evm_revert failed: the snapshot was lost"
+
+
+@pytest.fixture
+def network(devnet: Devnet) -> Network:
+    state = devnet.state
+    return Network(
+        name="devnet",
+        chain_id=state.chain_id,
+        rpc_url=state.rpc_url,
+        eas_address=state.eas_address,
+        schema_registry_address=state.schema_registry_address,
+        indexer_address=state.indexer_address,
+        deployment_block=state.deployment_block,
+        schemas=state.schemas,
+    )
+
+
+@pytest.fixture
+def dev_signer(devnet: Devnet) -> Callable[[int], Signer]:
+    return lambda index: signer_from_key(devnet.state.accounts[index].private_key.get_secret_value())
+
+
+@pytest.fixture
+def devnet_key(devnet: Devnet) -> Callable[[int], str]:
+    """A dev account's key, for handing to the reference packages in node."""
+    return lambda index: devnet.state.accounts[index].private_key.get_secret_value()

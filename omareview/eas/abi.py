@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from omareview.errors import InputError
@@ -116,8 +117,8 @@ def decode_attestation(raw: bytes) -> Attestation:
         expiration,
         revocation,
         "0x" + ref_uid.hex(),
-        recipient,
-        attester,
+        to_checksum_address(recipient),
+        to_checksum_address(attester),
         revocable,
         data,
     )

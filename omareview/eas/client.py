@@ -24,7 +24,7 @@ from omareview.eas.abi import (
 )
 from omareview.eas.delegation import EasDomain, attest_typed_data, detect_domain
 from omareview.eas.rpc import RpcClient
-from omareview.eas.tx import GAS_MARGIN, TX_GAS_CAP, Receipt, TxSender
+from omareview.eas.tx import GAS_MARGIN, TX_GAS_CAP, NonceTracker, Receipt, TxSender
 from omareview.errors import ChainError, ConfigError, InputError
 from omareview.keys import Signer
 from omareview.networks import Network
@@ -121,6 +121,13 @@ class _DelegationNonces:
 
     lock: ClassVar[threading.Lock] = threading.Lock()
     handed_out: ClassVar[dict[tuple[str, str, str], int]] = {}
+
+
+def reset_nonce_tracking() -> None:
+    """Forget locally tracked account and delegation nonces: call after rewinding a chain."""
+    NonceTracker.reset()
+    with _DelegationNonces.lock:
+        _DelegationNonces.handed_out.clear()
 
 
 class EasClient:

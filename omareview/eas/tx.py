@@ -46,6 +46,12 @@ class NonceTracker:
             return nonce
 
     @classmethod
+    def reset(cls) -> None:
+        """Forget every tracked nonce (after the chain was rewound, e.g. by evm_revert)."""
+        with cls._lock:
+            cls._next.clear()
+
+    @classmethod
     def forget(cls, rpc: RpcClient, address: str) -> None:
         with cls._lock:
             cls._next.pop((rpc.url, address), None)

@@ -125,7 +125,7 @@ def normalize_did(value: str) -> str:
     if not text:
         raise InputError("an empty string is not a DID or URL")
     if not text.lower().startswith("did:"):
-        return _normalize_web(text, value)
+        return subject_did_from_url(text) if _URL_SCHEME.match(text) else _normalize_web(text, value)
     match = _DID_PATTERN.match(text)
     if match is None:
         raise InputError(f"{value!r} is not a DID: expected did:<method>:<identifier>")

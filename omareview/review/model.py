@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from omareview.eas.schema import decode_data, encode_data, parse_schema
 from omareview.errors import InputError
-from omareview.identity.dids import did_address, normalize_did
+from omareview.identity.dids import did_address, subject_did
 from omareview.schemas import USER_REVIEW, get_schema
 
 MAX_BODY = 500
@@ -43,7 +43,7 @@ class UserReview(BaseModel):
     @field_validator("subject")
     @classmethod
     def _subject(cls, value: str) -> str:
-        did = normalize_did(value)
+        did = subject_did(value)
         method = did.split(":", 2)[1]
         if method not in _SUBJECT_METHODS:
             raise ValueError(f"a review's subject must be a did:web, did:pkh or did:jwk, not did:{method}")

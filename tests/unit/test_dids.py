@@ -98,6 +98,11 @@ def test_bad_inputs_are_clear_errors(value: str, message: str) -> None:
         subject_did(value)
 
 
+def test_normalize_did_reads_a_url_as_a_url() -> None:
+    assert normalize_did("https://WWW.Example.com:8443/x") == "did:web:example.com"
+    assert normalize_did("example.com/users/alice") == "did:web:example.com/users/alice"
+
+
 def test_web_domain() -> None:
     assert web_domain("did:web:api.example.com") == "api.example.com"
     assert web_domain("did:web:example.com%3A3000:user:alice") == "example.com"
