@@ -62,6 +62,10 @@ _EXPORTS = {
     "Signer": "omareview.keys",
     "signer_from_key": "omareview.keys",
     "signer_from_environment": "omareview.keys",
+    "ReviewIndex": "omareview.index",
+    "SubjectReviews": "omareview.index",
+    "IndexedReview": "omareview.index",
+    "JudgeContext": "omareview.index",
 }
 
 __all__ = [
@@ -77,15 +81,19 @@ __all__ = [
     "EasClient",
     "EasSchema",
     "Eip712Issuer",
+    "IndexedReview",
     "InputError",
+    "JudgeContext",
     "JwsIssuer",
     "LoadedArtifact",
     "Network",
     "OmaReviewError",
     "Outbox",
     "Proof",
+    "ReviewIndex",
     "ReviewJob",
     "Signer",
+    "SubjectReviews",
     "Submitted",
     "ToolchainError",
     "UserReview",
@@ -134,6 +142,7 @@ if TYPE_CHECKING:
     from omareview.errors import ChainError, ConfigError, DevnetError, InputError, OmaReviewError, ToolchainError
     from omareview.hooks.outbox import Outbox
     from omareview.identity import Authorization, authorize_signer, did_address, did_hash, normalize_did, subject_did
+    from omareview.index import IndexedReview, JudgeContext, ReviewIndex, SubjectReviews
     from omareview.keys import Signer, signer_from_environment, signer_from_key
     from omareview.networks import Network, resolve_network
     from omareview.review import (

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from omareview.cli.devnet_cmd import devnet
+from omareview.cli.index_cmd import index, reviews
 from omareview.cli.output import fail
 from omareview.cli.review_cmd import review
 from omareview.cli.subject_cmd import subject
@@ -60,6 +61,8 @@ cli.add_command(subject)
 cli.add_command(receipt)
 cli.add_command(offer)
 cli.add_command(review)
+cli.add_command(index)
+cli.add_command(reviews)
 
 
 def _verbose(argv: list[str]) -> bool:

@@ -43,7 +43,7 @@ def address_topic(address: str) -> str:
     return "0x" + "00" * 12 + address.lower().removeprefix("0x")
 
 
-def _parse_log(log: dict[str, object]) -> AttestedLog:
+def parse_attested_log(log: dict[str, object]) -> AttestedLog:
     topics = log["topics"]
     assert isinstance(topics, list)
     return AttestedLog(
@@ -115,7 +115,7 @@ class LogScanner:
             if time.monotonic() - began < FAST_ANSWER_S:
                 self.range = min(self.range * 2, MAX_RANGE)
             logs = [
-                _parse_log(log)
+                parse_attested_log(log)
                 for log in raw
                 if str(log.get("address", "")).lower() == self.eas_address and not log.get("removed")
             ]

@@ -82,6 +82,7 @@ class VerifyOptions:
     now: int | None = None
     resolver: DidWebResolver | None = None
     dns_server: str | None = None
+    authorization_cache: dict[tuple[str, str, str | None], Authorization] | None = None
 
 
 @dataclass(frozen=True)
@@ -227,13 +228,15 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
     binding = _binding(artifact.kind, signed.payload, subject, options)
     if options.authorize:
         own_pay_to = str(signed.payload["payTo"]) if artifact.kind == "offer" else None
-        authorization = authorize_signer(
-            signed.identity,
-            web_domain(subject) or subject,
-            pay_to=own_pay_to or _pay_to_for(signed, subject, options, resolver),
-            resolver=resolver,
-            dns_server=options.dns_server,
+        pay_to = own_pay_to or _pay_to_for(signed, subject, options, resolver)
+        domain = web_domain(subject) or subject
+        key = (signed.signer.address or signed.signer.did, domain, pay_to)
+        cached = options.authorization_cache.get(key) if options.authorization_cache is not None else None
+        authorization = cached or authorize_signer(
+            signed.identity, domain, pay_to=pay_to, resolver=resolver, dns_server=options.dns_server
         )
+        if options.authorization_cache is not None:
+            options.authorization_cache[key] = authorization
     else:
         authorization = Authorization(status="unknown", detail="not checked (--no-authorize)")
     errors = [check.detail for check in (freshness, binding) if check.status == "failed"]

@@ -1,0 +1,134 @@
+"""`omareview index sync` and `omareview reviews SUBJECT`."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from omareview.cli.common import global_options
+from omareview.cli.output import JSON_OPTION, emit, note
+from omareview.errors import ChainError
+from omareview.index import JudgeContext, ReviewIndex, SubjectReviews, SyncResult
+
+
+def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress callback drawing a bar on a terminal's stderr (nothing when stderr is not a terminal)."""
+    if not sys.stderr.isatty():
+        return (lambda _done, _total: None), (lambda: None)
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["start"] = done
+            state["bar"] = click.progressbar(length=max(total - done, 1), label="scanning blocks", file=sys.stderr)
+            state["bar"].__enter__()
+        state["bar"].update(done - state.get("at", state["start"]))
+        state["at"] = done
+
+    def close() -> None:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+    return update, close
+
+
+def _sync(index: ReviewIndex) -> SyncResult:
+    update, close = _progress_bar()
+    try:
+        return index.sync(update)
+    finally:
+        close()
+
+
+def _open(ctx: click.Context, authorize: bool = True) -> ReviewIndex:
+    return ReviewIndex(global_options(ctx).resolve_network(), judge_context=JudgeContext(authorize=authorize))
+
+
+@click.group()
+def index() -> None:
+    """The local index of User Reviews."""
+
+
+@index.command()
+@JSON_OPTION
+@click.pass_context
+def sync(ctx: click.Context, as_json: bool) -> None:
+    """Read new Attested events into the local index (the whole history on first use)."""
+    result = _sync(_open(ctx))
+    emit(
+        result.to_json(),
+        as_json,
+        lambda: [f"indexed blocks {result.from_block}-{result.to_block}: {result.added} new, {result.removed} dropped"],
+    )
+
+
+def _when(timestamp: int) -> str:
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _table(result: SubjectReviews) -> Iterator[str]:
+    yield f"{result.subject}  (recipient {result.recipient})"
+    average = f"average {result.average_rating:.2f}/5" if result.average_rating is not None else "no rating yet"
+    yield f"{result.count} review(s), {average} (invalid ones left out)"
+    yield "  " + " · ".join(f"{level} {n}" for level, n in result.by_level.items())
+    for star in ("5", "4", "3", "2", "1"):
+        count = result.histogram[star]
+        yield f"  {star}★ {'█' * min(count, 40)} {count}"
+    if not result.reviews:
+        return
+    yield ""
+    yield f"{'LEVEL':<11} {'RATING':<6} {'ATTESTER':<13} {'WHEN (UTC)':<17} REVIEW"
+    for review in result.reviews:
+        body = (review.review_body or "").replace("\n", " ")
+        who = f"{review.attester[:6]}…{review.attester[-4:]}"
+        yield f"{review.level:<11} {review.rating_value or '?':<6} {who:<13} {_when(review.time):<17} {body[:60]}"
+    if result.total > len(result.reviews):
+        yield f"({len(result.reviews)} of {result.total} shown)"
+
+
+@click.command()
+@click.argument("subject", metavar="SUBJECT")
+@click.option("--no-sync", is_flag=True, help="Use the index as it is; do not read the chain first.")
+@click.option(
+    "--min-level",
+    type=click.Choice(["verified", "signed", "unverified", "invalid"]),
+    help="List only reviews at this level or better.",
+)
+@click.option("--since", type=click.IntRange(min=0), metavar="UNIX_TIME", help="List only reviews written since then.")
+@click.option("--attester", metavar="ADDRESS", help="List only this reviewer's review.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many reviews.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many reviews (pagination).")
+@click.option("--rejudge", is_flag=True, help="Judge every proof again instead of using cached levels.")
+@click.option("--no-authorize", is_flag=True, help="Judge without signer-authorization look-ups (offline).")
+@JSON_OPTION
+@click.pass_context
+def reviews(
+    ctx: click.Context,
+    subject: str,
+    no_sync: bool,
+    min_level: Any,
+    since: int | None,
+    attester: str | None,
+    limit: int | None,
+    offset: int,
+    rejudge: bool,
+    no_authorize: bool,
+    as_json: bool,
+) -> None:
+    """The reviews of SUBJECT (a DID, or a service URL), latest per reviewer, each with its proof's level."""
+    index = _open(ctx, authorize=not no_authorize)
+    if not no_sync:
+        try:
+            _sync(index)
+        except ChainError as exc:
+            if index.synced_to() is None:
+                raise
+            note(f"warning: could not sync ({exc}); showing the index as of block {index.synced_to()}")
+    result = index.reviews(
+        subject, min_level=min_level, since=since, attester=attester, limit=limit, offset=offset, rejudge=rejudge
+    )
+    emit(result.to_json(), as_json, lambda: _table(result))

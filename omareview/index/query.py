@@ -1,0 +1,186 @@
+"""The index as an application uses it: open, sync, and ask for a subject's reviews with their levels."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from omareview.eas.rpc import RpcClient
+from omareview.identity.dids import did_address, subject_did
+from omareview.index.judge import LEVEL_RANK, JudgeContext, ReviewLevel, judge
+from omareview.index.store import IndexStore, StoredReview, database_path
+from omareview.index.sync import Syncer, SyncResult
+from omareview.networks import Network
+from omareview.schemas import USER_REVIEW, all_schemas, get_schema
+
+JUDGEMENT_TTL_S = 3600
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class IndexedReview(_Model):
+    uid: str
+    attester: str
+    time: int
+    rating_value: int | None
+    review_body: str | None
+    version: str | None
+    screenshot_urls: list[str]
+    level: ReviewLevel
+    proofs: list[dict[str, Any]] = Field(default_factory=list)
+    reason: str | None = None
+    block_number: int
+    tx_hash: str
+    legacy: bool = False
+
+
+class SubjectReviews(_Model):
+    subject: str
+    recipient: str
+    count: int
+    average_rating: float | None
+    by_level: dict[str, int]
+    histogram: dict[str, int]
+    reviews: list[IndexedReview]
+    total: int
+    synced_to_block: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def _latest_per_attester(rows: list[StoredReview]) -> list[StoredReview]:
+    latest: dict[str, StoredReview] = {}
+    for row in rows:
+        current = latest.get(row.attester)
+        if current is None or (row.time, row.block_number, row.log_index) > (
+            current.time,
+            current.block_number,
+            current.log_index,
+        ):
+            latest[row.attester] = row
+    return sorted(latest.values(), key=lambda r: (r.time, r.block_number, r.log_index), reverse=True)
+
+
+class ReviewIndex:
+    """The reviews of one network's EAS, kept in a local SQLite database."""
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        rpc: RpcClient | None = None,
+        home: Path | None = None,
+        judge_context: JudgeContext | None = None,
+    ) -> None:
+        self.network = network
+        self.rpc = rpc or RpcClient(network.rpc_url)
+        self.store = IndexStore(database_path(network.name, network.chain_id, network.eas_address, home))
+        self.judge_context = judge_context or JudgeContext()
+        current = network.schema_uid(USER_REVIEW)
+        schema_strings = {current: get_schema(USER_REVIEW).schema_string}
+        legacy = {s.uid for s in all_schemas() if s.legacy and s.kind == USER_REVIEW}
+        schema_strings.update({s.uid: s.schema_string for s in all_schemas() if s.uid in legacy})
+        self.schema_uids = sorted(uid.lower() for uid in schema_strings)
+        self.syncer = Syncer(
+            self.rpc, self.store, network.eas_address, network.deployment_block, schema_strings, legacy
+        )
+
+    def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:
+        return self.syncer.sync(progress)
+
+    def synced_to(self) -> int | None:
+        cursors = self.store.cursors()
+        return min((block for block, _ in cursors.values()), default=None) if cursors else None
+
+    def reviews(
+        self,
+        subject: str,
+        *,
+        min_level: ReviewLevel | None = None,
+        since: int | None = None,
+        attester: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        rejudge: bool = False,
+    ) -> SubjectReviews:
+        """The subject's reviews (a DID or a URL), latest per attester, each judged; summary over them all,
+        the list filtered and paginated."""
+        did = subject_did(subject)
+        recipient = did_address(did)
+        rows = [r for r in self.store.reviews_of(recipient, self.schema_uids) if r.revocation_time == 0]
+        latest = _latest_per_attester(rows)
+        now = int(time.time())
+        judged, to_save = [], []
+        for row in latest:
+            if rejudge or row.level is None or row.judged_at is None or now - row.judged_at > JUDGEMENT_TTL_S:
+                level, judgement = judge(row, did, self.judge_context)
+                to_save.append((row.uid, level, judgement, now))
+            else:
+                level, judgement = _stored_level(row.level), row.judgement or {}
+            judged.append(_entry(row, level, judgement))
+        if to_save:
+            self.store.save_judgements(to_save)
+        counted = [
+            r for r in judged if r.level != "invalid" and r.rating_value is not None and 1 <= r.rating_value <= 5
+        ]
+        by_level = {
+            level: sum(r.level == level for r in judged) for level in ("verified", "signed", "unverified", "invalid")
+        }
+        histogram = {str(star): sum(r.rating_value == star for r in counted) for star in range(1, 6)}
+        average = round(sum(r.rating_value or 0 for r in counted) / len(counted), 2) if counted else None
+        listed = [
+            r
+            for r in judged
+            if (min_level is None or LEVEL_RANK[r.level] >= LEVEL_RANK[min_level])
+            and (since is None or r.time >= since)
+            and (attester is None or r.attester.lower() == attester.lower())
+        ]
+        page = listed[offset : offset + limit if limit is not None else None]
+        return SubjectReviews(
+            subject=did,
+            recipient=recipient,
+            count=len(judged),
+            average_rating=average,
+            by_level=by_level,
+            histogram=histogram,
+            reviews=page,
+            total=len(listed),
+            synced_to_block=self.synced_to(),
+        )
+
+
+def _stored_level(value: str) -> ReviewLevel:
+    levels: dict[str, ReviewLevel] = {
+        "verified": "verified",
+        "signed": "signed",
+        "unverified": "unverified",
+        "invalid": "invalid",
+    }
+    return levels[value]
+
+
+def _entry(row: StoredReview, level: ReviewLevel, judgement: dict[str, Any]) -> IndexedReview:
+    return IndexedReview(
+        uid=row.uid,
+        attester=to_checksum_address(row.attester),
+        time=row.time,
+        rating_value=row.rating_value,
+        review_body=row.review_body,
+        version=row.version,
+        screenshot_urls=list(row.screenshot_urls),
+        level=level,
+        proofs=judgement.get("proofs", []),
+        reason=judgement.get("reason"),
+        block_number=row.block_number,
+        tx_hash=row.tx_hash,
+        legacy=row.legacy,
+    )

@@ -1,0 +1,166 @@
+"""Bringing the index up to date with the chain.
+
+Cold: the adaptive log scanner from the EAS deployment block, then attestation bodies in batches.
+Incremental: one JSON-RPC batch asks for the head, the cursor block (to notice a deep reorg) and the logs
+of the last `REORG_WINDOW` blocks through `latest`; one more batch fetches the new bodies. Logs carry block
+hashes, so a review in the re-read window that is gone, or now in another block, is dropped or replaced:
+the index never keeps a ghost review.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from omareview.eas.abi import ATTESTED_TOPIC, Attestation
+from omareview.eas.rpc import RpcClient
+from omareview.errors import ChainError, InputError
+from omareview.index.scanner import AttestedLog, LogScanner, fetch_attestations, parse_attested_log
+from omareview.index.store import IndexStore
+from omareview.review.model import decode_user_review
+
+REORG_WINDOW = 64
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    from_block: int
+    to_block: int
+    added: int
+    removed: int
+    round_trips: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"fromBlock": self.from_block, "toBlock": self.to_block, "added": self.added, "removed": self.removed}
+
+
+def _row(
+    log: AttestedLog, attestation: Attestation, schema_strings: dict[str, str], legacy: set[str]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "uid": log.uid,
+        "schema_uid": log.schema,
+        "attester": log.attester,
+        "recipient": log.recipient,
+        "time": attestation.time,
+        "revocation_time": attestation.revocation_time,
+        "block_number": log.block_number,
+        "block_hash": log.block_hash,
+        "tx_hash": log.tx_hash,
+        "log_index": log.log_index,
+        "legacy": int(log.schema in legacy),
+    }
+    try:
+        fields = decode_user_review(attestation.data, schema_strings[log.schema])
+    except InputError as exc:
+        row["decode_error"] = str(exc)
+        return row
+    row.update(
+        subject=str(fields.get("subject", "")),
+        version=str(fields.get("version", "")),
+        rating_value=int(fields["ratingValue"])
+        if isinstance(fields.get("ratingValue"), int) and fields["ratingValue"] < 2**63
+        else None,
+        review_body=str(fields.get("reviewBody", "")),
+        screenshot_urls=json.dumps(list(fields.get("screenshotUrls", ()))),
+        proofs=json.dumps(list(fields.get("proofs", ()))),
+    )
+    return row
+
+
+class Syncer:
+    def __init__(
+        self,
+        rpc: RpcClient,
+        store: IndexStore,
+        eas_address: str,
+        deployment_block: int,
+        schema_strings: dict[str, str],
+        legacy: set[str],
+    ) -> None:
+        self.rpc = rpc
+        self.store = store
+        self.eas_address = eas_address
+        self.deployment_block = deployment_block
+        self.schema_strings = {uid.lower(): text for uid, text in schema_strings.items()}
+        self.legacy = {uid.lower() for uid in legacy}
+
+    @property
+    def schemas(self) -> list[str]:
+        return sorted(self.schema_strings)
+
+    def _bodies(self, logs: Sequence[AttestedLog]) -> list[dict[str, Any]]:
+        bodies = fetch_attestations(self.rpc, self.eas_address, [log.uid for log in logs])
+        return [
+            _row(log, body, self.schema_strings, self.legacy)
+            for log, body in zip(logs, bodies, strict=True)
+            if body.time
+        ]
+
+    def sync(self, progress: Progress | None = None) -> SyncResult:
+        cursors = self.store.cursors()
+        known = [cursors.get(schema) for schema in self.schemas]
+        if all(cursor is not None for cursor in known) and len({c[0] for c in known if c}) == 1:
+            block, block_hash = known[0]  # type: ignore[misc]
+            result = self._incremental(block, block_hash)
+            if result is not None:
+                return result
+            return self._scan(self.deployment_block, progress)
+        start = min((c[0] + 1 for c in known if c is not None), default=self.deployment_block)
+        return self._scan(start if all(c is not None for c in known) else self.deployment_block, progress)
+
+    def _incremental(self, cursor: int, cursor_hash: str | None) -> SyncResult | None:
+        """The two-round-trip path; None when it cannot be used (deep reorg, refused range)."""
+        sent_before = self.rpc.requests_sent
+        window = max(self.deployment_block, cursor - REORG_WINDOW + 1)
+        log_filter = {
+            "address": self.eas_address,
+            "fromBlock": hex(window),
+            "toBlock": "latest",
+            "topics": [ATTESTED_TOPIC, None, None, self.schemas],
+        }
+        try:
+            head_block, cursor_block, raw_logs = self.rpc.batch(
+                [
+                    ("eth_getBlockByNumber", ["latest", False]),
+                    ("eth_getBlockByNumber", [hex(cursor), False]),
+                    ("eth_getLogs", [log_filter]),
+                ]
+            )
+        except ChainError:
+            return None
+        if cursor_block is None or (cursor_hash is not None and str(cursor_block["hash"]).lower() != cursor_hash):
+            return None
+        head, head_hash = int(head_block["number"], 16), str(head_block["hash"]).lower()
+        logs = [
+            parse_attested_log(log)
+            for log in raw_logs
+            if str(log.get("address", "")).lower() == self.eas_address.lower() and not log.get("removed")
+        ]
+        return self._apply(window, head, head_hash, logs, sent_before)
+
+    def _apply(self, window: int, head: int, head_hash: str, logs: list[AttestedLog], sent_before: int) -> SyncResult:
+        logs = [log for log in logs if log.block_number <= head]
+        with self.store.transaction() as db:
+            stored = self.store.in_window(db, window, self.schemas)
+        fresh = {log.uid: log.block_hash for log in logs}
+        ghosts = [uid for uid in stored if uid not in fresh]
+        moved_or_new = [log for log in logs if stored.get(log.uid) != log.block_hash]
+        rows = self._bodies(moved_or_new)
+        with self.store.transaction() as db:
+            removed = self.store.delete(db, ghosts)
+            added = self.store.upsert(db, rows)
+            for schema in self.schemas:
+                self.store.set_cursor(db, schema, head, head_hash)
+        return SyncResult(window, head, added, removed, self.rpc.requests_sent - sent_before)
+
+    def _scan(self, start: int, progress: Progress | None) -> SyncResult:
+        sent_before = self.rpc.requests_sent
+        head_block = self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        head, head_hash = int(head_block["number"], 16), str(head_block["hash"]).lower()
+        scanner = LogScanner(self.rpc, self.eas_address, progress=progress)
+        logs = [log for chunk in scanner.scan(start, head, schemas=self.schemas) for log in chunk]
+        return self._apply(start, head, head_hash, logs, sent_before)

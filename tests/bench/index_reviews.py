@@ -1,0 +1,141 @@
+"""Benchmark: 500 receipt-backed reviews of one subject (plus other subjects' reviews as noise) on one
+devnet. omareview's cold `reviews` (sync + judge) and an incremental sync after one new review, against the
+OMATrust SDK's algorithm written with ethers in node; round trips counted through counting proxies."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from omareview.devnet import start_devnet
+from omareview.eas.client import EasClient, review_request
+from omareview.identity import DidWebResolver, SafeFetcher, did_address
+from omareview.index import JudgeContext, ReviewIndex
+from omareview.keys import signer_from_key
+from omareview.networks import Network
+from omareview.review import review_from_receipt
+from omareview.schemas import get_schema
+from omareview.x402 import DidKey, did_document
+from tests.helpers import run_node
+from tests.reviews import SERVER, artifact, receipt_for
+from tests.rpc_proxy import rpc_proxy
+from tests.servers import Reply, dns_server, http_server
+
+ATTESTERS = 100
+PER_ATTESTER = 5
+NOISE_PER_ATTESTER = 1
+SUBJECT = "did:web:api.example.com"
+
+
+def main() -> dict[str, float]:
+    doc = did_document(SUBJECT, [DidKey("signer", address=SERVER.address)])
+    with (
+        tempfile.TemporaryDirectory() as home,
+        start_devnet(home=Path(home) / "devnet", anvil_args=["--accounts", str(ATTESTERS + 1)]) as devnet,
+        http_server({"/.well-known/did.json": Reply(body=json.dumps(doc).encode())}) as did_server,
+        dns_server({}) as dns,
+    ):
+        state = devnet.state
+        network = Network(
+            name="devnet",
+            chain_id=state.chain_id,
+            rpc_url=state.rpc_url,
+            eas_address=state.eas_address,
+            deployment_block=state.deployment_block,
+            schemas=state.schemas,
+        )
+        signers = [signer_from_key(a.private_key.get_secret_value()) for a in state.accounts[1 : ATTESTERS + 1]]
+        for number, signer in enumerate(signers):
+            reviews = [
+                review_from_receipt(
+                    artifact(receipt_for(signer.address, n=number * 100 + k + 1)),
+                    signer.address,
+                    rating=1 + (number + k) % 5,
+                    options=None,
+                )[0]
+                for k in range(PER_ATTESTER)
+            ]
+            noise = [
+                review_from_receipt(
+                    artifact(receipt_for(signer.address, resource=f"https://other{k}.example/x", n=number + 1)),
+                    signer.address,
+                    rating=3,
+                )[0]
+                for k in range(NOISE_PER_ATTESTER)
+            ]
+            EasClient(network, signer).attest_many([review_request(r.recipient, r.encode()) for r in reviews + noise])
+        context = JudgeContext(
+            resolver=DidWebResolver(fetcher=SafeFetcher(overrides={"api.example.com": did_server.base_url})),
+            dns_server=dns,
+        )
+
+        with rpc_proxy(state.rpc_url) as (url, ours):
+            index = ReviewIndex(
+                network.model_copy(update={"rpc_url": url}), home=Path(home) / "index", judge_context=context
+            )
+            started = time.perf_counter()
+            index.sync()
+            result = index.reviews(SUBJECT)
+            cold_s = time.perf_counter() - started
+            cold_trips = ours.round_trips
+            assert result.count == ATTESTERS and result.by_level["verified"] == ATTESTERS
+            signer = signers[0]
+            one = review_from_receipt(artifact(receipt_for(signer.address, n=999_999)), signer.address, rating=5)[0]
+            EasClient(network, signer).attest(review_request(one.recipient, one.encode()))
+            before = ours.round_trips
+            started = time.perf_counter()
+            synced = index.sync()
+            incremental_s = time.perf_counter() - started
+            incremental_trips = ours.round_trips - before
+            assert synced.added == 1
+
+        with rpc_proxy(state.rpc_url) as (url, theirs):
+            reference = run_node(
+                "omatrust_reference.mjs",
+                {
+                    "rpcUrl": url,
+                    "easAddress": state.eas_address,
+                    "recipient": did_address(SUBJECT),
+                    "schemaUid": network.schema_uid(),
+                    "schema": get_schema("user-review").schema_string,
+                    "fromBlock": 0,
+                },
+                timeout=600,
+            )
+            their_trips = theirs.round_trips
+        assert reference["count"] == ATTESTERS * PER_ATTESTER + 1
+
+    speed = reference["seconds"] / cold_s
+    fewer = their_trips / cold_trips
+    total = ATTESTERS * PER_ATTESTER
+    print(
+        f"index: {total} receipt-backed reviews of one subject by {ATTESTERS} attesters (+{ATTESTERS * NOISE_PER_ATTESTER} of other subjects):"
+    )
+    print(
+        f"  omareview cold `reviews` (sync + judge {result.count} latest)  {cold_s:7.3f} s   {cold_trips:5d} round trips"
+    )
+    print(
+        f"  OMATrust SDK algorithm (ethers, node)         {reference['seconds']:7.3f} s   {their_trips:5d} round trips   (logs, then getAttestation per log)"
+    )
+    print(
+        f"  cold speed-up                                 {speed:7.1f}x   (target >= 5x)   {'MET' if speed >= 5 else 'NOT MET'}"
+    )
+    print(
+        f"  round trips, fewer by                         {fewer:7.1f}x   (target >= 10x)  {'MET' if fewer >= 10 else 'NOT MET'}"
+    )
+    print(
+        f"  incremental sync after one new review         {incremental_s:7.3f} s   {incremental_trips:5d} round trips   (target <= 3)  {'MET' if incremental_trips <= 3 else 'NOT MET'}"
+    )
+    return {
+        "cold_s": cold_s,
+        "reference_s": reference["seconds"],
+        "cold_trips": cold_trips,
+        "reference_trips": their_trips,
+        "incremental_trips": incremental_trips,
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""`index sync` and `reviews` through the real CLI, on the session devnet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from omareview.devnet import Devnet
+from tests.helpers import run_cli
+from tests.reviews import receipt_for, write_json
+
+pytestmark = pytest.mark.usefixtures("isolated_chain")
+
+
+@pytest.fixture
+def env(use_devnet: Devnet, tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "cli-home"
+    (home / "devnet").mkdir(parents=True)
+    (home / "devnet" / "state.json").write_text(use_devnet.state.model_dump_json(by_alias=True))
+    return {
+        "OMAREVIEW_HOME": str(home),
+        "OMAREVIEW_DID_WEB_OVERRIDES": "shop.example=http://127.0.0.1:9",
+        "OMAREVIEW_DNS_SERVER": "127.0.0.1:9",
+    }
+
+
+def test_sync_then_reviews(env: dict[str, str], use_devnet: Devnet, tmp_path: Path) -> None:
+    payer = use_devnet.state.accounts[5].address
+    receipt = write_json(tmp_path / "r.json", receipt_for(payer, resource="https://shop.example/item"))
+    assert (
+        run_cli(
+            "review",
+            "submit",
+            "--receipt",
+            receipt,
+            "--rating",
+            "4",
+            "--body",
+            "solid",
+            "--dev-account",
+            "5",
+            "--no-authorize",
+            env=env,
+        ).code
+        == 0
+    )
+    synced = run_cli("index", "sync", "--json", env=env)
+    assert synced.code == 0, synced.stderr
+    assert set(synced.json()) == {"fromBlock", "toBlock", "added", "removed"} and synced.json()["added"] >= 1
+    listed = run_cli("reviews", "https://www.shop.example/anything", "--json", "--no-authorize", env=env)
+    assert listed.code == 0, listed.stderr
+    data = listed.json()
+    assert data["subject"] == "did:web:shop.example" and data["count"] == 1
+    assert set(data) >= {"subject", "recipient", "count", "averageRating", "byLevel", "reviews"}
+    (review,) = data["reviews"]
+    assert set(review) >= {"uid", "attester", "time", "ratingValue", "reviewBody", "version", "level", "proofs"}
+    assert (review["attester"], review["ratingValue"], review["level"]) == (payer, 4, "signed")
+    table = run_cli("reviews", "did:web:shop.example", "--no-sync", "--no-authorize", env=env)
+    assert "1 review(s), average 4.00/5" in table.stdout and "signed" in table.stdout
+
+
+def test_reviews_of_a_bad_subject_and_of_nobody(env: dict[str, str]) -> None:
+    bad = run_cli("reviews", "did:", "--no-sync", env=env)
+    assert bad.code == 1 and "is not a DID" in bad.error_line
+    empty = run_cli("reviews", "did:web:nobody.example", "--json", "--no-authorize", env=env)
+    assert empty.code == 0 and empty.json()["count"] == 0 and empty.json()["averageRating"] is None
+
+
+def test_unreachable_chain(env: dict[str, str]) -> None:
+    down = run_cli("--rpc-url", "http://127.0.0.1:9", "reviews", "did:web:shop.example", env=env)
+    assert down.code == 3 and "cannot reach the node at http://127.0.0.1:9" in down.error_line
+    assert run_cli("index", "sync", env=env).code == 0
+    stale = run_cli(
+        "--rpc-url", "http://127.0.0.1:9", "reviews", "did:web:shop.example", "--json", "--no-authorize", env=env
+    )
+    assert stale.code == 0
+    assert json.loads(stale.stdout)["subject"] == "did:web:shop.example"
+    assert stale.stderr.startswith("warning: could not sync") and "showing the index as of block" in stale.stderr

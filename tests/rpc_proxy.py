@@ -1,0 +1,102 @@
+"""A real JSON-RPC proxy on loopback in front of Anvil: counts HTTP round trips, refuses eth_getLogs ranges
+wider than a limit (the way hosted providers do), and fails every k-th request with HTTP 503."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class ProxyStats:
+    round_trips: int = 0
+    refused_ranges: int = 0
+    failed: int = 0
+    methods: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def rpc_proxy(
+    upstream: str, *, max_log_range: int | None = None, fail_every: int | None = None
+) -> Iterator[tuple[str, ProxyStats]]:
+    stats = ProxyStats()
+    lock = threading.Lock()
+    client = httpx.Client(timeout=30)
+
+    def head() -> int:
+        reply = client.post(
+            upstream, json={"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber", "params": []}
+        ).json()
+        return int(reply["result"], 16)
+
+    def refuse(call: dict[str, Any]) -> dict[str, Any] | None:
+        if max_log_range is None or call.get("method") != "eth_getLogs":
+            return None
+        params = call["params"][0]
+        latest = None
+
+        def block(tag: str) -> int:
+            nonlocal latest
+            if tag in ("latest", "pending", "safe", "finalized"):
+                latest = latest if latest is not None else head()
+                return latest
+            return 0 if tag == "earliest" else int(tag, 16)
+
+        span = block(params.get("toBlock", "latest")) - block(params.get("fromBlock", "latest")) + 1
+        if span <= max_log_range:
+            return None
+        stats.refused_ranges += 1
+        return {
+            "jsonrpc": "2.0",
+            "id": call.get("id"),
+            "error": {"code": -32005, "message": f"query exceeds max block range {max_log_range}"},
+        }
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: object) -> None:
+            pass
+
+        def _reply(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with lock:
+                stats.round_trips += 1
+                number = stats.round_trips
+            request = json.loads(raw)
+            calls = request if isinstance(request, list) else [request]
+            stats.methods.extend(c.get("method", "?") for c in calls)
+            if fail_every and number % fail_every == 0:
+                stats.failed += 1
+                self._reply(503, b"upstream overloaded")
+                return
+            answers: list[dict[str, Any] | None] = [refuse(c) for c in calls]
+            forward = [c for c, a in zip(calls, answers, strict=True) if a is None]
+            if forward:
+                replies = client.post(upstream, json=forward).json()
+                by_id = {r.get("id"): r for r in (replies if isinstance(replies, list) else [replies])}
+                answers = [a if a is not None else by_id.get(c.get("id")) for c, a in zip(calls, answers, strict=True)]
+            body = answers if isinstance(request, list) else answers[0]
+            self._reply(200, json.dumps(body).encode())
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", stats
+    finally:
+        server.shutdown()
+        server.server_close()
+        client.close()
