@@ -56,6 +56,7 @@ class DevnetState(BaseModel):
     eas_address: str
     schema_registry_address: str
     indexer_address: str
+    token_address: str
     deployment_block: int
     schemas: dict[str, str]
     accounts: list[DevAccount]
@@ -256,7 +257,7 @@ def _deploy_and_describe(
 ) -> DevnetState:
     from web3 import Web3
 
-    from omareview.eas.deploy import deploy_eas, register_schemas
+    from omareview.eas.deploy import deploy_eas, deploy_test_token, register_schemas
 
     config = json.loads(accounts_file.read_text(encoding="utf-8"))
     accounts = [
@@ -267,6 +268,8 @@ def _deploy_and_describe(
     deployer = Web3.to_checksum_address(accounts[0].address)
     deployment = deploy_eas(w3, deployer, progress)
     schemas = register_schemas(w3, deployment.schema_registry, deployer, all_schemas(), progress)
+    holders = [Web3.to_checksum_address(account.address) for account in accounts]
+    token = deploy_test_token(w3, deployer, holders, progress)
     if process.poll() is not None:
         raise DevnetError(f"Anvil exited during deployment: {_log_tail(log_file)}")
     return DevnetState(
@@ -276,6 +279,7 @@ def _deploy_and_describe(
         eas_address=deployment.eas,
         schema_registry_address=deployment.schema_registry,
         indexer_address=deployment.indexer,
+        token_address=token,
         deployment_block=deployment.block_number,
         schemas=schemas,
         accounts=accounts,

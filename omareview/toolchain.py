@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -66,5 +67,24 @@ def eas_artifact(contract: str) -> dict[str, Any]:
     )
     if path is None or not path.is_file():
         raise ToolchainError(f"the EAS contract artifacts ({EAS_CONTRACTS_PACKAGE}) are not installed: {INSTALL_HINT}")
+    artifact: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return artifact
+
+
+@cache
+def project_artifact(contract: str) -> dict[str, Any]:
+    """A contract of omareview's own (`contracts/src`), compiled by `contracts/build.mjs` on first use."""
+    root = toolchain_dir()
+    if root is None:
+        raise ToolchainError(f"the project's contracts are not built: {INSTALL_HINT}")
+    path = root / "build" / f"{contract}.json"
+    if not path.is_file():
+        script = root / "build.mjs"
+        node = shutil.which("node")
+        if not script.is_file() or node is None:
+            raise ToolchainError(f"{path} is missing and cannot be built here (needs node and contracts/build.mjs)")
+        built = subprocess.run([node, str(script)], cwd=root, capture_output=True, text=True, check=False)
+        if built.returncode != 0 or not path.is_file():
+            raise ToolchainError(f"building the project's contracts failed: {built.stderr.strip()[:300]}")
     artifact: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return artifact

@@ -11,6 +11,7 @@ import click
 
 from omareview.cli.devnet_cmd import devnet
 from omareview.cli.index_cmd import index, reviews
+from omareview.cli.outbox_cmd import outbox
 from omareview.cli.output import fail
 from omareview.cli.review_cmd import review
 from omareview.cli.subject_cmd import subject
@@ -63,6 +64,7 @@ cli.add_command(offer)
 cli.add_command(review)
 cli.add_command(index)
 cli.add_command(reviews)
+cli.add_command(outbox)
 
 
 def _verbose(argv: list[str]) -> bool:

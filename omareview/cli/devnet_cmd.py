@@ -19,6 +19,7 @@ def _describe(state: DevnetState) -> Iterator[str]:
     yield f"  EAS             {state.eas_address}"
     yield f"  SchemaRegistry  {state.schema_registry_address}"
     yield f"  Indexer         {state.indexer_address}"
+    yield f"  TestUSDC        {state.token_address}  (EIP-3009, 6 decimals, 1,000,000 per dev account)"
     yield "  schemas:"
     width = max(len(name) for name in state.schemas)
     for name, uid in state.schemas.items():

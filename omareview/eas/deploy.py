@@ -13,7 +13,7 @@ from web3.types import TxReceipt
 from omareview.eas.uids import schema_uid
 from omareview.errors import ChainError
 from omareview.schemas import EasSchema
-from omareview.toolchain import eas_artifact
+from omareview.toolchain import eas_artifact, project_artifact
 
 Progress = Callable[[str], None]
 
@@ -87,3 +87,25 @@ def register_schemas(
             raise ChainError(f"schema {schema.name} registered as {logged} but its parameters give {expected}")
         uids[schema.name] = expected
     return uids
+
+
+TEST_TOKEN = "TestUSDC"
+TEST_TOKEN_MINT = 1_000_000 * 10**6
+
+
+def deploy_test_token(
+    w3: Web3, deployer: ChecksumAddress, holders: Sequence[ChecksumAddress], progress: Progress = lambda _: None
+) -> ChecksumAddress:
+    """Deploy the EIP-3009 test stablecoin and mint a million of it to each holder."""
+    progress(f"deploying {TEST_TOKEN} and minting to {len(holders)} accounts")
+    artifact = project_artifact(TEST_TOKEN)
+    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    receipt = _mined(w3, factory.constructor().transact({"from": deployer}), f"deploying {TEST_TOKEN}")
+    address = receipt["contractAddress"]
+    if address is None:
+        raise ChainError(f"deploying {TEST_TOKEN} returned no contract address")
+    token = w3.eth.contract(address=address, abi=artifact["abi"])
+    hashes = [token.functions.mint(holder, TEST_TOKEN_MINT).transact({"from": deployer}) for holder in holders]
+    for tx_hash in hashes:
+        _mined(w3, tx_hash, f"minting {TEST_TOKEN}")
+    return address

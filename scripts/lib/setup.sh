@@ -41,6 +41,12 @@ setup_npm() {
     (cd "$ROOT/contracts" && npm install --no-audit --no-fund --loglevel=error)
     echo "$want" > "$modules/.omareview-setup"
   fi
+  want="$(fingerprint "$ROOT"/contracts/src/*.sol "$ROOT/contracts/build.mjs")"
+  if [ "$(cat "$ROOT/contracts/build/.omareview-setup" 2>/dev/null)" != "$want" ]; then
+    say "compiling the project's contracts with the pinned solc"
+    (cd "$ROOT/contracts" && node build.mjs >&2)
+    echo "$want" > "$ROOT/contracts/build/.omareview-setup"
+  fi
 }
 
 setup_all() {

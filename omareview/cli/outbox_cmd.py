@@ -1,0 +1,103 @@
+"""`omareview outbox list | review | submit`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from omareview.cli.common import global_options, key_options, load_signer
+from omareview.cli.output import JSON_OPTION, emit, emit_many, note
+from omareview.eas.client import EasClient
+from omareview.errors import InputError
+from omareview.hooks import Outbox, ReviewDraft, Submitter
+from omareview.review.model import new_review
+from omareview.x402.verify import VerifyOptions
+
+STATUSES = ["pending", "submitting", "done", "rejected"]
+
+
+@click.group()
+def outbox() -> None:
+    """The local outbox of captured receipts and the reviews made from them."""
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(STATUSES), help="Only entries in this state.")
+@JSON_OPTION
+def list_entries(status: str | None, as_json: bool) -> None:
+    """Every receipt the outbox holds, and what became of it."""
+    entries = Outbox().entries(status)  # type: ignore[arg-type]
+    if as_json:
+        emit([e.to_json() for e in entries], True, lambda: [])
+        return
+    if not entries:
+        click.echo("the outbox is empty" if status is None else f"no {status} entries")
+        return
+    for entry in entries:
+        draft = f"{entry.draft['rating']}★ drafted" if entry.draft else "no draft"
+        detail = entry.uid or entry.last_error or ""
+        click.echo(f"{entry.status:<10} {entry.digest[:18]}…  {entry.subject or '?':<32} {draft:<12} {detail}")
+
+
+@outbox.command("review")
+@click.argument("digest")
+@click.option("--rating", type=int, required=True, help="1 (worst) to 5 (best).")
+@click.option("--body", default="", help="The review text, at most 500 characters.")
+@click.option("--screenshot", "screenshots", multiple=True, metavar="URL")
+@click.option("--service-version", default="", metavar="V")
+@JSON_OPTION
+def review_entry(
+    digest: str, rating: int, body: str, screenshots: tuple[str, ...], service_version: str, as_json: bool
+) -> None:
+    """Attach a review draft to a captured receipt (DIGEST, or an unambiguous prefix of it)."""
+    box = Outbox()
+    matches = [e for e in box.entries() if e.digest.startswith(digest.lower())]
+    if len(matches) != 1:
+        raise InputError(
+            f"{'no' if not matches else len(matches)} outbox entries match {digest!r}; give more of the digest"
+        )
+    entry = matches[0]
+    if entry.status in ("done", "rejected"):
+        raise InputError(f"entry {entry.digest[:18]}… is {entry.status}; only pending receipts can be reviewed")
+    draft = ReviewDraft(rating, body, screenshots, service_version)
+    new_review(
+        subject=entry.subject or "",
+        rating_value=rating,
+        review_body=body,
+        screenshot_urls=screenshots,
+        version=service_version,
+    )
+    updated = box.update(entry.digest, draft=draft.to_json())
+    emit(updated.to_json(), as_json, lambda: [f"draft {rating}★ attached to {entry.digest[:18]}… ({entry.subject})"])
+
+
+@outbox.command("submit")
+@click.option("--attempts", type=click.IntRange(1, 20), default=3, help="Tries while the chain cannot be reached.")
+@click.option("--no-authorize", is_flag=True, help="Skip checking receipt signers' authorization.")
+@key_options
+@JSON_OPTION
+@click.pass_context
+def submit_entries(
+    ctx: click.Context, attempts: int, no_authorize: bool, keystore: Path | None, dev_account: int | None, as_json: bool
+) -> int:
+    """Submit the reviews drafted for captured receipts, in as few transactions as possible."""
+    network = global_options(ctx).resolve_network()
+    signer = load_signer(network, keystore, dev_account)
+    client = EasClient(network, signer)
+    client.check_chain()
+    submitter = Submitter(
+        client,
+        signer,
+        Outbox(),
+        verify_options=VerifyOptions(authorize=not no_authorize),
+        progress=None if as_json else note,
+    )
+    reports = submitter.run(attempts=attempts)
+    rows: list[dict[str, Any]] = [r.to_json() for r in reports]
+    if not rows:
+        emit([], as_json, lambda: ["nothing to submit: no pending receipt has a review draft"])
+        return 0
+    emit_many(rows, as_json, lambda r: [f"{r['status']:<9} {r['digest'][:18]}…  {r['uid'] or r['error'] or ''}"])
+    return 0 if all(r["status"] == "done" for r in rows) else 1

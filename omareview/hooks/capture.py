@@ -1,0 +1,156 @@
+"""Capturing receipts as an agent pays: the offers of each 402, the receipt of each paid response.
+
+Every receipt is verified (signature and payload; no network) and committed to the outbox before the
+response is handed back to the agent, so it is never lost. Nothing here raises into the agent's request: a
+bad or missing receipt is logged and recorded as `rejected`. A `rating_policy(response, receipt)` may return
+a `ReviewDraft`, which the submitter later turns into a review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from omareview.errors import OmaReviewError
+from omareview.hooks.outbox import Outbox
+from omareview.identity.dids import subject_did_from_url
+from omareview.x402.load import LoadedArtifact, load_artifacts
+from omareview.x402.verify import VerifyOptions, artifact_digest, verify_artifact
+
+log = logging.getLogger("omareview.hooks")
+RECEIPT_HEADERS = ("payment-response", "x-payment-response")
+REQUIRED_HEADER = "payment-required"
+MAX_REMEMBERED_OFFERS = 256
+
+
+@dataclass(frozen=True)
+class ReviewDraft:
+    """What the agent would say about a paid call; checked against the User Review limits when submitted."""
+
+    rating: int
+    body: str = ""
+    screenshots: tuple[str, ...] = ()
+    version: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rating": self.rating,
+            "body": self.body,
+            "screenshots": list(self.screenshots),
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class CaptureEvent:
+    kind: Literal["offers", "receipt", "rejected"]
+    url: str
+    digest: str | None = None
+    detail: str = ""
+
+
+RatingPolicy = Callable[[Any, LoadedArtifact], ReviewDraft | None]
+
+
+class ReceiptCapture:
+    """The part of the hook that does not depend on an HTTP library."""
+
+    def __init__(
+        self,
+        outbox: Outbox | None = None,
+        *,
+        rating_policy: RatingPolicy | None = None,
+        on_event: Callable[[CaptureEvent], None] | None = None,
+    ) -> None:
+        self.outbox = outbox or Outbox()
+        self.rating_policy = rating_policy
+        self.on_event = on_event
+        self._offers: OrderedDict[str, list[LoadedArtifact]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _emit(self, event: CaptureEvent) -> None:
+        log.info("%s %s %s %s", event.kind, event.url, event.digest or "", event.detail)
+        if self.on_event is not None:
+            try:
+                self.on_event(event)
+            except Exception:
+                log.exception("the on_event callback failed")
+
+    def observe(
+        self, url: str, status: int, headers: Mapping[str, str], body: bytes | None, response: Any = None
+    ) -> None:
+        """Look at one response. Never raises."""
+        try:
+            lowered = {k.lower(): v for k, v in headers.items()}
+            if status == 402:
+                self._remember_offers(url, lowered, body)
+            for name in RECEIPT_HEADERS:
+                if name in lowered:
+                    self._capture_receipt(url, lowered[name], response)
+                    break
+        except Exception:
+            log.exception("capturing the x402 artifacts of %s failed", url)
+
+    def _remember_offers(self, url: str, headers: Mapping[str, str], body: bytes | None) -> None:
+        carrier: str | bytes | None = headers.get(REQUIRED_HEADER) or body
+        if not carrier:
+            return
+        try:
+            offers = [a for a in load_artifacts(carrier, f"402 from {url}") if a.kind == "offer"]
+        except OmaReviewError as exc:
+            log.info("the 402 from %s carries no usable signed offer: %s", url, exc)
+            return
+        with self._lock:
+            self._offers[subject_did_from_url(url)] = offers
+            self._offers.move_to_end(subject_did_from_url(url))
+            while len(self._offers) > MAX_REMEMBERED_OFFERS:
+                self._offers.popitem(last=False)
+        self._emit(CaptureEvent("offers", url, detail=f"{len(offers)} signed offer(s)"))
+
+    def _offer_for(self, receipt: LoadedArtifact, subject: str) -> LoadedArtifact | None:
+        with self._lock:
+            offers = list(self._offers.get(subject, ()))
+        resource = (receipt.envelope.get("payload") or {}).get("resourceUrl")
+        exact = [o for o in offers if (o.envelope.get("payload") or {}).get("resourceUrl") == resource]
+        candidates = exact or offers
+        return candidates[0] if candidates else None
+
+    def _reject(self, url: str, raw: str, reason: str) -> None:
+        digest = "sha256:" + hashlib.sha256(raw.encode("utf-8", errors="replace")).hexdigest()
+        self.outbox.add(digest, {"raw": raw[:4096]}, resource_url=url, status="rejected", error=reason)
+        self._emit(CaptureEvent("rejected", url, digest, reason))
+
+    def _capture_receipt(self, url: str, header: str, response: Any) -> None:
+        try:
+            receipts = [a for a in load_artifacts(header, f"PAYMENT-RESPONSE from {url}") if a.kind == "receipt"]
+        except OmaReviewError as exc:
+            self._reject(url, header, str(exc))
+            return
+        for receipt in receipts:
+            result = verify_artifact(receipt, VerifyOptions(authorize=False))
+            if not result.valid or result.payload is None or result.subject is None:
+                self._reject(
+                    url, json.dumps(receipt.envelope), result.errors[0] if result.errors else "invalid receipt"
+                )
+                continue
+            digest = artifact_digest(receipt)
+            offer = self._offer_for(receipt, result.subject)
+            _, created = self.outbox.add(
+                digest,
+                receipt.envelope,
+                offer=offer.envelope if offer is not None else None,
+                subject=result.subject,
+                payer=str(result.payload.get("payer")),
+                resource_url=str(result.payload.get("resourceUrl")),
+            )
+            if created and self.rating_policy is not None:
+                draft = self.rating_policy(response, receipt)
+                if draft is not None:
+                    self.outbox.update(digest, draft=draft.to_json())
+            self._emit(CaptureEvent("receipt", url, digest, "recorded" if created else "already recorded"))

@@ -1,0 +1,139 @@
+"""Draining the outbox: reviews built from the stored receipts and drafts, submitted in batches.
+
+Failures to reach the chain leave entries pending (with the error and an attempt count) for a later run;
+`run` retries with exponential backoff. After a crash, an entry left `submitting` is looked up on-chain
+before anything is sent again, so a receipt is never reviewed twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from omareview.eas.client import EasClient
+from omareview.errors import ChainError, OmaReviewError
+from omareview.hooks.outbox import Outbox, OutboxEntry
+from omareview.keys import Signer
+from omareview.review.build import review_from_receipt
+from omareview.review.duplicates import DuplicateReviewError
+from omareview.review.submit import ReviewJob, submit_reviews
+from omareview.x402.load import load_artifacts
+from omareview.x402.verify import VerifyOptions
+
+
+@dataclass(frozen=True)
+class SubmitReport:
+    digest: str
+    status: str
+    uid: str | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"digest": self.digest, "status": self.status, "uid": self.uid, "error": self.error}
+
+
+class Submitter:
+    def __init__(
+        self,
+        client: EasClient,
+        attester: Signer,
+        outbox: Outbox | None = None,
+        *,
+        verify_options: VerifyOptions | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.attester = attester
+        self.outbox = outbox or Outbox()
+        self.verify_options = verify_options or VerifyOptions()
+        self.progress = progress
+
+    def due(self) -> list[OutboxEntry]:
+        """Entries with a draft that are not done: pending ones, and ones a crash left submitting."""
+        entries = self.outbox.entries("pending") + self.outbox.entries("submitting")
+        return [e for e in entries if e.draft is not None]
+
+    def _job(self, entry: OutboxEntry) -> ReviewJob:
+        assert entry.draft is not None
+        (receipt,) = load_artifacts(entry.receipt)
+        offer = load_artifacts(entry.offer)[0] if entry.offer else None
+        review, _ = review_from_receipt(
+            receipt,
+            self.attester.address,
+            rating=int(entry.draft["rating"]),
+            body=str(entry.draft.get("body", "")),
+            screenshots=tuple(entry.draft.get("screenshots", ())),
+            version=str(entry.draft.get("version", "")),
+            offer=offer,
+            options=self.verify_options,
+        )
+        return ReviewJob(review, receipt, offer)
+
+    def submit_due(self) -> list[SubmitReport]:
+        """One pass over the due entries. Raises ChainError (entries stay pending) when the chain is down."""
+        reports: list[SubmitReport] = []
+        jobs: list[ReviewJob] = []
+        for entry in self.due():
+            try:
+                jobs.append(self._job(entry))
+            except OmaReviewError as exc:
+                self.outbox.update(entry.digest, status="rejected", last_error=str(exc))
+                reports.append(SubmitReport(entry.digest, "rejected", error=str(exc)))
+        if not jobs:
+            return reports
+        try:
+            outcomes = submit_reviews(self.client, jobs, self.attester, outbox=self.outbox, progress=self.progress)
+        except ChainError as exc:
+            for job in jobs:
+                waiting = self.outbox.get(job.digest or "")
+                if waiting is not None:
+                    self.outbox.update(
+                        waiting.digest, status="pending", last_error=str(exc), attempts=waiting.attempts + 1
+                    )
+            raise
+        for outcome in outcomes:
+            digest = outcome.job.digest or ""
+            if outcome.submitted is not None:
+                reports.append(SubmitReport(digest, "done", uid=outcome.submitted.uid))
+            elif isinstance(outcome.error, DuplicateReviewError):
+                self.outbox.update(digest, status="done", uid=outcome.error.uid, last_error=None)
+                reports.append(SubmitReport(digest, "done", uid=outcome.error.uid, error="already on-chain"))
+            else:
+                recorded = self.outbox.get(digest)
+                reports.append(
+                    SubmitReport(digest, recorded.status if recorded else "pending", error=str(outcome.error))
+                )
+        return reports
+
+    def run(self, *, attempts: int = 5, backoff_s: float = 1.0) -> list[SubmitReport]:
+        """submit_due, retrying with exponential backoff while the chain cannot be reached."""
+        for attempt in range(attempts):
+            try:
+                return self.submit_due()
+            except ChainError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(backoff_s * 2**attempt)
+        return []
+
+
+class AsyncSubmitter:
+    """The submitter for asyncio agents: the same work, off the event loop."""
+
+    def __init__(self, submitter: Submitter) -> None:
+        self.submitter = submitter
+
+    async def submit_due(self) -> list[SubmitReport]:
+        return await asyncio.to_thread(self.submitter.submit_due)
+
+    async def run(self, *, attempts: int = 5, backoff_s: float = 1.0) -> list[SubmitReport]:
+        for attempt in range(attempts):
+            try:
+                return await self.submit_due()
+            except ChainError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(backoff_s * 2**attempt)
+        return []
