@@ -66,9 +66,16 @@ _EXPORTS = {
     "SubjectReviews": "omareview.index",
     "IndexedReview": "omareview.index",
     "JudgeContext": "omareview.index",
+    "ReceiptCapture": "omareview.hooks",
+    "ReviewDraft": "omareview.hooks",
+    "Submitter": "omareview.hooks",
+    "AsyncSubmitter": "omareview.hooks",
+    "paying_client": "omareview.hooks",
+    "install_hook": "omareview.hooks",
 }
 
 __all__ = [
+    "AsyncSubmitter",
     "Authorization",
     "ChainError",
     "ConfigError",
@@ -90,11 +97,14 @@ __all__ = [
     "OmaReviewError",
     "Outbox",
     "Proof",
+    "ReceiptCapture",
+    "ReviewDraft",
     "ReviewIndex",
     "ReviewJob",
     "Signer",
     "SubjectReviews",
     "Submitted",
+    "Submitter",
     "ToolchainError",
     "UserReview",
     "VerificationResult",
@@ -107,9 +117,11 @@ __all__ = [
     "did_document",
     "did_hash",
     "get_schema",
+    "install_hook",
     "load_artifacts",
     "new_review",
     "normalize_did",
+    "paying_client",
     "read_state",
     "resolve_network",
     "review_from_receipt",
@@ -140,6 +152,7 @@ if TYPE_CHECKING:
     from omareview.eas.client import DelegatedAttestation, EasClient, Submitted, review_request
     from omareview.eas.uids import schema_uid
     from omareview.errors import ChainError, ConfigError, DevnetError, InputError, OmaReviewError, ToolchainError
+    from omareview.hooks import AsyncSubmitter, ReceiptCapture, ReviewDraft, Submitter, install_hook, paying_client
     from omareview.hooks.outbox import Outbox
     from omareview.identity import Authorization, authorize_signer, did_address, did_hash, normalize_did, subject_did
     from omareview.index import IndexedReview, JudgeContext, ReviewIndex, SubjectReviews

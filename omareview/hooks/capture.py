@@ -20,6 +20,7 @@ from typing import Any, Literal
 from omareview.errors import OmaReviewError
 from omareview.hooks.outbox import Outbox
 from omareview.identity.dids import subject_did_from_url
+from omareview.x402.jws import parse_compact
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.verify import VerifyOptions, artifact_digest, verify_artifact
 
@@ -56,6 +57,17 @@ class CaptureEvent:
 
 
 RatingPolicy = Callable[[Any, LoadedArtifact], ReviewDraft | None]
+
+
+def _key_needs_network(receipt: LoadedArtifact) -> bool:
+    """A JWS whose key is only named by a did:web kid cannot be checked without fetching its DID document."""
+    if receipt.envelope.get("format") != "jws":
+        return False
+    try:
+        header = parse_compact(receipt.envelope["signature"]).header
+    except OmaReviewError:
+        return False
+    return "jwk" not in header and str(header.get("kid", "")).lower().startswith("did:web:")
 
 
 class ReceiptCapture:
@@ -134,20 +146,24 @@ class ReceiptCapture:
             return
         for receipt in receipts:
             result = verify_artifact(receipt, VerifyOptions(authorize=False))
-            if not result.valid or result.payload is None or result.subject is None:
+            deferred = not result.valid and _key_needs_network(receipt)
+            payload = result.payload or (parse_compact(receipt.envelope["signature"]).payload if deferred else None)
+            if (not result.valid and not deferred) or payload is None:
                 self._reject(
                     url, json.dumps(receipt.envelope), result.errors[0] if result.errors else "invalid receipt"
                 )
                 continue
+            subject = result.subject or subject_did_from_url(str(payload.get("resourceUrl")))
             digest = artifact_digest(receipt)
-            offer = self._offer_for(receipt, result.subject)
+            offer = self._offer_for(receipt, subject)
             _, created = self.outbox.add(
                 digest,
                 receipt.envelope,
                 offer=offer.envelope if offer is not None else None,
-                subject=result.subject,
-                payer=str(result.payload.get("payer")),
-                resource_url=str(result.payload.get("resourceUrl")),
+                subject=subject,
+                payer=str(payload.get("payer")),
+                resource_url=str(payload.get("resourceUrl")),
+                error=f"signature not checked yet: {result.errors[0]}" if deferred else None,
             )
             if created and self.rating_policy is not None:
                 draft = self.rating_policy(response, receipt)

@@ -39,6 +39,16 @@ class JobOutcome:
     error: OmaReviewError | None = None
 
 
+def draft_of(review: UserReview) -> dict[str, object]:
+    """The outbox's draft form of a review (what the hook's ReviewDraft stores), so a retry can rebuild it."""
+    return {
+        "rating": review.rating_value,
+        "body": review.review_body,
+        "screenshots": list(review.screenshot_urls),
+        "version": review.version,
+    }
+
+
 def check_duplicates(
     client: EasClient, attester: str, jobs: Sequence[ReviewJob], outbox: Outbox | None
 ) -> dict[int, DuplicateReviewError]:
@@ -103,7 +113,7 @@ def submit_reviews(
         if outbox is not None and outcome.job.digest is not None:
             _remember(outbox, outcome.job)
             outbox.update(
-                outcome.job.digest, status="submitting", draft=outcome.job.review.to_json(), network=client.network.name
+                outcome.job.digest, status="submitting", draft=draft_of(outcome.job.review), network=client.network.name
             )
     try:
         _send(client, todo, attester, mode, relay_url, progress)

@@ -1,0 +1,274 @@
+"""The agent hook, the outbox and the submitter: the whole story as a real x402 payment on the devnet."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from eth_account import Account
+from x402 import x402Client
+from x402.mechanisms.evm.exact.register import register_exact_evm_client
+
+from omareview.devnet import Devnet
+from omareview.eas.client import EasClient
+from omareview.eas.rpc import RpcClient
+from omareview.errors import ChainError
+from omareview.hooks import (
+    CapturingTransport,
+    Outbox,
+    ReceiptCapture,
+    ReviewDraft,
+    Submitter,
+    install_hook,
+    paying_client,
+)
+from omareview.identity import DidWebResolver, SafeFetcher
+from omareview.index import JudgeContext, ReviewIndex
+from omareview.keys import Signer
+from omareview.networks import Network
+from omareview.review.duplicates import reviewed_receipts
+from omareview.x402 import offer_receipt_extension
+from tests.reviews import receipt_for
+from tests.servers import Reply, dns_server, http_server
+
+pytestmark = pytest.mark.usefixtures("isolated_chain")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(params=["eip712", "jws"])
+def devserver(request: pytest.FixtureRequest, devnet: Devnet, devnet_home: Path) -> Iterator[str]:
+    """The dev x402 server as a real subprocess; yields its base URL (http://localhost:PORT)."""
+    port = _free_port()
+    args = [sys.executable, "-m", "omareview.devserver", "--port", str(port)] + (
+        ["--jws"] if request.param == "jws" else []
+    )
+    proc = subprocess.Popen(
+        args, env={**os.environ, "OMAREVIEW_HOME": str(devnet_home)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError(proc.stdout.read().decode() if proc.stdout else "devserver did not start")
+        yield f"http://localhost:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _x402_client(devnet: Devnet, account: int) -> x402Client:
+    client = x402Client()
+    client.set_spend_controls(
+        {
+            "allowed_assets": [
+                {"network": "eip155:31337", "asset": devnet.state.token_address, "max_amount_per_payment": "100000"}
+            ]
+        }
+    )
+    register_exact_evm_client(
+        client, Account.from_key(devnet.state.accounts[account].private_key.get_secret_value()), networks="eip155:31337"
+    )
+    return client
+
+
+def test_the_whole_story(
+    devserver: str, devnet: Devnet, network: Network, dev_signer: Callable[[int], Signer], tmp_path: Path
+) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    seen: list[str] = []
+    capture = ReceiptCapture(
+        outbox,
+        rating_policy=lambda response, receipt: ReviewDraft(5, "worth it") if response.status_code == 200 else None,
+        on_event=lambda e: seen.append(e.kind),
+    )
+
+    async def pay() -> httpx.Response:
+        async with paying_client(_x402_client(devnet, 1), capture) as http:
+            return await http.get(f"{devserver}/paid")
+
+    response = asyncio.run(pay())
+    assert response.status_code == 200 and response.json()["data"] == "premium market data"
+    assert seen == ["offers", "receipt"]
+    (entry,) = outbox.entries()
+    assert (
+        entry.status == "pending"
+        and entry.offer is not None
+        and entry.draft == {"rating": 5, "body": "worth it", "screenshots": [], "version": ""}
+    )
+    assert entry.subject == "did:web:localhost" and entry.payer == devnet.state.accounts[1].address
+
+    port = devserver.rsplit(":", 1)[1]
+    resolver = DidWebResolver(fetcher=SafeFetcher(overrides={"localhost": f"http://127.0.0.1:{port}"}))
+    from omareview.x402 import VerifyOptions
+
+    submitter = Submitter(
+        EasClient(network, dev_signer(1)), dev_signer(1), outbox, verify_options=VerifyOptions(resolver=resolver)
+    )
+    (report,) = submitter.submit_due()
+    assert report.status == "done" and report.uid
+    assert outbox.get(entry.digest).status == "done"  # type: ignore[union-attr]
+    assert submitter.submit_due() == [], "nothing is due twice"
+    with dns_server({}) as dns:
+        index = ReviewIndex(network, home=tmp_path, judge_context=JudgeContext(resolver=resolver, dns_server=dns))
+        index.sync()
+        result = index.reviews(f"{devserver}/paid")
+    (review,) = result.reviews
+    assert (review.uid, review.level, review.rating_value) == (report.uid, "verified", 5)
+    assert [p["proofType"] for p in review.proofs] == ["x402-receipt", "x402-offer"]
+
+
+def test_a_402_without_payment_only_remembers_offers(devserver: str, tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    events: list[str] = []
+    capture = ReceiptCapture(outbox, on_event=lambda e: events.append(f"{e.kind}:{e.detail}"))
+    with httpx.Client(transport=CapturingTransport(capture)) as http:
+        assert http.get(f"{devserver}/paid").status_code == 402
+    assert events == ["offers:1 signed offer(s)"]
+    assert outbox.entries() == []
+
+
+def _settle_header(envelope: dict) -> str:
+    settle = {
+        "success": True,
+        "network": "eip155:31337",
+        "transaction": "0x",
+        "extensions": offer_receipt_extension(receipt=envelope),
+    }
+    return base64.b64encode(json.dumps(settle).encode()).decode()
+
+
+def test_garbage_receipts_never_break_the_request(tmp_path: Path) -> None:
+    routes = {
+        "/garbage": Reply(body=b'{"ok": 1}', headers={"PAYMENT-RESPONSE": "garbage!!"}),
+        "/no-receipt": Reply(body=b"{}", headers={"PAYMENT-RESPONSE": base64.b64encode(b'{"success": true}').decode()}),
+    }
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: 1 / 0)  # type: ignore[arg-type,return-value]
+    with http_server(routes) as server:  # type: ignore[arg-type]
+        with httpx.Client() as http:
+            install_hook(http, capture)
+            assert http.get(f"{server.base_url}/garbage").json() == {"ok": 1}
+            assert http.get(f"{server.base_url}/no-receipt").status_code == 200
+
+        async def async_call() -> int:
+            async with httpx.AsyncClient() as http:
+                install_hook(http, capture)
+                return (await http.get(f"{server.base_url}/garbage")).status_code
+
+        assert asyncio.run(async_call()) == 200
+    rejected = outbox.entries("rejected")
+    assert len(rejected) == 2, "the same garbage twice is one entry"
+    assert {e.last_error for e in rejected} >= {
+        "PAYMENT-RESPONSE from "
+        + server.base_url
+        + "/garbage is neither JSON, a base64 x402 header value, nor a compact JWS"
+    }
+    assert any("carries no signed receipt" in (e.last_error or "") for e in rejected)
+
+
+def test_the_same_receipt_twice_is_one_entry(tmp_path: Path, devnet: Devnet) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    capture = ReceiptCapture(outbox)
+    header = _settle_header(receipt_for(devnet.state.accounts[2].address))
+    for _ in range(2):
+        capture.observe("https://api.example.com/premium-data", 200, {"Payment-Response": header}, None)
+    (entry,) = outbox.entries()
+    assert entry.status == "pending" and entry.subject == "did:web:api.example.com"
+
+
+def test_rpc_down_then_the_entry_goes_through(
+    tmp_path: Path, devnet: Devnet, network: Network, dev_signer: Callable[[int], Signer]
+) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    signer = dev_signer(3)
+    ReceiptCapture(outbox, rating_policy=lambda r, x: ReviewDraft(4)).observe(
+        "https://api.example.com/x", 200, {"PAYMENT-RESPONSE": _settle_header(receipt_for(signer.address))}, None
+    )
+    offline = Submitter(EasClient(network.model_copy(update={"rpc_url": "http://127.0.0.1:9"}), signer), signer, outbox)
+    with pytest.raises(ChainError):
+        offline.run(attempts=2, backoff_s=0.01)
+    (waiting,) = outbox.entries()
+    assert (waiting.status, waiting.attempts) == ("pending", 2) and "cannot reach the node" in (
+        waiting.last_error or ""
+    )
+    (report,) = Submitter(EasClient(network, signer), signer, outbox).run()
+    assert report.status == "done"
+
+
+def test_a_submitter_killed_between_sending_and_recording_writes_one_review(
+    tmp_path: Path, use_devnet: Devnet, network: Network, dev_signer: Callable[[int], Signer]
+) -> None:
+    home = tmp_path / "agent-home"
+    (home / "devnet").mkdir(parents=True)
+    (home / "devnet" / "state.json").write_text(use_devnet.state.model_dump_json(by_alias=True))
+    signer = dev_signer(4)
+    outbox = Outbox(home / "outbox.sqlite3")
+    ReceiptCapture(outbox, rating_policy=lambda r, x: ReviewDraft(3, "crash test")).observe(
+        "https://api.example.com/x", 200, {"PAYMENT-RESPONSE": _settle_header(receipt_for(signer.address, n=77))}, None
+    )
+    (entry,) = outbox.entries()
+    rpc = RpcClient(network.rpc_url)
+    command = [sys.executable, "-m", "omareview", "outbox", "submit", "--dev-account", "4", "--no-authorize"]
+    env = {**os.environ, "OMAREVIEW_HOME": str(home)}
+    rpc.call("evm_setAutomine", [False])
+    try:
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            pending = int(rpc.call("txpool_status")["pending"], 16)
+            if pending and outbox.get(entry.digest).status == "submitting":  # type: ignore[union-attr]
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the submitter never sent its transaction")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert outbox.get(entry.digest).status == "submitting"  # type: ignore[union-attr]
+    finally:
+        rpc.call("evm_setAutomine", [True])
+        rpc.call("evm_mine")
+    again = subprocess.run([*command, "--json"], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert (report["status"], report["error"]) == ("done", "already on-chain")
+    assert outbox.get(entry.digest).status == "done"  # type: ignore[union-attr]
+    on_chain = reviewed_receipts(EasClient(network), signer.address)
+    assert list(on_chain).count(entry.digest) == 1
+    assert on_chain[entry.digest] == report["uid"]
+    logs_by_attester = rpc.call(
+        "eth_getLogs",
+        [
+            {
+                "address": network.eas_address,
+                "fromBlock": "0x0",
+                "toBlock": "latest",
+                "topics": [
+                    "0x8bf46bf4cfd674fa735a3d63ec1c9ad4153f033c290341f3a588b75685141b35",
+                    None,
+                    "0x" + "00" * 12 + signer.address[2:].lower(),
+                ],
+            }
+        ],
+    )
+    assert len(logs_by_attester) == 1, "exactly one review exists"

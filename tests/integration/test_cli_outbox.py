@@ -1,0 +1,53 @@
+"""`outbox list | review | submit` through the real CLI."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from omareview.devnet import Devnet
+from omareview.hooks import Outbox, ReceiptCapture
+from omareview.x402 import offer_receipt_extension
+from tests.helpers import run_cli
+from tests.reviews import receipt_for
+
+pytestmark = pytest.mark.usefixtures("isolated_chain")
+
+
+def test_list_review_submit(use_devnet: Devnet, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "devnet").mkdir(parents=True)
+    (home / "devnet" / "state.json").write_text(use_devnet.state.model_dump_json(by_alias=True))
+    env = {"OMAREVIEW_HOME": str(home)}
+    assert run_cli("outbox", "list", env=env).stdout.strip() == "the outbox is empty"
+    payer = use_devnet.state.accounts[6].address
+    settle = {
+        "success": True,
+        "network": "eip155:31337",
+        "extensions": offer_receipt_extension(receipt=receipt_for(payer, n=5)),
+    }
+    header = base64.b64encode(json.dumps(settle).encode()).decode()
+    ReceiptCapture(Outbox(home / "outbox.sqlite3")).observe(
+        "https://api.example.com/x", 200, {"PAYMENT-RESPONSE": header}, None
+    )
+    (entry,) = run_cli("outbox", "list", "--json", env=env).json()
+    assert entry["status"] == "pending" and entry["draft"] is None
+
+    nothing = run_cli("outbox", "submit", "--dev-account", "6", env=env)
+    assert nothing.code == 0 and "nothing to submit" in nothing.stdout
+    bad = run_cli("outbox", "review", entry["digest"][:12], "--rating", "9", env=env)
+    assert bad.code == 1 and "not 9" in bad.error_line
+    unknown = run_cli("outbox", "review", "0xdeadbeef", "--rating", "4", env=env)
+    assert unknown.code == 1 and "no outbox entries match '0xdeadbeef'" in unknown.error_line
+    assert run_cli("outbox", "review", entry["digest"][:12], "--rating", "4", "--body", "fine", env=env).code == 0
+
+    submitted = run_cli("outbox", "submit", "--dev-account", "6", "--no-authorize", "--json", env=env)
+    assert submitted.code == 0, submitted.stderr
+    assert submitted.json()["status"] == "done" and submitted.json()["uid"].startswith("0x")
+    (done,) = run_cli("outbox", "list", "--status", "done", "--json", env=env).json()
+    assert done["uid"] == submitted.json()["uid"]
+    late = run_cli("outbox", "review", entry["digest"][:12], "--rating", "2", env=env)
+    assert late.code == 1 and "is done; only pending receipts can be reviewed" in late.error_line
