@@ -72,6 +72,11 @@ _EXPORTS = {
     "AsyncSubmitter": "omareview.hooks",
     "paying_client": "omareview.hooks",
     "install_hook": "omareview.hooks",
+    "Gate": "omareview.gate",
+    "Decision": "omareview.gate",
+    "Policy": "omareview.gate",
+    "PaymentNotApprovedError": "omareview.gate",
+    "load_policy": "omareview.gate",
 }
 
 __all__ = [
@@ -79,6 +84,7 @@ __all__ = [
     "Authorization",
     "ChainError",
     "ConfigError",
+    "Decision",
     "DelegatedAttestation",
     "DevAccount",
     "Devnet",
@@ -88,6 +94,7 @@ __all__ = [
     "EasClient",
     "EasSchema",
     "Eip712Issuer",
+    "Gate",
     "IndexedReview",
     "InputError",
     "JudgeContext",
@@ -96,6 +103,8 @@ __all__ = [
     "Network",
     "OmaReviewError",
     "Outbox",
+    "PaymentNotApprovedError",
+    "Policy",
     "Proof",
     "ReceiptCapture",
     "ReviewDraft",
@@ -119,6 +128,7 @@ __all__ = [
     "get_schema",
     "install_hook",
     "load_artifacts",
+    "load_policy",
     "new_review",
     "normalize_did",
     "paying_client",
@@ -152,6 +162,7 @@ if TYPE_CHECKING:
     from omareview.eas.client import DelegatedAttestation, EasClient, Submitted, review_request
     from omareview.eas.uids import schema_uid
     from omareview.errors import ChainError, ConfigError, DevnetError, InputError, OmaReviewError, ToolchainError
+    from omareview.gate import Decision, Gate, PaymentNotApprovedError, Policy, load_policy
     from omareview.hooks import AsyncSubmitter, ReceiptCapture, ReviewDraft, Submitter, install_hook, paying_client
     from omareview.hooks.outbox import Outbox
     from omareview.identity import Authorization, authorize_signer, did_address, did_hash, normalize_did, subject_did

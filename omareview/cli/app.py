@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from omareview.cli.check_cmd import check
 from omareview.cli.devnet_cmd import devnet
 from omareview.cli.index_cmd import index, reviews
 from omareview.cli.outbox_cmd import outbox
@@ -65,6 +66,7 @@ cli.add_command(review)
 cli.add_command(index)
 cli.add_command(reviews)
 cli.add_command(outbox)
+cli.add_command(check)
 
 
 def _verbose(argv: list[str]) -> bool:

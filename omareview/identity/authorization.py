@@ -1,10 +1,11 @@
 """Is this signer authorized to speak for this domain? (SPEC §2 step 3)
 
-Sources, in order: the signer is the `payTo` of a signed offer for the same host; the domain's did:web
-document lists it (`blockchainAccountId`, `publicKeyJwk`, `publicKeyMultibase`, `ethereumAddress`); its
-`_controllers` TXT record names it (`did:pkh`, `did:jwk`, `did:key`). An EVM address also matches a
-secp256k1 key whose address it is. A source that cannot be read (network down, no document, no record)
-says nothing; the answer is `unknown` unless another source decides. Never raises for network failures.
+Sources, strongest first: the domain's did:web document lists it (`blockchainAccountId`, `publicKeyJwk`,
+`publicKeyMultibase`, `ethereumAddress`); its `_controllers` TXT record names it (`did:pkh`, `did:jwk`,
+`did:key`); failing those, it is the `payTo` of a signed offer for the same host (the weakest: anyone can
+sign an offer that pays themselves). An EVM address also matches a secp256k1 key whose address it is.
+A source that cannot be read (network down, no document, no record) says nothing; the answer is `unknown`
+unless another source decides. Never raises for network failures.
 """
 
 from __future__ import annotations
@@ -139,8 +140,6 @@ def authorize_signer(
     """Decide whether `signer` (an EVM address, a DID, a key or a JWK) may sign for `domain`."""
     identity = _identity(signer)
     host = normalize_domain(domain)
-    if pay_to is not None and identity.matches_address(pay_to):
-        return Authorization(status="authorized", method="pay-to", detail=f"the signer is the offer's payTo {pay_to}")
     checks: list[tuple[AuthorizationMethod, tuple[bool | None, str]]] = []
     if use_did_json:
         checks.append(("did-json", _check_did_json(host, identity, resolver or default_resolver())))
@@ -150,6 +149,8 @@ def authorize_signer(
         checks.append(("dns-txt", _check_dns(host, identity, dns_server, dns_timeout_s)))
         if checks[-1][1][0]:
             return Authorization(status="authorized", method="dns-txt", detail=checks[-1][1][1])
+    if pay_to is not None and identity.matches_address(pay_to):
+        return Authorization(status="authorized", method="pay-to", detail=f"the signer is the offer's payTo {pay_to}")
     detail = "; ".join(outcome[1] for _, outcome in checks) or "no authorization source was consulted"
     refused = [method for method, outcome in checks if outcome[0] is False]
     if refused:

@@ -272,3 +272,57 @@ def test_a_submitter_killed_between_sending_and_recording_writes_one_review(
         ],
     )
     assert len(logs_by_attester) == 1, "exactly one review exists"
+
+
+def test_the_gate_decides_before_the_x402_client_pays(
+    devserver: str, devnet: Devnet, network: Network, tmp_path: Path
+) -> None:
+    from omareview.gate import Gate, PaymentNotApprovedError
+    from omareview.gate.policy import DEFAULT_POLICY
+    from omareview.x402 import Eip712Issuer, encode_header, offer_payload
+
+    port = devserver.rsplit(":", 1)[1]
+    resolver = DidWebResolver(
+        fetcher=SafeFetcher(overrides={"localhost": f"http://127.0.0.1:{port}", "127.0.0.1": "http://127.0.0.1:9"})
+    )
+    with dns_server({}) as dns:
+        gate = Gate(ReviewIndex(network, home=tmp_path), DEFAULT_POLICY, resolver=resolver, dns_server=dns)
+        capture = ReceiptCapture(Outbox(tmp_path / "outbox.sqlite3"))
+
+        async def pay(url: str) -> httpx.Response:
+            async with paying_client(_x402_client(devnet, 2), capture, gate=gate) as http:
+                return await http.get(url)
+
+        approved = asyncio.run(pay(f"{devserver}/paid"))
+        assert approved.status_code == 200 and approved.headers.get("payment-response")
+        decision = gate.last_decision(f"{devserver}/paid")
+        assert decision is not None and (decision.action, decision.tier) == ("pay", "authorized-offer")
+
+        accepts = {
+            "scheme": "exact",
+            "network": "eip155:31337",
+            "asset": devnet.state.token_address,
+            "payTo": devnet.state.accounts[9].address,
+            "amount": "10000",
+            "maxTimeoutSeconds": 60,
+        }
+        offer = Eip712Issuer("0x" + "63" * 32).sign_offer(offer_payload("http://127.0.0.1/x", accepts))
+        message = {
+            "x402Version": 2,
+            "resource": {"url": "http://127.0.0.1/x"},
+            "accepts": [accepts],
+            "extensions": offer_receipt_extension(offers=[offer]),
+        }
+        with http_server({"/x": Reply(402, b"{}", headers={"PAYMENT-REQUIRED": encode_header(message)})}) as shady:
+            rpc = EasClient(network).rpc
+            balance_call = "0x70a08231" + "00" * 12 + devnet.state.accounts[2].address[2:].lower()
+
+            def token_balance() -> int:
+                return int(rpc.eth_call(devnet.state.token_address, bytes.fromhex(balance_call[2:])).hex(), 16)
+
+            token_before = token_balance()
+            with pytest.raises(PaymentNotApprovedError) as refused:
+                asyncio.run(pay(f"{shady.base_url}/x"))
+            assert refused.value.decision.action == "ask"
+            assert "not approved (ask)" in str(refused.value)
+            assert token_balance() == token_before, "nothing was paid"

@@ -1,0 +1,298 @@
+"""The pre-payment decision: given a 402 and the URL that returned it, `pay` (up to a limit), `ask`, or
+`refuse`, with every reason. Evidence: the service's signed offers (verified, and their signer's
+authorization for the host), its proven reviews from the local index, and AttestSeal headers (advisory)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from omareview.errors import ChainError, InputError, OmaReviewError
+from omareview.gate.attestseal import SealResult, verify_seal
+from omareview.gate.policy import DEFAULT_POLICY, Action, Policy
+from omareview.identity.authorization import Authorization, default_resolver
+from omareview.identity.dids import subject_did_from_url
+from omareview.identity.didweb import DidWebResolver
+from omareview.index.query import ReviewIndex
+from omareview.x402.caip2 import to_caip2
+from omareview.x402.load import load_artifacts
+from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    action: Action
+    url: str
+    subject: str
+    tier: str | None = None
+    limit: dict[str, Any] | None = None
+    offer: dict[str, Any] | None = None
+    reasons: list[str] = Field(default_factory=list)
+    offers: list[dict[str, Any]] = Field(default_factory=list)
+    reviews: dict[str, Any] | None = None
+    attestseal: SealResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class PaymentNotApprovedError(OmaReviewError):
+    """The gate did not approve paying this 402; `decision` says why. Nothing was paid."""
+
+    exit_code = 1
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(f"payment to {decision.url} not approved ({decision.action}): {'; '.join(decision.reasons)}")
+        self.decision = decision
+
+
+def _payment_required(headers: Mapping[str, str], body: bytes | None) -> dict[str, Any]:
+    header = headers.get("payment-required")
+    try:
+        value = json.loads(base64.b64decode(header + "=" * (-len(header) % 4))) if header else json.loads(body or b"")
+    except ValueError as exc:
+        raise InputError(
+            "the 402 carries no readable payment requirements (no PAYMENT-REQUIRED header, no JSON body)"
+        ) from exc
+    if not isinstance(value, dict) or not isinstance(value.get("accepts"), list):
+        raise InputError("the 402's payment requirements have no accepts[] list")
+    return value
+
+
+def _matches(payload: Mapping[str, Any], accepts: list[dict[str, Any]]) -> bool:
+    for entry in accepts:
+        try:
+            network = to_caip2(str(entry.get("network")))
+        except InputError:
+            continue
+        amount = entry.get("amount", entry.get("maxAmountRequired"))
+        if (
+            entry.get("scheme"),
+            network,
+            str(entry.get("asset")).lower(),
+            str(entry.get("payTo")).lower(),
+            str(amount),
+        ) == (
+            payload.get("scheme"),
+            payload.get("network"),
+            str(payload.get("asset")).lower(),
+            str(payload.get("payTo")).lower(),
+            str(payload.get("amount")),
+        ):
+            return True
+    return False
+
+
+class Gate:
+    """Decides before paying. Keeps the caches (authorizations, DID documents) and the index warm."""
+
+    def __init__(
+        self,
+        index: ReviewIndex | None = None,
+        policy: Policy = DEFAULT_POLICY,
+        *,
+        resolver: DidWebResolver | None = None,
+        dns_server: str | None = None,
+    ) -> None:
+        self.index = index
+        self.policy = policy
+        self.resolver = resolver or default_resolver()
+        self.dns_server = dns_server
+        self._authorizations: dict[tuple[str, str, str | None], Authorization] = {}
+        self._last_sync = 0.0
+        self._lock = threading.Lock()
+        self._decisions: dict[str, Decision] = {}
+
+    def last_decision(self, url: str) -> Decision | None:
+        with self._lock:
+            return self._decisions.get(url)
+
+    def latest(self) -> Decision | None:
+        with self._lock:
+            return next(reversed(self._decisions.values()), None)
+
+    def _offer_view(
+        self, result: VerificationResult, accepts: list[dict[str, Any]], subject: str, now: int
+    ) -> dict[str, Any]:
+        payload = result.payload or {}
+        problems = list(result.errors)
+        if result.valid and result.subject != subject:
+            problems.append(f"the offer is for {result.subject}, the 402 came from {subject}")
+        if result.valid and not _matches(payload, accepts):
+            problems.append("the offer's terms match no entry of accepts[]")
+        valid_until = int(payload.get("validUntil") or 0)
+        if valid_until and valid_until < now:
+            problems.append(f"the offer expired at {valid_until}")
+        authorized = (
+            not problems
+            and result.authorization.status == "authorized"
+            and result.authorization.method in self.policy.authorized_methods
+        )
+        return {
+            "valid": not problems,
+            "authorized": authorized,
+            "signer": result.signer.model_dump(exclude_none=True) if result.signer else None,
+            "authorization": result.authorization.model_dump(exclude_none=True),
+            "payload": payload,
+            "errors": problems,
+        }
+
+    def _offers(self, message: dict[str, Any], subject: str, now: int) -> list[dict[str, Any]]:
+        try:
+            loaded = [a for a in load_artifacts(message) if a.kind == "offer"]
+        except InputError:
+            return []
+        options = VerifyOptions(
+            resolver=self.resolver, dns_server=self.dns_server, authorization_cache=self._authorizations
+        )
+        return [self._offer_view(verify_artifact(offer, options), message["accepts"], subject, now) for offer in loaded]
+
+    def _reviews(self, subject: str, reasons: list[str]) -> dict[str, Any] | None:
+        if self.index is None:
+            reasons.append("no review index is open, so no reviews were consulted")
+            return None
+        stale = False
+        if time.monotonic() - self._last_sync > self.policy.max_index_age_seconds:
+            try:
+                self.index.sync()
+                self._last_sync = time.monotonic()
+            except ChainError as exc:
+                stale = True
+                reasons.append(
+                    f"the review index could not be synced ({exc}); using it as of block {self.index.synced_to()}"
+                )
+        result = self.index.reviews(subject)
+        proven = [r.rating_value for r in result.reviews if r.level == "verified" and r.rating_value]
+        return {
+            "count": result.count,
+            "averageRating": result.average_rating,
+            "byLevel": result.by_level,
+            "verifiedCount": len(proven),
+            "verifiedAverage": round(sum(proven) / len(proven), 2) if proven else None,
+            "stale": stale,
+            "syncedToBlock": result.synced_to_block,
+        }
+
+    def decide(self, url: str, status: int, headers: Mapping[str, str], body: bytes | None) -> Decision:
+        """Decide about one 402. InputError when the response is not a usable 402."""
+        if status != 402:
+            raise InputError(f"{url} answered HTTP {status}, not 402 Payment Required; there is nothing to decide")
+        lowered = {k.lower(): v for k, v in headers.items()}
+        subject = subject_did_from_url(url)
+        message = _payment_required(lowered, body)
+        now = int(time.time())
+        reasons: list[str] = []
+        offers = self._offers(message, subject, now)
+        chosen = next((o for o in offers if o["authorized"]), None) or next((o for o in offers if o["valid"]), None)
+        if not offers:
+            reasons.append("the 402 carries no signed offer")
+        for offer in offers:
+            signer = (offer["signer"] or {}).get("address") or (offer["signer"] or {}).get("kid")
+            if offer["authorized"]:
+                reasons.append(
+                    f"signed offer by {signer} is authorized for the host via {offer['authorization']['method']}"
+                )
+            elif offer["valid"]:
+                reasons.append(
+                    f"signed offer by {signer} is not authorized for the host ({offer['authorization']['detail']})"
+                )
+            else:
+                reasons.append(f"a signed offer was refused: {'; '.join(offer['errors'])}")
+        reviews = self._reviews(subject, reasons)
+        host = urlsplit(url).hostname or ""
+        seal = verify_seal(
+            lowered, host, trusted_issuers=self.policy.attestseal.trusted_issuers, resolver=self.resolver
+        )
+        if seal is not None:
+            reasons.append(f"AttestSeal: {seal.status}: {seal.detail}")
+        action, tier, limit = self._apply(reviews, chosen, message, seal, reasons)
+        decision = Decision(
+            action=action,
+            url=url,
+            subject=subject,
+            tier=tier,
+            limit=limit,
+            offer=chosen["payload"] if chosen else None,
+            reasons=reasons,
+            offers=offers,
+            reviews=reviews,
+            attestseal=seal,
+        )
+        with self._lock:
+            self._decisions.pop(url, None)
+            self._decisions[url] = decision
+        return decision
+
+    def _apply(
+        self,
+        reviews: dict[str, Any] | None,
+        chosen: dict[str, Any] | None,
+        message: dict[str, Any],
+        seal: SealResult | None,
+        reasons: list[str],
+    ) -> tuple[Action, str | None, dict[str, Any] | None]:
+        policy = self.policy
+        verified = reviews["verifiedCount"] if reviews else 0
+        average = reviews["verifiedAverage"] if reviews else None
+        if reviews is not None:
+            reasons.append(f"{verified} verified review(s)" + (f", average {average}" if average is not None else ""))
+        if (
+            policy.refuse_below_average is not None
+            and average is not None
+            and verified >= policy.refuse_min_reviews
+            and average < policy.refuse_below_average
+        ):
+            reasons.append(f"refused: the proven average {average} is below {policy.refuse_below_average}")
+            return "refuse", None, None
+        sealed = seal is not None and seal.status == "verified"
+        if sealed and seal is not None and seal.recommendation == "DENY" and policy.attestseal.deny == "refuse":
+            reasons.append("refused: a verified AttestSeal DENY, as the policy says")
+            return "refuse", None, None
+        cap_at_ask = (
+            sealed
+            and seal is not None
+            and (
+                (seal.recommendation == "DENY" and policy.attestseal.deny == "ask")
+                or (seal.recommendation == "CAUTION" and policy.attestseal.caution == "ask")
+            )
+        )
+        terms = chosen["payload"] if chosen else None
+        if terms is None:
+            accepts = message["accepts"][0] if message["accepts"] else {}
+            terms = {
+                "network": accepts.get("network"),
+                "asset": accepts.get("asset"),
+                "amount": accepts.get("amount", accepts.get("maxAmountRequired")),
+            }
+        amount = int(str(terms.get("amount") or "0")) if str(terms.get("amount") or "0").isdigit() else None
+        for tier in policy.tiers:
+            if verified < tier.min_verified_reviews or (
+                tier.min_average is not None and (average is None or average < tier.min_average)
+            ):
+                continue
+            if tier.require_authorized_offer and not (chosen and chosen["authorized"]):
+                continue
+            limit = tier.limit_for(str(terms.get("network")), str(terms.get("asset")))
+            if limit is None or amount is None or amount > limit:
+                reasons.append(f"tier {tier.name}: the amount {amount} exceeds its limit {limit}")
+                continue
+            if cap_at_ask:
+                reasons.append(f"tier {tier.name} would pay, but the policy asks on this AttestSeal recommendation")
+                return "ask", tier.name, None
+            reasons.append(f"tier {tier.name}: pay up to {limit}")
+            return (
+                "pay",
+                tier.name,
+                {"network": terms.get("network"), "asset": terms.get("asset"), "amount": str(limit)},
+            )
+        reasons.append(f"no tier of the policy applies: {policy.otherwise}")
+        return policy.otherwise, None, None

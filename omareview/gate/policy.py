@@ -1,0 +1,105 @@
+"""The local, auditable payment policy: when to pay (and up to how much), when to ask, when to refuse.
+
+Read from `$OMAREVIEW_HOME/policy.toml` (or passed in code) and validated; `DEFAULT_POLICY` ships.
+Limits are in the asset's atomic units, keyed by `"<network>/<asset>"` (CAIP-2 network, asset address as
+written in the offer, case-insensitive) or `"*"` for any asset.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from omareview.errors import ConfigError
+from omareview.home import home_dir
+
+Action = Literal["pay", "ask", "refuse"]
+AuthorizationMethod = Literal["did-json", "dns-txt", "pay-to"]
+
+
+def _trusted_methods() -> list[AuthorizationMethod]:
+    """`payTo` signing is left out: anyone can sign an offer that pays themselves."""
+    return ["did-json", "dns-txt"]
+
+
+POLICY_FILE = "policy.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tier(_Strict):
+    """Pay up to `limits` when every condition holds."""
+
+    name: str
+    min_verified_reviews: int = Field(default=0, ge=0)
+    min_average: float | None = Field(default=None, ge=1, le=5)
+    require_authorized_offer: bool = True
+    limits: dict[str, str]
+
+    @field_validator("limits")
+    @classmethod
+    def _atomic(cls, limits: dict[str, str]) -> dict[str, str]:
+        for key, value in limits.items():
+            if not value.isdigit():
+                raise ValueError(f"limit {key!r} = {value!r} must be a whole number of atomic units")
+        return {key.lower(): value for key, value in limits.items()}
+
+    def limit_for(self, network: str, asset: str) -> int | None:
+        value = self.limits.get(f"{network}/{asset}".lower(), self.limits.get("*"))
+        return int(value) if value is not None else None
+
+
+class AttestSealPolicy(_Strict):
+    """What verified AttestSeal evidence may do; by default nothing (it is advisory)."""
+
+    trusted_issuers: list[str] = Field(default_factory=lambda: ["did:web:attestseal.com"])
+    deny: Literal["ignore", "ask", "refuse"] = "ignore"
+    caution: Literal["ignore", "ask"] = "ignore"
+
+
+class Policy(_Strict):
+    authorized_methods: list[AuthorizationMethod] = Field(default_factory=_trusted_methods)
+    refuse_below_average: float | None = Field(default=2.0, ge=1, le=5)
+    refuse_min_reviews: int = Field(default=3, ge=1)
+    tiers: list[Tier]
+    otherwise: Literal["ask", "refuse"] = "ask"
+    max_index_age_seconds: int = Field(default=60, ge=0)
+    sync_timeout_seconds: float = Field(default=3.0, gt=0)
+    attestseal: AttestSealPolicy = Field(default_factory=AttestSealPolicy)
+
+
+DEFAULT_POLICY = Policy(
+    tiers=[
+        Tier(
+            name="proven",
+            min_verified_reviews=3,
+            min_average=4.0,
+            require_authorized_offer=True,
+            limits={"*": "1000000"},
+        ),
+        Tier(name="authorized-offer", require_authorized_offer=True, limits={"*": "100000"}),
+    ]
+)
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The policy file (default `$OMAREVIEW_HOME/policy.toml`), or DEFAULT_POLICY when there is none."""
+    file = path or home_dir() / POLICY_FILE
+    if not file.exists():
+        if path is not None:
+            raise ConfigError(f"policy file {path} does not exist")
+        return DEFAULT_POLICY
+    try:
+        with file.open("rb") as handle:
+            return Policy.model_validate(tomllib.load(handle))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file} is not valid TOML ({exc})") from exc
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise ConfigError(f"{file}: {where}: {problem['msg']}") from exc
