@@ -15,7 +15,7 @@ from eth_utils.address import is_address, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from omareview.devnet import read_state
+from omareview.devnet import DevnetState, read_state
 from omareview.errors import ConfigError
 from omareview.home import load_config
 from omareview.schemas import USER_REVIEW, all_schemas
@@ -46,6 +46,20 @@ class Network(BaseModel):
             raise ValueError(f"{value!r} is not an address")
         return to_checksum_address(value)
 
+    @classmethod
+    def from_devnet(cls, state: DevnetState) -> Network:
+        """The network of a running devnet, from its state."""
+        return cls(
+            name=DEVNET,
+            chain_id=state.chain_id,
+            rpc_url=state.rpc_url,
+            eas_address=state.eas_address,
+            schema_registry_address=state.schema_registry_address,
+            indexer_address=state.indexer_address,
+            deployment_block=state.deployment_block,
+            schemas=state.schemas,
+        )
+
     def schema_uid(self, name: str = USER_REVIEW) -> str:
         try:
             return self.schemas[name]
@@ -69,18 +83,7 @@ OMACHAIN_TESTNET_NETWORK = Network(
 
 def _devnet_network(home: Path | None) -> Network | None:
     state = read_state(home)
-    if state is None:
-        return None
-    return Network(
-        name=DEVNET,
-        chain_id=state.chain_id,
-        rpc_url=state.rpc_url,
-        eas_address=state.eas_address,
-        schema_registry_address=state.schema_registry_address,
-        indexer_address=state.indexer_address,
-        deployment_block=state.deployment_block,
-        schemas=state.schemas,
-    )
+    return Network.from_devnet(state) if state is not None else None
 
 
 def _configured_network(name: str, table: dict[str, Any]) -> Network:

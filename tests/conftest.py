@@ -59,17 +59,7 @@ def isolated_chain(w3: Web3) -> Iterator[Web3]:
 
 @pytest.fixture
 def network(devnet: Devnet) -> Network:
-    state = devnet.state
-    return Network(
-        name="devnet",
-        chain_id=state.chain_id,
-        rpc_url=state.rpc_url,
-        eas_address=state.eas_address,
-        schema_registry_address=state.schema_registry_address,
-        indexer_address=state.indexer_address,
-        deployment_block=state.deployment_block,
-        schemas=state.schemas,
-    )
+    return Network.from_devnet(devnet.state)
 
 
 @pytest.fixture
@@ -81,3 +71,13 @@ def dev_signer(devnet: Devnet) -> Callable[[int], Signer]:
 def devnet_key(devnet: Devnet) -> Callable[[int], str]:
     """A dev account's key, for handing to the reference packages in node."""
     return lambda index: devnet.state.accounts[index].private_key.get_secret_value()
+
+
+@pytest.fixture
+def cli_env(use_devnet: Devnet, tmp_path: Path) -> dict[str, str]:
+    """Environment for CLI subprocesses: a private OMAREVIEW_HOME (own outbox and index) that knows the
+    session devnet."""
+    home = tmp_path / "cli-home"
+    (home / "devnet").mkdir(parents=True)
+    (home / "devnet" / "state.json").write_text(use_devnet.state.model_dump_json(by_alias=True))
+    return {"OMAREVIEW_HOME": str(home)}

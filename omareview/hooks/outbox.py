@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from omareview.home import home_dir
+from omareview.sqlite import Database
 
 Status = Literal["pending", "submitting", "done", "rejected"]
 
@@ -89,36 +87,10 @@ class Outbox:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or home_dir() / "outbox.sqlite3"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._db().executescript(_SCHEMA)
-
-    def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.row_factory = sqlite3.Row
-            self._local.db = db
-        return db
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        self._database = Database(self.path, _SCHEMA, synchronous="FULL")
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._database.close()
 
     def add(
         self,
@@ -134,7 +106,7 @@ class Outbox:
     ) -> tuple[OutboxEntry, bool]:
         """Record a receipt once; returns the entry and whether it is new. A known digest is left alone."""
         now = int(time.time())
-        with self._connection() as db:
+        with self._database.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO entries (digest, receipt, offer, subject, payer, resource_url, status, "
                 "last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -157,12 +129,12 @@ class Outbox:
         return entry, created
 
     def get(self, digest: str) -> OutboxEntry | None:
-        row = self._db().execute("SELECT * FROM entries WHERE digest = ?", (digest,)).fetchone()
+        row = self._database.connection().execute("SELECT * FROM entries WHERE digest = ?", (digest,)).fetchone()
         return self._entry(row) if row is not None else None
 
     def entries(self, status: Status | None = None) -> list[OutboxEntry]:
         query = "SELECT * FROM entries" + (" WHERE status = ?" if status else "") + " ORDER BY created_at, digest"
-        return [self._entry(row) for row in self._db().execute(query, (status,) if status else ())]
+        return [self._entry(row) for row in self._database.connection().execute(query, (status,) if status else ())]
 
     def update(self, digest: str, **changes: Any) -> OutboxEntry:
         """Set fields of an entry (`status`, `draft`, `network`, `uid`, `tx_hash`, `last_error`, `attempts`)."""
@@ -173,7 +145,7 @@ class Outbox:
         if "draft" in changes and changes["draft"] is not None:
             changes["draft"] = json.dumps(changes["draft"], separators=(",", ":"), ensure_ascii=False)
         assignments = ", ".join(f"{name} = ?" for name in changes)
-        with self._connection() as db:
+        with self._database.transaction() as db:
             db.execute(
                 f"UPDATE entries SET {assignments}, updated_at = ? WHERE digest = ?",
                 (*changes.values(), int(time.time()), digest),

@@ -47,14 +47,7 @@ def main() -> dict[str, float]:
         dns_server({}) as dns,
     ):
         state = devnet.state
-        network = Network(
-            name="devnet",
-            chain_id=state.chain_id,
-            rpc_url=state.rpc_url,
-            eas_address=state.eas_address,
-            deployment_block=state.deployment_block,
-            schemas=state.schemas,
-        )
+        network = Network.from_devnet(state)
         url = f"http://127.0.0.1:{service.port}/paid"
         for index in range(1, 10):
             signer = signer_from_key(state.accounts[index].private_key.get_secret_value())

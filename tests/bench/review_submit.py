@@ -26,13 +26,7 @@ def main() -> dict[str, float]:
         start_devnet(home=Path(home), anvil_args=["--enable-tx-gas-limit"]) as devnet,
     ):
         state = devnet.state
-        network = Network(
-            name="devnet",
-            chain_id=state.chain_id,
-            rpc_url=state.rpc_url,
-            eas_address=state.eas_address,
-            schemas=state.schemas,
-        )
+        network = Network.from_devnet(state)
         keys = [a.private_key.get_secret_value() for a in state.accounts]
 
         def reviews_of(index: int) -> list:

@@ -217,11 +217,9 @@ def test_rpc_down_then_the_entry_goes_through(
 
 
 def test_a_submitter_killed_between_sending_and_recording_writes_one_review(
-    tmp_path: Path, use_devnet: Devnet, network: Network, dev_signer: Callable[[int], Signer]
+    cli_env: dict[str, str], network: Network, dev_signer: Callable[[int], Signer]
 ) -> None:
-    home = tmp_path / "agent-home"
-    (home / "devnet").mkdir(parents=True)
-    (home / "devnet" / "state.json").write_text(use_devnet.state.model_dump_json(by_alias=True))
+    home = Path(cli_env["OMAREVIEW_HOME"])
     signer = dev_signer(4)
     outbox = Outbox(home / "outbox.sqlite3")
     ReceiptCapture(outbox, rating_policy=lambda r, x: ReviewDraft(3, "crash test")).observe(

@@ -15,12 +15,9 @@ pytestmark = pytest.mark.usefixtures("isolated_chain")
 
 
 @pytest.fixture
-def env(use_devnet: Devnet, tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "cli-home"
-    (home / "devnet").mkdir(parents=True)
-    (home / "devnet" / "state.json").write_text(use_devnet.state.model_dump_json(by_alias=True))
+def env(cli_env: dict[str, str]) -> dict[str, str]:
     return {
-        "OMAREVIEW_HOME": str(home),
+        **cli_env,
         "OMAREVIEW_DID_WEB_OVERRIDES": "shop.example=http://127.0.0.1:9",
         "OMAREVIEW_DNS_SERVER": "127.0.0.1:9",
     }

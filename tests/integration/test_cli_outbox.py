@@ -17,11 +17,9 @@ from tests.reviews import receipt_for
 pytestmark = pytest.mark.usefixtures("isolated_chain")
 
 
-def test_list_review_submit(use_devnet: Devnet, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    (home / "devnet").mkdir(parents=True)
-    (home / "devnet" / "state.json").write_text(use_devnet.state.model_dump_json(by_alias=True))
-    env = {"OMAREVIEW_HOME": str(home)}
+def test_list_review_submit(use_devnet: Devnet, cli_env: dict[str, str]) -> None:
+    env = cli_env
+    home = Path(cli_env["OMAREVIEW_HOME"])
     assert run_cli("outbox", "list", env=env).stdout.strip() == "the outbox is empty"
     payer = use_devnet.state.accounts[6].address
     settle = {

@@ -16,12 +16,8 @@ pytestmark = pytest.mark.usefixtures("isolated_chain")
 
 
 @pytest.fixture
-def env(use_devnet: Devnet, tmp_path: Path) -> dict[str, str]:
-    """The session devnet's state, with a private outbox: OMAREVIEW_HOME is shared, so copy the state."""
-    home = tmp_path / "cli-home"
-    (home / "devnet").mkdir(parents=True)
-    (home / "devnet" / "state.json").write_text(use_devnet.state.model_dump_json(by_alias=True))
-    return {"OMAREVIEW_HOME": str(home)}
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return cli_env
 
 
 def address(devnet: Devnet, index: int) -> str:

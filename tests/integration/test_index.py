@@ -70,14 +70,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         dns_server({}) as dns,
     ):
         state = devnet.state
-        network = Network(
-            name="devnet",
-            chain_id=state.chain_id,
-            rpc_url=state.rpc_url,
-            eas_address=state.eas_address,
-            deployment_block=state.deployment_block,
-            schemas=state.schemas,
-        )
+        network = Network.from_devnet(state)
         signers = [signer_from_key(a.private_key.get_secret_value()) for a in state.accounts]
         uids: dict[str, str] = {}
 

@@ -80,13 +80,7 @@ def test_many_reviews_in_few_transactions(network: Network, dev_signer: Callable
 def test_batches_respect_the_osaka_gas_cap(tmp_path: Path) -> None:
     with start_devnet(home=tmp_path, anvil_args=["--enable-tx-gas-limit"]) as capped:
         state = capped.state
-        network = Network(
-            name="devnet",
-            chain_id=state.chain_id,
-            rpc_url=state.rpc_url,
-            eas_address=state.eas_address,
-            schemas=state.schemas,
-        )
+        network = Network.from_devnet(state)
         from omareview.keys import signer_from_key
 
         attester = signer_from_key(state.accounts[3].private_key.get_secret_value())
