@@ -324,3 +324,15 @@ def test_the_gate_decides_before_the_x402_client_pays(
             assert refused.value.decision.action == "ask"
             assert "not approved (ask)" in str(refused.value)
             assert token_balance() == token_before, "nothing was paid"
+
+
+def test_the_async_submitter(tmp_path: Path, network: Network, dev_signer: Callable[[int], Signer]) -> None:
+    from omareview.hooks import AsyncSubmitter
+
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    signer = dev_signer(7)
+    ReceiptCapture(outbox, rating_policy=lambda r, x: ReviewDraft(2, "async")).observe(
+        "https://api.example.com/x", 200, {"PAYMENT-RESPONSE": _settle_header(receipt_for(signer.address, n=31))}, None
+    )
+    (report,) = asyncio.run(AsyncSubmitter(Submitter(EasClient(network, signer), signer, outbox)).run())
+    assert report.status == "done" and outbox.get(report.digest).uid == report.uid  # type: ignore[union-attr]

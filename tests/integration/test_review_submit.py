@@ -182,3 +182,23 @@ def test_duplicates_are_refused_from_outbox_chain_and_batch(
     assert f"already backs review {first.submitted.uid} (on-chain)" in str(chain.error)
     (allowed,) = submit_reviews(EasClient(network, attester), jobs[:1], attester, outbox=outbox, allow_duplicate=True)
     assert allowed.submitted is not None and allowed.submitted.uid != first.submitted.uid
+
+
+def test_concurrent_sends_from_one_key_do_not_clash(network: Network, dev_signer: Callable[[int], Signer]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    attester = dev_signer(9)
+    reviews = [new_review(subject=f"did:web:c{n}.example", rating_value=5) for n in range(8)]
+    client = EasClient(network, attester)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        uids = list(pool.map(lambda r: client.attest(review_request(r.recipient, r.encode())).uid, reviews))
+    assert len(set(uids)) == 8
+    relayer = EasClient(network, dev_signer(0))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        signed = list(
+            pool.map(lambda r: relayer.sign_delegated(review_request(r.recipient, r.encode()), attester), reviews[:4])
+        )
+    nonces = sorted(d.nonce for d in signed)
+    assert nonces == list(range(nonces[0], nonces[0] + 4)), "each concurrent signature got its own consecutive nonce"
+    for delegated in sorted(signed, key=lambda d: d.nonce):
+        relayer.submit_delegated(delegated)
