@@ -9,13 +9,12 @@ import getpass
 import json
 import os
 from pathlib import Path
-from typing import Any
-
-from eth_account import Account
-from eth_account.messages import encode_typed_data
-from eth_account.signers.local import LocalAccount
+from typing import TYPE_CHECKING, Any
 
 from omareview.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 PRIVATE_KEY_ENV = "OMAREVIEW_PRIVATE_KEY"
 KEYSTORE_PASSWORD_ENV = "OMAREVIEW_KEYSTORE_PASSWORD"
@@ -35,11 +34,15 @@ class Signer:
         return bytes(self._account.sign_transaction(tx).raw_transaction)
 
     def sign_typed_data(self, full_message: dict[str, Any]) -> tuple[int, bytes, bytes]:
+        from eth_account.messages import encode_typed_data
+
         signed = self._account.sign_message(encode_typed_data(full_message=full_message))
         return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
 
 
 def signer_from_key(private_key: str | bytes, *, what: str = "the private key") -> Signer:
+    from eth_account import Account
+
     try:
         return Signer(Account.from_key(private_key))
     except (ValueError, TypeError):
@@ -55,6 +58,8 @@ def signer_from_keystore(path: Path, password: str | None = None) -> Signer:
         raise InputError(f"keystore {path} is not a readable JSON keystore ({type(exc).__name__})") from None
     if password is None:
         password = os.environ.get(KEYSTORE_PASSWORD_ENV)
+    from eth_account import Account
+
     if password is None:
         if not os.isatty(0):
             raise ConfigError(f"the keystore needs a password: set {KEYSTORE_PASSWORD_ENV} (no terminal to ask on)")

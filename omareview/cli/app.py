@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from dataclasses import dataclass
@@ -9,14 +10,7 @@ from typing import Any
 
 import click
 
-from omareview.cli.check_cmd import check
-from omareview.cli.devnet_cmd import devnet
-from omareview.cli.index_cmd import index, reviews
-from omareview.cli.outbox_cmd import outbox
 from omareview.cli.output import fail
-from omareview.cli.review_cmd import review
-from omareview.cli.subject_cmd import subject
-from omareview.cli.verify_cmd import offer, receipt
 from omareview.errors import OmaReviewError
 from omareview.networks import Network, resolve_network
 
@@ -38,7 +32,35 @@ class GlobalOptions:
         )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+COMMANDS = {
+    "devnet": "omareview.cli.devnet_cmd:devnet",
+    "subject": "omareview.cli.subject_cmd:subject",
+    "receipt": "omareview.cli.verify_cmd:receipt",
+    "offer": "omareview.cli.verify_cmd:offer",
+    "review": "omareview.cli.review_cmd:review",
+    "index": "omareview.cli.index_cmd:index",
+    "reviews": "omareview.cli.index_cmd:reviews",
+    "outbox": "omareview.cli.outbox_cmd:outbox",
+    "check": "omareview.cli.check_cmd:check",
+}
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs, so each command starts quickly."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--network", metavar="NAME", help="devnet (default), omachain-testnet, or a name from config.toml.")
 @click.option("--rpc-url", metavar="URL", help="JSON-RPC endpoint; overrides the network's.")
 @click.option("--eas-address", metavar="ADDRESS", help="EAS contract; overrides the network's.")
@@ -56,17 +78,6 @@ def cli(
 ) -> None:
     """Verified-purchase reviews for x402 services: OMATrust User Reviews on EAS, backed by signed receipts."""
     ctx.obj = GlobalOptions(network, rpc_url, eas_address, schema_uid, verbose)
-
-
-cli.add_command(devnet)
-cli.add_command(subject)
-cli.add_command(receipt)
-cli.add_command(offer)
-cli.add_command(review)
-cli.add_command(index)
-cli.add_command(reviews)
-cli.add_command(outbox)
-cli.add_command(check)
 
 
 def _verbose(argv: list[str]) -> bool:

@@ -93,22 +93,20 @@ class _Signature:
     identity: Signer
 
 
-def _check_payload(kind: ArtifactKind, payload: dict[str, Any], signed_fields_only: bool) -> None:
+def _check_version(payload: dict[str, Any]) -> None:
     version = payload.get("version")
     if isinstance(version, bool) or version != 1:
         raise InputError(f"payload version must be 1, not {version!r}")
-    if signed_fields_only:
-        unsigned = sorted(set(payload) - {name for name, _ in FIELDS[kind]})
-        if unsigned:
-            raise InputError(f"the {kind} payload has fields no signature covers: {', '.join(unsigned)}")
-    eip712.struct_hash(kind, payload)
 
 
 def _eip712_signature(kind: ArtifactKind, envelope: dict[str, Any]) -> _Signature:
     payload = envelope.get("payload")
     if not isinstance(payload, dict):
         raise InputError("an eip712 artifact must carry its payload object")
-    _check_payload(kind, payload, signed_fields_only=True)
+    _check_version(payload)
+    unsigned = sorted(set(payload) - {name for name, _ in FIELDS[kind]})
+    if unsigned:
+        raise InputError(f"the {kind} payload has fields no signature covers: {', '.join(unsigned)}")
     digest = eip712.digest(kind, payload)
     address = eip712.recover_signer(digest, envelope["signature"])
     return _Signature(payload, digest, SignerInfo(address=address, did=did_pkh_from_address(address)), address)
@@ -147,7 +145,8 @@ def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], resolver: DidWe
             key = resolved
     assert key is not None
     verify_signature(parsed, key)
-    _check_payload(kind, parsed.payload, signed_fields_only=False)
+    _check_version(parsed.payload)
+    eip712.struct_hash(kind, parsed.payload)
     signer = SignerInfo(kid=kid, did=did_jwk_from_key(key))
     return _Signature(parsed.payload, parsed.digest, signer, key)
 
