@@ -6,6 +6,11 @@ carry key material.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class OmaReviewError(Exception):
     """Root of every error omareview raises on purpose."""
@@ -37,3 +42,10 @@ class ToolchainError(ChainError):
 
 class DevnetError(ChainError):
     """The embedded devnet could not be started, deployed, or reached."""
+
+
+def validation_problem(exc: ValidationError, whole: str = "value") -> str:
+    """pydantic's first complaint as `where: what` (`whole` names the input when it is not one field)."""
+    problem = exc.errors()[0]
+    where = ".".join(str(part) for part in problem["loc"]) or whole
+    return f"{where}: {problem['msg']}"

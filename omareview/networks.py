@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from omareview.devnet import DevnetState, read_state
-from omareview.errors import ConfigError
+from omareview.errors import ConfigError, validation_problem
 from omareview.home import load_config
 from omareview.schemas import USER_REVIEW, all_schemas
 
@@ -92,9 +92,7 @@ def _configured_network(name: str, table: dict[str, Any]) -> Network:
     try:
         return Network.model_validate({**fields, "name": name})
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise ConfigError(f"config.toml [networks.{name}] {where}: {problem['msg']}") from exc
+        raise ConfigError(f"config.toml [networks.{name}] {validation_problem(exc)}") from exc
 
 
 def network_names(home: Path | None = None) -> list[str]:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from omareview.cli.common import global_options, key_options, load_signer
 from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note
 from omareview.eas.client import EasClient, review_request
-from omareview.errors import ConfigError, InputError
+from omareview.errors import ConfigError, InputError, validation_problem
 from omareview.hooks.outbox import Outbox
 from omareview.keys import Signer
 from omareview.networks import Network
@@ -327,9 +327,7 @@ def _read_jsonl(path: Path, attester: str, options: VerifyOptions) -> list[Revie
         except json.JSONDecodeError as exc:
             raise InputError(f"{path} line {number} is not JSON ({exc.msg})") from None
         except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "line"
-            raise InputError(f"{path} line {number}: {where}: {problem['msg']}") from None
+            raise InputError(f"{path} line {number}: {validation_problem(exc, 'line')}") from None
         except InputError as exc:
             raise InputError(f"{path} line {number}: {exc}") from None
     if not jobs:

@@ -10,6 +10,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from omareview.eas.schema import split_top_level
 from omareview.errors import InputError
 
 ATTESTED_TOPIC = "0x8bf46bf4cfd674fa735a3d63ec1c9ad4153f033c290341f3a588b75685141b35"
@@ -73,20 +74,8 @@ def _b32(hex_value: str) -> bytes:
 
 def encode_call(signature: str, args: Sequence[Any] = ()) -> bytes:
     types = signature[signature.index("(") + 1 : -1]
-    arg_types = _split_types(types)
+    arg_types = split_top_level(types) if types else []
     return selector(signature) + (abi_encode(arg_types, list(args)) if arg_types else b"")
-
-
-def _split_types(types: str) -> list[str]:
-    parts, depth, current = [], 0, ""
-    for char in types:
-        depth += (char == "(") - (char == ")")
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    return [*parts, current] if current else parts
 
 
 def attest_call(schema_uid: str, request: RequestData) -> bytes:

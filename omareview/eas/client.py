@@ -195,8 +195,6 @@ class EasClient:
         """Estimated gas of one multiAttest of `requests` (with the send margin), or None when over the cap."""
         try:
             gas = sender.estimate_gas(self.eas_address, multi_attest_call(schema, requests), "multiAttest")
-        except InputError:
-            raise
         except ChainError:
             return None
         return gas if gas * GAS_MARGIN <= TX_GAS_CAP else None

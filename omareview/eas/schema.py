@@ -30,7 +30,8 @@ class SchemaField:
     type: str
 
 
-def _split_top_level(text: str) -> list[str]:
+def split_top_level(text: str) -> list[str]:
+    """Split at the commas outside parentheses: `a,(b,c)[],d` → `a`, `(b,c)[]`, `d`."""
     parts: list[str] = []
     current: list[str] = []
     depth = 0
@@ -60,7 +61,7 @@ def _canonical_type(text: str) -> str:
     if base.startswith("("):
         if not base.endswith(")"):
             raise InputError(f"malformed tuple type {text!r}")
-        inner = [_parse_item(item).type for item in _split_top_level(base[1:-1])]
+        inner = [_parse_item(item).type for item in split_top_level(base[1:-1])]
         return f"({','.join(inner)}){suffix}"
     base = {"uint": "uint256", "int": "int256", "ipfsHash": "bytes32"}.get(base, base)
     if not _ELEMENTARY.match(base):
@@ -91,7 +92,7 @@ def parse_schema(schema: str) -> tuple[SchemaField, ...]:
         raise InputError("schema items are separated by ',' not ';'")
     if not schema.strip():
         return ()
-    return tuple(_parse_item(item) for item in _split_top_level(schema))
+    return tuple(_parse_item(item) for item in split_top_level(schema))
 
 
 def abi_types(schema: str) -> list[str]:

@@ -4,7 +4,6 @@ authorization for the host), its proven reviews from the local index, and Attest
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
@@ -19,6 +18,7 @@ from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
 from omareview.gate.policy import DEFAULT_POLICY, Action, Policy
 from omareview.identity.authorization import Authorization, default_resolver
+from omareview.identity.b64 import decode_header_value
 from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
 from omareview.index.query import ReviewIndex
@@ -58,7 +58,7 @@ class PaymentNotApprovedError(OmaReviewError):
 def _payment_required(headers: Mapping[str, str], body: bytes | None) -> dict[str, Any]:
     header = headers.get("payment-required")
     try:
-        value = json.loads(base64.b64decode(header + "=" * (-len(header) % 4))) if header else json.loads(body or b"")
+        value = json.loads(decode_header_value(header) if header else body or b"")
     except ValueError as exc:
         raise InputError(
             "the 402 carries no readable payment requirements (no PAYMENT-REQUIRED header, no JSON body)"

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from omareview.errors import ConfigError
+from omareview.errors import ConfigError, validation_problem
 from omareview.home import home_dir
 
 Action = Literal["pay", "ask", "refuse"]
@@ -100,6 +100,4 @@ def load_policy(path: Path | None = None) -> Policy:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file} is not valid TOML ({exc})") from exc
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"])
-        raise ConfigError(f"{file}: {where}: {problem['msg']}") from exc
+        raise ConfigError(f"{file}: {validation_problem(exc)}") from exc

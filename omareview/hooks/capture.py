@@ -118,9 +118,10 @@ class ReceiptCapture:
         except OmaReviewError as exc:
             log.info("the 402 from %s carries no usable signed offer: %s", url, exc)
             return
+        subject = subject_did_from_url(url)
         with self._lock:
-            self._offers[subject_did_from_url(url)] = offers
-            self._offers.move_to_end(subject_did_from_url(url))
+            self._offers[subject] = offers
+            self._offers.move_to_end(subject)
             while len(self._offers) > MAX_REMEMBERED_OFFERS:
                 self._offers.popitem(last=False)
         self._emit(CaptureEvent("offers", url, detail=f"{len(offers)} signed offer(s)"))

@@ -17,10 +17,10 @@ import dns.exception
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_utils.address import is_address, to_checksum_address
-from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict
 
 from omareview.errors import InputError
+from omareview.hashing import address_of_point
 from omareview.identity.dids import normalize_domain
 from omareview.identity.didweb import DidWebResolver, method_public_key, verification_methods
 from omareview.identity.dns_txt import lookup_controllers
@@ -59,7 +59,7 @@ def evm_address_of_key(key: PublicKey) -> str | None:
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256k1":
         return None
     point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    return to_checksum_address(keccak(point[1:])[-20:])
+    return address_of_point(point)
 
 
 def _identity(signer: Signer) -> _SignerIdentity:

@@ -17,5 +17,15 @@ def b64url_decode(text: str) -> bytes:
         raise ValueError(f"not base64url: {exc}") from exc
 
 
+def decode_header_value(text: str) -> bytes:
+    """Decode an x402 header value: standard base64 as specified, tolerating base64url, missing padding
+    and folded whitespace; raises ValueError on anything else."""
+    compact = "".join(text.split())
+    try:
+        return base64.b64decode(compact + "=" * (-len(compact) % 4), altchars=b"-_" if "-" in compact else None)
+    except binascii.Error as exc:
+        raise ValueError(f"not base64: {exc}") from exc
+
+
 def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

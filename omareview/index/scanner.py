@@ -58,6 +58,27 @@ def parse_attested_log(log: dict[str, object]) -> AttestedLog:
     )
 
 
+def attested_topics(
+    schemas: Sequence[str] | None = None, recipient: str | None = None, attester: str | None = None
+) -> list[object]:
+    """The `eth_getLogs` topic filter for `Attested` (topic1 recipient, topic2 attester, topic3 schema)."""
+    return [
+        ATTESTED_TOPIC,
+        address_topic(recipient) if recipient else None,
+        address_topic(attester) if attester else None,
+        [s.lower() for s in schemas] if schemas else None,
+    ]
+
+
+def attested_logs(raw: Sequence[dict[str, object]], eas_address: str) -> list[AttestedLog]:
+    """The logs the EAS contract itself emitted (not removed by a reorg), parsed, in block order."""
+    eas = eas_address.lower()
+    logs = [
+        parse_attested_log(log) for log in raw if str(log.get("address", "")).lower() == eas and not log.get("removed")
+    ]
+    return sorted(logs, key=lambda log: (log.block_number, log.log_index))
+
+
 class LogScanner:
     """Walks a block interval in adaptive chunks; reports progress as (done_to_block, to_block)."""
 
@@ -91,12 +112,7 @@ class LogScanner:
         attester: str | None = None,
     ) -> Iterator[list[AttestedLog]]:
         """Yield the matching `Attested` logs chunk by chunk, in block order."""
-        topics: list[object] = [
-            ATTESTED_TOPIC,
-            address_topic(recipient) if recipient else None,
-            address_topic(attester) if attester else None,
-            [s.lower() for s in schemas] if schemas else None,
-        ]
+        topics = attested_topics(schemas, recipient, attester)
         start, failures = from_block, 0
         while start <= to_block:
             end = min(start + self.range - 1, to_block)
@@ -114,12 +130,7 @@ class LogScanner:
             failures = 0
             if time.monotonic() - began < FAST_ANSWER_S:
                 self.range = min(self.range * 2, MAX_RANGE)
-            logs = [
-                parse_attested_log(log)
-                for log in raw
-                if str(log.get("address", "")).lower() == self.eas_address and not log.get("removed")
-            ]
-            yield sorted(logs, key=lambda log: (log.block_number, log.log_index))
+            yield attested_logs(raw, self.eas_address)
             if self.progress is not None:
                 self.progress(end, to_block)
             start = end + 1

@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from omareview.eas.abi import ATTESTED_TOPIC, Attestation
+from omareview.eas.abi import Attestation
 from omareview.eas.rpc import RpcClient
 from omareview.errors import ChainError, InputError
-from omareview.index.scanner import AttestedLog, LogScanner, fetch_attestations, parse_attested_log
+from omareview.index.scanner import AttestedLog, LogScanner, attested_logs, attested_topics, fetch_attestations
 from omareview.index.store import IndexStore
 from omareview.review.model import decode_user_review
 
@@ -120,7 +120,7 @@ class Syncer:
             "address": self.eas_address,
             "fromBlock": hex(window),
             "toBlock": "latest",
-            "topics": [ATTESTED_TOPIC, None, None, self.schemas],
+            "topics": attested_topics(self.schemas),
         }
         try:
             head_block, cursor_block, raw_logs = self.rpc.batch(
@@ -135,12 +135,7 @@ class Syncer:
         if cursor_block is None or (cursor_hash is not None and str(cursor_block["hash"]).lower() != cursor_hash):
             return None
         head, head_hash = int(head_block["number"], 16), str(head_block["hash"]).lower()
-        logs = [
-            parse_attested_log(log)
-            for log in raw_logs
-            if str(log.get("address", "")).lower() == self.eas_address.lower() and not log.get("removed")
-        ]
-        return self._apply(window, head, head_hash, logs, sent_before)
+        return self._apply(window, head, head_hash, attested_logs(raw_logs, self.eas_address), sent_before)
 
     def _apply(self, window: int, head: int, head_hash: str, logs: list[AttestedLog], sent_before: int) -> SyncResult:
         logs = [log for log in logs if log.block_number <= head]

@@ -8,33 +8,14 @@ absent optionals are filled (`validUntil` 0, `transaction` "").
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any, Literal
 
 import coincurve
-from Crypto.Hash import keccak as keccak_hash
 
 from omareview.errors import InputError
+from omareview.hashing import address_of_point, keccak, keccak_text
 
 ArtifactKind = Literal["offer", "receipt"]
-
-
-def keccak(data: bytes) -> bytes:
-    """keccak256, straight from pycryptodome: this is the hot path of bulk verification."""
-    return keccak_hash.new(digest_bits=256, data=data).digest()
-
-
-@lru_cache(maxsize=4096)
-def _string_hash(value: str) -> bytes:
-    """Networks, payers and the empty transaction repeat across a batch of receipts."""
-    return keccak(value.encode("utf-8"))
-
-
-def _checksummed(address: bytes) -> str:
-    """EIP-55 mixed-case hex of a 20-byte address."""
-    lower = address.hex()
-    nibbles = keccak(lower.encode("ascii")).hex()[:40]
-    return "0x" + "".join(c.upper() if int(n, 16) >= 8 else c for c, n in zip(lower, nibbles, strict=True))
 
 
 _DOMAIN_TYPE = b"EIP712Domain(string name,string version,uint256 chainId)"
@@ -98,7 +79,7 @@ def struct_hash(kind: ArtifactKind, payload: Mapping[str, Any]) -> bytes:
         if solidity == "string":
             if not isinstance(value, str):
                 raise InputError(f"the {kind} payload's {name} must be a string, not {type(value).__name__}")
-            encoded += _string_hash(value)
+            encoded += keccak_text(value)
         else:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _UINT256_MAX:
                 raise InputError(f"the {kind} payload's {name} must be an unsigned integer, not {value!r}")
@@ -136,7 +117,7 @@ def recover_signer(message_digest: bytes, signature: str) -> str:
         )
     except ValueError as exc:
         raise InputError(f"the EIP-712 signature does not recover a key ({exc})") from exc
-    return _checksummed(keccak(public_key.format(compressed=False)[1:])[-20:])
+    return address_of_point(public_key.format(compressed=False))
 
 
 def sign_digest(message_digest: bytes, private_key: bytes) -> str:

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import coincurve
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from omareview.errors import InputError
+from omareview.hashing import address_of_point
 from omareview.identity.keys import PublicKey, public_key_to_jwk
 from omareview.x402 import eip712
 from omareview.x402.caip2 import to_caip2
@@ -105,7 +104,7 @@ class Eip712Issuer(Issuer):
             public = coincurve.PrivateKey(raw).public_key.format(compressed=False)
         except ValueError:
             raise InputError("the signing key is not a 32-byte secp256k1 private key") from None
-        self.address: str = to_checksum_address(keccak(public[1:])[-20:])
+        self.address: str = address_of_point(public)
         self.__key = raw
 
     def __repr__(self) -> str:

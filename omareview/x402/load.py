@@ -9,8 +9,6 @@ it is what goes on-chain as proof.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from omareview.errors import InputError
+from omareview.identity.b64 import decode_header_value
 from omareview.x402.eip712 import ArtifactKind
 from omareview.x402.jws import looks_like_compact_jws, parse_compact
 
@@ -150,11 +149,10 @@ def _parse_json(text: str, source: str) -> object:
 
 
 def _decode_base64(text: str) -> str | None:
-    compact = "".join(text.split())
     try:
-        raw = base64.b64decode(compact + "=" * (-len(compact) % 4), altchars=b"-_" if "-" in compact else None)
+        raw = decode_header_value(text)
         return raw.decode("utf-8") if raw.strip().startswith(b"{") else None
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):
         return None
 
 

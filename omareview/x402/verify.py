@@ -225,10 +225,10 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
         )
     freshness = _freshness(artifact.kind, signed.payload, options)
     binding = _binding(artifact.kind, signed.payload, subject, options)
+    domain = web_domain(subject) or subject
     if options.authorize:
         own_pay_to = str(signed.payload["payTo"]) if artifact.kind == "offer" else None
         pay_to = own_pay_to or _pay_to_for(signed, subject, options, resolver)
-        domain = web_domain(subject) or subject
         key = (signed.signer.address or signed.signer.did, domain, pay_to)
         cached = options.authorization_cache.get(key) if options.authorization_cache is not None else None
         authorization = cached or authorize_signer(
@@ -240,7 +240,7 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
         authorization = Authorization(status="unknown", detail="not checked (--no-authorize)")
     errors = [check.detail for check in (freshness, binding) if check.status == "failed"]
     if authorization.status == "unauthorized":
-        errors.append(f"the signer is not authorized for {web_domain(subject) or subject}: {authorization.detail}")
+        errors.append(f"the signer is not authorized for {domain}: {authorization.detail}")
     level: Level = "invalid" if errors else "verified" if authorization.status == "authorized" else "signed"
     return VerificationResult(
         valid=not errors,
