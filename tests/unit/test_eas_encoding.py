@@ -20,7 +20,9 @@ from omareview.eas.schema import decode_data, encode_data, parse_schema
 from omareview.errors import InputError
 from omareview.keys import signer_from_key
 from omareview.review import Proof, decode_user_review, new_review
+from tests.unit.test_x402_signing import RECEIPT
 
+SAMPLE_RECEIPT = {"format": "eip712", "payload": RECEIPT, "signature": "0x" + "11" * 65}
 USER_REVIEW = (
     "string subject, string version, uint256 ratingValue, string reviewBody, string[] screenshotUrls, string[] proofs"
 )
@@ -79,19 +81,7 @@ def test_schema_encoder_vector_matches_plain_abi_encode() -> None:
 
 
 def test_omatrust_sample_review_vector() -> None:
-    receipt = {
-        "format": "eip712",
-        "payload": {
-            "version": 1,
-            "network": "eip155:8453",
-            "resourceUrl": "https://api.example.com/premium-data",
-            "payer": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
-            "issuedAt": 1703123456,
-            "transaction": "",
-        },
-        "signature": "0x" + "11" * 65,
-    }
-    proof = Proof.wrap("x402-receipt", receipt).to_text()
+    proof = Proof.wrap("x402-receipt", SAMPLE_RECEIPT).to_text()
     assert proof.startswith(
         '{"proofType":"x402-receipt","proofPurpose":"commercial-tx","proofObject":{"format":"eip712"'
     )
@@ -169,23 +159,11 @@ def test_delegated_signature_vectors(version: str, v: int, r: str, s: str) -> No
 def test_omatrust_delegated_digest_vector() -> None:
     from eth_account.messages import _hash_eip191_message, encode_typed_data
 
-    receipt = {
-        "format": "eip712",
-        "payload": {
-            "version": 1,
-            "network": "eip155:8453",
-            "resourceUrl": "https://api.example.com/premium-data",
-            "payer": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
-            "issuedAt": 1703123456,
-            "transaction": "",
-        },
-        "signature": "0x" + "11" * 65,
-    }
     review = new_review(
         subject="did:web:api.example.com",
         rating_value=5,
         review_body="Fast and reliable API.",
-        proofs=(Proof.wrap("x402-receipt", receipt).to_text(),),
+        proofs=(Proof.wrap("x402-receipt", SAMPLE_RECEIPT).to_text(),),
     )
     domain = EasDomain("EAS", "1.4.0", 66238, "0x8835AF90f1537777F52E482C8630cE4e947eCa32")
     request = RequestData("0x09A34a416806A7EBa14B6B183369082602E8064b", 0, False, "0x" + "00" * 32, review.encode())
