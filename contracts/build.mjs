@@ -1,4 +1,5 @@
-// Compiles contracts/src/*.sol with the pinned solc-js into contracts/build/<Name>.json ({abi, bytecode}).
+// Compiles contracts/src/*.sol with the pinned solc-js into <outdir>/<Name>.json ({abi, bytecode}); <outdir> is the
+// first argument, by default omareview/devnet/artifacts (committed: the wheel ships them, so users need no solc).
 // Deterministic: fixed compiler, optimizer settings, paris EVM (no PUSH0) and no metadata hash.
 import fs from "node:fs";
 import path from "node:path";
@@ -26,11 +27,12 @@ if (errors.length) {
   for (const e of errors) console.error(e.formattedMessage);
   process.exit(1);
 }
-fs.mkdirSync(path.join(here, "build"), { recursive: true });
+const outdir = process.argv[2] ? path.resolve(process.argv[2]) : path.join(here, "..", "omareview", "devnet", "artifacts");
+fs.mkdirSync(outdir, { recursive: true });
 for (const [file, contracts] of Object.entries(output.contracts)) {
   for (const [name, contract] of Object.entries(contracts)) {
     const artifact = { contractName: name, sourceName: `src/${file}`, compiler: solc.version(), abi: contract.abi, bytecode: "0x" + contract.evm.bytecode.object };
-    fs.writeFileSync(path.join(here, "build", `${name}.json`), JSON.stringify(artifact, null, 2) + "\n");
+    fs.writeFileSync(path.join(outdir, `${name}.json`), JSON.stringify(artifact, null, 2) + "\n");
     console.log(`built ${name} (${contract.evm.bytecode.object.length / 2} bytes) with solc ${solc.version()}`);
   }
 }

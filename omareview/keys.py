@@ -9,12 +9,22 @@ import getpass
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from omareview.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
+    from eth_typing import Hash32
+
+__all__ = [
+    "KEYSTORE_PASSWORD_ENV",
+    "PRIVATE_KEY_ENV",
+    "Signer",
+    "signer_from_environment",
+    "signer_from_key",
+    "signer_from_keystore",
+]
 
 PRIVATE_KEY_ENV = "OMAREVIEW_PRIVATE_KEY"
 KEYSTORE_PASSWORD_ENV = "OMAREVIEW_KEYSTORE_PASSWORD"
@@ -33,10 +43,9 @@ class Signer:
     def sign_transaction(self, tx: dict[str, Any]) -> bytes:
         return bytes(self._account.sign_transaction(tx).raw_transaction)
 
-    def sign_typed_data(self, full_message: dict[str, Any]) -> tuple[int, bytes, bytes]:
-        from eth_account.messages import encode_typed_data
-
-        signed = self._account.sign_message(encode_typed_data(full_message=full_message))
+    def sign_hash(self, message_digest: bytes) -> tuple[int, bytes, bytes]:
+        """Sign a 32-byte digest (an EIP-712 digest from `omareview._eip712`); returns v (27/28), r, s."""
+        signed = self._account.unsafe_sign_hash(cast("Hash32", message_digest))
         return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
 
 
@@ -46,28 +55,32 @@ def signer_from_key(private_key: str | bytes, *, what: str = "the private key") 
     try:
         return Signer(Account.from_key(private_key))
     except (ValueError, TypeError):
-        raise InputError(f"{what} is not a 32-byte hex private key") from None
+        raise InputError(f"{what} is not a 32-byte hex private key", reason="bad-key") from None
 
 
 def signer_from_keystore(path: Path, password: str | None = None) -> Signer:
     try:
         keystore = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"keystore {path}: no such file") from None
+        raise InputError(f"keystore {path}: no such file", reason="bad-key") from None
     except (OSError, ValueError) as exc:
-        raise InputError(f"keystore {path} is not a readable JSON keystore ({type(exc).__name__})") from None
+        raise InputError(
+            f"keystore {path} is not a readable JSON keystore ({type(exc).__name__})", reason="bad-key"
+        ) from None
     if password is None:
         password = os.environ.get(KEYSTORE_PASSWORD_ENV)
     from eth_account import Account
 
     if password is None:
         if not os.isatty(0):
-            raise ConfigError(f"the keystore needs a password: set {KEYSTORE_PASSWORD_ENV} (no terminal to ask on)")
+            raise ConfigError(
+                f"the keystore needs a password: set {KEYSTORE_PASSWORD_ENV} (no terminal to ask on)", reason="bad-key"
+            )
         password = getpass.getpass(f"password for {path.name}: ")
     try:
         key = Account.decrypt(keystore, password)
     except ValueError:
-        raise InputError(f"keystore {path}: wrong password, or not an Ethereum keystore") from None
+        raise InputError(f"keystore {path}: wrong password, or not an Ethereum keystore", reason="bad-key") from None
     return signer_from_key(key)
 
 
@@ -77,5 +90,5 @@ def signer_from_environment(keystore: Path | None = None) -> Signer:
         return signer_from_keystore(keystore)
     key = os.environ.get(PRIVATE_KEY_ENV)
     if not key:
-        raise ConfigError(f"no signing key: set {PRIVATE_KEY_ENV}, or pass --keystore FILE (or --dev-account N)")
+        raise ConfigError("no signing key", reason="no-signing-key")
     return signer_from_key(key.strip(), what=PRIVATE_KEY_ENV)

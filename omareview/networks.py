@@ -11,14 +11,23 @@ import os
 from pathlib import Path
 from typing import Any
 
-from eth_utils.address import is_address, to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from omareview.devnet import DevnetState, read_state
+from omareview._hashing import is_address, to_checksum_address
+from omareview._home import load_config
 from omareview.errors import ConfigError, validation_problem
-from omareview.home import load_config
 from omareview.schemas import USER_REVIEW, all_schemas
+
+__all__ = [
+    "DEFAULT_NETWORK",
+    "DEVNET",
+    "OMACHAIN_TESTNET",
+    "OMACHAIN_TESTNET_NETWORK",
+    "Network",
+    "network_names",
+    "resolve_network",
+]
 
 DEVNET = "devnet"
 OMACHAIN_TESTNET = "omachain-testnet"
@@ -46,25 +55,11 @@ class Network(BaseModel):
             raise ValueError(f"{value!r} is not an address")
         return to_checksum_address(value)
 
-    @classmethod
-    def from_devnet(cls, state: DevnetState) -> Network:
-        """The network of a running devnet, from its state."""
-        return cls(
-            name=DEVNET,
-            chain_id=state.chain_id,
-            rpc_url=state.rpc_url,
-            eas_address=state.eas_address,
-            schema_registry_address=state.schema_registry_address,
-            indexer_address=state.indexer_address,
-            deployment_block=state.deployment_block,
-            schemas=state.schemas,
-        )
-
     def schema_uid(self, name: str = USER_REVIEW) -> str:
         try:
             return self.schemas[name]
         except KeyError:
-            raise ConfigError(f"network {self.name} has no UID for schema {name!r}; pass --schema-uid") from None
+            raise ConfigError(f"network {self.name} has no UID for schema {name!r}", reason="no-schema-uid") from None
 
 
 def _omatrust_uids() -> dict[str, str]:
@@ -81,18 +76,15 @@ OMACHAIN_TESTNET_NETWORK = Network(
 )
 
 
-def _devnet_network(home: Path | None) -> Network | None:
-    state = read_state(home)
-    return Network.from_devnet(state) if state is not None else None
-
-
 def _configured_network(name: str, table: dict[str, Any]) -> Network:
     fields = {key.replace("-", "_"): value for key, value in table.items()}
     fields.setdefault("schemas", _omatrust_uids())
     try:
         return Network.model_validate({**fields, "name": name})
     except ValidationError as exc:
-        raise ConfigError(f"config.toml [networks.{name}] {validation_problem(exc)}") from exc
+        raise ConfigError(
+            f"config.toml [networks.{name}] {validation_problem(exc)}", reason="bad-network-config"
+        ) from exc
 
 
 def network_names(home: Path | None = None) -> list[str]:
@@ -107,8 +99,13 @@ def resolve_network(
     eas_address: str | None = None,
     schema_uid: str | None = None,
     home: Path | None = None,
+    devnet: Network | None = None,
 ) -> Network:
-    """The network a command should use, after overrides. Raises ConfigError when it cannot be known."""
+    """The network to use, after overrides. `devnet` is the running devnet's network, when there is one
+    (`omareview.devnet.devnet_network()`): the library never starts or looks for a devnet itself.
+
+    Raises ConfigError when the network cannot be known.
+    """
     name = name or os.environ.get("OMAREVIEW_NETWORK") or DEFAULT_NETWORK
     configured = load_config(home).get("networks", {})
     base: Network
@@ -117,24 +114,24 @@ def resolve_network(
     elif name == OMACHAIN_TESTNET:
         base = OMACHAIN_TESTNET_NETWORK
     elif name == DEVNET:
-        devnet = _devnet_network(home)
         if devnet is None and not (rpc_url and eas_address):
             raise ConfigError(
-                "no devnet is running; start one with `omareview devnet up --detach`, "
-                "or choose a network with --network (or --rpc-url and --eas-address)"
+                "no devnet is running, and no RPC URL and EAS address were given", reason="devnet-not-running"
             )
         base = devnet or Network(
             name="custom", rpc_url=rpc_url or "", eas_address=eas_address or "", schemas=_omatrust_uids()
         )
     else:
         known = ", ".join(network_names(home))
-        raise ConfigError(f"unknown network {name!r}; known: {known} (add more in config.toml)")
+        raise ConfigError(
+            f"unknown network {name!r}; known: {known} (add more in config.toml)", reason="unknown-network"
+        )
     overrides: dict[str, Any] = {}
     if rpc_url:
         overrides["rpc_url"] = rpc_url
     if eas_address:
         if not is_address(eas_address):
-            raise ConfigError(f"--eas-address {eas_address!r} is not an address")
+            raise ConfigError(f"the EAS address {eas_address!r} is not an address", reason="bad-address")
         overrides["eas_address"] = to_checksum_address(eas_address)
     if schema_uid:
         overrides["schemas"] = {**base.schemas, USER_REVIEW: _checked_uid(schema_uid)}
@@ -144,5 +141,5 @@ def resolve_network(
 def _checked_uid(uid: str) -> str:
     body = uid.removeprefix("0x")
     if len(body) != 64 or any(c not in "0123456789abcdefABCDEF" for c in body):
-        raise ConfigError(f"--schema-uid {uid!r} is not a 32-byte hex UID")
+        raise ConfigError(f"the schema UID {uid!r} is not a 32-byte hex UID", reason="bad-schema-uid")
     return "0x" + body.lower()

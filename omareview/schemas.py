@@ -13,9 +13,27 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from omareview.eas.uids import ZERO_ADDRESS, schema_uid
+from omareview._hashing import keccak, to_checksum_address
+
+__all__ = [
+    "USER_REVIEW",
+    "ZERO_ADDRESS",
+    "EasSchema",
+    "all_schemas",
+    "data_file",
+    "get_schema",
+    "schema_by_uid",
+    "schema_uid",
+]
 
 USER_REVIEW = "user-review"
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+def schema_uid(schema: str, resolver: str = ZERO_ADDRESS, revocable: bool = False) -> str:
+    """`keccak256(abi.encodePacked(string schema, address resolver, bool revocable))`, as SchemaRegistry does."""
+    packed = schema.encode("utf-8") + bytes.fromhex(to_checksum_address(resolver)[2:]) + bytes([revocable])
+    return "0x" + keccak(packed).hex()
 
 
 class EasSchema(BaseModel):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from omareview.devnet import Devnet, start_devnet
+from omareview.devnet.node import Devnet, network_of, start_devnet
 from omareview.eas.client import reset_nonce_tracking
 from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network
@@ -59,7 +59,7 @@ def isolated_chain(w3: Web3) -> Iterator[Web3]:
 
 @pytest.fixture
 def network(devnet: Devnet) -> Network:
-    return Network.from_devnet(devnet.state)
+    return network_of(devnet.state)
 
 
 @pytest.fixture

@@ -3,19 +3,69 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from omareview._version import __version__
 from omareview.cli.output import fail
-from omareview.errors import OmaReviewError
-from omareview.networks import Network, resolve_network
+from omareview.errors import (
+    ChainError,
+    ConfigError,
+    DevnetError,
+    InputError,
+    OmaReviewError,
+    ServiceError,
+    ToolchainError,
+)
 
+if TYPE_CHECKING:
+    from omareview.networks import Network
+
+EXIT_REFUSED = 1
 EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
 EXIT_INTERRUPTED = 130
+
+#: Exit code per error class, most specific first (SPEC §3: 1 refused, 2 usage, 3 chain or network).
+EXIT_CODES: tuple[tuple[type[OmaReviewError], int], ...] = (
+    (InputError, EXIT_REFUSED),
+    (ConfigError, EXIT_USAGE),
+    (ChainError, EXIT_UNREACHABLE),
+    (ServiceError, EXIT_UNREACHABLE),
+    (ToolchainError, EXIT_UNREACHABLE),
+    (DevnetError, EXIT_UNREACHABLE),
+)
+
+#: What the command line adds to a library error, by reason: the flag or command that fixes it (each with
+#: the punctuation that joins it to the message).
+HINTS: dict[str, str] = {
+    "devnet-not-running": (
+        "; start one with `omareview devnet up --detach`, or choose a network with --network "
+        "(or --rpc-url and --eas-address)"
+    ),
+    "devnet-running": "; stop it with `omareview devnet down`",
+    "port-in-use": "; pick another with --port, or omit it for a free one",
+    "no-schema-uid": "; pass --schema-uid",
+    "no-signing-key": ": set OMAREVIEW_PRIVATE_KEY, or pass --keystore FILE (or --dev-account N)",
+    "already-reviewed": "; pass --allow-duplicate to review it again",
+    "toolchain-missing": "; run `omareview toolchain install`",
+}
+
+
+def exit_code(exc: OmaReviewError) -> int:
+    """The exit code of a library error, by its class."""
+    return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), EXIT_REFUSED)
+
+
+def error_message(exc: OmaReviewError) -> str:
+    """The library's message, with the command-line hint for its reason when there is one."""
+    hint = HINTS.get(exc.reason)
+    return f"{exc}{hint}" if hint else str(exc)
 
 
 @dataclass
@@ -27,21 +77,48 @@ class GlobalOptions:
     verbose: bool
 
     def resolve_network(self) -> Network:
+        """The network of the global options; the running devnet is looked up only when it is the one asked for."""
+        from omareview.networks import DEVNET, resolve_network
+
+        devnet = None
+        if (self.network or os.environ.get("OMAREVIEW_NETWORK") or DEVNET) == DEVNET:
+            from omareview.devnet import devnet_network
+
+            devnet = devnet_network()
         return resolve_network(
-            self.network, rpc_url=self.rpc_url, eas_address=self.eas_address, schema_uid=self.schema_uid
+            self.network,
+            rpc_url=self.rpc_url,
+            eas_address=self.eas_address,
+            schema_uid=self.schema_uid,
+            devnet=devnet,
         )
 
 
-COMMANDS = {
-    "devnet": "omareview.cli.devnet_cmd:devnet",
-    "subject": "omareview.cli.subject_cmd:subject",
-    "receipt": "omareview.cli.verify_cmd:receipt",
-    "offer": "omareview.cli.verify_cmd:offer",
-    "review": "omareview.cli.review_cmd:review",
-    "index": "omareview.cli.index_cmd:index",
-    "reviews": "omareview.cli.index_cmd:reviews",
-    "outbox": "omareview.cli.outbox_cmd:outbox",
-    "check": "omareview.cli.check_cmd:check",
+#: Each command: where it lives, and the one line `--help` shows for it (so listing commands imports none
+#: of them; a test holds these lines equal to the commands' own).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "devnet": (
+        "omareview.cli.devnet_cmd:devnet",
+        "The embedded devnet: Anvil with EAS and the OMATrust schemas, on...",
+    ),
+    "subject": (
+        "omareview.cli.subject_cmd:subject",
+        "Normalize a service URL or DID to its subject DID, DID hash and EAS...",
+    ),
+    "receipt": ("omareview.cli.verify_cmd:receipt", "Signed x402 receipts."),
+    "offer": ("omareview.cli.verify_cmd:offer", "Signed x402 offers."),
+    "review": ("omareview.cli.review_cmd:review", "Write OMATrust User Reviews backed by x402 receipts."),
+    "index": ("omareview.cli.index_cmd:index", "The local index of User Reviews."),
+    "reviews": ("omareview.cli.index_cmd:reviews", "The reviews of SUBJECT (a DID, or a service URL), latest per..."),
+    "outbox": (
+        "omareview.cli.outbox_cmd:outbox",
+        "The local outbox of captured receipts and the reviews made from them.",
+    ),
+    "check": ("omareview.cli.check_cmd:check", "Fetch URL (paying nothing) and show whether the gate would pay its..."),
+    "toolchain": (
+        "omareview.cli.toolchain_cmd:toolchain",
+        "The pinned npm toolchain the devnet runs on (Anvil, the EAS...",
+    ),
 }
 
 
@@ -52,12 +129,16 @@ class LazyGroup(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module, _, attribute = target.partition(":")
+        module, _, attribute = entry[0].partition(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,7 +147,7 @@ class LazyGroup(click.Group):
 @click.option("--eas-address", metavar="ADDRESS", help="EAS contract; overrides the network's.")
 @click.option("--schema-uid", metavar="UID", help="User Review schema UID; overrides the network's.")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and more detail on errors.")
-@click.version_option(package_name="omareview")
+@click.version_option(version=__version__, prog_name="omareview")
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -109,8 +190,8 @@ def run(args: list[str]) -> int:
     except OmaReviewError as exc:
         if _verbose(args):
             traceback.print_exc()
-        fail(str(exc))
-        return exc.exit_code
+        fail(error_message(exc))
+        return exit_code(exc)
     except KeyboardInterrupt:
         fail("interrupted")
         return EXIT_INTERRUPTED

@@ -10,7 +10,7 @@ import httpx
 
 from omareview.cli.common import global_options
 from omareview.cli.output import JSON_OPTION, emit
-from omareview.errors import ChainError, ConfigError
+from omareview.errors import ConfigError, ServiceError
 from omareview.gate import Decision, Gate, load_policy
 from omareview.index import JudgeContext, ReviewIndex
 
@@ -54,7 +54,7 @@ def check(ctx: click.Context, url: str, policy_file: Path | None, timeout: float
     try:
         response = httpx.get(url, timeout=timeout)
     except httpx.HTTPError as exc:
-        raise ChainError(f"cannot reach {url} ({type(exc).__name__}: {exc})") from exc
+        raise ServiceError(f"cannot reach {url} ({type(exc).__name__}: {exc})") from exc
     decision = Gate(index, policy).decide(url, response.status_code, response.headers, response.content)
     emit(decision.to_json(), as_json, lambda: _lines(decision))
     return 0 if decision.action == "pay" else 1

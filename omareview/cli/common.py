@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from omareview.devnet import read_state
+from omareview.devnet.node import read_state
 from omareview.errors import ConfigError
 from omareview.keys import Signer, signer_from_environment, signer_from_key
 from omareview.networks import DEVNET, Network

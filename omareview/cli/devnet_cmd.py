@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
 from types import FrameType
 from typing import Any
@@ -11,7 +12,9 @@ import click
 import httpx
 
 from omareview.cli.output import JSON_OPTION, emit, note
-from omareview.devnet import DevnetState, read_state, start_devnet, stop_devnet
+from omareview.devnet.node import DevnetState, read_state, start_devnet, stop_devnet
+from omareview.devnet.toolchain import eas_artifact, find_anvil, install_toolchain
+from omareview.errors import ToolchainError
 
 
 def _describe(state: DevnetState) -> Iterator[str]:
@@ -26,6 +29,19 @@ def _describe(state: DevnetState) -> Iterator[str]:
         yield f"    {name:<{width}}  {uid}"
     yield f"  accounts: {len(state.accounts)} funded dev accounts, first {state.accounts[0].address}"
     yield f"  log: {state.log_file}"
+
+
+def _offer_toolchain(as_json: bool) -> None:
+    """On first run from a terminal, offer to install the missing toolchain; elsewhere the error says how."""
+    try:
+        find_anvil()
+        eas_artifact("EAS")
+    except ToolchainError as exc:
+        if exc.reason != "toolchain-missing" or as_json or not sys.stdin.isatty():
+            raise
+        if not click.confirm(f"{exc}. Install it now (npm install under $OMAREVIEW_HOME/toolchain)?", default=True):
+            raise
+        install_toolchain(progress=lambda step: note(f"… {step}"))
 
 
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -43,6 +59,7 @@ def devnet() -> None:
 @JSON_OPTION
 def up(port: int | None, detach: bool, as_json: bool) -> None:
     """Start Anvil, deploy SchemaRegistry, EAS and Indexer, and register the OMATrust schemas."""
+    _offer_toolchain(as_json)
     running = start_devnet(port=port, detach=detach, progress=lambda step: None if as_json else note(f"… {step}"))
     emit(running.state.public(), as_json, lambda: _describe(running.state))
     if detach:

@@ -11,8 +11,9 @@ from omareview.cli.common import global_options, key_options, load_signer
 from omareview.cli.output import JSON_OPTION, emit, emit_many, note
 from omareview.eas.client import EasClient
 from omareview.errors import InputError
-from omareview.hooks import Outbox, ReviewDraft, Submitter
+from omareview.hooks import ReviewDraft, Submitter
 from omareview.review.model import new_review
+from omareview.review.outbox import Outbox
 from omareview.x402.verify import VerifyOptions
 
 STATUSES = ["pending", "submitting", "done", "rejected"]

@@ -14,14 +14,15 @@ from omareview.cli.common import global_options, key_options, load_signer
 from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import ConfigError, InputError, validation_problem
-from omareview.hooks.outbox import Outbox
 from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review.build import review_from_receipt, review_of_subject
 from omareview.review.duplicates import DuplicateReviewError
+from omareview.review.outbox import Outbox
 from omareview.review.submit import JobOutcome, Mode, ReviewJob, check_duplicates, submit_reviews
 from omareview.x402.load import LoadedArtifact, load_artifacts, load_artifacts_from_path
 from omareview.x402.verify import VerifyOptions
+from omareview.x402.wire import ArtifactKind
 
 
 class ReviewInput(BaseModel):
@@ -38,8 +39,7 @@ class ReviewInput(BaseModel):
     offer: dict[str, Any] | str | None = None
 
 
-def _single(found: list[LoadedArtifact], kind: str, source: str) -> LoadedArtifact:
-    matching = [a for a in found if a.kind == kind]
+def _single(matching: list[LoadedArtifact], kind: ArtifactKind, source: str) -> LoadedArtifact:
     if not matching:
         raise InputError(f"{source} holds no signed {kind}")
     if len(matching) > 1:
@@ -47,11 +47,11 @@ def _single(found: list[LoadedArtifact], kind: str, source: str) -> LoadedArtifa
     return matching[0]
 
 
-def _artifact(value: dict[str, Any] | str, kind: str, base: Path) -> LoadedArtifact:
+def _artifact(value: dict[str, Any] | str, kind: ArtifactKind, base: Path) -> LoadedArtifact:
     if isinstance(value, dict):
-        return _single(load_artifacts(value, f"inline {kind}"), kind, f"inline {kind}")
+        return _single(load_artifacts(value, f"inline {kind}", kind=kind), kind, f"inline {kind}")
     path = value if value == "-" or Path(value).is_absolute() else str(base / value)
-    return _single(load_artifacts_from_path(path), kind, value)
+    return _single(load_artifacts_from_path(path, kind=kind), kind, value)
 
 
 def _job(spec: ReviewInput, attester: str, options: VerifyOptions, base: Path) -> ReviewJob:

@@ -47,7 +47,7 @@ def _verify(
     max_age: int | None,
     as_json: bool,
 ) -> int:
-    offers = [a for path in offer_files for a in load_artifacts_from_path(path) if a.kind == "offer"]
+    offers = [a for path in offer_files for a in load_artifacts_from_path(path, kind="offer")]
     if offer_files and not offers:
         raise InputError("--offer: no signed offer found in " + ", ".join(offer_files))
     options = VerifyOptions(
@@ -59,7 +59,7 @@ def _verify(
     )
     artifacts: list[LoadedArtifact] = []
     for path in inputs:
-        found = [a for a in load_artifacts_from_path(path) if a.kind == kind]
+        found = load_artifacts_from_path(path, kind=kind)
         if not found:
             raise InputError(f"{path} holds no signed {kind}")
         artifacts += found

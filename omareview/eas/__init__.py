@@ -1,1 +1,9 @@
-"""EAS: contract artifacts, UIDs, deployment (and, later, encoding and the client)."""
+"""EAS plumbing: ABI encoding, UIDs, JSON-RPC, log scanning, the attesting client, delegation and relays.
+
+The names below are imported on first use (`lazy_loader`, from `__init__.pyi`), so importing one module of
+this package does not load the others.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

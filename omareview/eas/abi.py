@@ -7,11 +7,37 @@ from typing import Any, NamedTuple
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
+from omareview._hashing import keccak, to_checksum_address
 from omareview.eas.schema import split_top_level
 from omareview.errors import InputError
+
+__all__ = [
+    "ATTEST",
+    "ATTESTED_TOPIC",
+    "ATTEST_BY_DELEGATION",
+    "ATTEST_BY_DELEGATION_LEGACY",
+    "EIP712_DOMAIN",
+    "GET_ATTESTATION",
+    "GET_ATTEST_TYPE_HASH",
+    "GET_DOMAIN_SEPARATOR",
+    "GET_NONCE",
+    "LEGACY_VERSION",
+    "MULTI_ATTEST",
+    "REVERT_MESSAGES",
+    "VERSION",
+    "ZERO_UID",
+    "Attestation",
+    "EasRevertError",
+    "RequestData",
+    "attest_by_delegation_call",
+    "attest_call",
+    "decode_attestation",
+    "decode_revert",
+    "encode_call",
+    "multi_attest_call",
+    "selector",
+]
 
 ATTESTED_TOPIC = "0x8bf46bf4cfd674fa735a3d63ec1c9ad4153f033c290341f3a588b75685141b35"
 ZERO_UID = "0x" + "00" * 32
@@ -68,7 +94,7 @@ class Attestation(NamedTuple):
 def _b32(hex_value: str) -> bytes:
     raw = bytes.fromhex(hex_value.removeprefix("0x"))
     if len(raw) != 32:
-        raise InputError(f"{hex_value!r} is not 32 bytes")
+        raise InputError(f"{hex_value!r} is not 32 bytes", reason="eas-reverted")
     return raw
 
 
@@ -131,7 +157,7 @@ _ERRORS = {
     "InvalidRegistry()": "zero schema registry address",
     "InvalidRevocation()": "the schema's resolver rejected the revocation",
     "InvalidRevocations()": "the schema's resolver rejected the batch revocation",
-    "InvalidSchema()": "the schema UID is not registered on this EAS (wrong --schema-uid or network?)",
+    "InvalidSchema()": "the schema UID is not registered on this EAS (wrong schema UID or network?)",
     "InvalidSignature()": (
         "the delegated signature is invalid: wrong EIP-712 domain or types, or a stale or reused nonce"
     ),
@@ -161,7 +187,7 @@ def decode_revert(data: str | None, what: str) -> EasRevertError:
         return EasRevertError(
             "",
             f"{what} reverted without a reason: the address is not an EAS contract, or its EAS version lacks "
-            "this function (check --eas-address and the network)",
+            "this function (check the EAS address and the network)",
         )
     head = data[:10].lower()
     if head in REVERT_MESSAGES:

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from eth_utils.address import to_checksum_address
-
+from omareview._hashing import to_checksum_address
+from omareview._wire import WireModel
 from omareview.eas.abi import (
     ATTESTED_TOPIC,
     GET_NONCE,
@@ -22,19 +22,28 @@ from omareview.eas.abi import (
     encode_call,
     multi_attest_call,
 )
-from omareview.eas.delegation import EasDomain, attest_typed_data, detect_domain
+from omareview.eas.delegation import EasDomain, attest_digest, attest_typed_data, detect_domain
 from omareview.eas.rpc import RpcClient
 from omareview.eas.tx import GAS_MARGIN, TX_GAS_CAP, NonceTracker, Receipt, TxSender
 from omareview.errors import ChainError, ConfigError, InputError
 from omareview.keys import Signer
 from omareview.networks import Network
 
+__all__ = [
+    "DEFAULT_DEADLINE_S",
+    "DelegatedAttestation",
+    "EasClient",
+    "Progress",
+    "Submitted",
+    "reset_nonce_tracking",
+    "review_request",
+]
+
 DEFAULT_DEADLINE_S = 600
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Submitted:
+class Submitted(WireModel):
     """One attestation on-chain. `gas_used` is its transaction's (shared by a batch)."""
 
     uid: str
@@ -44,17 +53,6 @@ class Submitted:
     attester: str
     recipient: str
     schema_uid: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "uid": self.uid,
-            "txHash": self.tx_hash,
-            "blockNumber": self.block_number,
-            "gasUsed": self.gas_used,
-            "attester": self.attester,
-            "recipient": self.recipient,
-            "schemaUid": self.schema_uid,
-        }
 
 
 @dataclass(frozen=True)
@@ -153,13 +151,14 @@ class EasClient:
         if self.network.chain_id is not None and actual != self.network.chain_id:
             raise ConfigError(
                 f"the node at {self.rpc.url} is chain {actual}, but network {self.network.name} is chain "
-                f"{self.network.chain_id}"
+                f"{self.network.chain_id}",
+                reason="attestation-failed",
             )
         self._chain_id = actual
 
     def _sender(self) -> TxSender:
         if self.signer is None:
-            raise ConfigError("sending needs a signing key")
+            raise ConfigError("sending needs a signing key", reason="attestation-failed")
         return TxSender(self.rpc, self.signer, self.chain_id)
 
     def _uids(self, receipt: Receipt) -> list[str]:
@@ -176,11 +175,18 @@ class EasClient:
         uids = self._uids(receipt)
         if len(uids) != len(requests):
             raise ChainError(
-                f"transaction {receipt.tx_hash} emitted {len(uids)} Attested events for {len(requests)} requests"
+                f"transaction {receipt.tx_hash} emitted {len(uids)} Attested events for {len(requests)} requests",
+                reason="attestation-failed",
             )
         return [
             Submitted(
-                uid, receipt.tx_hash, receipt.block_number, receipt.gas_used, attester, r.recipient.lower(), schema
+                uid=uid,
+                tx_hash=receipt.tx_hash,
+                block_number=receipt.block_number,
+                gas_used=receipt.gas_used,
+                attester=attester,
+                recipient=r.recipient.lower(),
+                schema_uid=schema,
             )
             for uid, r in zip(uids, requests, strict=True)
         ]
@@ -207,7 +213,9 @@ class EasClient:
         limit = TX_GAS_CAP / GAS_MARGIN
         single = self._gas_if_fits(sender, schema, requests[:1])
         if single is None:
-            raise InputError("one attestation alone needs more gas than a transaction may use")
+            raise InputError(
+                "one attestation alone needs more gas than a transaction may use", reason="attestation-failed"
+            )
         fits, fits_gas, too_big = 1, single, len(requests) + 1
         guess = min(len(requests), max(1, int(limit / single)))
         while too_big - fits > 1:
@@ -268,8 +276,7 @@ class EasClient:
                 nonce = max(self.nonce_of(attester.address), _DelegationNonces.handed_out.get(key, 0))
                 _DelegationNonces.handed_out[key] = nonce + 1
         deadline = int(time.time()) + DEFAULT_DEADLINE_S if deadline is None else deadline
-        typed = attest_typed_data(domain, attester.address, schema, request, nonce, deadline)
-        v, r, s = attester.sign_typed_data(typed)
+        v, r, s = attester.sign_hash(attest_digest(domain, attester.address, schema, request, nonce, deadline))
         return DelegatedAttestation(domain, schema, request, attester.address, nonce, deadline, v, r, s)
 
     def submit_delegated(self, delegated: DelegatedAttestation) -> Submitted:
@@ -284,7 +291,7 @@ class EasClient:
         return self._submitted(receipt, [delegated.request], delegated.attester, delegated.schema_uid)[0]
 
     def attestations(self, uids: Sequence[str]) -> list[Attestation]:
-        from omareview.index.scanner import fetch_attestations
+        from omareview.eas.scanner import fetch_attestations
 
         return fetch_attestations(self.rpc, self.eas_address, uids)
 

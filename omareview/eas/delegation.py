@@ -13,13 +13,22 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
+from omareview._eip712 import digest, domain_separator, hash_struct, type_hash
+from omareview._hashing import to_checksum_address
 from omareview.eas.abi import EIP712_DOMAIN, GET_ATTEST_TYPE_HASH, GET_DOMAIN_SEPARATOR, RequestData, encode_call
 from omareview.eas.rpc import RpcClient, RpcError
 from omareview.errors import ChainError
+
+__all__ = [
+    "KNOWN_VERSIONS",
+    "EasDomain",
+    "TypeSet",
+    "attest_digest",
+    "attest_type_hash",
+    "attest_typed_data",
+    "detect_domain",
+]
 
 TypeSet = Literal["legacy", "v1", "v2"]
 KNOWN_VERSIONS = ("0.26", "1.0.0", "1.0.1", "1.0.2", "1.1.0", "1.2.0", "1.3.0", "1.4.0")
@@ -55,8 +64,7 @@ _ATTEST_FIELDS["v2"] = [("attester", "address"), *_ATTEST_FIELDS["v1"]]
 
 
 def attest_type_hash(type_set: TypeSet) -> bytes:
-    fields = ",".join(f"{kind} {name}" for name, kind in _ATTEST_FIELDS[type_set])
-    return keccak(f"Attest({fields})".encode())
+    return type_hash("Attest", _ATTEST_FIELDS[type_set])
 
 
 @dataclass(frozen=True)
@@ -74,12 +82,7 @@ class EasDomain:
         return "v1" if parts < (1, 3) else "v2"
 
     def separator(self) -> bytes:
-        return keccak(
-            keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-            + keccak(self.name.encode())
-            + keccak(self.version.encode())
-            + abi_encode(["uint256", "address"], [self.chain_id, self.verifying_contract])
-        )
+        return domain_separator(self.name, self.version, self.chain_id, self.verifying_contract)
 
     def as_typed_data(self) -> dict[str, Any]:
         return {
@@ -110,23 +113,29 @@ def detect_domain(rpc: RpcClient, eas_address: str, chain_id: int) -> EasDomain:
     else:
         separator = _call(rpc, eas, GET_DOMAIN_SEPARATOR)
         if separator is None:
-            raise ChainError(f"{eas} exposes neither eip712Domain() nor getDomainSeparator(): is it an EAS contract?")
+            raise ChainError(
+                f"{eas} exposes neither eip712Domain() nor getDomainSeparator(): is it an EAS contract?",
+                reason="bad-eas-domain",
+            )
         candidates = (EasDomain("EAS", version, chain_id, eas) for version in KNOWN_VERSIONS)
         match = next((d for d in candidates if d.separator() == separator), None)
         if match is None:
-            raise ChainError(f"the EIP-712 domain of EAS at {eas} matches no known EAS version {KNOWN_VERSIONS}")
+            raise ChainError(
+                f"the EIP-712 domain of EAS at {eas} matches no known EAS version {KNOWN_VERSIONS}",
+                reason="bad-eas-domain",
+            )
         domain = match
     type_hash = _call(rpc, eas, GET_ATTEST_TYPE_HASH)
     if type_hash is not None and type_hash != attest_type_hash(domain.type_set):
-        raise ChainError(f"EAS at {eas} (domain version {domain.version}) uses an Attest type omareview does not know")
+        raise ChainError(
+            f"EAS at {eas} (domain version {domain.version}) uses an Attest type omareview does not know",
+            reason="bad-eas-domain",
+        )
     return domain
 
 
-def attest_typed_data(
-    domain: EasDomain, attester: str, schema_uid: str, request: RequestData, nonce: int, deadline: int
-) -> dict[str, Any]:
-    """The full EIP-712 message an attester signs to have `request` attested on its behalf."""
-    values = {
+def _attest_values(attester: str, schema_uid: str, request: RequestData, nonce: int, deadline: int) -> dict[str, Any]:
+    return {
         "attester": attester,
         "schema": bytes.fromhex(schema_uid.removeprefix("0x")),
         "recipient": request.recipient,
@@ -138,6 +147,22 @@ def attest_typed_data(
         "nonce": nonce,
         "deadline": deadline,
     }
+
+
+def attest_digest(
+    domain: EasDomain, attester: str, schema_uid: str, request: RequestData, nonce: int, deadline: int
+) -> bytes:
+    """The EIP-712 digest an attester signs to have `request` attested on its behalf."""
+    fields = _ATTEST_FIELDS[domain.type_set]
+    values = _attest_values(attester, schema_uid, request, nonce, deadline)
+    return digest(domain.separator(), hash_struct(attest_type_hash(domain.type_set), fields, values))
+
+
+def attest_typed_data(
+    domain: EasDomain, attester: str, schema_uid: str, request: RequestData, nonce: int, deadline: int
+) -> dict[str, Any]:
+    """The same message as full EIP-712 typed data, as relays and wallets take it."""
+    values = _attest_values(attester, schema_uid, request, nonce, deadline)
     fields = _ATTEST_FIELDS[domain.type_set]
     return {
         "types": {"EIP712Domain": _DOMAIN_TYPE, "Attest": [{"name": n, "type": t} for n, t in fields]},

@@ -12,7 +12,9 @@ from urllib.parse import urljoin
 import httpx
 
 from omareview.eas.client import DelegatedAttestation, Submitted
-from omareview.errors import ChainError, InputError
+from omareview.errors import InputError, ServiceError
+
+__all__ = ["MAX_REDIRECTS", "RELAY_TIMEOUT_S", "relay_delegated"]
 
 MAX_REDIRECTS = 5
 RELAY_TIMEOUT_S = 60.0
@@ -38,21 +40,24 @@ def relay_delegated(
                     break
                 url = urljoin(url, response.headers.get("location", ""))
             else:
-                raise ChainError(f"the relay redirected more than {MAX_REDIRECTS} times")
+                raise ServiceError(f"the relay redirected more than {MAX_REDIRECTS} times", reason="relay-failed")
     except httpx.HTTPError as exc:
-        raise ChainError(f"cannot reach the relay at {relay_url} ({type(exc).__name__}: {exc})") from exc
+        raise ServiceError(
+            f"cannot reach the relay at {relay_url} ({type(exc).__name__}: {exc})", reason="relay-failed"
+        ) from exc
     reply = _json(response)
     if response.status_code >= 400 or not reply.get("success", False):
         code = str(reply.get("code") or reply.get("error") or "")
         detail = str(reply.get("message") or reply.get("error") or response.text[:200])
         if code in _REFUSALS or 400 <= response.status_code < 500:
             raise InputError(
-                f"the relay refused the attestation: {_REFUSALS.get(code, detail)} ({code or response.status_code})"
+                f"the relay refused the attestation: {_REFUSALS.get(code, detail)} ({code or response.status_code})",
+                reason="relay-failed",
             )
-        raise ChainError(f"the relay failed (HTTP {response.status_code}): {detail}")
+        raise ServiceError(f"the relay failed (HTTP {response.status_code}): {detail}", reason="relay-failed")
     uid, tx_hash = reply.get("uid"), reply.get("txHash")
     if not isinstance(uid, str) or not isinstance(tx_hash, str):
-        raise ChainError("the relay answered success without a uid and txHash")
+        raise ServiceError("the relay answered success without a uid and txHash", reason="relay-failed")
     return Submitted(
         uid=uid.lower(),
         tx_hash=tx_hash,

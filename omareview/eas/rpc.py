@@ -14,11 +14,15 @@ import httpx
 
 from omareview.errors import ChainError
 
+__all__ = ["DEFAULT_TIMEOUT_S", "RpcClient", "RpcError"]
+
 DEFAULT_TIMEOUT_S = 30.0
 
 
 class RpcError(ChainError):
     """The node answered with a JSON-RPC error; `data` holds revert data when there is any."""
+
+    default_reason = "rpc-error"
 
     def __init__(self, method: str, code: int, message: str, data: str | None) -> None:
         super().__init__(f"{method} failed: {message} (code {code})")
@@ -54,25 +58,35 @@ class RpcClient:
         try:
             response = self._client.post(self.url, json=body)
         except httpx.HTTPError as exc:
-            raise ChainError(f"cannot reach the node at {self.url} ({type(exc).__name__}: {exc})") from exc
+            raise ChainError(
+                f"cannot reach the node at {self.url} ({type(exc).__name__}: {exc})", reason="rpc-failed"
+            ) from exc
         if response.status_code >= 400 and not response.content.startswith((b"{", b"[")):
-            raise ChainError(f"the node at {self.url} answered HTTP {response.status_code}: {response.text[:200]}")
+            raise ChainError(
+                f"the node at {self.url} answered HTTP {response.status_code}: {response.text[:200]}",
+                reason="rpc-failed",
+            )
         try:
             return response.json()
         except ValueError as exc:
-            raise ChainError(f"the node at {self.url} did not answer JSON-RPC") from exc
+            raise ChainError(f"the node at {self.url} did not answer JSON-RPC", reason="rpc-failed") from exc
 
     @staticmethod
     def _result(method: str, reply: Any) -> Any:
         if not isinstance(reply, dict):
-            raise ChainError(f"{method}: malformed JSON-RPC reply")
+            raise ChainError(f"{method}: malformed JSON-RPC reply", reason="rpc-failed")
         error = reply.get("error")
         if error is not None:
             if not isinstance(error, dict):
-                raise ChainError(f"{method} failed: {error}")
-            raise RpcError(method, int(error.get("code", 0)), str(error.get("message", "")), _revert_data(error))
+                raise ChainError(f"{method} failed: {error}", reason="rpc-failed")
+            raise RpcError(
+                method,
+                int(error.get("code", 0)),
+                str(error.get("message", "")),
+                _revert_data(error),
+            )
         if "result" not in reply:
-            raise ChainError(f"{method}: the JSON-RPC reply has no result")
+            raise ChainError(f"{method}: the JSON-RPC reply has no result", reason="rpc-failed")
         return reply["result"]
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
@@ -91,11 +105,13 @@ class RpcClient:
         if isinstance(replies, dict):
             self._result(calls[0][0], replies)
         if not isinstance(replies, list):
-            raise ChainError("the node answered a batch request with something other than a list")
+            raise ChainError("the node answered a batch request with something other than a list", reason="rpc-failed")
         by_id = {reply.get("id"): reply for reply in replies if isinstance(reply, dict)}
         missing = [method for i, (method, _) in zip(ids, calls, strict=True) if i not in by_id]
         if missing:
-            raise ChainError(f"the node's batch reply lacks answers for {len(missing)} calls ({missing[0]}, …)")
+            raise ChainError(
+                f"the node's batch reply lacks answers for {len(missing)} calls ({missing[0]}, …)", reason="rpc-failed"
+            )
         return [self._result(method, by_id[i]) for i, (method, _) in zip(ids, calls, strict=True)]
 
     def chain_id(self) -> int:

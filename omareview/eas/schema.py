@@ -18,6 +18,8 @@ from eth_abi.exceptions import DecodingError, EncodingError
 
 from omareview.errors import InputError
 
+__all__ = ["SchemaField", "abi_types", "decode_data", "encode_data", "parse_schema", "split_top_level"]
+
 _INT_SIZES = "|".join(str(bits) for bits in range(8, 257, 8))
 _ELEMENTARY = re.compile(rf"^(address|bool|string|bytes([1-9]|[12][0-9]|3[0-2])?|u?int({_INT_SIZES})?)$")
 _ARRAY_SUFFIX = re.compile(r"(\[\d*\])+$")
@@ -41,14 +43,14 @@ def split_top_level(text: str) -> list[str]:
         elif char == ")":
             depth -= 1
             if depth < 0:
-                raise InputError("unbalanced ')' in the schema")
+                raise InputError("unbalanced ')' in the schema", reason="bad-attestation-data")
         if char == "," and depth == 0:
             parts.append("".join(current))
             current = []
         else:
             current.append(char)
     if depth != 0:
-        raise InputError("unbalanced '(' in the schema")
+        raise InputError("unbalanced '(' in the schema", reason="bad-attestation-data")
     parts.append("".join(current))
     return parts
 
@@ -60,19 +62,19 @@ def _canonical_type(text: str) -> str:
     base = text[: len(text) - len(suffix)].strip()
     if base.startswith("("):
         if not base.endswith(")"):
-            raise InputError(f"malformed tuple type {text!r}")
+            raise InputError(f"malformed tuple type {text!r}", reason="bad-attestation-data")
         inner = [_parse_item(item).type for item in split_top_level(base[1:-1])]
         return f"({','.join(inner)}){suffix}"
     base = {"uint": "uint256", "int": "int256", "ipfsHash": "bytes32"}.get(base, base)
     if not _ELEMENTARY.match(base):
-        raise InputError(f"unknown type {base!r} in the schema")
+        raise InputError(f"unknown type {base!r} in the schema", reason="bad-attestation-data")
     return base + suffix
 
 
 def _parse_item(item: str) -> SchemaField:
     text = item.strip()
     if not text:
-        raise InputError("the schema has an empty item (two commas in a row?)")
+        raise InputError("the schema has an empty item (two commas in a row?)", reason="bad-attestation-data")
     depth, split = 0, -1
     for index, char in enumerate(text):
         depth += (char == "(") - (char == ")")
@@ -82,14 +84,14 @@ def _parse_item(item: str) -> SchemaField:
         return SchemaField("", _canonical_type(text))
     type_part, name = text[:split], text[split + 1 :]
     if not _NAME.match(name):
-        raise InputError(f"{name!r} is not a valid field name in the schema")
+        raise InputError(f"{name!r} is not a valid field name in the schema", reason="bad-attestation-data")
     return SchemaField(name, _canonical_type(type_part))
 
 
 def parse_schema(schema: str) -> tuple[SchemaField, ...]:
     """The fields of an EAS schema string; InputError says what is wrong with a malformed one."""
     if ";" in schema:
-        raise InputError("schema items are separated by ',' not ';'")
+        raise InputError("schema items are separated by ',' not ';'", reason="bad-attestation-data")
     if not schema.strip():
         return ()
     return tuple(_parse_item(item) for item in split_top_level(schema))
@@ -103,11 +105,13 @@ def encode_data(schema: str, values: Sequence[Any]) -> bytes:
     """`abi.encode` of the values in schema order."""
     types = abi_types(schema)
     if len(values) != len(types):
-        raise InputError(f"the schema has {len(types)} fields, {len(values)} values were given")
+        raise InputError(
+            f"the schema has {len(types)} fields, {len(values)} values were given", reason="bad-attestation-data"
+        )
     try:
         return abi_encode(types, list(values))
     except (EncodingError, TypeError, ValueError, OverflowError) as exc:
-        raise InputError(f"the values do not fit the schema ({exc})") from exc
+        raise InputError(f"the values do not fit the schema ({exc})", reason="bad-attestation-data") from exc
 
 
 def decode_data(schema: str, data: bytes) -> tuple[Any, ...]:
@@ -115,4 +119,6 @@ def decode_data(schema: str, data: bytes) -> tuple[Any, ...]:
     try:
         return tuple(abi_decode(abi_types(schema), data, strict=False))
     except (DecodingError, OverflowError, ValueError) as exc:
-        raise InputError(f"the attestation data does not decode with the schema ({exc})") from exc
+        raise InputError(
+            f"the attestation data does not decode with the schema ({exc})", reason="bad-attestation-data"
+        ) from exc

@@ -16,6 +16,8 @@ from omareview.eas.rpc import RpcClient, RpcError
 from omareview.errors import ChainError
 from omareview.keys import Signer
 
+__all__ = ["GAS_MARGIN", "RECEIPT_TIMEOUT_S", "TX_GAS_CAP", "NonceTracker", "Receipt", "TxSender"]
+
 TX_GAS_CAP = 16_777_216
 GAS_MARGIN = 1.2
 RECEIPT_TIMEOUT_S = 120.0
@@ -104,7 +106,9 @@ class TxSender:
                     NonceTracker.forget(self.rpc, self.signer.address)
                     continue
                 NonceTracker.forget(self.rpc, self.signer.address)
-                raise ChainError(f"{what}: the node refused the transaction ({exc.rpc_message})") from exc
+                raise ChainError(
+                    f"{what}: the node refused the transaction ({exc.rpc_message})", reason="transaction-failed"
+                ) from exc
         raise AssertionError("unreachable")
 
     def wait(self, tx_hash: str, what: str, timeout_s: float = RECEIPT_TIMEOUT_S) -> Receipt:
@@ -114,7 +118,9 @@ class TxSender:
             if receipt is not None:
                 break
             if time.monotonic() > deadline:
-                raise ChainError(f"{what}: transaction {tx_hash} was not mined within {timeout_s:.0f} s")
+                raise ChainError(
+                    f"{what}: transaction {tx_hash} was not mined within {timeout_s:.0f} s", reason="transaction-failed"
+                )
             time.sleep(_POLL_S)
         if int(receipt["status"], 16) != 1:
             raise self._revert_reason(tx_hash, receipt, what)

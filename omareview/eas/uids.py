@@ -1,18 +1,14 @@
-"""UIDs EAS derives from its inputs, computed locally so they can be checked before and after sending."""
+"""Attestation UIDs as EAS derives them, computed locally so they can be checked before and after sending."""
 
 from __future__ import annotations
 
-from eth_utils.address import to_checksum_address
-from eth_utils.conversions import to_bytes
-from eth_utils.crypto import keccak
+from omareview._hashing import keccak, to_checksum_address
 
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+__all__ = ["attestation_uid"]
 
 
-def schema_uid(schema: str, resolver: str = ZERO_ADDRESS, revocable: bool = False) -> str:
-    """`keccak256(abi.encodePacked(string schema, address resolver, bool revocable))`, as SchemaRegistry does."""
-    packed = schema.encode("utf-8") + to_bytes(hexstr=to_checksum_address(resolver)) + bytes([revocable])
-    return "0x" + keccak(packed).hex()
+def _address_bytes(address: str) -> bytes:
+    return bytes.fromhex(to_checksum_address(address)[2:])
 
 
 def attestation_uid(
@@ -29,8 +25,8 @@ def attestation_uid(
     """The on-chain UID EAS assigns: keccak256 of the packed fields and a bump counter (EAS.sol `_getUID`)."""
     packed = (
         bytes.fromhex(schema.removeprefix("0x"))
-        + to_bytes(hexstr=to_checksum_address(recipient))
-        + to_bytes(hexstr=to_checksum_address(attester))
+        + _address_bytes(recipient)
+        + _address_bytes(attester)
         + time.to_bytes(8, "big")
         + expiration_time.to_bytes(8, "big")
         + bytes([revocable])

@@ -1,19 +1,9 @@
-"""The pre-payment trust gate: read a service's proven reviews and signed offers before paying its 402."""
+"""The pre-payment trust gate: read a service's proven reviews and signed offers before paying its 402.
 
-from omareview.gate.attestseal import SealResult, sign_seal, verify_seal
-from omareview.gate.decide import Decision, Gate, PaymentNotApprovedError
-from omareview.gate.policy import DEFAULT_POLICY, AttestSealPolicy, Policy, Tier, load_policy
+The names below are imported on first use (`lazy_loader`, from `__init__.pyi`), so importing one module of
+this package does not load the others.
+"""
 
-__all__ = [
-    "DEFAULT_POLICY",
-    "AttestSealPolicy",
-    "Decision",
-    "Gate",
-    "PaymentNotApprovedError",
-    "Policy",
-    "SealResult",
-    "Tier",
-    "load_policy",
-    "sign_seal",
-    "verify_seal",
-]
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -21,13 +21,25 @@ from typing import Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
+from omareview._wire import WireModel
 from omareview.errors import InputError
 from omareview.identity.didweb import DidWebResolver, find_verification_method
 from omareview.identity.fetch import FetchError
 from omareview.identity.keys import key_from_multibase
+
+__all__ = [
+    "PREFIX",
+    "RECOMMENDATIONS",
+    "REQUIRED",
+    "SealResult",
+    "SealStatus",
+    "canonical_object",
+    "seal_headers",
+    "sign_seal",
+    "signing_digest",
+    "verify_seal",
+]
 
 PREFIX = "x-attestseal-"
 REQUIRED = (
@@ -47,9 +59,7 @@ RECOMMENDATIONS = ("PROCEED", "CAUTION", "DENY")
 SealStatus = Literal["verified", "bad-signature", "expired", "domain-mismatch", "unknown-issuer", "malformed"]
 
 
-class SealResult(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
+class SealResult(WireModel):
     status: SealStatus
     detail: str
     issuer: str | None = None
@@ -99,11 +109,11 @@ def _issuer_key(value: str) -> ed25519.Ed25519PublicKey:
     if value.startswith("M"):
         raw = base64.b64decode(value[1:], validate=True)
         if len(raw) != 32:
-            raise InputError("the issuer's M-encoded key is not 32 bytes")
+            raise InputError("the issuer's M-encoded key is not 32 bytes", reason="bad-seal")
         return ed25519.Ed25519PublicKey.from_public_bytes(raw)
     key = key_from_multibase(value)
     if not isinstance(key, ed25519.Ed25519PublicKey):
-        raise InputError("the issuer's key is not Ed25519")
+        raise InputError("the issuer's key is not Ed25519", reason="bad-seal")
     return key
 
 

@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
+from omareview._wire import WireModel
 from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
 from omareview.gate.policy import DEFAULT_POLICY, Action, Policy
+from omareview.identity._b64 import decode_header_value
 from omareview.identity.authorization import Authorization, default_resolver
-from omareview.identity.b64 import decode_header_value
 from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
 from omareview.index.query import ReviewIndex
@@ -26,10 +26,10 @@ from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import load_artifacts
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
 
+__all__ = ["Decision", "Gate", "PaymentNotApprovedError"]
 
-class Decision(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
+class Decision(WireModel):
     action: Action
     url: str
     subject: str
@@ -41,14 +41,11 @@ class Decision(BaseModel):
     reviews: dict[str, Any] | None = None
     attestseal: SealResult | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
-
 
 class PaymentNotApprovedError(OmaReviewError):
     """The gate did not approve paying this 402; `decision` says why. Nothing was paid."""
 
-    exit_code = 1
+    default_reason = "payment-not-approved"
 
     def __init__(self, decision: Decision) -> None:
         super().__init__(f"payment to {decision.url} not approved ({decision.action}): {'; '.join(decision.reasons)}")
@@ -61,10 +58,11 @@ def _payment_required(headers: Mapping[str, str], body: bytes | None) -> dict[st
         value = json.loads(decode_header_value(header) if header else body or b"")
     except ValueError as exc:
         raise InputError(
-            "the 402 carries no readable payment requirements (no PAYMENT-REQUIRED header, no JSON body)"
+            "the 402 carries no readable payment requirements (no PAYMENT-REQUIRED header, no JSON body)",
+            reason="bad-payment-required",
         ) from exc
     if not isinstance(value, dict) or not isinstance(value.get("accepts"), list):
-        raise InputError("the 402's payment requirements have no accepts[] list")
+        raise InputError("the 402's payment requirements have no accepts[] list", reason="bad-payment-required")
     return value
 
 
@@ -148,7 +146,7 @@ class Gate:
 
     def _offers(self, message: dict[str, Any], subject: str, now: int) -> list[dict[str, Any]]:
         try:
-            loaded = [a for a in load_artifacts(message) if a.kind == "offer"]
+            loaded = load_artifacts(message, kind="offer")
         except InputError:
             return []
         options = VerifyOptions(
@@ -185,7 +183,10 @@ class Gate:
     def decide(self, url: str, status: int, headers: Mapping[str, str], body: bytes | None) -> Decision:
         """Decide about one 402. InputError when the response is not a usable 402."""
         if status != 402:
-            raise InputError(f"{url} answered HTTP {status}, not 402 Payment Required; there is nothing to decide")
+            raise InputError(
+                f"{url} answered HTTP {status}, not 402 Payment Required; there is nothing to decide",
+                reason="bad-payment-required",
+            )
         lowered = {k.lower(): v for k, v in headers.items()}
         subject = subject_did_from_url(url)
         message = _payment_required(lowered, body)

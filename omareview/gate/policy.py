@@ -13,11 +13,21 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from omareview._home import home_dir
 from omareview.errors import ConfigError, validation_problem
-from omareview.home import home_dir
+from omareview.identity.authorization import AuthorizationMethod
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "POLICY_FILE",
+    "Action",
+    "AttestSealPolicy",
+    "Policy",
+    "Tier",
+    "load_policy",
+]
 
 Action = Literal["pay", "ask", "refuse"]
-AuthorizationMethod = Literal["did-json", "dns-txt", "pay-to"]
 
 
 def _trusted_methods() -> list[AuthorizationMethod]:
@@ -92,12 +102,12 @@ def load_policy(path: Path | None = None) -> Policy:
     file = path or home_dir() / POLICY_FILE
     if not file.exists():
         if path is not None:
-            raise ConfigError(f"policy file {path} does not exist")
+            raise ConfigError(f"policy file {path} does not exist", reason="bad-policy")
         return DEFAULT_POLICY
     try:
         with file.open("rb") as handle:
             return Policy.model_validate(tomllib.load(handle))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file} is not valid TOML ({exc})") from exc
+        raise ConfigError(f"{file} is not valid TOML ({exc})", reason="bad-policy") from exc
     except ValidationError as exc:
-        raise ConfigError(f"{file}: {validation_problem(exc)}") from exc
+        raise ConfigError(f"{file}: {validation_problem(exc)}", reason="bad-policy") from exc

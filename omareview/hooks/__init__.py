@@ -1,21 +1,9 @@
-"""The agent side: capture receipts as an agent pays, keep them in a durable outbox, review them later."""
+"""The agent side: capture receipts as an agent pays, keep them in the outbox, review them later.
 
-from omareview.hooks.capture import CaptureEvent, ReceiptCapture, ReviewDraft
-from omareview.hooks.httpx_hook import AsyncCapturingTransport, CapturingTransport, install_hook, paying_client
-from omareview.hooks.outbox import Outbox, OutboxEntry
-from omareview.hooks.submitter import AsyncSubmitter, SubmitReport, Submitter
+The names below are imported on first use (`lazy_loader`, from `__init__.pyi`), so importing one module of
+this package does not load the others.
+"""
 
-__all__ = [
-    "AsyncCapturingTransport",
-    "AsyncSubmitter",
-    "CaptureEvent",
-    "CapturingTransport",
-    "Outbox",
-    "OutboxEntry",
-    "ReceiptCapture",
-    "ReviewDraft",
-    "SubmitReport",
-    "Submitter",
-    "install_hook",
-    "paying_client",
-]
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

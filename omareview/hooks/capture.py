@@ -17,12 +17,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from omareview._wire import WireModel
 from omareview.errors import OmaReviewError
-from omareview.hooks.outbox import Outbox
 from omareview.identity.dids import subject_did_from_url
+from omareview.review.outbox import Outbox
 from omareview.x402.jws import parse_compact
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.verify import VerifyOptions, artifact_digest, verify_artifact
+
+__all__ = [
+    "MAX_REMEMBERED_OFFERS",
+    "RECEIPT_HEADERS",
+    "REQUIRED_HEADER",
+    "CaptureEvent",
+    "RatingPolicy",
+    "ReceiptCapture",
+    "ReviewDraft",
+    "log",
+]
 
 log = logging.getLogger("omareview.hooks")
 RECEIPT_HEADERS = ("payment-response", "x-payment-response")
@@ -30,8 +42,7 @@ REQUIRED_HEADER = "payment-required"
 MAX_REMEMBERED_OFFERS = 256
 
 
-@dataclass(frozen=True)
-class ReviewDraft:
+class ReviewDraft(WireModel):
     """What the agent would say about a paid call; checked against the User Review limits when submitted."""
 
     rating: int
@@ -39,13 +50,8 @@ class ReviewDraft:
     screenshots: tuple[str, ...] = ()
     version: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "rating": self.rating,
-            "body": self.body,
-            "screenshots": list(self.screenshots),
-            "version": self.version,
-        }
+    def __init__(self, rating: int, body: str = "", screenshots: tuple[str, ...] = (), version: str = "") -> None:
+        super().__init__(rating=rating, body=body, screenshots=screenshots, version=version)
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,7 @@ class ReceiptCapture:
         if not carrier:
             return
         try:
-            offers = [a for a in load_artifacts(carrier, f"402 from {url}") if a.kind == "offer"]
+            offers = load_artifacts(carrier, f"402 from {url}", kind="offer")
         except OmaReviewError as exc:
             log.info("the 402 from %s carries no usable signed offer: %s", url, exc)
             return
@@ -141,7 +147,7 @@ class ReceiptCapture:
 
     def _capture_receipt(self, url: str, header: str, response: Any) -> None:
         try:
-            receipts = [a for a in load_artifacts(header, f"PAYMENT-RESPONSE from {url}") if a.kind == "receipt"]
+            receipts = load_artifacts(header, f"PAYMENT-RESPONSE from {url}", kind="receipt")
         except OmaReviewError as exc:
             self._reject(url, header, str(exc))
             return

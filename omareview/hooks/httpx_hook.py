@@ -12,6 +12,8 @@ import httpx
 from omareview.gate.decide import Decision, Gate, PaymentNotApprovedError
 from omareview.hooks.capture import ReceiptCapture
 
+__all__ = ["AsyncCapturingTransport", "CapturingTransport", "ClientT", "install_hook", "paying_client"]
+
 ClientT = TypeVar("ClientT", httpx.Client, httpx.AsyncClient)
 
 

@@ -10,28 +10,26 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from omareview._wire import WireModel
 from omareview.eas.client import EasClient
 from omareview.errors import ChainError, OmaReviewError
-from omareview.hooks.outbox import Outbox, OutboxEntry
 from omareview.keys import Signer
 from omareview.review.build import review_from_receipt
 from omareview.review.duplicates import DuplicateReviewError
+from omareview.review.outbox import Outbox, OutboxEntry
 from omareview.review.submit import ReviewJob, submit_reviews
 from omareview.x402.load import load_artifacts
 from omareview.x402.verify import VerifyOptions
 
+__all__ = ["AsyncSubmitter", "SubmitReport", "Submitter"]
 
-@dataclass(frozen=True)
-class SubmitReport:
+
+class SubmitReport(WireModel):
     digest: str
     status: str
     uid: str | None = None
     error: str | None = None
-
-    def to_json(self) -> dict[str, str | None]:
-        return {"digest": self.digest, "status": self.status, "uid": self.uid, "error": self.error}
 
 
 class Submitter:
@@ -80,7 +78,7 @@ class Submitter:
                 jobs.append(self._job(entry))
             except OmaReviewError as exc:
                 self.outbox.update(entry.digest, status="rejected", last_error=str(exc))
-                reports.append(SubmitReport(entry.digest, "rejected", error=str(exc)))
+                reports.append(SubmitReport(digest=entry.digest, status="rejected", error=str(exc)))
         if not jobs:
             return reports
         try:
@@ -96,14 +94,18 @@ class Submitter:
         for outcome in outcomes:
             digest = outcome.job.digest or ""
             if outcome.submitted is not None:
-                reports.append(SubmitReport(digest, "done", uid=outcome.submitted.uid))
+                reports.append(SubmitReport(digest=digest, status="done", uid=outcome.submitted.uid))
             elif isinstance(outcome.error, DuplicateReviewError):
                 self.outbox.update(digest, status="done", uid=outcome.error.uid, last_error=None)
-                reports.append(SubmitReport(digest, "done", uid=outcome.error.uid, error="already on-chain"))
+                reports.append(
+                    SubmitReport(digest=digest, status="done", uid=outcome.error.uid, error="already on-chain")
+                )
             else:
                 recorded = self.outbox.get(digest)
                 reports.append(
-                    SubmitReport(digest, recorded.status if recorded else "pending", error=str(outcome.error))
+                    SubmitReport(
+                        digest=digest, status=recorded.status if recorded else "pending", error=str(outcome.error)
+                    )
                 )
         return reports
 

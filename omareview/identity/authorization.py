@@ -16,20 +16,29 @@ from typing import Any, Literal
 import dns.exception
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from eth_utils.address import is_address, to_checksum_address
 from pydantic import BaseModel, ConfigDict
 
+from omareview._hashing import address_of_point, is_address, to_checksum_address
 from omareview.errors import InputError
-from omareview.hashing import address_of_point
 from omareview.identity.dids import normalize_domain
 from omareview.identity.didweb import DidWebResolver, method_public_key, verification_methods
 from omareview.identity.dns_txt import lookup_controllers
 from omareview.identity.fetch import FetchError
 from omareview.identity.keys import PublicKey, address_from_did_pkh, jwk_to_public_key, key_from_did, keys_equal
 
+__all__ = [
+    "Authorization",
+    "AuthorizationMethod",
+    "AuthorizationStatus",
+    "SignerIdentity",
+    "authorize_signer",
+    "default_resolver",
+    "evm_address_of_key",
+]
+
 AuthorizationStatus = Literal["authorized", "unauthorized", "unknown"]
 AuthorizationMethod = Literal["did-json", "dns-txt", "pay-to"]
-Signer = str | PublicKey | dict[str, Any]
+SignerIdentity = str | PublicKey | dict[str, Any]
 
 
 class Authorization(BaseModel):
@@ -62,7 +71,7 @@ def evm_address_of_key(key: PublicKey) -> str | None:
     return address_of_point(point)
 
 
-def _identity(signer: Signer) -> _SignerIdentity:
+def _identity(signer: SignerIdentity) -> _SignerIdentity:
     if isinstance(signer, dict):
         key = jwk_to_public_key(signer)
         return _SignerIdentity(evm_address_of_key(key), key)
@@ -127,7 +136,7 @@ def _check_dns(domain: str, signer: _SignerIdentity, server: str | None, timeout
 
 
 def authorize_signer(
-    signer: Signer,
+    signer: SignerIdentity,
     domain: str,
     *,
     pay_to: str | None = None,

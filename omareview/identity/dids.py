@@ -16,10 +16,21 @@ import re
 from urllib.parse import urlsplit
 
 import idna
-from eth_utils.crypto import keccak
 
+from omareview._hashing import keccak
 from omareview.errors import InputError
-from omareview.identity.b64 import b64url_decode
+from omareview.identity._b64 import b64url_decode
+
+__all__ = [
+    "did_address",
+    "did_hash",
+    "normalize_did",
+    "normalize_domain",
+    "subject_did",
+    "subject_did_from_url",
+    "validate_did_jwk",
+    "web_domain",
+]
 
 _DID_PATTERN = re.compile(r"^did:([a-z0-9]+):(.+)$", re.IGNORECASE)
 _HOST_CHARS = re.compile(r"[a-z0-9._~:%-]+")
@@ -30,20 +41,22 @@ _JWK_PUBLIC_MEMBERS = {"EC": ("crv", "x", "y"), "OKP": ("crv", "x"), "RSA": ("n"
 def _ascii_host(host: str, original: str) -> str:
     host = host.strip().lower()
     if not host:
-        raise InputError(f"{original!r} has no host")
+        raise InputError(f"{original!r} has no host", reason="bad-did")
     if host.isascii():
         return host
     try:
         return idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
-        raise InputError(f"{original!r}: host {host!r} is not a valid internationalized domain name ({exc})") from exc
+        raise InputError(
+            f"{original!r}: host {host!r} is not a valid internationalized domain name ({exc})", reason="bad-did"
+        ) from exc
 
 
 def normalize_domain(domain: str) -> str:
     """Lowercase and punycode a host, then strip one trailing `.` and one leading `www.`."""
     host = _ascii_host(domain, domain)
     if not _HOST_CHARS.fullmatch(host) or ".." in host or host.startswith("."):
-        raise InputError(f"{domain!r} is not a valid host name")
+        raise InputError(f"{domain!r} is not a valid host name", reason="bad-did")
     host = host.removesuffix(".")
     return host.removeprefix("www.")
 
@@ -56,18 +69,18 @@ def _host_from_url(url: str) -> str:
         parts = urlsplit(candidate)
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as exc:
-        raise InputError(f"{url!r} is not a valid URL ({exc})") from exc
+        raise InputError(f"{url!r} is not a valid URL ({exc})", reason="bad-did") from exc
     if parts.scheme.lower() not in ("http", "https"):
-        raise InputError(f"{url!r}: only http and https URLs name a service")
+        raise InputError(f"{url!r}: only http and https URLs name a service", reason="bad-did")
     host = parts.hostname
     if not host:
-        raise InputError(f"{url!r} has no host")
+        raise InputError(f"{url!r} has no host", reason="bad-did")
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return host
     if ip.version == 6:
-        raise InputError(f"{url!r}: an IPv6 host cannot be written as a did:web identifier")
+        raise InputError(f"{url!r}: an IPv6 host cannot be written as a did:web identifier", reason="bad-did")
     return host
 
 
@@ -79,14 +92,16 @@ def subject_did_from_url(url: str) -> str:
 def _normalize_web(identifier: str, original: str) -> str:
     host, sep, path = identifier.partition("/")
     if not host:
-        raise InputError(f"{original!r} is not a valid did:web DID: no host")
+        raise InputError(f"{original!r} is not a valid did:web DID: no host", reason="bad-did")
     return "did:web:" + normalize_domain(host) + sep + path
 
 
 def _normalize_pkh(identifier: str, original: str) -> str:
     parts = identifier.split(":")
     if len(parts) != 3 or not all(parts):
-        raise InputError(f"{original!r} is not a valid did:pkh DID (did:pkh:<namespace>:<chain>:<address>)")
+        raise InputError(
+            f"{original!r} is not a valid did:pkh DID (did:pkh:<namespace>:<chain>:<address>)", reason="bad-did"
+        )
     namespace, chain, address = parts
     return f"did:pkh:{namespace.lower()}:{chain}:{address.lower()}"
 
@@ -94,28 +109,34 @@ def _normalize_pkh(identifier: str, original: str) -> str:
 def _normalize_handle(identifier: str, original: str) -> str:
     parts = identifier.split(":")
     if len(parts) != 2 or not all(parts):
-        raise InputError(f"{original!r} is not a valid did:handle DID (did:handle:<platform>:<user>)")
+        raise InputError(f"{original!r} is not a valid did:handle DID (did:handle:<platform>:<user>)", reason="bad-did")
     return f"did:handle:{parts[0].lower()}:{parts[1]}"
 
 
 def validate_did_jwk(identifier: str, original: str) -> dict[str, object]:
     """The public JWK a did:jwk identifier encodes; refuses private keys and incomplete keys."""
     if ":" in identifier or not re.fullmatch(r"[A-Za-z0-9_-]+", identifier):
-        raise InputError(f"{original!r} is not a valid did:jwk DID: the identifier must be one base64url string")
+        raise InputError(
+            f"{original!r} is not a valid did:jwk DID: the identifier must be one base64url string", reason="bad-did"
+        )
     try:
         jwk = json.loads(b64url_decode(identifier))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{original!r} is not a valid did:jwk DID: the identifier is not base64url JSON") from exc
+        raise InputError(
+            f"{original!r} is not a valid did:jwk DID: the identifier is not base64url JSON", reason="bad-did"
+        ) from exc
     if not isinstance(jwk, dict):
-        raise InputError(f"{original!r} is not a valid did:jwk DID: the JWK must be a JSON object")
+        raise InputError(f"{original!r} is not a valid did:jwk DID: the JWK must be a JSON object", reason="bad-did")
     members = _JWK_PUBLIC_MEMBERS.get(str(jwk.get("kty")))
     if members is None:
-        raise InputError(f"{original!r} is not a valid did:jwk DID: kty must be EC, OKP or RSA")
+        raise InputError(f"{original!r} is not a valid did:jwk DID: kty must be EC, OKP or RSA", reason="bad-did")
     if "d" in jwk:
-        raise InputError(f"{original!r} holds a private key; a DID must name a public key only")
+        raise InputError(f"{original!r} holds a private key; a DID must name a public key only", reason="bad-did")
     missing = [m for m in members if not isinstance(jwk.get(m), str) or not jwk[m]]
     if missing:
-        raise InputError(f"{original!r} is not a valid did:jwk DID: its JWK lacks {', '.join(missing)}")
+        raise InputError(
+            f"{original!r} is not a valid did:jwk DID: its JWK lacks {', '.join(missing)}", reason="bad-did"
+        )
     return jwk
 
 
@@ -123,12 +144,12 @@ def normalize_did(value: str) -> str:
     """The canonical form of a DID, or of a bare domain (which becomes did:web)."""
     text = value.strip().split("#", 1)[0]
     if not text:
-        raise InputError("an empty string is not a DID or URL")
+        raise InputError("an empty string is not a DID or URL", reason="bad-did")
     if not text.lower().startswith("did:"):
         return subject_did_from_url(text) if _URL_SCHEME.match(text) else _normalize_web(text, value)
     match = _DID_PATTERN.match(text)
     if match is None:
-        raise InputError(f"{value!r} is not a DID: expected did:<method>:<identifier>")
+        raise InputError(f"{value!r} is not a DID: expected did:<method>:<identifier>", reason="bad-did")
     method, identifier = match.group(1).lower(), match.group(2)
     if method == "web":
         return _normalize_web(identifier, value)
@@ -145,7 +166,7 @@ def subject_did(url_or_did: str) -> str:
     """The subject DID for a DID, a URL, or a bare domain (a URL's path, port and query are dropped)."""
     text = url_or_did.strip()
     if not text:
-        raise InputError("an empty string is not a DID or URL")
+        raise InputError("an empty string is not a DID or URL", reason="bad-did")
     if text.lower().startswith("did:"):
         return normalize_did(text)
     return subject_did_from_url(text)

@@ -13,6 +13,17 @@ from omareview.identity.dids import normalize_did
 from omareview.identity.fetch import FetchError, SafeFetcher
 from omareview.identity.keys import PublicKey, jwk_to_public_key, key_from_multibase
 
+__all__ = [
+    "CACHE_TTL_S",
+    "FAILURE_TTL_S",
+    "RELATIONSHIP_ORDER",
+    "DidWebResolver",
+    "did_web_url",
+    "find_verification_method",
+    "method_public_key",
+    "verification_methods",
+]
+
 CACHE_TTL_S = 300.0
 FAILURE_TTL_S = 30.0
 RELATIONSHIP_ORDER = ("assertionMethod", "authentication")
@@ -22,10 +33,10 @@ def did_web_url(did: str) -> str:
     """The HTTPS URL of a did:web DID's document (W3C did:web: `:` separates path segments, `%3A` a port)."""
     bare = did.strip().split("#", 1)[0]
     if not bare.lower().startswith("did:web:"):
-        raise InputError(f"{did!r} is not a did:web DID")
+        raise InputError(f"{did!r} is not a did:web DID", reason="bad-did-document")
     segments = [unquote(segment) for segment in bare[len("did:web:") :].split(":")]
     if not segments[0] or any(not s or "/" in s for s in segments[1:]):
-        raise InputError(f"{did!r} is not a valid did:web DID")
+        raise InputError(f"{did!r} is not a valid did:web DID", reason="bad-did-document")
     host = segments[0].lower()
     path = "/".join(segments[1:]) if len(segments) > 1 else ".well-known"
     return f"https://{host}/{path}/did.json"
@@ -64,10 +75,10 @@ class DidWebResolver:
     def _fetch(self, did: str) -> dict[str, Any]:
         document = self.fetcher.get_json(did_web_url(did))
         if not isinstance(document, dict):
-            raise FetchError(f"the DID document of {did} is not a JSON object")
+            raise FetchError(f"the DID document of {did} is not a JSON object", reason="bad-did-document")
         doc_id = document.get("id")
         if not isinstance(doc_id, str) or normalize_did(doc_id) != normalize_did(did):
-            raise FetchError(f"the DID document served for {did} has id {doc_id!r}")
+            raise FetchError(f"the DID document served for {did} has id {doc_id!r}", reason="bad-did-document")
         return document
 
 
@@ -93,7 +104,7 @@ def find_verification_method(document: dict[str, Any], did_url: str) -> dict[str
         for method in methods:
             if _absolute(str(method.get("id", "")), did) == wanted:
                 return method
-        raise InputError(f"the DID document of {did} has no verification method #{fragment}")
+        raise InputError(f"the DID document of {did} has no verification method #{fragment}", reason="bad-did-document")
     by_id = {_absolute(str(m.get("id", "")), did): m for m in methods}
     for relationship in RELATIONSHIP_ORDER:
         for entry in document.get(relationship) or []:
@@ -103,7 +114,7 @@ def find_verification_method(document: dict[str, Any], did_url: str) -> dict[str
                 return by_id[_absolute(entry, did)]
     if methods:
         return methods[0]
-    raise InputError(f"the DID document of {did} lists no verification method")
+    raise InputError(f"the DID document of {did} lists no verification method", reason="bad-did-document")
 
 
 def method_public_key(method: dict[str, Any]) -> PublicKey | None:

@@ -11,6 +11,8 @@ import dns.resolver
 from omareview.errors import InputError
 from omareview.identity.dids import normalize_did
 
+__all__ = ["DNS_SERVER_ENV", "DNS_TIMEOUT_S", "ControllerRecords", "lookup_controllers", "parse_controller_record"]
+
 DNS_SERVER_ENV = "OMAREVIEW_DNS_SERVER"
 DNS_TIMEOUT_S = 3.0
 
@@ -28,15 +30,15 @@ def parse_controller_record(text: str) -> list[str]:
     """The controller DIDs of one TXT record; InputError when it is not a well-formed `v=1` record."""
     fields = [part.strip() for part in text.replace(" ", ";").split(";") if part.strip()]
     if not fields or fields[0] != "v=1":
-        raise InputError(f"TXT record {text!r} does not start with v=1")
+        raise InputError(f"TXT record {text!r} does not start with v=1", reason="bad-dns-record")
     controllers = []
     for item in fields[1:]:
         key, sep, value = item.partition("=")
         if not sep or key != "controller" or not value:
-            raise InputError(f"TXT record {text!r}: {item!r} is not controller=<did>")
+            raise InputError(f"TXT record {text!r}: {item!r} is not controller=<did>", reason="bad-dns-record")
         controllers.append(normalize_did(value))
     if not controllers:
-        raise InputError(f"TXT record {text!r} names no controller")
+        raise InputError(f"TXT record {text!r} names no controller", reason="bad-dns-record")
     return controllers
 
 

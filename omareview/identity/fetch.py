@@ -23,6 +23,19 @@ import httpx
 
 from omareview.errors import InputError
 
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "MAX_REDIRECTS",
+    "OVERRIDES_ENV",
+    "TOTAL_TIMEOUT_S",
+    "FetchError",
+    "IPAddress",
+    "SafeFetcher",
+    "address_refusal",
+    "overrides_from_env",
+    "parse_overrides",
+]
+
 MAX_DOCUMENT_BYTES = 64 * 1024
 TOTAL_TIMEOUT_S = 5.0
 MAX_REDIRECTS = 3
@@ -41,6 +54,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 class FetchError(InputError):
     """A document could not be fetched safely; the message says why. Callers treat it as 'unknown'."""
 
+    default_reason = "fetch-refused"
+
 
 def parse_overrides(text: str) -> dict[str, str]:
     """`host=base-url,host=base-url` → mapping, hosts lowercased."""
@@ -48,7 +63,7 @@ def parse_overrides(text: str) -> dict[str, str]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         host, sep, base = item.partition("=")
         if not sep or not host.strip() or not base.strip():
-            raise InputError(f"{OVERRIDES_ENV}: {item!r} is not host=base-url")
+            raise InputError(f"{OVERRIDES_ENV}: {item!r} is not host=base-url", reason="fetch-refused")
         overrides[host.strip().lower()] = base.strip().rstrip("/")
     return overrides
 
@@ -99,12 +114,14 @@ class SafeFetcher:
             try:
                 infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except OSError as exc:
-                raise FetchError(f"cannot resolve {host} ({exc})") from exc
+                raise FetchError(f"cannot resolve {host} ({exc})", reason="fetch-refused") from exc
             candidates = [ipaddress.ip_address(info[4][0]) for info in infos]
         for ip in candidates:
             refusal = address_refusal(ip, allow_loopback)
             if refusal is not None:
-                raise FetchError(f"refusing to fetch from {host}: it resolves to {ip}, {refusal}")
+                raise FetchError(
+                    f"refusing to fetch from {host}: it resolves to {ip}, {refusal}", reason="fetch-refused"
+                )
         return candidates[0]
 
     def _request(
@@ -115,13 +132,15 @@ class SafeFetcher:
         loopback_allowed = overridden
         if parts.scheme == "http":
             if not overridden:
-                raise FetchError(f"refusing {url}: only HTTPS is allowed")
+                raise FetchError(f"refusing {url}: only HTTPS is allowed", reason="fetch-refused")
         elif parts.scheme != "https":
-            raise FetchError(f"refusing {url}: only HTTPS is allowed")
+            raise FetchError(f"refusing {url}: only HTTPS is allowed", reason="fetch-refused")
         port = parts.port or (443 if parts.scheme == "https" else 80)
         ip = self._resolve(host, port, loopback_allowed)
         if parts.scheme == "http" and not ip.is_loopback:
-            raise FetchError(f"refusing {url}: plain HTTP is only allowed to a loopback override")
+            raise FetchError(
+                f"refusing {url}: plain HTTP is only allowed to a loopback override", reason="fetch-refused"
+            )
         netloc = f"[{ip}]" if ip.version == 6 else str(ip)
         pinned = parts._replace(netloc=f"{netloc}:{port}").geturl()
         headers = {"Host": parts.netloc.rsplit("@", 1)[-1], "Accept": "application/did+json, application/json"}
@@ -132,9 +151,9 @@ class SafeFetcher:
             for chunk in response.iter_raw():
                 body.extend(chunk)
                 if len(body) > self.max_bytes:
-                    raise FetchError(f"{url} is larger than {self.max_bytes // 1024} KiB")
+                    raise FetchError(f"{url} is larger than {self.max_bytes // 1024} KiB", reason="fetch-refused")
                 if time.monotonic() > deadline:
-                    raise FetchError(f"{url} took longer than {self.timeout_s:g} s")
+                    raise FetchError(f"{url} took longer than {self.timeout_s:g} s", reason="fetch-refused")
         finally:
             response.close()
         return response, bytes(body)
@@ -154,19 +173,21 @@ class SafeFetcher:
                     if response.is_redirect:
                         location = urljoin(current, response.headers.get("location", ""))
                         if urlsplit(location).hostname != original_host:
-                            raise FetchError(f"refusing the redirect from {url} to another host ({location})")
+                            raise FetchError(
+                                f"refusing the redirect from {url} to another host ({location})", reason="fetch-refused"
+                            )
                         current = location
                         continue
                     break
                 else:
-                    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
+                    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", reason="fetch-refused")
         except httpx.TimeoutException as exc:
-            raise FetchError(f"{url} did not answer within {self.timeout_s:g} s") from exc
+            raise FetchError(f"{url} did not answer within {self.timeout_s:g} s", reason="fetch-refused") from exc
         except httpx.HTTPError as exc:
-            raise FetchError(f"cannot fetch {url} ({type(exc).__name__}: {exc})") from exc
+            raise FetchError(f"cannot fetch {url} ({type(exc).__name__}: {exc})", reason="fetch-refused") from exc
         if response.status_code != 200:
-            raise FetchError(f"{url} answered HTTP {response.status_code}")
+            raise FetchError(f"{url} answered HTTP {response.status_code}", reason="fetch-refused")
         try:
             return json.loads(body)
         except ValueError as exc:
-            raise FetchError(f"{url} did not return JSON") from exc
+            raise FetchError(f"{url} did not return JSON", reason="fetch-refused") from exc

@@ -13,11 +13,27 @@ import base58
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from eth_utils.address import is_address, to_checksum_address
 
+from omareview._hashing import is_address, to_checksum_address
 from omareview.errors import InputError
-from omareview.identity.b64 import b64url_decode, b64url_encode
+from omareview.identity._b64 import b64url_decode, b64url_encode
 from omareview.identity.dids import normalize_did, validate_did_jwk
+
+__all__ = [
+    "Jwk",
+    "PublicKey",
+    "address_from_did_pkh",
+    "did_jwk_from_key",
+    "did_key_from_key",
+    "did_pkh_from_address",
+    "jwk_to_public_key",
+    "key_from_did",
+    "key_from_did_jwk",
+    "key_from_did_key",
+    "key_from_multibase",
+    "keys_equal",
+    "public_key_to_jwk",
+]
 
 PublicKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 Jwk: TypeAlias = dict[str, str]
@@ -33,7 +49,9 @@ _CURVE_NAMES = {"secp256k1": "secp256k1", "secp256r1": "P-256"}
 def _curve_name(key: ec.EllipticCurvePublicKey) -> str:
     name = _CURVE_NAMES.get(key.curve.name)
     if name is None:
-        raise InputError(f"unsupported elliptic curve {key.curve.name}; omareview handles secp256k1 and P-256")
+        raise InputError(
+            f"unsupported elliptic curve {key.curve.name}; omareview handles secp256k1 and P-256", reason="bad-key"
+        )
     return name
 
 
@@ -55,9 +73,9 @@ def public_key_to_jwk(key: PublicKey) -> Jwk:
 def jwk_to_public_key(jwk: object) -> PublicKey:
     """A key from a public JWK (OKP Ed25519, EC secp256k1 or P-256); anything else is refused clearly."""
     if not isinstance(jwk, dict):
-        raise InputError("a JWK must be a JSON object")
+        raise InputError("a JWK must be a JSON object", reason="bad-key")
     if "d" in jwk:
-        raise InputError("the JWK holds a private key; only public keys are accepted")
+        raise InputError("the JWK holds a private key; only public keys are accepted", reason="bad-key")
     kty, crv = jwk.get("kty"), jwk.get("crv")
     try:
         if kty == "OKP" and crv == "Ed25519":
@@ -67,8 +85,10 @@ def jwk_to_public_key(jwk: object) -> PublicKey:
             y = int.from_bytes(b64url_decode(str(jwk["y"])), "big")
             return ec.EllipticCurvePublicNumbers(x, y, _CURVES[crv]).public_key()
     except (KeyError, ValueError, UnsupportedAlgorithm) as exc:
-        raise InputError(f"the {kty}/{crv} JWK is not a valid public key ({exc})") from exc
-    raise InputError(f"unsupported JWK key type {kty}/{crv}; omareview handles Ed25519, secp256k1 and P-256")
+        raise InputError(f"the {kty}/{crv} JWK is not a valid public key ({exc})", reason="bad-key") from exc
+    raise InputError(
+        f"unsupported JWK key type {kty}/{crv}; omareview handles Ed25519, secp256k1 and P-256", reason="bad-key"
+    )
 
 
 def keys_equal(a: PublicKey, b: PublicKey) -> bool:
@@ -84,7 +104,7 @@ def did_jwk_from_key(key: PublicKey) -> str:
 def key_from_did_jwk(did: str) -> PublicKey:
     identifier = did.strip().split("#", 1)[0]
     if not identifier.startswith("did:jwk:"):
-        raise InputError(f"{did!r} is not a did:jwk DID")
+        raise InputError(f"{did!r} is not a did:jwk DID", reason="bad-key")
     return jwk_to_public_key(validate_did_jwk(identifier.removeprefix("did:jwk:"), did))
 
 
@@ -101,11 +121,13 @@ def did_key_from_key(key: PublicKey) -> str:
 def key_from_multibase(value: str) -> PublicKey:
     """A key from a multibase (`z` base58btc) multicodec public key, as in did:key and publicKeyMultibase."""
     if not value.startswith("z"):
-        raise InputError(f"unsupported multibase encoding {value[:1]!r}; only base58btc ('z') is handled")
+        raise InputError(
+            f"unsupported multibase encoding {value[:1]!r}; only base58btc ('z') is handled", reason="bad-key"
+        )
     try:
         body = base58.b58decode(value[1:])
     except ValueError as exc:
-        raise InputError(f"{value[:16]}… is not valid base58btc") from exc
+        raise InputError(f"{value[:16]}… is not valid base58btc", reason="bad-key") from exc
     prefix, material = body[:2], body[2:]
     try:
         if prefix == _ED25519_PREFIX and len(material) == 32:
@@ -115,24 +137,25 @@ def key_from_multibase(value: str) -> PublicKey:
         if prefix == _P256_PREFIX and len(material) == 33:
             return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), material)
     except ValueError as exc:
-        raise InputError(f"the multicodec key is not a valid point ({exc})") from exc
+        raise InputError(f"the multicodec key is not a valid point ({exc})", reason="bad-key") from exc
     raise InputError(
         f"unsupported multicodec key (prefix 0x{prefix.hex()}, {len(material)} bytes); "
-        "expected Ed25519 (0xed01), secp256k1 (0xe701) or P-256 (0x8024)"
+        "expected Ed25519 (0xed01), secp256k1 (0xe701) or P-256 (0x8024)",
+        reason="bad-key",
     )
 
 
 def key_from_did_key(did: str) -> PublicKey:
     identifier = did.strip().split("#", 1)[0]
     if not identifier.startswith("did:key:"):
-        raise InputError(f"{did!r} is not a did:key DID")
+        raise InputError(f"{did!r} is not a did:key DID", reason="bad-key")
     return key_from_multibase(identifier.removeprefix("did:key:"))
 
 
 def did_pkh_from_address(address: str, chain_id: int = 1) -> str:
     """`did:pkh:eip155:<chain>:<address>`, address lowercased as OMATrust normalizes it."""
     if not is_address(address):
-        raise InputError(f"{address!r} is not an EVM address")
+        raise InputError(f"{address!r} is not an EVM address", reason="bad-key")
     return f"did:pkh:eip155:{chain_id}:{address.lower()}"
 
 
@@ -141,7 +164,7 @@ def address_from_did_pkh(did: str) -> str:
     normalized = normalize_did(did)
     parts = normalized.split(":")
     if len(parts) != 5 or parts[1] != "pkh" or parts[2] != "eip155" or not is_address(parts[4]):
-        raise InputError(f"{did!r} is not an EVM did:pkh (did:pkh:eip155:<chain>:<address>)")
+        raise InputError(f"{did!r} is not an EVM did:pkh (did:pkh:eip155:<chain>:<address>)", reason="bad-key")
     return to_checksum_address(parts[4])
 
 
@@ -152,4 +175,4 @@ def key_from_did(did: str) -> PublicKey:
         return key_from_did_key(did)
     if method == "did:jwk:":
         return key_from_did_jwk(did)
-    raise InputError(f"{did!r} does not carry a key itself; only did:key and did:jwk do")
+    raise InputError(f"{did!r} does not carry a key itself; only did:key and did:jwk do", reason="bad-key")

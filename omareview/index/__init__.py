@@ -1,18 +1,9 @@
-"""The index: every review of a subject DID, with its proof judged — complete, incremental, reorg-safe."""
+"""The index: every review of a subject DID, with its proof judged — complete, incremental, reorg-safe.
 
-from omareview.index.judge import JudgeContext, ReviewLevel
-from omareview.index.query import IndexedReview, ReviewIndex, SubjectReviews
-from omareview.index.scanner import AttestedLog, LogScanner, fetch_attestations
-from omareview.index.sync import SyncResult
+The names below are imported on first use (`lazy_loader`, from `__init__.pyi`), so importing one module of
+this package does not load the others.
+"""
 
-__all__ = [
-    "AttestedLog",
-    "IndexedReview",
-    "JudgeContext",
-    "LogScanner",
-    "ReviewIndex",
-    "ReviewLevel",
-    "SubjectReviews",
-    "SyncResult",
-    "fetch_attestations",
-]
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

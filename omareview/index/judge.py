@@ -19,6 +19,9 @@ from omareview.index.store import StoredReview
 from omareview.review.proofs import parse_proof
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.verify import VerifyOptions, verify_artifact
+from omareview.x402.wire import ArtifactKind
+
+__all__ = ["LEVEL_RANK", "JudgeContext", "ReviewLevel", "judge"]
 
 ReviewLevel = Literal["verified", "signed", "unverified", "invalid"]
 LEVEL_RANK: dict[str, int] = {"verified": 3, "signed": 2, "unverified": 1, "invalid": 0}
@@ -34,9 +37,9 @@ class JudgeContext:
     authorizations: dict[tuple[str, str, str | None], Authorization] = field(default_factory=dict)
 
 
-def _artifacts(proof_object: Any, kind: str) -> list[LoadedArtifact]:
+def _artifacts(proof_object: Any, kind: ArtifactKind) -> list[LoadedArtifact]:
     try:
-        return [a for a in load_artifacts(proof_object) if a.kind == kind]
+        return load_artifacts(proof_object, kind=kind)
     except InputError:
         return []
 

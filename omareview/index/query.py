@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
+from omareview._hashing import to_checksum_address
+from omareview._wire import WireModel
 from omareview.eas.rpc import RpcClient
 from omareview.identity.dids import did_address, subject_did
 from omareview.index.judge import LEVEL_RANK, JudgeContext, ReviewLevel, judge
@@ -19,14 +19,12 @@ from omareview.index.sync import Syncer, SyncResult
 from omareview.networks import Network
 from omareview.schemas import USER_REVIEW, all_schemas, get_schema
 
+__all__ = ["JUDGEMENT_TTL_S", "IndexedReview", "ReviewIndex", "SubjectReviews"]
+
 JUDGEMENT_TTL_S = 3600
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class IndexedReview(_Model):
+class IndexedReview(WireModel):
     uid: str
     attester: str
     time: int
@@ -42,7 +40,7 @@ class IndexedReview(_Model):
     legacy: bool = False
 
 
-class SubjectReviews(_Model):
+class SubjectReviews(WireModel):
     subject: str
     recipient: str
     count: int
@@ -52,9 +50,6 @@ class SubjectReviews(_Model):
     reviews: list[IndexedReview]
     total: int
     synced_to_block: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
 
 
 def _latest_per_attester(rows: list[StoredReview]) -> list[StoredReview]:

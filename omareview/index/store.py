@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omareview.home import home_dir
-from omareview.sqlite import Database
+from omareview._home import home_dir
+from omareview._sqlite import Database
+
+__all__ = ["IndexStore", "StoredReview", "database_path"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cursors (

@@ -11,30 +11,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
+
+from omareview._wire import WireModel
 from omareview.eas.abi import Attestation
 from omareview.eas.rpc import RpcClient
+from omareview.eas.scanner import AttestedLog, LogScanner, attested_logs, attested_topics, fetch_attestations
 from omareview.errors import ChainError, InputError
-from omareview.index.scanner import AttestedLog, LogScanner, attested_logs, attested_topics, fetch_attestations
 from omareview.index.store import IndexStore
 from omareview.review.model import decode_user_review
+
+__all__ = ["REORG_WINDOW", "Progress", "SyncResult", "Syncer"]
 
 REORG_WINDOW = 64
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class SyncResult:
+class SyncResult(WireModel):
     from_block: int
     to_block: int
     added: int
     removed: int
-    round_trips: int
-
-    def to_json(self) -> dict[str, int]:
-        return {"fromBlock": self.from_block, "toBlock": self.to_block, "added": self.added, "removed": self.removed}
+    round_trips: int = Field(exclude=True)
 
 
 def _row(
@@ -150,7 +150,13 @@ class Syncer:
             added = self.store.upsert(db, rows)
             for schema in self.schemas:
                 self.store.set_cursor(db, schema, head, head_hash)
-        return SyncResult(window, head, added, removed, self.rpc.requests_sent - sent_before)
+        return SyncResult(
+            from_block=window,
+            to_block=head,
+            added=added,
+            removed=removed,
+            round_trips=self.rpc.requests_sent - sent_before,
+        )
 
     def _scan(self, start: int, progress: Progress | None) -> SyncResult:
         sent_before = self.rpc.requests_sent

@@ -1,16 +1,9 @@
-"""OMATrust User Reviews: the model and its limits, proof wrappers, building from a verified receipt."""
+"""OMATrust User Reviews: the model, proofs, building from a verified receipt, submission and its ledger.
 
-from omareview.review.build import check_payer_is_attester, review_from_receipt, review_of_subject
-from omareview.review.model import UserReview, decode_user_review, new_review
-from omareview.review.proofs import Proof, parse_proof
+The names below are imported on first use (`lazy_loader`, from `__init__.pyi`), so importing one module of
+this package does not load the others.
+"""
 
-__all__ = [
-    "Proof",
-    "UserReview",
-    "check_payer_is_attester",
-    "decode_user_review",
-    "new_review",
-    "parse_proof",
-    "review_from_receipt",
-    "review_of_subject",
-]
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

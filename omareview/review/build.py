@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eth_utils.address import is_address, to_checksum_address
-
+from omareview._hashing import is_address, to_checksum_address
 from omareview.errors import InputError
 from omareview.review.model import UserReview, new_review
 from omareview.review.proofs import Proof
 from omareview.x402.load import LoadedArtifact
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
+
+__all__ = ["check_payer_is_attester", "review_from_receipt", "review_of_subject"]
 
 
 def check_payer_is_attester(payer: str, attester: str) -> None:
@@ -19,7 +20,8 @@ def check_payer_is_attester(payer: str, attester: str) -> None:
     if not same:
         raise InputError(
             f"the receipt's payer is {payer} but the signing wallet is {attester}; "
-            "a receipt can only back a review signed by the wallet that paid"
+            "a receipt can only back a review signed by the wallet that paid",
+            reason="bad-review",
         )
 
 
@@ -38,21 +40,23 @@ def review_from_receipt(
     (and the matching signed offer, if given) exactly as received. Refuses a receipt that does not verify,
     or whose payer is not `attester`."""
     if receipt.kind != "receipt":
-        raise InputError(f"{receipt.source} is a signed {receipt.kind}, not a receipt")
+        raise InputError(f"{receipt.source} is a signed {receipt.kind}, not a receipt", reason="bad-review")
     options = options or VerifyOptions()
     result = verify_artifact(receipt, options)
     if result.payload is None or result.subject is None:
-        raise InputError(f"the receipt does not verify: {result.errors[0]}")
+        raise InputError(f"the receipt does not verify: {result.errors[0]}", reason="bad-review")
     check_payer_is_attester(str(result.payload["payer"]), attester)
     if not result.valid:
-        raise InputError(f"the receipt does not verify: {result.errors[0]}")
+        raise InputError(f"the receipt does not verify: {result.errors[0]}", reason="bad-review")
     proofs = [Proof.wrap("x402-receipt", receipt.envelope).to_text()]
     if offer is not None:
         offer_result = verify_artifact(offer, options)
         if not offer_result.valid:
-            raise InputError(f"the offer does not verify: {offer_result.errors[0]}")
+            raise InputError(f"the offer does not verify: {offer_result.errors[0]}", reason="bad-review")
         if offer_result.subject != result.subject:
-            raise InputError(f"the offer is for {offer_result.subject}, the receipt for {result.subject}")
+            raise InputError(
+                f"the offer is for {offer_result.subject}, the receipt for {result.subject}", reason="bad-review"
+            )
         proofs.append(Proof.wrap("x402-offer", offer.envelope).to_text())
     review = new_review(
         subject=result.subject,

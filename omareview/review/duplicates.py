@@ -8,21 +8,21 @@ SHA-256 of the JWS signing input, so a re-encoded signature does not hide a dupl
 from __future__ import annotations
 
 from omareview.eas.client import EasClient
+from omareview.eas.scanner import LogScanner
 from omareview.errors import InputError
-from omareview.index.scanner import LogScanner
 from omareview.review.model import decode_user_review
 from omareview.review.proofs import parse_proof
 from omareview.x402.load import load_artifacts
 from omareview.x402.verify import artifact_digest
+
+__all__ = ["DuplicateReviewError", "receipt_digests_of", "reviewed_receipts"]
 
 
 class DuplicateReviewError(InputError):
     """The receipt already backs a review; `uid` is that review's attestation."""
 
     def __init__(self, uid: str, where: str) -> None:
-        super().__init__(
-            f"this receipt already backs review {uid} ({where}); pass --allow-duplicate to review it again"
-        )
+        super().__init__(f"this receipt already backs review {uid} ({where})", reason="already-reviewed")
         self.uid = uid
 
 
@@ -38,7 +38,7 @@ def receipt_digests_of(data: bytes) -> set[str]:
         if proof is None or proof.proof_type != "x402-receipt":
             continue
         try:
-            digests |= {artifact_digest(a) for a in load_artifacts(proof.proof_object) if a.kind == "receipt"}
+            digests |= {artifact_digest(a) for a in load_artifacts(proof.proof_object, kind="receipt")}
         except InputError:
             continue
     return digests

@@ -11,12 +11,24 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
+from omareview._wire import WireModel
 from omareview.eas.schema import decode_data, encode_data, parse_schema
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, subject_did
 from omareview.schemas import USER_REVIEW, get_schema
+
+__all__ = [
+    "MAX_BODY",
+    "MAX_SCREENSHOTS",
+    "MAX_SUBJECT",
+    "MAX_URL",
+    "MAX_VERSION",
+    "UserReview",
+    "decode_user_review",
+    "new_review",
+]
 
 MAX_BODY = 500
 MAX_SCREENSHOTS = 10
@@ -27,11 +39,11 @@ _VERSION = re.compile(r"^(\d+(\.\d+){0,2})?$")
 _SUBJECT_METHODS = ("web", "pkh", "jwk")
 
 
-class UserReview(BaseModel):
+class UserReview(WireModel):
     """One review, as its on-chain fields: `subject, version, ratingValue, reviewBody, screenshotUrls,
     proofs` (each proof the JSON text of a wrapper)."""
 
-    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     subject: str
     version: str = ""
@@ -104,9 +116,6 @@ class UserReview(BaseModel):
             list(self.proofs),
         ]
 
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
-
 
 def new_review(**fields: Any) -> UserReview:
     """Build a UserReview, turning pydantic's report into one clear InputError."""
@@ -117,7 +126,7 @@ def new_review(**fields: Any) -> UserReview:
         message = str(problem["msg"]).removeprefix("Value error, ")
         if problem["type"] in ("missing", "extra_forbidden"):
             message = f"{'.'.join(str(p) for p in problem['loc'])}: {message.lower()}"
-        raise InputError(message) from exc
+        raise InputError(message, reason="bad-review") from exc
 
 
 def decode_user_review(data: bytes, schema: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+__all__ = ["PURPOSE_OF", "Proof", "ProofPurpose", "ProofType", "parse_proof"]
+
 ProofType = Literal["x402-receipt", "x402-offer", "tx-interaction", "evidence-pointer"]
 ProofPurpose = Literal["commercial-tx", "shared-control"]
 PURPOSE_OF: dict[str, ProofPurpose] = {

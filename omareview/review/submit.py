@@ -11,12 +11,14 @@ from typing import Literal
 from omareview.eas.client import EasClient, Submitted, review_request
 from omareview.eas.relay import relay_delegated
 from omareview.errors import ChainError, ConfigError, OmaReviewError
-from omareview.hooks.outbox import Outbox
 from omareview.keys import Signer
 from omareview.review.duplicates import DuplicateReviewError, reviewed_receipts
 from omareview.review.model import UserReview
+from omareview.review.outbox import Outbox
 from omareview.x402.load import LoadedArtifact
 from omareview.x402.verify import artifact_digest
+
+__all__ = ["JobOutcome", "Mode", "ReviewJob", "check_duplicates", "draft_of", "submit_reviews"]
 
 Mode = Literal["direct", "delegated", "relay"]
 
@@ -147,7 +149,7 @@ def _send(
             outcome.submitted = result
         return
     if mode == "relay" and not relay_url:
-        raise ConfigError("relaying needs a relay URL")
+        raise ConfigError("relaying needs a relay URL", reason="bad-review")
     for outcome, request in zip(todo, requests, strict=True):
         try:
             delegated = client.sign_delegated(request, attester)

@@ -6,6 +6,8 @@ import re
 
 from omareview.errors import InputError
 
+__all__ = ["V1_EVM_CHAIN_IDS", "V1_SOLANA", "to_caip2"]
+
 V1_EVM_CHAIN_IDS = {
     "ethereum": 1,
     "sepolia": 11155111,
@@ -41,4 +43,4 @@ def to_caip2(network: str) -> str:
         return f"eip155:{V1_EVM_CHAIN_IDS[network]}"
     if network in V1_SOLANA:
         return V1_SOLANA[network]
-    raise InputError(f"unknown x402 network {network!r}: not CAIP-2 and not a known v1 name")
+    raise InputError(f"unknown x402 network {network!r}: not CAIP-2 and not a known v1 name", reason="bad-network")

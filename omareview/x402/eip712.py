@@ -8,17 +8,29 @@ absent optionals are filled (`validUntil` 0, `transaction` "").
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import coincurve
 
+from omareview._eip712 import digest as typed_digest
+from omareview._eip712 import domain_separator, hash_struct, type_hash
+from omareview._hashing import address_of_point
 from omareview.errors import InputError
-from omareview.hashing import address_of_point, keccak, keccak_text
+from omareview.x402.wire import ArtifactKind
 
-ArtifactKind = Literal["offer", "receipt"]
+__all__ = [
+    "DOMAIN_SEPARATORS",
+    "FIELDS",
+    "OPTIONAL_DEFAULTS",
+    "TYPE_HASHES",
+    "ArtifactKind",
+    "digest",
+    "recover_signer",
+    "sign_digest",
+    "struct_hash",
+]
 
 
-_DOMAIN_TYPE = b"EIP712Domain(string name,string version,uint256 chainId)"
 FIELDS: dict[ArtifactKind, tuple[tuple[str, str], ...]] = {
     "offer": (
         ("version", "uint256"),
@@ -48,57 +60,53 @@ _UINT256_MAX = 2**256 - 1
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
-def _type_string(kind: ArtifactKind) -> bytes:
-    fields = ",".join(f"{solidity} {name}" for name, solidity in FIELDS[kind])
-    return f"{_PRIMARY[kind]}({fields})".encode()
-
-
-def _word(value: int) -> bytes:
-    return value.to_bytes(32, "big")
-
-
-def _domain_separator(name: str) -> bytes:
-    return keccak(keccak(_DOMAIN_TYPE) + keccak(name.encode()) + keccak(b"1") + _word(1))
-
-
-TYPE_HASHES: dict[ArtifactKind, bytes] = {kind: keccak(_type_string(kind)) for kind in ("offer", "receipt")}
-DOMAIN_SEPARATORS: dict[ArtifactKind, bytes] = {
-    "offer": _domain_separator("x402 offer"),
-    "receipt": _domain_separator("x402 receipt"),
+TYPE_HASHES: dict[ArtifactKind, bytes] = {
+    kind: type_hash(_PRIMARY[kind], FIELDS[kind]) for kind in ("offer", "receipt")
 }
+DOMAIN_SEPARATORS: dict[ArtifactKind, bytes] = {
+    "offer": domain_separator("x402 offer", "1", 1),
+    "receipt": domain_separator("x402 receipt", "1", 1),
+}
+
+
+def _checked_values(kind: ArtifactKind, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The members to hash, absent optionals filled; InputError names the first missing or mistyped one."""
+    defaults = OPTIONAL_DEFAULTS[kind]
+    values: dict[str, Any] = {}
+    for name, solidity in FIELDS[kind]:
+        value = payload.get(name, defaults.get(name))
+        if value is None:
+            raise InputError(f"the {kind} payload has no {name}", reason="bad-eip712")
+        if solidity == "string":
+            if not isinstance(value, str):
+                raise InputError(
+                    f"the {kind} payload's {name} must be a string, not {type(value).__name__}", reason="bad-eip712"
+                )
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _UINT256_MAX:
+            raise InputError(
+                f"the {kind} payload's {name} must be an unsigned integer, not {value!r}", reason="bad-eip712"
+            )
+        values[name] = value
+    return values
 
 
 def struct_hash(kind: ArtifactKind, payload: Mapping[str, Any]) -> bytes:
     """hashStruct of a payload; InputError names the first field that is missing or of the wrong type."""
-    encoded = bytearray(TYPE_HASHES[kind])
-    defaults = OPTIONAL_DEFAULTS[kind]
-    for name, solidity in FIELDS[kind]:
-        value = payload.get(name, defaults.get(name))
-        if value is None:
-            raise InputError(f"the {kind} payload has no {name}")
-        if solidity == "string":
-            if not isinstance(value, str):
-                raise InputError(f"the {kind} payload's {name} must be a string, not {type(value).__name__}")
-            encoded += keccak_text(value)
-        else:
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _UINT256_MAX:
-                raise InputError(f"the {kind} payload's {name} must be an unsigned integer, not {value!r}")
-            encoded += _word(value)
-    return keccak(bytes(encoded))
+    return hash_struct(TYPE_HASHES[kind], FIELDS[kind], _checked_values(kind, payload))
 
 
 def digest(kind: ArtifactKind, payload: Mapping[str, Any]) -> bytes:
     """The EIP-712 digest that is signed: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct)."""
-    return keccak(b"\x19\x01" + DOMAIN_SEPARATORS[kind] + struct_hash(kind, payload))
+    return typed_digest(DOMAIN_SEPARATORS[kind], struct_hash(kind, payload))
 
 
 def _signature_bytes(signature: str) -> bytes:
     if not isinstance(signature, str) or not signature.startswith("0x") or len(signature) != 132:
-        raise InputError("an EIP-712 signature must be 0x followed by 65 bytes of hex (r ‖ s ‖ v)")
+        raise InputError("an EIP-712 signature must be 0x followed by 65 bytes of hex (r ‖ s ‖ v)", reason="bad-eip712")
     try:
         return bytes.fromhex(signature[2:])
     except ValueError:
-        raise InputError("the EIP-712 signature is not hex") from None
+        raise InputError("the EIP-712 signature is not hex", reason="bad-eip712") from None
 
 
 def recover_signer(message_digest: bytes, signature: str) -> str:
@@ -107,16 +115,16 @@ def recover_signer(message_digest: bytes, signature: str) -> str:
     v = raw[64]
     recovery_id = v - 27 if v in (27, 28) else v
     if recovery_id not in (0, 1):
-        raise InputError(f"the EIP-712 signature has v = {v}; expected 27, 28, 0 or 1")
+        raise InputError(f"the EIP-712 signature has v = {v}; expected 27, 28, 0 or 1", reason="bad-eip712")
     r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")
     if not (0 < r < _SECP256K1_N and 0 < s < _SECP256K1_N):
-        raise InputError("the EIP-712 signature's r or s is out of range")
+        raise InputError("the EIP-712 signature's r or s is out of range", reason="bad-eip712")
     try:
         public_key = coincurve.PublicKey.from_signature_and_message(
             raw[:64] + bytes([recovery_id]), message_digest, hasher=None
         )
     except ValueError as exc:
-        raise InputError(f"the EIP-712 signature does not recover a key ({exc})") from exc
+        raise InputError(f"the EIP-712 signature does not recover a key ({exc})", reason="bad-eip712") from exc
     return address_of_point(public_key.format(compressed=False))
 
 

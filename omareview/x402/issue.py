@@ -17,13 +17,28 @@ from typing import Any, Literal
 
 import coincurve
 
+from omareview._hashing import address_of_point
 from omareview.errors import InputError
-from omareview.hashing import address_of_point
 from omareview.identity.keys import PublicKey, public_key_to_jwk
 from omareview.x402 import eip712
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.jws import PrivateKey, sign_compact
 from omareview.x402.load import OFFER_RECEIPT
+
+__all__ = [
+    "DEFAULT_OFFER_VALIDITY_S",
+    "DidKey",
+    "Eip712Issuer",
+    "Issuer",
+    "JwsIssuer",
+    "did_document",
+    "encode_header",
+    "offer_payload",
+    "offer_receipt_extension",
+    "receipt_payload",
+    "sign_payment_required",
+    "sign_settle_response",
+]
 
 DEFAULT_OFFER_VALIDITY_S = 300
 
@@ -44,7 +59,7 @@ def offer_payload(
     amount = requirements.get("amount", requirements.get("maxAmountRequired"))
     missing = [k for k in ("scheme", "network", "asset", "payTo") if not requirements.get(k)]
     if missing or amount is None:
-        raise InputError(f"payment requirements lack {', '.join(missing or ['amount'])}")
+        raise InputError(f"payment requirements lack {', '.join(missing or ['amount'])}", reason="cannot-issue")
     validity = valid_for_s if valid_for_s is not None else int(requirements.get("maxTimeoutSeconds") or 0) or None
     issued = int(time.time()) if now is None else now
     return {
@@ -103,7 +118,7 @@ class Eip712Issuer(Issuer):
             raw = bytes.fromhex(private_key.removeprefix("0x")) if isinstance(private_key, str) else bytes(private_key)
             public = coincurve.PrivateKey(raw).public_key.format(compressed=False)
         except ValueError:
-            raise InputError("the signing key is not a 32-byte secp256k1 private key") from None
+            raise InputError("the signing key is not a 32-byte secp256k1 private key", reason="cannot-issue") from None
         self.address: str = address_of_point(public)
         self.__key = raw
 
@@ -159,7 +174,7 @@ def sign_payment_required(issuer: Issuer, payment_required: Mapping[str, Any]) -
     for index, requirements in enumerate(accepts):
         url = resource.get("url") if isinstance(resource, Mapping) else requirements.get("resource")
         if not url:
-            raise InputError(f"accepts[{index}] has no resource URL to sign")
+            raise InputError(f"accepts[{index}] has no resource URL to sign", reason="cannot-issue")
         offers.append(issuer.sign_offer(offer_payload(str(url), requirements), accept_index=index))
     signed = dict(payment_required)
     signed["extensions"] = {**(payment_required.get("extensions") or {}), **offer_receipt_extension(offers=offers)}
@@ -172,7 +187,9 @@ def sign_settle_response(issuer: Issuer, settle_response: Mapping[str, Any], res
         return dict(settle_response)
     payer, network = settle_response.get("payer"), settle_response.get("network")
     if not payer or not network:
-        raise InputError("the settlement response names no payer or network, so no receipt can be signed")
+        raise InputError(
+            "the settlement response names no payer or network, so no receipt can be signed", reason="cannot-issue"
+        )
     transaction = settle_response.get("transaction") or None
     payload = receipt_payload(resource_url, str(payer), str(network), transaction=transaction)
     signed = dict(settle_response)
@@ -206,7 +223,7 @@ def did_document(did: str, keys: Sequence[DidKey]) -> dict[str, Any]:
         elif key.address is not None:
             method.update(type="EcdsaSecp256k1RecoveryMethod2020", blockchainAccountId=f"eip155:1:{key.address}")
         else:
-            raise InputError(f"key #{key.fragment} has neither a public key nor an address")
+            raise InputError(f"key #{key.fragment} has neither a public key nor an address", reason="cannot-issue")
         methods.append(method)
     ids = [m["id"] for m in methods]
     return {

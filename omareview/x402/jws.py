@@ -18,8 +18,21 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from omareview.errors import InputError
-from omareview.identity.b64 import b64url_decode, b64url_encode
+from omareview.identity._b64 import b64url_decode, b64url_encode
 from omareview.identity.keys import PublicKey
+
+__all__ = [
+    "ALGORITHM_CURVES",
+    "MAX_HEADER_CHARS",
+    "MAX_JWS_CHARS",
+    "ParsedJws",
+    "PrivateKey",
+    "algorithm_for",
+    "looks_like_compact_jws",
+    "parse_compact",
+    "sign_compact",
+    "verify_signature",
+]
 
 MAX_JWS_CHARS = 16 * 1024
 MAX_HEADER_CHARS = 4 * 1024
@@ -45,9 +58,9 @@ def _decode_json_part(part: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(b64url_decode(part))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"the JWS {what} is not base64url JSON") from exc
+        raise InputError(f"the JWS {what} is not base64url JSON", reason="bad-jws") from exc
     if not isinstance(value, dict):
-        raise InputError(f"the JWS {what} must be a JSON object")
+        raise InputError(f"the JWS {what} must be a JSON object", reason="bad-jws")
     return value
 
 
@@ -60,28 +73,28 @@ def looks_like_compact_jws(text: str) -> bool:
 def parse_compact(jws: str) -> ParsedJws:
     """Split and decode a compact JWS, checking sizes and the algorithm allow-list."""
     if not isinstance(jws, str):
-        raise InputError("a JWS must be a string")
+        raise InputError("a JWS must be a string", reason="bad-jws")
     if len(jws) > MAX_JWS_CHARS:
-        raise InputError(f"the JWS is longer than {MAX_JWS_CHARS} characters")
+        raise InputError(f"the JWS is longer than {MAX_JWS_CHARS} characters", reason="bad-jws")
     parts = jws.split(".")
     if len(parts) != 3:
-        raise InputError(f"a compact JWS has 3 parts separated by '.', this one has {len(parts)}")
+        raise InputError(f"a compact JWS has 3 parts separated by '.', this one has {len(parts)}", reason="bad-jws")
     header_b64, payload_b64, signature_b64 = parts
     if len(header_b64) > MAX_HEADER_CHARS:
-        raise InputError("the JWS header is too large")
+        raise InputError("the JWS header is too large", reason="bad-jws")
     header = _decode_json_part(header_b64, "header")
     alg = header.get("alg")
     if alg not in ALGORITHM_CURVES:
-        raise InputError(f"JWS algorithm {alg!r} is not accepted; allowed: ES256K, ES256, EdDSA")
+        raise InputError(f"JWS algorithm {alg!r} is not accepted; allowed: ES256K, ES256, EdDSA", reason="bad-jws")
     if "crit" in header:
-        raise InputError("the JWS header has critical extensions (crit), which are not supported")
+        raise InputError("the JWS header has critical extensions (crit), which are not supported", reason="bad-jws")
     payload = _decode_json_part(payload_b64, "payload")
     try:
         signature = b64url_decode(signature_b64)
     except ValueError as exc:
-        raise InputError("the JWS signature is not base64url") from exc
+        raise InputError("the JWS signature is not base64url", reason="bad-jws") from exc
     if not signature:
-        raise InputError("the JWS has an empty signature")
+        raise InputError("the JWS has an empty signature", reason="bad-jws")
     return ParsedJws(header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature)
 
 
@@ -96,25 +109,27 @@ def algorithm_for(key: PublicKey | PrivateKey) -> str:
     for alg, alg_curve in ALGORITHM_CURVES.items():
         if alg_curve == curve:
             return alg
-    raise InputError(f"no accepted JWS algorithm signs with a {curve} key")
+    raise InputError(f"no accepted JWS algorithm signs with a {curve} key", reason="bad-jws")
 
 
 def verify_signature(parsed: ParsedJws, key: PublicKey) -> None:
     """Raise InputError unless `parsed` is signed by `key` under its header's algorithm."""
     alg = str(parsed.header["alg"])
     if _key_curve(key) != ALGORITHM_CURVES[alg]:
-        raise InputError(f"JWS algorithm {alg} does not match the signer's {_key_curve(key)} key")
+        raise InputError(f"JWS algorithm {alg} does not match the signer's {_key_curve(key)} key", reason="bad-jws")
     try:
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(parsed.signature, parsed.signing_input)
             return
         if len(parsed.signature) != 64:
-            raise InputError(f"an {alg} signature is 64 bytes (r ‖ s), this one is {len(parsed.signature)}")
+            raise InputError(
+                f"an {alg} signature is 64 bytes (r ‖ s), this one is {len(parsed.signature)}", reason="bad-jws"
+            )
         r = int.from_bytes(parsed.signature[:32], "big")
         s = int.from_bytes(parsed.signature[32:], "big")
         key.verify(encode_dss_signature(r, s), parsed.signing_input, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
-        raise InputError("the JWS signature does not verify") from None
+        raise InputError("the JWS signature does not verify", reason="bad-jws") from None
 
 
 def sign_compact(payload: dict[str, Any], key: PrivateKey, kid: str, *, include_jwk: bool = False) -> str:

@@ -16,9 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from omareview.errors import InputError
-from omareview.identity.b64 import decode_header_value
+from omareview.identity._b64 import decode_header_value
 from omareview.x402.eip712 import ArtifactKind
 from omareview.x402.jws import looks_like_compact_jws, parse_compact
+
+__all__ = [
+    "MAX_ARTIFACT_BYTES",
+    "MAX_INPUT_BYTES",
+    "MCP_PAYMENT_RESPONSE",
+    "OFFER_RECEIPT",
+    "LoadedArtifact",
+    "load_artifacts",
+    "load_artifacts_from_path",
+]
 
 OFFER_RECEIPT = "offer-receipt"
 MAX_INPUT_BYTES = 8 * 1024 * 1024
@@ -46,7 +56,7 @@ def _kind_of_envelope(envelope: Mapping[str, Any]) -> ArtifactKind:
             return "receipt"
         if "payTo" in payload or "scheme" in payload:
             return "offer"
-    raise InputError("the signed artifact's payload is neither an offer nor a receipt")
+    raise InputError("the signed artifact's payload is neither an offer nor a receipt", reason="unreadable-artifact")
 
 
 def _is_envelope(value: Mapping[str, Any]) -> bool:
@@ -67,13 +77,16 @@ def _extension_info(message: Mapping[str, Any]) -> Mapping[str, Any] | None:
 def _from_settle_response(message: Mapping[str, Any], source: str) -> list[LoadedArtifact]:
     if message.get("success") is False:
         reason = message.get("errorReason") or message.get("errorMessage") or "no reason given"
-        raise InputError(f"the settlement failed ({reason}); a failed settlement carries no receipt")
+        raise InputError(
+            f"the settlement failed ({reason}); a failed settlement carries no receipt", reason="unreadable-artifact"
+        )
     info = _extension_info(message)
     receipt = info.get("receipt") if info is not None else None
     if not isinstance(receipt, Mapping):
         raise InputError(
             "this settlement response carries no signed receipt "
-            f"(the server did not enable the {OFFER_RECEIPT} extension)"
+            f"(the server did not enable the {OFFER_RECEIPT} extension)",
+            reason="unreadable-artifact",
         )
     return [_envelope(receipt, "receipt", source + " → receipt")]
 
@@ -82,14 +95,19 @@ def _from_payment_required(message: Mapping[str, Any], source: str) -> list[Load
     info = _extension_info(message)
     offers = info.get("offers") if info is not None else None
     if not isinstance(offers, list) or not offers:
-        raise InputError(f"this payment-required message carries no signed offers (no {OFFER_RECEIPT} offers)")
+        raise InputError(
+            f"this payment-required message carries no signed offers (no {OFFER_RECEIPT} offers)",
+            reason="unreadable-artifact",
+        )
     accepts = tuple(a for a in message.get("accepts") or [] if isinstance(a, dict))
     resource = message.get("resource")
     resource_url = resource.get("url") if isinstance(resource, Mapping) else None
     loaded = []
     for index, offer in enumerate(offers):
         if not isinstance(offer, Mapping):
-            raise InputError(f"offer {index} of the payment-required message is not an object")
+            raise InputError(
+                f"offer {index} of the payment-required message is not an object", reason="unreadable-artifact"
+            )
         artifact = _envelope(offer, "offer", f"{source} → offers[{index}]")
         loaded.append(LoadedArtifact("offer", artifact.envelope, artifact.source, accepts, resource_url))
     return loaded
@@ -97,14 +115,20 @@ def _from_payment_required(message: Mapping[str, Any], source: str) -> list[Load
 
 def _envelope(value: Mapping[str, Any], expected: ArtifactKind | None, source: str) -> LoadedArtifact:
     if not _is_envelope(value):
-        raise InputError(f"{source}: a signed artifact needs format and signature")
+        raise InputError(f"{source}: a signed artifact needs format and signature", reason="unreadable-artifact")
     if len(json.dumps(value, separators=(",", ":"))) > MAX_ARTIFACT_BYTES:
-        raise InputError(f"{source}: the signed artifact is larger than {MAX_ARTIFACT_BYTES // 1024} KiB")
+        raise InputError(
+            f"{source}: the signed artifact is larger than {MAX_ARTIFACT_BYTES // 1024} KiB",
+            reason="unreadable-artifact",
+        )
     if value["format"] not in ("eip712", "jws"):
-        raise InputError(f"{source}: unknown signature format {value['format']!r} (expected eip712 or jws)")
+        raise InputError(
+            f"{source}: unknown signature format {value['format']!r} (expected eip712 or jws)",
+            reason="unreadable-artifact",
+        )
     kind = _kind_of_envelope(value)
     if expected is not None and kind != expected:
-        raise InputError(f"{source}: expected a signed {expected}, found a signed {kind}")
+        raise InputError(f"{source}: expected a signed {expected}, found a signed {kind}", reason="unreadable-artifact")
     return LoadedArtifact(kind, dict(value), source)
 
 
@@ -112,13 +136,13 @@ def _from_proof_wrapper(wrapper: Mapping[str, Any], source: str) -> list[LoadedA
     proof_type = wrapper.get("proofType")
     expected: dict[str, ArtifactKind] = {"x402-receipt": "receipt", "x402-offer": "offer"}
     if not isinstance(proof_type, str) or proof_type not in expected:
-        raise InputError(f"proof type {proof_type!r} carries no x402 artifact")
+        raise InputError(f"proof type {proof_type!r} carries no x402 artifact", reason="unreadable-artifact")
     inner = wrapper["proofObject"]
     if isinstance(inner, str):
         text = inner.strip()
         inner = {"format": "jws", "signature": text} if looks_like_compact_jws(text) else _parse_json(text, source)
     if not isinstance(inner, Mapping):
-        raise InputError(f"{source}: proofObject is not an object")
+        raise InputError(f"{source}: proofObject is not an object", reason="unreadable-artifact")
     return [_envelope(inner, expected[proof_type], f"{source} → proofObject")]
 
 
@@ -126,7 +150,9 @@ def _from_object(value: object, source: str) -> list[LoadedArtifact]:
     if isinstance(value, list):
         return [artifact for index, item in enumerate(value) for artifact in _from_object(item, f"{source}[{index}]")]
     if not isinstance(value, Mapping):
-        raise InputError(f"{source}: expected a JSON object, found {type(value).__name__}")
+        raise InputError(
+            f"{source}: expected a JSON object, found {type(value).__name__}", reason="unreadable-artifact"
+        )
     if _is_envelope(value):
         return [_envelope(value, None, source)]
     if "proofType" in value and "proofObject" in value:
@@ -138,14 +164,19 @@ def _from_object(value: object, source: str) -> list[LoadedArtifact]:
         return _from_settle_response(value, source)
     if "accepts" in value or "x402Version" in value:
         return _from_payment_required(value, source)
-    raise InputError(f"{source}: not an x402 offer, receipt, settlement response or payment-required message")
+    raise InputError(
+        f"{source}: not an x402 offer, receipt, settlement response or payment-required message",
+        reason="unreadable-artifact",
+    )
 
 
 def _parse_json(text: str, source: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{source} is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+        raise InputError(
+            f"{source} is not valid JSON ({exc.msg} at line {exc.lineno})", reason="unreadable-artifact"
+        ) from exc
 
 
 def _decode_base64(text: str) -> str | None:
@@ -156,20 +187,30 @@ def _decode_base64(text: str) -> str | None:
         return None
 
 
-def load_artifacts(value: str | bytes | Mapping[str, Any] | list[Any], source: str = "input") -> list[LoadedArtifact]:
-    """Every signed offer and receipt in `value` (text, bytes, or parsed JSON). Raises InputError with a
-    one-line reason when there is none or the input is not understood."""
+def load_artifacts(
+    value: str | bytes | Mapping[str, Any] | list[Any], source: str = "input", *, kind: ArtifactKind | None = None
+) -> list[LoadedArtifact]:
+    """Every signed offer and receipt in `value` (text, bytes, or parsed JSON), or only those of `kind`.
+
+    Raises InputError with a one-line reason when the input holds no artifact or is not understood; with
+    `kind`, the list may be empty (the input held only artifacts of the other kind).
+    """
+    found = _load_all(value, source)
+    return found if kind is None else [artifact for artifact in found if artifact.kind == kind]
+
+
+def _load_all(value: str | bytes | Mapping[str, Any] | list[Any], source: str) -> list[LoadedArtifact]:
     if isinstance(value, Mapping | list):
         return _from_object(value, source)
     raw = value.encode("utf-8") if isinstance(value, str) else value
     if len(raw) > MAX_INPUT_BYTES:
-        raise InputError(f"{source} is larger than {MAX_INPUT_BYTES // 1024 // 1024} MiB")
+        raise InputError(f"{source} is larger than {MAX_INPUT_BYTES // 1024 // 1024} MiB", reason="unreadable-artifact")
     try:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise InputError(f"{source} is not UTF-8 text") from None
+        raise InputError(f"{source} is not UTF-8 text", reason="unreadable-artifact") from None
     if not text:
-        raise InputError(f"{source} is empty")
+        raise InputError(f"{source} is empty", reason="unreadable-artifact")
     if text[0] in "{[":
         return _from_object(_parse_json(text, source), source)
     if looks_like_compact_jws(text):
@@ -177,23 +218,27 @@ def load_artifacts(value: str | bytes | Mapping[str, Any] | list[Any], source: s
     decoded = _decode_base64(text)
     if decoded is not None:
         return _from_object(_parse_json(decoded, source), f"{source} (base64)")
-    raise InputError(f"{source} is neither JSON, a base64 x402 header value, nor a compact JWS")
+    raise InputError(
+        f"{source} is neither JSON, a base64 x402 header value, nor a compact JWS", reason="unreadable-artifact"
+    )
 
 
-def load_artifacts_from_path(path: str) -> list[LoadedArtifact]:
-    """Load from a file path, or standard input for `-`."""
+def load_artifacts_from_path(path: str, *, kind: ArtifactKind | None = None) -> list[LoadedArtifact]:
+    """Load from a file path, or standard input for `-` (`kind` as in `load_artifacts`)."""
     import sys
 
     if path == "-":
-        return load_artifacts(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), "stdin")
+        return load_artifacts(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), "stdin", kind=kind)
     file = Path(path)
     try:
         if file.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError(f"{path} is larger than {MAX_INPUT_BYTES // 1024 // 1024} MiB")
-        return load_artifacts(file.read_bytes(), path)
+            raise InputError(
+                f"{path} is larger than {MAX_INPUT_BYTES // 1024 // 1024} MiB", reason="unreadable-artifact"
+            )
+        return load_artifacts(file.read_bytes(), path, kind=kind)
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(f"{path}: no such file", reason="unreadable-artifact") from None
     except IsADirectoryError:
-        raise InputError(f"{path} is a directory") from None
+        raise InputError(f"{path} is a directory", reason="unreadable-artifact") from None
     except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
+        raise InputError(f"{path}: permission denied", reason="unreadable-artifact") from None

@@ -16,6 +16,8 @@ from omareview.errors import InputError
 from omareview.x402.issue import Issuer, offer_payload, offer_receipt_extension, receipt_payload
 from omareview.x402.load import OFFER_RECEIPT
 
+__all__ = ["OfferReceiptExtension", "declare_offer_receipt"]
+
 
 def declare_offer_receipt(*, include_transaction: bool = False, offer_validity_s: int | None = None) -> dict[str, Any]:
     """The route-level declaration (`RouteConfig(extensions=...)`) that switches the extension on."""
@@ -52,7 +54,9 @@ class OfferReceiptExtension:
         resource = getattr(context, "resource_info", None)
         url = getattr(resource, "url", None) or _request_url(context)
         if not url:
-            raise InputError("the payment-required response names no resource URL to sign offers for")
+            raise InputError(
+                "the payment-required response names no resource URL to sign offers for", reason="cannot-issue"
+            )
         validity = (declaration or {}).get("offerValiditySeconds")
         offers = [
             self.issuer.sign_offer(offer_payload(str(url), _as_dict(requirements), valid_for_s=validity), index)
@@ -68,7 +72,9 @@ class OfferReceiptExtension:
         resource = getattr(context.payment_payload, "resource", None)
         url = _request_url(context) or getattr(resource, "url", None)
         if not url or not result.payer or not result.network:
-            raise InputError("the settlement names no resource URL, payer or network to sign a receipt for")
+            raise InputError(
+                "the settlement names no resource URL, payer or network to sign a receipt for", reason="cannot-issue"
+            )
         transaction = result.transaction if (declaration or {}).get("includeTxHash") else None
         payload = receipt_payload(str(url), str(result.payer), str(result.network), transaction=transaction)
         block: dict[str, Any] = offer_receipt_extension(receipt=self.issuer.sign_receipt(payload))[OFFER_RECEIPT]

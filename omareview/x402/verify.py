@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
+from omareview._wire import WireModel
 from omareview.errors import InputError
-from omareview.identity.authorization import Authorization, Signer, authorize_signer, default_resolver
+from omareview.identity.authorization import Authorization, SignerIdentity, authorize_signer, default_resolver
 from omareview.identity.dids import subject_did_from_url, web_domain
 from omareview.identity.didweb import DidWebResolver, find_verification_method, method_public_key
 from omareview.identity.keys import (
@@ -30,26 +30,38 @@ from omareview.x402.eip712 import FIELDS, ArtifactKind
 from omareview.x402.jws import parse_compact, verify_signature
 from omareview.x402.load import LoadedArtifact
 
+__all__ = [
+    "CLOCK_SKEW_S",
+    "Check",
+    "Level",
+    "SignerInfo",
+    "VerificationResult",
+    "VerifyOptions",
+    "artifact_digest",
+    "verify_artifact",
+]
+
 CLOCK_SKEW_S = 300
 Level = Literal["verified", "signed", "invalid"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class SignerInfo(_Model):
+class SignerInfo(WireModel):
     address: str | None = None
     kid: str | None = None
     did: str
 
 
-class Check(_Model):
+class Check(WireModel):
+    """One check of a verification. A failed check carries a stable `reason` code beside its detail."""
+
     status: Literal["ok", "failed", "not-checked"]
     detail: str = ""
+    reason: str | None = None
 
 
-class VerificationResult(_Model):
+class VerificationResult(WireModel):
+    json_exclude_none = True
+
     valid: bool
     kind: ArtifactKind
     format: str
@@ -62,10 +74,8 @@ class VerificationResult(_Model):
     freshness: Check
     binding: Check
     errors: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
     source: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 @dataclass
@@ -90,23 +100,25 @@ class _Signature:
     payload: dict[str, Any]
     digest: bytes
     signer: SignerInfo
-    identity: Signer
+    identity: SignerIdentity
 
 
 def _check_version(payload: dict[str, Any]) -> None:
     version = payload.get("version")
     if isinstance(version, bool) or version != 1:
-        raise InputError(f"payload version must be 1, not {version!r}")
+        raise InputError(f"payload version must be 1, not {version!r}", reason="bad-artifact")
 
 
 def _eip712_signature(kind: ArtifactKind, envelope: dict[str, Any]) -> _Signature:
     payload = envelope.get("payload")
     if not isinstance(payload, dict):
-        raise InputError("an eip712 artifact must carry its payload object")
+        raise InputError("an eip712 artifact must carry its payload object", reason="bad-artifact")
     _check_version(payload)
     unsigned = sorted(set(payload) - {name for name, _ in FIELDS[kind]})
     if unsigned:
-        raise InputError(f"the {kind} payload has fields no signature covers: {', '.join(unsigned)}")
+        raise InputError(
+            f"the {kind} payload has fields no signature covers: {', '.join(unsigned)}", reason="bad-artifact"
+        )
     digest = eip712.digest(kind, payload)
     address = eip712.recover_signer(digest, envelope["signature"])
     return _Signature(payload, digest, SignerInfo(address=address, did=did_pkh_from_address(address)), address)
@@ -117,20 +129,20 @@ def _kid_key(kid: str, resolver: DidWebResolver) -> PublicKey:
         method = find_verification_method(resolver.resolve(kid), kid)
         key = method_public_key(method)
         if key is None:
-            raise InputError(f"the verification method {kid} publishes no public key")
+            raise InputError(f"the verification method {kid} publishes no public key", reason="bad-artifact")
         return key
     return key_from_did(kid)
 
 
 def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], resolver: DidWebResolver) -> _Signature:
     if "payload" in envelope:
-        raise InputError("a jws artifact must not carry a payload beside its signature")
+        raise InputError("a jws artifact must not carry a payload beside its signature", reason="bad-artifact")
     parsed = parse_compact(envelope["signature"])
     kid, jwk = parsed.header.get("kid"), parsed.header.get("jwk")
     if kid is not None and not isinstance(kid, str):
-        raise InputError("the JWS kid must be a string")
+        raise InputError("the JWS kid must be a string", reason="bad-artifact")
     if kid is None and jwk is None:
-        raise InputError("the JWS header has neither kid nor jwk, so its key is unknown")
+        raise InputError("the JWS header has neither kid nor jwk, so its key is unknown", reason="bad-artifact")
     embedded = jwk_to_public_key(jwk) if jwk is not None else None
     key = embedded
     if kid is not None:
@@ -141,7 +153,7 @@ def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], resolver: DidWe
                 raise
         else:
             if embedded is not None and not keys_equal(embedded, resolved):
-                raise InputError(f"the JWS jwk is not the key its kid {kid} names")
+                raise InputError(f"the JWS jwk is not the key its kid {kid} names", reason="bad-artifact")
             key = resolved
     assert key is not None
     verify_signature(parsed, key)
@@ -178,24 +190,33 @@ def _freshness(kind: ArtifactKind, payload: dict[str, Any], options: VerifyOptio
     now = options.now if options.now is not None else int(time.time())
     issued_at = int(payload["issuedAt"])
     if issued_at > now + options.clock_skew_s:
-        return Check(status="failed", detail=f"issuedAt {issued_at} is {issued_at - now} s in the future")
+        return Check(
+            status="failed",
+            detail=f"issuedAt {issued_at} is {issued_at - now} s in the future",
+            reason="issued-in-future",
+        )
     if options.max_age_s is not None and now - issued_at > options.max_age_s:
         return Check(
-            status="failed", detail=f"issued {now - issued_at} s ago, older than the {options.max_age_s} s allowed"
+            status="failed",
+            detail=f"issued {now - issued_at} s ago, older than the {options.max_age_s} s allowed",
+            reason="too-old",
         )
     return Check(status="ok", detail=f"issued {max(now - issued_at, 0)} s ago")
 
 
 def _binding(kind: ArtifactKind, payload: dict[str, Any], subject: str, options: VerifyOptions) -> Check:
     problems = []
-    if options.expected_subject is not None and options.expected_subject != subject:
-        problems.append(f"the {kind} is for {subject}, the review is of {options.expected_subject}")
+    reason = None
     if kind == "receipt" and options.expected_payer is not None:
         payer = str(payload["payer"])
         if payer.lower() != options.expected_payer.lower():
             problems.append(f"the receipt's payer {payer} is not the attester {options.expected_payer}")
+            reason = "payer-not-attester"
+    if options.expected_subject is not None and options.expected_subject != subject:
+        problems.insert(0, f"the {kind} is for {subject}, the review is of {options.expected_subject}")
+        reason = "wrong-subject"
     if problems:
-        return Check(status="failed", detail="; ".join(problems))
+        return Check(status="failed", detail="; ".join(problems), reason=reason)
     if options.expected_subject is None and options.expected_payer is None:
         return Check(status="not-checked", detail="no review to bind to")
     return Check(status="ok", detail="subject and payer match the review")
@@ -221,6 +242,7 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
             freshness=Check(status="not-checked"),
             binding=Check(status="not-checked"),
             errors=[str(exc)],
+            reasons=[exc.reason],
             source=artifact.source,
         )
     freshness = _freshness(artifact.kind, signed.payload, options)
@@ -237,10 +259,13 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
         if options.authorization_cache is not None:
             options.authorization_cache[key] = authorization
     else:
-        authorization = Authorization(status="unknown", detail="not checked (--no-authorize)")
-    errors = [check.detail for check in (freshness, binding) if check.status == "failed"]
+        authorization = Authorization(status="unknown", detail="not checked (authorization was not asked for)")
+    failed = [check for check in (freshness, binding) if check.status == "failed"]
+    errors = [check.detail for check in failed]
+    reasons = [check.reason or "check-failed" for check in failed]
     if authorization.status == "unauthorized":
         errors.append(f"the signer is not authorized for {domain}: {authorization.detail}")
+        reasons.append("signer-unauthorized")
     level: Level = "invalid" if errors else "verified" if authorization.status == "authorized" else "signed"
     return VerificationResult(
         valid=not errors,
@@ -255,6 +280,7 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
         freshness=freshness,
         binding=binding,
         errors=errors,
+        reasons=reasons,
         source=artifact.source,
     )
 
@@ -265,6 +291,6 @@ def artifact_digest(artifact: LoadedArtifact) -> str:
     if artifact.envelope.get("format") == "eip712":
         payload = artifact.envelope.get("payload")
         if not isinstance(payload, dict):
-            raise InputError("an eip712 artifact must carry its payload object")
+            raise InputError("an eip712 artifact must carry its payload object", reason="bad-artifact")
         return "0x" + eip712.digest(artifact.kind, payload).hex()
     return "0x" + parse_compact(artifact.envelope["signature"]).digest.hex()

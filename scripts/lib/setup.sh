@@ -1,5 +1,6 @@
 # Sourced by scripts/test, scripts/demo and scripts/bench: makes .venv/ at the repository root with
-# omareview and its dev extra, and installs the pinned npm toolchain under contracts/. Idempotent: each
+# omareview and its dev extra, and installs the pinned npm toolchain under contracts/ (the project's own
+# contracts ship compiled in omareview/devnet/artifacts; a test recompiles them). Idempotent: each
 # step is skipped while the file it was made from (pyproject.toml, package-lock.json) is unchanged.
 set -euo pipefail
 
@@ -40,12 +41,6 @@ setup_npm() {
     # so no lock file can list them all and `npm ci` refuses it; the lock still fixes every version.
     (cd "$ROOT/contracts" && npm install --no-audit --no-fund --loglevel=error)
     echo "$want" > "$modules/.omareview-setup"
-  fi
-  want="$(fingerprint "$ROOT"/contracts/src/*.sol "$ROOT/contracts/build.mjs")"
-  if [ "$(cat "$ROOT/contracts/build/.omareview-setup" 2>/dev/null)" != "$want" ]; then
-    say "compiling the project's contracts with the pinned solc"
-    (cd "$ROOT/contracts" && node build.mjs >&2)
-    echo "$want" > "$ROOT/contracts/build/.omareview-setup"
   fi
 }
 

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import httpx
 
-from omareview.devnet import start_devnet
+from omareview.devnet.node import network_of, start_devnet
 from omareview.eas.client import EasClient, review_request
 from omareview.gate import Gate
 from omareview.gate.policy import DEFAULT_POLICY
 from omareview.identity import DidWebResolver, SafeFetcher
 from omareview.index import JudgeContext, ReviewIndex
 from omareview.keys import signer_from_key
-from omareview.networks import Network
 from omareview.review import Proof, new_review
 from omareview.x402 import (
     DidKey,
@@ -47,7 +46,7 @@ def main() -> dict[str, float]:
         dns_server({}) as dns,
     ):
         state = devnet.state
-        network = Network.from_devnet(state)
+        network = network_of(state)
         url = f"http://127.0.0.1:{service.port}/paid"
         for index in range(1, 10):
             signer = signer_from_key(state.accounts[index].private_key.get_secret_value())

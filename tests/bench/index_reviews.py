@@ -9,12 +9,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from omareview.devnet import start_devnet
+from omareview.devnet.node import network_of, start_devnet
 from omareview.eas.client import EasClient, review_request
 from omareview.identity import DidWebResolver, SafeFetcher, did_address
 from omareview.index import JudgeContext, ReviewIndex
 from omareview.keys import signer_from_key
-from omareview.networks import Network
 from omareview.review import review_from_receipt
 from omareview.schemas import get_schema
 from omareview.x402 import DidKey, did_document
@@ -38,7 +37,7 @@ def main() -> dict[str, float]:
         dns_server({}) as dns,
     ):
         state = devnet.state
-        network = Network.from_devnet(state)
+        network = network_of(state)
         signers = [signer_from_key(a.private_key.get_secret_value()) for a in state.accounts[1 : ATTESTERS + 1]]
         for number, signer in enumerate(signers):
             reviews = [

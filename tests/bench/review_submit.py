@@ -8,10 +8,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from omareview.devnet import start_devnet
+from omareview.devnet.node import network_of, start_devnet
 from omareview.eas.client import EasClient, review_request
 from omareview.keys import signer_from_key
-from omareview.networks import Network
 from omareview.review import review_from_receipt
 from omareview.schemas import get_schema
 from tests.helpers import run_node
@@ -26,7 +25,7 @@ def main() -> dict[str, float]:
         start_devnet(home=Path(home), anvil_args=["--enable-tx-gas-limit"]) as devnet,
     ):
         state = devnet.state
-        network = Network.from_devnet(state)
+        network = network_of(state)
         keys = [a.private_key.get_secret_value() for a in state.accounts]
 
         def reviews_of(index: int) -> list:

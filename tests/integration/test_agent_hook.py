@@ -20,13 +20,12 @@ from eth_account import Account
 from x402 import x402Client
 from x402.mechanisms.evm.exact.register import register_exact_evm_client
 
-from omareview.devnet import Devnet
+from omareview.devnet.node import Devnet
 from omareview.eas.client import EasClient
 from omareview.eas.rpc import RpcClient
 from omareview.errors import ChainError
 from omareview.hooks import (
     CapturingTransport,
-    Outbox,
     ReceiptCapture,
     ReviewDraft,
     Submitter,
@@ -38,6 +37,7 @@ from omareview.index import JudgeContext, ReviewIndex
 from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review.duplicates import reviewed_receipts
+from omareview.review.outbox import Outbox
 from omareview.x402 import offer_receipt_extension
 from tests.reviews import receipt_for
 from tests.servers import Reply, dns_server, http_server
@@ -56,7 +56,7 @@ def _free_port() -> int:
 def devserver(request: pytest.FixtureRequest, devnet: Devnet, devnet_home: Path) -> Iterator[str]:
     """The dev x402 server as a real subprocess; yields its base URL (http://localhost:PORT)."""
     port = _free_port()
-    args = [sys.executable, "-m", "omareview.devserver", "--port", str(port)] + (
+    args = [sys.executable, "-m", "omareview.devnet.server", "--port", str(port)] + (
         ["--jws"] if request.param == "jws" else []
     )
     proc = subprocess.Popen(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from omareview.devnet import Devnet
+from omareview.devnet.node import Devnet
 from tests.helpers import run_cli
 from tests.reviews import receipt_for, write_json
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from omareview.devnet import Devnet
-from omareview.hooks import Outbox, ReceiptCapture
+from omareview.devnet.node import Devnet
+from omareview.hooks import ReceiptCapture
+from omareview.review.outbox import Outbox
 from omareview.x402 import offer_receipt_extension
 from tests.helpers import run_cli
 from tests.reviews import receipt_for

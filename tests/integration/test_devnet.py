@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from omareview.devnet import Devnet, read_state, start_devnet, state_file
+from omareview.devnet.node import Devnet, read_state, start_devnet, state_file
+from omareview.devnet.toolchain import eas_artifact
 from omareview.errors import DevnetError
 from omareview.schemas import all_schemas
-from omareview.toolchain import eas_artifact
 from tests.helpers import pids_with_arg, run_cli
 
 USER_REVIEW_UID = "0x7ab3911527e5e47eaab9f5a2c571060026532dde8cb4398185553053963b2a47"
@@ -132,7 +132,9 @@ def test_anvil_not_installed_says_how_to_install(tmp_path: Path) -> None:
         "devnet", "up", "--detach", env={"PATH": str(Path(sys.executable).parent), "OMAREVIEW_TOOLCHAIN": str(empty)}
     )
     assert result.code == 3
-    assert result.error_line.startswith("error: Anvil is not installed: run `npm ci`")
+    assert result.error_line == (
+        "error: Anvil is not installed (the pinned npm toolchain is missing); run `omareview toolchain install`"
+    )
 
 
 def test_anvil_override_that_is_not_a_program(omareview_home: Path) -> None:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from omareview.devnet import Devnet
+from omareview.devnet.node import Devnet
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import InputError
 from omareview.gate import AttestSealPolicy, Gate, Policy, Tier, sign_seal

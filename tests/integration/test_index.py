@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from omareview.devnet import Devnet, start_devnet
+from omareview.devnet.node import Devnet, network_of, start_devnet
 from omareview.eas.abi import RequestData
 from omareview.eas.client import EasClient, reset_nonce_tracking, review_request
 from omareview.eas.rpc import RpcClient
@@ -70,7 +70,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         dns_server({}) as dns,
     ):
         state = devnet.state
-        network = Network.from_devnet(state)
+        network = network_of(state)
         signers = [signer_from_key(a.private_key.get_secret_value()) for a in state.accounts]
         uids: dict[str, str] = {}
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from omareview.eas.client import EasClient, review_request
-from omareview.index.scanner import LogScanner
+from omareview.eas.scanner import LogScanner
 from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review import decode_user_review, review_from_receipt

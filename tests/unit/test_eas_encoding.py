@@ -15,7 +15,7 @@ from omareview.eas.abi import (
     decode_revert,
     selector,
 )
-from omareview.eas.delegation import EasDomain, attest_type_hash, attest_typed_data
+from omareview.eas.delegation import EasDomain, attest_digest, attest_type_hash, attest_typed_data
 from omareview.eas.schema import decode_data, encode_data, parse_schema
 from omareview.errors import InputError
 from omareview.keys import signer_from_key
@@ -150,7 +150,7 @@ def test_delegated_signature_vectors(version: str, v: int, r: str, s: str) -> No
         "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", 0, True, "0x" + "00" * 32, bytes.fromhex("1234")
     )
     schema = "0xbd2d5113e822935244f914ff0fdddde0e97b23220a99d6657193e3a0ffeeebbd"
-    signature = signer.sign_typed_data(attest_typed_data(domain, signer.address, schema, request, 0, 0))
+    signature = signer.sign_hash(attest_digest(domain, signer.address, schema, request, 0, 0))
     assert (signature[0], signature[1].hex(), signature[2].hex()) == (v, r, s)
     if version == "1.4.0":
         assert domain.separator().hex() == "1f0caf14dff5a943f999d380b6d35c86bde5e2b422fd52b5461ce642ecd06b5b"

@@ -3,7 +3,7 @@ import os
 from eth_utils import keccak as reference_keccak
 from eth_utils import to_checksum_address
 
-from omareview.hashing import address_of_point, checksum_address, keccak, keccak_text
+from omareview._hashing import address_of_point, checksum_address, keccak, keccak_text
 
 
 def test_keccak_matches_eth_utils() -> None:

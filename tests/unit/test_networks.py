@@ -30,20 +30,23 @@ def test_overrides_win() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "message", "reason"),
     [
-        ({"eas_address": "0x1234"}, "--eas-address '0x1234' is not an address"),
-        ({"schema_uid": "0x12"}, "is not a 32-byte hex UID"),
+        ({"eas_address": "0x1234"}, "the EAS address '0x1234' is not an address", "bad-address"),
+        ({"schema_uid": "0x12"}, "is not a 32-byte hex UID", "bad-schema-uid"),
     ],
 )
-def test_bad_overrides_are_refused(kwargs: dict[str, str], message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+def test_bad_overrides_are_refused(kwargs: dict[str, str], message: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=message) as refused:
         resolve_network(OMACHAIN_TESTNET, **kwargs)
+    assert refused.value.reason == reason
+    assert "--" not in str(refused.value), "the library names no command-line flag"
 
 
-def test_devnet_without_a_running_devnet_says_how_to_start_one() -> None:
-    with pytest.raises(ConfigError, match="no devnet is running; start one with `omareview devnet up --detach`"):
+def test_devnet_without_a_running_devnet_says_so_by_reason() -> None:
+    with pytest.raises(ConfigError, match="no devnet is running") as refused:
         resolve_network()
+    assert refused.value.reason == "devnet-not-running"
 
 
 def test_devnet_name_with_explicit_endpoint_needs_no_devnet() -> None:

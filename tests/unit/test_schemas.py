@@ -2,8 +2,7 @@ import json
 
 import pytest
 
-from omareview.eas.uids import schema_uid
-from omareview.schemas import EasSchema, all_schemas, data_file, get_schema, schema_by_uid
+from omareview.schemas import EasSchema, all_schemas, data_file, get_schema, schema_by_uid, schema_uid
 
 USER_REVIEW_UID = "0x7ab3911527e5e47eaab9f5a2c571060026532dde8cb4398185553053963b2a47"
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from omareview.errors import InputError
 from omareview.identity import did_key_from_key
-from omareview.identity.b64 import b64url_encode
+from omareview.identity._b64 import b64url_encode
 from omareview.x402 import (
     Eip712Issuer,
     JwsIssuer,

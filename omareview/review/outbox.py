@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from omareview.home import home_dir
-from omareview.sqlite import Database
+from pydantic import Field
+
+from omareview._home import home_dir
+from omareview._sqlite import Database
+from omareview._wire import WireModel
+
+__all__ = ["Outbox", "OutboxEntry", "Status"]
 
 Status = Literal["pending", "submitting", "done", "rejected"]
 
@@ -42,11 +46,12 @@ CREATE INDEX IF NOT EXISTS entries_status ON entries(status);
 """
 
 
-@dataclass(frozen=True)
-class OutboxEntry:
+class OutboxEntry(WireModel):
+    """One captured receipt and its way to a review. The JSON form leaves out the artifacts themselves."""
+
     digest: str
-    receipt: dict[str, Any]
-    offer: dict[str, Any] | None
+    receipt: dict[str, Any] = Field(exclude=True)
+    offer: dict[str, Any] | None = Field(exclude=True)
     subject: str | None
     payer: str | None
     resource_url: str | None
@@ -59,23 +64,6 @@ class OutboxEntry:
     last_error: str | None
     created_at: int
     updated_at: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "digest": self.digest,
-            "status": self.status,
-            "subject": self.subject,
-            "payer": self.payer,
-            "resourceUrl": self.resource_url,
-            "network": self.network,
-            "uid": self.uid,
-            "txHash": self.tx_hash,
-            "attempts": self.attempts,
-            "lastError": self.last_error,
-            "draft": self.draft,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-        }
 
 
 def _loads(text: str | None) -> Any:

@@ -16,6 +16,21 @@ from omareview.eas.abi import ATTESTED_TOPIC, GET_ATTESTATION, Attestation, deco
 from omareview.eas.rpc import RpcClient
 from omareview.errors import ChainError
 
+__all__ = [
+    "BATCH_SIZE",
+    "FAST_ANSWER_S",
+    "INITIAL_RANGE",
+    "MAX_RANGE",
+    "MAX_TRANSIENT_RETRIES",
+    "AttestedLog",
+    "LogScanner",
+    "address_topic",
+    "attested_logs",
+    "attested_topics",
+    "fetch_attestations",
+    "parse_attested_log",
+]
+
 INITIAL_RANGE = 50_000
 MAX_RANGE = 2_000_000
 FAST_ANSWER_S = 1.0
@@ -99,7 +114,7 @@ class LogScanner:
         params = {"address": self.eas_address, "fromBlock": hex(start), "toBlock": hex(end), "topics": topics}
         logs = self.rpc.call("eth_getLogs", [params])
         if not isinstance(logs, list):
-            raise ChainError("eth_getLogs returned something other than a list")
+            raise ChainError("eth_getLogs returned something other than a list", reason="scan-failed")
         return logs
 
     def scan(
@@ -122,7 +137,9 @@ class LogScanner:
             except ChainError as exc:
                 failures += 1
                 if failures > MAX_TRANSIENT_RETRIES:
-                    raise ChainError(f"scanning blocks {start}-{end} kept failing: {exc}") from exc
+                    raise ChainError(
+                        f"scanning blocks {start}-{end} kept failing: {exc}", reason="scan-failed"
+                    ) from exc
                 if _RANGE_REFUSAL.search(str(exc)) or failures > 2:
                     self.range = max(1, (end - start + 1) // 2)
                 time.sleep(min(0.05 * failures, 0.5))

@@ -21,10 +21,28 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_serializer
 from pydantic.alias_generators import to_camel
 
+from omareview._home import home_dir
+from omareview.devnet.toolchain import find_anvil
 from omareview.errors import DevnetError, OmaReviewError
-from omareview.home import home_dir
+from omareview.networks import DEVNET, Network
 from omareview.schemas import all_schemas
-from omareview.toolchain import find_anvil
+
+__all__ = [
+    "DEVNET_CHAIN_ID",
+    "LOOPBACK",
+    "READY_TIMEOUT_S",
+    "STOP_TIMEOUT_S",
+    "DevAccount",
+    "Devnet",
+    "DevnetState",
+    "Progress",
+    "devnet_network",
+    "network_of",
+    "read_state",
+    "start_devnet",
+    "state_file",
+    "stop_devnet",
+]
 
 DEVNET_CHAIN_ID = 31337
 LOOPBACK = "127.0.0.1"
@@ -104,6 +122,26 @@ def read_state(home: Path | None = None) -> DevnetState | None:
     return state
 
 
+def network_of(state: DevnetState) -> Network:
+    """The network of a running devnet, from its state."""
+    return Network(
+        name=DEVNET,
+        chain_id=state.chain_id,
+        rpc_url=state.rpc_url,
+        eas_address=state.eas_address,
+        schema_registry_address=state.schema_registry_address,
+        indexer_address=state.indexer_address,
+        deployment_block=state.deployment_block,
+        schemas=state.schemas,
+    )
+
+
+def devnet_network(home: Path | None = None) -> Network | None:
+    """The running devnet's network, or None when no devnet is running (pass it to `resolve_network`)."""
+    state = read_state(home)
+    return network_of(state) if state is not None else None
+
+
 def _write_state(state: DevnetState, home: Path | None) -> None:
     path = state_file(home)
     tmp = path.with_suffix(".tmp")
@@ -126,7 +164,8 @@ def _check_port_free(port: int) -> None:
             sock.bind((LOOPBACK, port))
         except OSError as exc:
             raise DevnetError(
-                f"port {port} on {LOOPBACK} is already in use; pick another with --port, or omit it for a free one"
+                f"port {port} on {LOOPBACK} is already in use",
+                reason="port-in-use",
             ) from exc
 
 
@@ -142,12 +181,14 @@ def _wait_ready(process: subprocess.Popen[bytes], rpc_url: str, log_file: Path) 
     payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise DevnetError(f"Anvil exited with code {process.returncode} at start: {_log_tail(log_file)}")
+            raise DevnetError(
+                f"Anvil exited with code {process.returncode} at start: {_log_tail(log_file)}", reason="devnet-failed"
+            )
         with contextlib.suppress(httpx.HTTPError):
             if httpx.post(rpc_url, json=payload, timeout=1.0).status_code == 200:
                 return
         time.sleep(0.05)
-    raise DevnetError(f"Anvil did not answer at {rpc_url} within {READY_TIMEOUT_S:.0f} s")
+    raise DevnetError(f"Anvil did not answer at {rpc_url} within {READY_TIMEOUT_S:.0f} s", reason="devnet-failed")
 
 
 def _exited_within(process: subprocess.Popen[bytes], seconds: float) -> bool:
@@ -209,8 +250,7 @@ def start_devnet(
     running = read_state(home)
     if running is not None:
         raise DevnetError(
-            f"a devnet is already running at {running.rpc_url} (pid {running.pid}); "
-            "stop it with `omareview devnet down`"
+            f"a devnet is already running at {running.rpc_url} (pid {running.pid})", reason="devnet-running"
         )
     anvil = find_anvil()
     if port is None:
@@ -239,8 +279,10 @@ def start_devnet(
         if isinstance(exc, OmaReviewError) or not isinstance(exc, Exception):
             raise
         if anvil_died:
-            raise DevnetError(f"Anvil exited while deploying EAS; log: {_log_tail(log_file)}") from exc
-        raise DevnetError(f"deploying EAS on the devnet failed: {exc}") from exc
+            raise DevnetError(
+                f"Anvil exited while deploying EAS; log: {_log_tail(log_file)}", reason="devnet-failed"
+            ) from exc
+        raise DevnetError(f"deploying EAS on the devnet failed: {exc}", reason="devnet-failed") from exc
     finally:
         accounts_file.unlink(missing_ok=True)
     _write_state(state, home)
@@ -257,7 +299,7 @@ def _deploy_and_describe(
 ) -> DevnetState:
     from web3 import Web3
 
-    from omareview.eas.deploy import deploy_eas, deploy_test_token, register_schemas
+    from omareview.devnet.deploy import deploy_eas, deploy_test_token, register_schemas
 
     config = json.loads(accounts_file.read_text(encoding="utf-8"))
     accounts = [
@@ -271,7 +313,7 @@ def _deploy_and_describe(
     holders = [Web3.to_checksum_address(account.address) for account in accounts]
     token = deploy_test_token(w3, deployer, holders, progress)
     if process.poll() is not None:
-        raise DevnetError(f"Anvil exited during deployment: {_log_tail(log_file)}")
+        raise DevnetError(f"Anvil exited during deployment: {_log_tail(log_file)}", reason="devnet-failed")
     return DevnetState(
         pid=process.pid,
         rpc_url=rpc_url,

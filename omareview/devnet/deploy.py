@@ -10,10 +10,20 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.types import TxReceipt
 
-from omareview.eas.uids import schema_uid
+from omareview.devnet.toolchain import eas_artifact, project_artifact
 from omareview.errors import ChainError
-from omareview.schemas import EasSchema
-from omareview.toolchain import eas_artifact, project_artifact
+from omareview.schemas import EasSchema, schema_uid
+
+__all__ = [
+    "REGISTERED_TOPIC",
+    "TEST_TOKEN",
+    "TEST_TOKEN_MINT",
+    "EasDeployment",
+    "Progress",
+    "deploy_eas",
+    "deploy_test_token",
+    "register_schemas",
+]
 
 Progress = Callable[[str], None]
 
@@ -31,7 +41,7 @@ class EasDeployment:
 def _mined(w3: Web3, tx_hash: HexBytes, what: str) -> TxReceipt:
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
     if receipt["status"] != 1:
-        raise ChainError(f"{what} reverted (transaction {tx_hash.to_0x_hex()})")
+        raise ChainError(f"{what} reverted (transaction {tx_hash.to_0x_hex()})", reason="deployment-failed")
     return receipt
 
 
@@ -52,7 +62,7 @@ def deploy_eas(w3: Web3, deployer: ChecksumAddress, progress: Progress = lambda 
     progress("deploying Indexer")
     indexer = _deploy(w3, deployer, "Indexer", eas["contractAddress"])
     if registry_address is None or eas["contractAddress"] is None or indexer["contractAddress"] is None:
-        raise ChainError("a contract deployment returned no contract address")
+        raise ChainError("a contract deployment returned no contract address", reason="deployment-failed")
     return EasDeployment(
         schema_registry=registry_address,
         eas=eas["contractAddress"],
@@ -84,7 +94,10 @@ def register_schemas(
         ]
         expected = schema_uid(schema.schema_string, schema.resolver, schema.revocable)
         if logged != [expected]:
-            raise ChainError(f"schema {schema.name} registered as {logged} but its parameters give {expected}")
+            raise ChainError(
+                f"schema {schema.name} registered as {logged} but its parameters give {expected}",
+                reason="deployment-failed",
+            )
         uids[schema.name] = expected
     return uids
 
@@ -103,7 +116,7 @@ def deploy_test_token(
     receipt = _mined(w3, factory.constructor().transact({"from": deployer}), f"deploying {TEST_TOKEN}")
     address = receipt["contractAddress"]
     if address is None:
-        raise ChainError(f"deploying {TEST_TOKEN} returned no contract address")
+        raise ChainError(f"deploying {TEST_TOKEN} returned no contract address", reason="deployment-failed")
     token = w3.eth.contract(address=address, abi=artifact["abi"])
     hashes = [token.functions.mint(holder, TEST_TOKEN_MINT).transact({"from": deployer}) for holder in holders]
     for tx_hash in hashes:

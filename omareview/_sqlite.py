@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
+__all__ = ["Database"]
+
 
 class Database:
     def __init__(self, path: Path, schema: str, *, synchronous: Literal["FULL", "NORMAL"]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+__all__ = ["b64url_decode", "b64url_encode", "decode_header_value"]
+
 
 def b64url_decode(text: str) -> bytes:
     """Decode unpadded (or padded) base64url; raises ValueError on anything else."""

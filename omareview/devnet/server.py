@@ -1,4 +1,4 @@
-"""A real x402 resource server for local use, on the devnet: `python -m omareview.devserver`.
+"""A real x402 resource server for local use, on the devnet: `python -m omareview.devnet.server`.
 
 It is the `x402` package's own FastAPI middleware charging 0.01 TestUSDC (`exact` scheme, `eip155:31337`)
 for `GET /paid`, settled in-process by the package's facilitator against the devnet, with signed offers and
@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from omareview.devnet import DevnetState, read_state
+from omareview.devnet.node import DevnetState, read_state
 from omareview.x402 import (
     DidKey,
     Eip712Issuer,
@@ -23,6 +23,17 @@ from omareview.x402 import (
     declare_offer_receipt,
     did_document,
 )
+
+__all__ = [
+    "FACILITATOR_ACCOUNT",
+    "NETWORK",
+    "PAY_TO_ACCOUNT",
+    "PRICE",
+    "SIGNING_KEY",
+    "DevServerConfig",
+    "create_app",
+    "main",
+]
 
 NETWORK = "eip155:31337"
 PRICE = "10000"
@@ -107,7 +118,7 @@ def create_app(config: DevServerConfig) -> Any:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m omareview.devserver", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m omareview.devnet.server", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8402, help="port on 127.0.0.1 (default 8402)")
     parser.add_argument("--jws", action="store_true", help="sign offers and receipts as Ed25519 JWS")
     args = parser.parse_args(argv)

@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from Crypto.Hash import keccak as keccak_hash
 
+__all__ = ["address_of_point", "checksum_address", "is_address", "keccak", "keccak_text", "to_checksum_address"]
+
 
 def keccak(data: bytes) -> bytes:
     """keccak256, straight from pycryptodome (no wrapper layers)."""
@@ -28,3 +30,30 @@ def checksum_address(address: bytes) -> str:
 def address_of_point(uncompressed: bytes) -> str:
     """The checksummed EVM address of a secp256k1 public key in uncompressed SEC1 form (0x04 ‖ x ‖ y)."""
     return checksum_address(keccak(uncompressed[1:])[-20:])
+
+
+def _hex_body(value: object) -> str | None:
+    if not isinstance(value, str) or len(value) != 42 or value[:2] not in ("0x", "0X"):
+        return None
+    body = value[2:]
+    return body if all(c in _HEX_DIGITS for c in body) else None
+
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def is_address(value: object) -> bool:
+    """A 0x-prefixed 20-byte hex address; a mixed-case one must carry a valid EIP-55 checksum."""
+    body = _hex_body(value)
+    if body is None:
+        return False
+    if body.islower() or body.isupper() or body.isdigit():
+        return True
+    return checksum_address(bytes.fromhex(body)) == "0x" + body
+
+
+def to_checksum_address(value: str) -> str:
+    """EIP-55 form of a hex address; ValueError when `value` is not one."""
+    if not is_address(value):
+        raise ValueError(f"{value!r} is not an address")
+    return checksum_address(bytes.fromhex(value[2:]))

@@ -9,6 +9,8 @@ from typing import Any
 
 from omareview.errors import ConfigError
 
+__all__ = ["CONFIG_FILE_NAME", "home_dir", "load_config"]
+
 CONFIG_FILE_NAME = "config.toml"
 
 
@@ -29,4 +31,4 @@ def load_config(home: Path | None = None) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it") from exc
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it", reason="bad-config-file") from exc

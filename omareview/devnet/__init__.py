@@ -1,0 +1,9 @@
+"""The embedded devnet: Anvil with EAS and the OMATrust schemas, the pinned toolchain, and a dev x402 server.
+
+A package of its own above the library: the core never imports it, and a `Network` for the running
+devnet comes from `devnet_network()`.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -1,0 +1,27 @@
+from .node import (
+    DevAccount as DevAccount,
+)
+from .node import (
+    Devnet as Devnet,
+)
+from .node import (
+    DevnetState as DevnetState,
+)
+from .node import (
+    devnet_network as devnet_network,
+)
+from .node import (
+    network_of as network_of,
+)
+from .node import (
+    read_state as read_state,
+)
+from .node import (
+    start_devnet as start_devnet,
+)
+from .node import (
+    stop_devnet as stop_devnet,
+)
+from .toolchain import find_anvil as find_anvil
+from .toolchain import install_toolchain as install_toolchain
+from .toolchain import toolchain_dir as toolchain_dir

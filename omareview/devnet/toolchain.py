@@ -1,0 +1,154 @@
+"""The programs and data the devnet takes from the pinned npm toolchain, and its installation.
+
+Where the toolchain is looked for: `OMAREVIEW_TOOLCHAIN` (a folder holding `node_modules`), then a source
+checkout's `contracts/`, then `$OMAREVIEW_HOME/toolchain`, where `install_toolchain()` puts it from the
+`package.json` and lock shipped inside this package. `OMAREVIEW_ANVIL` names an Anvil binary outright.
+omareview's own contracts (the test token) ship compiled in `artifacts/`, so no compiler is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from omareview._home import home_dir
+from omareview.errors import ToolchainError
+
+__all__ = [
+    "EAS_CONTRACTS_PACKAGE",
+    "eas_artifact",
+    "find_anvil",
+    "install_toolchain",
+    "installed_toolchain",
+    "project_artifact",
+    "toolchain_dir",
+]
+
+EAS_CONTRACTS_PACKAGE = "@ethereum-attestation-service/eas-contracts"
+_HERE = Path(__file__).resolve().parent
+_SHIPPED_NPM = _HERE / "npm"
+_ARTIFACTS = _HERE / "artifacts"
+_CHECKOUT_CONTRACTS = _HERE.parents[1] / "contracts"
+_STAMP = ".omareview-toolchain"
+_NPM_TIMEOUT_S = 900
+
+
+def _home_toolchain(home: Path | None = None) -> Path:
+    return (home or home_dir()) / "toolchain"
+
+
+def toolchain_dir(home: Path | None = None) -> Path | None:
+    """The folder whose `node_modules` holds the pinned toolchain, if one is installed."""
+    configured = os.environ.get("OMAREVIEW_TOOLCHAIN")
+    if configured:
+        return Path(configured).expanduser()
+    candidates = [_CHECKOUT_CONTRACTS, _home_toolchain(home)]
+    return next((c for c in candidates if (c / "node_modules").is_dir()), None)
+
+
+def _lock_fingerprint() -> str:
+    return hashlib.sha256((_SHIPPED_NPM / "package-lock.json").read_bytes()).hexdigest()[:16]
+
+
+def installed_toolchain(home: Path | None = None) -> Path | None:
+    """`$OMAREVIEW_HOME/toolchain` when it holds the toolchain this version of omareview pins, else None."""
+    target = _home_toolchain(home)
+    try:
+        installed = (target / "node_modules" / _STAMP).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return target if installed == _lock_fingerprint() else None
+
+
+def install_toolchain(home: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> Path:
+    """Install the pinned npm toolchain (Anvil, the EAS artifacts) under `$OMAREVIEW_HOME/toolchain`.
+
+    Idempotent: a toolchain installed from the same lock is left as it is. Needs Node.js and npm.
+    """
+    current = installed_toolchain(home)
+    if current is not None:
+        progress(f"the pinned toolchain is already installed in {current}")
+        return current
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ToolchainError("npm is not installed; install Node.js 20 or newer with npm", reason="npm-missing")
+    target = _home_toolchain(home)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(_SHIPPED_NPM / name, target / name)
+    progress(f"installing Anvil and the EAS contract artifacts into {target} (npm install)")
+    # `npm install` against the shipped lock, not `npm ci`: a lock made on one platform cannot list every
+    # platform's optional Anvil build, and `npm ci` refuses it. The lock still fixes every version.
+    try:
+        done = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=target,
+            capture_output=True,
+            text=True,
+            timeout=_NPM_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(f"npm install did not finish in {_NPM_TIMEOUT_S} s", reason="npm-failed") from None
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        raise ToolchainError(f"npm install failed in {target}: {detail}", reason="npm-failed")
+    (target / "node_modules" / _STAMP).write_text(_lock_fingerprint() + "\n", encoding="utf-8")
+    progress("toolchain installed")
+    return target
+
+
+def _missing(what: str) -> ToolchainError:
+    return ToolchainError(f"{what} is not installed (the pinned npm toolchain is missing)", reason="toolchain-missing")
+
+
+def find_anvil() -> str:
+    """Path of the Anvil binary: `$OMAREVIEW_ANVIL`, then `PATH`, then the pinned toolchain."""
+    configured = os.environ.get("OMAREVIEW_ANVIL")
+    if configured:
+        if shutil.which(configured) is None:
+            raise ToolchainError(
+                f"OMAREVIEW_ANVIL is {configured!r}, which is not an executable; fix or unset it", reason="bad-anvil"
+            )
+        return configured
+    on_path = shutil.which("anvil")
+    if on_path:
+        return on_path
+    root = toolchain_dir()
+    if root is not None:
+        for binary in sorted((root / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
+            if os.access(binary, os.X_OK):
+                return str(binary)
+    raise _missing("Anvil")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    artifact: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return artifact
+
+
+@cache
+def eas_artifact(contract: str) -> dict[str, Any]:
+    """The hardhat artifact (`abi`, `bytecode`) of an eas-contracts contract, e.g. `EAS` or `SchemaRegistry`."""
+    root = toolchain_dir()
+    if root is not None:
+        path = root / "node_modules" / EAS_CONTRACTS_PACKAGE / "artifacts" / "contracts" / f"{contract}.sol"
+        if (path / f"{contract}.json").is_file():
+            return _read_json(path / f"{contract}.json")
+    raise _missing(f"the EAS contract artifacts ({EAS_CONTRACTS_PACKAGE})")
+
+
+@cache
+def project_artifact(contract: str) -> dict[str, Any]:
+    """A contract of omareview's own (`contracts/src`), as compiled into the package by `contracts/build.mjs`."""
+    path = _ARTIFACTS / f"{contract}.json"
+    if not path.is_file():
+        raise ToolchainError(f"omareview ships no compiled contract named {contract!r}", reason="no-artifact")
+    return _read_json(path)

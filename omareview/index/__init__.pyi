@@ -1,0 +1,18 @@
+from .judge import (
+    JudgeContext as JudgeContext,
+)
+from .judge import (
+    ReviewLevel as ReviewLevel,
+)
+from .query import (
+    IndexedReview as IndexedReview,
+)
+from .query import (
+    ReviewIndex as ReviewIndex,
+)
+from .query import (
+    SubjectReviews as SubjectReviews,
+)
+from .sync import (
+    SyncResult as SyncResult,
+)

@@ -1,0 +1,108 @@
+"""The public surface: every exported name imports in a fresh interpreter, and each module's `__all__` holds."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import omareview
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "omareview"
+PACKAGES = sorted(["omareview"] + [f"omareview.{p.name}" for p in PACKAGE.iterdir() if (p / "__init__.pyi").is_file()])
+
+
+def _stub_exports(package: str) -> dict[str, str]:
+    """name → defining module, as the package's `__init__.pyi` declares them."""
+    stub = ROOT.joinpath(*package.split("."), "__init__.pyi")
+    exports = {}
+    for node in ast.parse(stub.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 1 and node.module, f"{stub}: only `from .module import name as name`"
+            for alias in node.names:
+                assert alias.asname == alias.name, f"{stub}: {alias.name} must be re-exported `as {alias.name}`"
+                exports[alias.name] = f"{package}.{node.module}"
+    return exports
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_exported_name_imports_in_a_fresh_interpreter(package: str) -> None:
+    names = sorted(_stub_exports(package))
+    assert names, f"{package} exports nothing"
+    code = f"import {package} as p\nfor n in {names!r}:\n    getattr(p, n)\nprint(len(p.__all__))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == len(names)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "from omareview.review.submit import ReviewJob, submit_reviews",
+        "from omareview import submit_reviews, ReviewJob",
+        "import omareview; omareview.ReviewJob",
+        "from omareview.hooks import install_hook, paying_client",
+        "from omareview import Outbox, Gate, ReviewIndex, EasClient",
+    ],
+)
+def test_readme_imports_work_in_a_fresh_interpreter(statement: str) -> None:
+    done = subprocess.run([sys.executable, "-c", statement], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_exports_are_in_their_modules_all(package: str) -> None:
+    for name, module in _stub_exports(package).items():
+        declared = importlib.import_module(module).__dict__.get("__all__")
+        assert declared is not None, f"{module} declares no __all__"
+        assert name in declared, f"{package} exports {name}, which {module}.__all__ does not list"
+
+
+def test_every_module_declares_all_and_each_name_exists() -> None:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] in ("__init__", "__main__") or "cli" in parts:
+            continue
+        module = importlib.import_module(".".join(parts))
+        declared = getattr(module, "__all__", None)
+        assert declared is not None, f"{module.__name__} declares no __all__"
+        missing = [name for name in declared if not hasattr(module, name)]
+        assert not missing, f"{module.__name__}.__all__ names what it does not define: {missing}"
+
+
+def test_version_is_exported() -> None:
+    assert omareview.__version__.count(".") == 2
+
+
+def test_importing_eip712_loads_no_network_code() -> None:
+    code = (
+        "import sys, omareview.x402.eip712\n"
+        "heavy = [m for m in ('httpx', 'dns.resolver', 'omareview.identity.fetch', 'web3') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_help_lists_commands_without_importing_them() -> None:
+    code = (
+        "import sys\nfrom omareview.cli.app import run\nrun(['--help'])\n"
+        "print([m for m in sys.modules if m.startswith('omareview.cli.') and m.endswith('_cmd')])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert "reviews" in done.stdout and "toolchain" in done.stdout
+
+
+def test_help_lines_match_the_commands_own() -> None:
+    from omareview.cli.app import COMMANDS
+
+    for name, (target, short) in COMMANDS.items():
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert command.get_short_help_str(limit=70) == short, f"the help line of {name} drifted from its command"
