@@ -31,7 +31,11 @@ KEYSTORE_PASSWORD_ENV = "OMAREVIEW_KEYSTORE_PASSWORD"
 
 
 class Signer:
-    """An EVM account that signs transactions and typed data. `repr` shows the address only."""
+    """An EVM account that signs transactions and EIP-712 digests. `repr` shows the address only.
+
+    Parameters:
+        account: an eth-account `LocalAccount`.
+    """
 
     def __init__(self, account: LocalAccount) -> None:
         self._account = account

@@ -35,6 +35,19 @@ DEFAULT_NETWORK = DEVNET
 
 
 class Network(BaseModel):
+    """Which chain, EAS contract and schema UIDs to work against.
+
+    Attributes:
+        name: the network's name (`devnet`, `omachain-testnet`, or one from `config.toml`).
+        chain_id: its chain id (None: ask the node).
+        rpc_url: its JSON-RPC URL.
+        eas_address: the EAS contract.
+        schema_registry_address: the SchemaRegistry contract, when known.
+        indexer_address: the EAS Indexer contract, when there is one.
+        deployment_block: where log scans start.
+        schemas: schema name → UID.
+    """
+
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
 
     name: str

@@ -37,7 +37,19 @@ def schema_uid(schema: str, resolver: str = ZERO_ADDRESS, revocable: bool = Fals
 
 
 class EasSchema(BaseModel):
-    """One schema as registered on EAS, with the UID its parameters produce."""
+    """One schema as registered on EAS, with the UID its parameters produce.
+
+    Attributes:
+        name: omareview's short name (`user-review`).
+        title: OMATrust's title.
+        schema_string: the EAS schema string.
+        revocable: whether attestations under it can be revoked.
+        resolver: the resolver contract (zero for none).
+        uid: the UID the parameters produce.
+        known_uids: chain id → UID where it is registered differently.
+        kind: what the schema is for, when OMATrust says.
+        legacy: an older version kept for reading.
+    """
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 

@@ -14,6 +14,21 @@ from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses the session devnet is marked `devnet`, so `-m "not devnet"` runs without Anvil."""
+    for item in items:
+        if "devnet" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.devnet)
+
+
+@pytest.fixture(autouse=True)
+def _chain_isolation(request: pytest.FixtureRequest) -> None:
+    """In modules marked `chain_isolated`, a test that uses the devnet has its chain changes undone; a test
+    that does not use it starts no Anvil."""
+    if request.node.get_closest_marker("chain_isolated") and "devnet" in request.fixturenames:
+        request.getfixturevalue("isolated_chain")
+
+
 @pytest.fixture(autouse=True)
 def omareview_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own state folder, so none touches ~/.omareview or another test's devnet."""

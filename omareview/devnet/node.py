@@ -53,7 +53,12 @@ Progress = Callable[[str], None]
 
 
 class DevAccount(BaseModel):
-    """One of Anvil's funded dev accounts. The key is Anvil's well-known test key, still never shown."""
+    """One of Anvil's funded dev accounts. The key is Anvil's well-known test key, still never shown.
+
+    Attributes:
+        address: the account's checksummed address.
+        private_key: its key, kept secret in output.
+    """
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
@@ -66,6 +71,24 @@ class DevAccount(BaseModel):
 
 
 class DevnetState(BaseModel):
+    """What a running devnet records in `$OMAREVIEW_HOME/devnet/state.json` for every other command.
+
+    Attributes:
+        pid: Anvil's process id.
+        rpc_url: its JSON-RPC URL on loopback.
+        chain_id: its chain id.
+        eas_address: the EAS contract.
+        schema_registry_address: the SchemaRegistry contract.
+        indexer_address: the EAS Indexer contract.
+        token_address: the EIP-3009 TestUSDC token.
+        deployment_block: the block EAS was deployed in (where scans start).
+        schemas: schema name → UID, as registered.
+        accounts: the funded dev accounts.
+        log_file: Anvil's log.
+        started_at: Unix time it started.
+        detached: whether it runs in the background.
+    """
+
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
     pid: int
@@ -210,7 +233,13 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
 
 
 class Devnet:
-    """A devnet this process started; `stop()` (or leaving the `with` block) ends it and clears its state."""
+    """A devnet this process started; `stop()` (or leaving the `with` block) ends it and clears its state.
+
+    Parameters:
+        state: the running devnet's recorded state.
+        process: the Anvil process.
+        home: the omareview home holding the state (None: `$OMAREVIEW_HOME`).
+    """
 
     def __init__(self, state: DevnetState, process: subprocess.Popen[bytes], home: Path | None) -> None:
         self.state = state

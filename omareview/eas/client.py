@@ -44,7 +44,17 @@ Progress = Callable[[str], None]
 
 
 class Submitted(WireModel):
-    """One attestation on-chain. `gas_used` is its transaction's (shared by a batch)."""
+    """One attestation on-chain.
+
+    Attributes:
+        uid: its UID.
+        tx_hash: its transaction.
+        block_number: its block.
+        gas_used: its transaction's gas (shared by a batch).
+        attester: who attested.
+        recipient: the subject's DID address.
+        schema_uid: the schema.
+    """
 
     uid: str
     tx_hash: str
@@ -57,7 +67,19 @@ class Submitted(WireModel):
 
 @dataclass(frozen=True)
 class DelegatedAttestation:
-    """An attestation request signed by its attester, ready for a relayer or an OMATrust-compatible relay."""
+    """An attestation request signed by its attester, ready for a relayer or an OMATrust-compatible relay.
+
+    Attributes:
+        domain: the EAS EIP-712 domain the signature is under.
+        schema_uid: the schema attested to.
+        request: the attestation request (recipient, data, expiry, value).
+        attester: the address that signed and will be recorded as attester.
+        nonce: the attester's EAS nonce the signature uses.
+        deadline: the Unix time after which EAS refuses the signature.
+        v: signature recovery byte.
+        r: signature `r`.
+        s: signature `s`.
+    """
 
     domain: EasDomain
     schema_uid: str
@@ -129,7 +151,13 @@ def reset_nonce_tracking() -> None:
 
 
 class EasClient:
-    """EAS on one network. `signer` sends transactions (the attester, or the relayer for delegated ones)."""
+    """EAS on one network: attest, attest in batches, sign and send delegated attestations, read back.
+
+    Parameters:
+        network: the chain, EAS address and schema UIDs.
+        signer: who sends transactions (the attester, or the relayer for delegated ones); None to only read.
+        rpc: a JSON-RPC client to reuse (None: one for `network.rpc_url`).
+    """
 
     def __init__(self, network: Network, signer: Signer | None = None, *, rpc: RpcClient | None = None) -> None:
         self.network = network

@@ -30,6 +30,21 @@ __all__ = ["Decision", "Gate", "PaymentNotApprovedError"]
 
 
 class Decision(WireModel):
+    """The gate's decision about one 402, with the evidence behind it.
+
+    Attributes:
+        action: `pay`, `ask` or `refuse`.
+        url: the URL that answered 402.
+        subject: its subject DID.
+        tier: the policy tier that approved payment, if one did.
+        limit: the approved limit (`network`, `asset`, `amount`) when the action is `pay`.
+        offer: the verified offer the decision rests on.
+        reasons: why, in order, for a person.
+        offers: every offer found, with its verification.
+        reviews: the subject's review summary from the index, when one was consulted.
+        attestseal: the advisory AttestSeal result, when the policy consults it.
+    """
+
     action: Action
     url: str
     subject: str
@@ -43,7 +58,11 @@ class Decision(WireModel):
 
 
 class PaymentNotApprovedError(OmaReviewError):
-    """The gate did not approve paying this 402; `decision` says why. Nothing was paid."""
+    """The gate did not approve paying this 402; `decision` says why. Nothing was paid.
+
+    Parameters:
+        decision: the gate's decision.
+    """
 
     default_reason = "payment-not-approved"
 
@@ -91,7 +110,14 @@ def _matches(payload: Mapping[str, Any], accepts: list[dict[str, Any]]) -> bool:
 
 
 class Gate:
-    """Decides before paying. Keeps the caches (authorizations, DID documents) and the index warm."""
+    """Decides before paying. Keeps the caches (authorizations, DID documents) and the index warm.
+
+    Parameters:
+        index: the review index to read the service's reviews from (None: decide from offers alone).
+        policy: when to pay, ask or refuse, and up to how much.
+        resolver: the did:web resolver to authorize offer signers with (None: the default, guarded one).
+        dns_server: a DNS server for `_controllers` TXT look-ups (None: the system's).
+    """
 
     def __init__(
         self,

@@ -73,6 +73,19 @@ class AttestSealPolicy(_Strict):
 
 
 class Policy(_Strict):
+    """The local payment policy: when to pay (and up to how much), when to ask, when to refuse.
+
+    Attributes:
+        authorized_methods: the authorization sources that make an offer's signer count.
+        refuse_below_average: refuse when proven reviews average below this.
+        refuse_min_reviews: ...but only once there are at least this many.
+        tiers: the tiers of approval, first match wins, each with its limits.
+        otherwise: the action when no tier matches (`ask` or `refuse`).
+        max_index_age_seconds: how stale the index may be before the gate syncs it.
+        sync_timeout_seconds: how long a sync before a decision may take.
+        attestseal: how advisory AttestSeal headers are consulted.
+    """
+
     authorized_methods: list[AuthorizationMethod] = Field(default_factory=_trusted_methods)
     refuse_below_average: float | None = Field(default=2.0, ge=1, le=5)
     refuse_min_reviews: int = Field(default=3, ge=1)

@@ -43,7 +43,14 @@ MAX_REMEMBERED_OFFERS = 256
 
 
 class ReviewDraft(WireModel):
-    """What the agent would say about a paid call; checked against the User Review limits when submitted."""
+    """What the agent would say about a paid call; checked against the User Review limits when submitted.
+
+    Parameters:
+        rating: 1 to 5.
+        body: the review text (at most 500 characters).
+        screenshots: screenshot URLs.
+        version: the reviewed service version.
+    """
 
     rating: int
     body: str = ""
@@ -77,7 +84,15 @@ def _key_needs_network(receipt: LoadedArtifact) -> bool:
 
 
 class ReceiptCapture:
-    """The part of the hook that does not depend on an HTTP library."""
+    """The part of the hook that does not depend on an HTTP library: it reads offers and receipts from
+    responses, verifies them and keeps them in the outbox.
+
+    Parameters:
+        outbox: where receipts go (None: the default outbox).
+        rating_policy: called with each paid response and its receipt; a `ReviewDraft` it returns is kept
+            with the receipt.
+        on_event: called with each capture event, for logs or metrics.
+    """
 
     def __init__(
         self,

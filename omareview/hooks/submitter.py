@@ -33,6 +33,16 @@ class SubmitReport(WireModel):
 
 
 class Submitter:
+    """Turns pending outbox entries with drafts into reviews on-chain, in as few transactions as fit.
+
+    Parameters:
+        client: the EAS client to submit with.
+        attester: the wallet that paid, which signs the reviews.
+        outbox: the outbox to read (None: the default outbox).
+        verify_options: how receipts are verified before submitting (None: the defaults).
+        progress: called with a line per step, for a person watching.
+    """
+
     def __init__(
         self,
         client: EasClient,
@@ -122,7 +132,11 @@ class Submitter:
 
 
 class AsyncSubmitter:
-    """The submitter for asyncio agents: the same work, off the event loop."""
+    """The submitter for asyncio agents: the same work as `Submitter`, run off the event loop.
+
+    Parameters:
+        submitter: the synchronous `Submitter` whose work is run in a thread.
+    """
 
     def __init__(self, submitter: Submitter) -> None:
         self.submitter = submitter

@@ -42,6 +42,14 @@ SignerIdentity = str | PublicKey | dict[str, Any]
 
 
 class Authorization(BaseModel):
+    """Whether a signer is authorized for a subject, and by which source.
+
+    Attributes:
+        status: `authorized`, `unauthorized` (a source names other signers) or `unknown` (no source answered).
+        method: the source that decided: `did-json`, `dns-txt` or `pay-to`; None when nothing decided.
+        detail: what was found, for a person.
+    """
+
     model_config = ConfigDict(frozen=True)
 
     status: AuthorizationStatus

@@ -29,7 +29,14 @@ LEVEL_RANK: dict[str, int] = {"verified": 3, "signed": 2, "unverified": 1, "inva
 
 @dataclass
 class JudgeContext:
-    """What judging shares across reviews: the resolver, DNS server, and the authorization cache."""
+    """What judging shares across reviews: the resolver, DNS server, and the authorization cache.
+
+    Parameters:
+        authorize: check signer authorization (False: signature and binding only).
+        resolver: the did:web resolver (None: the default, guarded one).
+        dns_server: a DNS server for TXT look-ups (None: the system's).
+        authorizations: the cache of authorization results, shared across reviews.
+    """
 
     authorize: bool = True
     resolver: DidWebResolver | None = None

@@ -25,6 +25,24 @@ JUDGEMENT_TTL_S = 3600
 
 
 class IndexedReview(WireModel):
+    """One review as the index holds it, with its judged level.
+
+    Attributes:
+        uid: the attestation UID.
+        attester: who wrote it.
+        time: EAS time of the attestation.
+        rating_value: 1 to 5 (None when the data does not decode).
+        review_body: the review text.
+        version: the reviewed service version.
+        screenshot_urls: screenshot URLs.
+        level: `verified`, `signed`, `unverified` or `invalid`.
+        proofs: the proof wrappers, parsed.
+        reason: why the level is not `verified`, when it is not.
+        block_number: the block it was attested in.
+        tx_hash: its transaction.
+        legacy: written under an older User Review schema.
+    """
+
     uid: str
     attester: str
     time: int
@@ -41,6 +59,20 @@ class IndexedReview(WireModel):
 
 
 class SubjectReviews(WireModel):
+    """A subject's reviews and their summary.
+
+    Attributes:
+        subject: the subject DID.
+        recipient: its EAS recipient address.
+        count: how many reviews are listed.
+        average_rating: the average over verified reviews (None when there are none).
+        by_level: how many reviews each level has.
+        histogram: rating → count over verified reviews.
+        reviews: the reviews listed, newest first.
+        total: how many reviews the subject has in all.
+        synced_to_block: the block the index was synced to.
+    """
+
     subject: str
     recipient: str
     count: int
@@ -66,7 +98,14 @@ def _latest_per_attester(rows: list[StoredReview]) -> list[StoredReview]:
 
 
 class ReviewIndex:
-    """The reviews of one network's EAS, kept in a local SQLite database."""
+    """The reviews of one network's EAS, kept in a local SQLite database.
+
+    Parameters:
+        network: the network to index.
+        rpc: a JSON-RPC client to reuse (None: one for `network.rpc_url`).
+        home: the omareview home holding the index (None: `$OMAREVIEW_HOME`).
+        judge_context: how reviews are judged (None: full authorization with the default resolver).
+    """
 
     def __init__(
         self,

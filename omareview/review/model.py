@@ -40,8 +40,16 @@ _SUBJECT_METHODS = ("web", "pkh", "jwk")
 
 
 class UserReview(WireModel):
-    """One review, as its on-chain fields: `subject, version, ratingValue, reviewBody, screenshotUrls,
-    proofs` (each proof the JSON text of a wrapper)."""
+    """One review, as its on-chain fields (each proof the JSON text of a wrapper).
+
+    Attributes:
+        subject: the subject DID.
+        version: the reviewed service version (`1`, `1.2` or `1.2.3`, or empty).
+        rating_value: 1 to 5.
+        review_body: at most 500 characters.
+        screenshot_urls: at most 10 URLs, each at most 256 characters.
+        proofs: proof wrappers as compact JSON text.
+    """
 
     model_config = ConfigDict(extra="forbid")
 

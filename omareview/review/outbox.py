@@ -71,7 +71,12 @@ def _loads(text: str | None) -> Any:
 
 
 class Outbox:
-    """One outbox file; safe to share between threads and processes."""
+    """One outbox file of captured receipts and the reviews made from them; safe to share between threads
+    and processes.
+
+    Parameters:
+        path: the SQLite file (None: `$OMAREVIEW_HOME/outbox.sqlite3`).
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or home_dir() / "outbox.sqlite3"

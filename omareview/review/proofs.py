@@ -24,7 +24,13 @@ PURPOSE_OF: dict[str, ProofPurpose] = {
 
 
 class Proof(BaseModel):
-    """One proof wrapper: `{"proofType", "proofPurpose", "proofObject"}`."""
+    """One proof wrapper: `{"proofType", "proofPurpose", "proofObject"}`.
+
+    Attributes:
+        proof_type: `x402-receipt`, `x402-offer`, `tx-interaction` or `evidence-pointer`.
+        proof_purpose: `commercial-tx` or `shared-control`.
+        proof_object: the proof itself, exactly as received.
+    """
 
     model_config = ConfigDict(populate_by_name=True, frozen=True)
 

@@ -25,6 +25,15 @@ Mode = Literal["direct", "delegated", "relay"]
 
 @dataclass
 class ReviewJob:
+    """One review to submit, with the receipt and offer that back it.
+
+    Parameters:
+        review: the review.
+        receipt: the receipt it carries as proof, when it has one.
+        offer: the signed offer for the same payment, when there is one.
+        digest: the receipt's digest (its outbox key), filled in from the receipt.
+    """
+
     review: UserReview
     receipt: LoadedArtifact | None = None
     offer: LoadedArtifact | None = None

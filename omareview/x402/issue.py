@@ -109,7 +109,11 @@ class Issuer:
 
 
 class Eip712Issuer(Issuer):
-    """Signs with an EVM private key (hex string or bytes). The key never leaves this object."""
+    """Signs offers and receipts as EIP-712 with an EVM private key. The key never leaves this object.
+
+    Parameters:
+        private_key: the key, as hex or 32 bytes.
+    """
 
     format = "eip712"
 
@@ -133,7 +137,13 @@ class Eip712Issuer(Issuer):
 
 
 class JwsIssuer(Issuer):
-    """Signs compact JWS with a `cryptography` private key under `kid`; `include_jwk` adds the public JWK."""
+    """Signs offers and receipts as compact JWS with a `cryptography` private key under `kid`.
+
+    Parameters:
+        private_key: an Ed25519, secp256k1 or P-256 private key.
+        kid: the DID URL of the key, put in the JWS header.
+        include_jwk: also put the public JWK in the header.
+    """
 
     format = "jws"
 
@@ -205,7 +215,13 @@ def encode_header(message: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class DidKey:
-    """One key to publish in a DID document: its fragment and its public key (or EVM address)."""
+    """One key to publish in a DID document: its fragment and its public key (or EVM address).
+
+    Parameters:
+        fragment: the verification method's fragment (`#key-1`).
+        public_key: the public key, for JWS signers.
+        address: the EVM address, for EIP-712 signers.
+    """
 
     fragment: str
     public_key: PublicKey | None = None

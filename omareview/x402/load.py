@@ -38,7 +38,15 @@ MCP_PAYMENT_RESPONSE = "x402/payment-response"
 
 @dataclass(frozen=True)
 class LoadedArtifact:
-    """One signed offer or receipt and where it was found."""
+    """One signed offer or receipt and where it was found.
+
+    Attributes:
+        kind: `offer` or `receipt`.
+        envelope: the signed envelope exactly as received (what goes on-chain as proof).
+        source: where it was found, for messages.
+        accepts: the 402's `accepts[]` beside an offer.
+        resource_url: the 402's resource URL beside an offer.
+    """
 
     kind: ArtifactKind
     envelope: dict[str, Any]

@@ -60,6 +60,25 @@ class Check(WireModel):
 
 
 class VerificationResult(WireModel):
+    """The verification of one signed offer or receipt.
+
+    Attributes:
+        valid: signature, binding and freshness hold and no source refuses the signer.
+        kind: `offer` or `receipt`.
+        format: `eip712` or `jws`.
+        level: `verified`, `signed` or `invalid`.
+        signer: who signed (address, or `kid` and DID).
+        payload: the signed payload.
+        subject: the subject DID of its `resourceUrl`.
+        digest: the artifact's digest (its identity across envelopes).
+        authorization: whether the signer is authorized for the subject.
+        freshness: the `issuedAt` check.
+        binding: the check against the review's subject and attester.
+        errors: why it is not valid, for a person.
+        reasons: the same as stable codes.
+        source: where the artifact was found.
+    """
+
     json_exclude_none = True
 
     valid: bool
@@ -80,8 +99,20 @@ class VerificationResult(WireModel):
 
 @dataclass
 class VerifyOptions:
-    """Policy for one verification. `expected_subject` / `expected_payer` give the review context (the
-    review's subject and attester) that binding is checked against."""
+    """Policy for one verification.
+
+    Parameters:
+        authorize: check signer authorization.
+        offers: signed offers that may authorize a receipt's signer by `payTo`.
+        expected_subject: the review's subject, to bind the artifact to.
+        expected_payer: the review's attester, to bind the receipt's payer to.
+        max_age_s: refuse receipts older than this.
+        clock_skew_s: how far in the future `issuedAt` may be.
+        now: the time to judge at (None: now).
+        resolver: the did:web resolver (None: the default, guarded one).
+        dns_server: a DNS server for TXT look-ups (None: the system's).
+        authorization_cache: a cache shared across verifications.
+    """
 
     authorize: bool = True
     offers: Sequence[LoadedArtifact] = ()

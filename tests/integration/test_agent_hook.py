@@ -42,7 +42,7 @@ from omareview.x402 import offer_receipt_extension
 from tests.reviews import receipt_for
 from tests.servers import Reply, dns_server, http_server
 
-pytestmark = pytest.mark.usefixtures("isolated_chain")
+pytestmark = pytest.mark.chain_isolated
 
 
 def _free_port() -> int:

@@ -11,7 +11,7 @@ from omareview.devnet.node import Devnet
 from tests.helpers import run_cli
 from tests.reviews import receipt_for, write_json
 
-pytestmark = pytest.mark.usefixtures("isolated_chain")
+pytestmark = pytest.mark.chain_isolated
 
 
 @pytest.fixture

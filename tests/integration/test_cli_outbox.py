@@ -15,7 +15,7 @@ from omareview.x402 import offer_receipt_extension
 from tests.helpers import run_cli
 from tests.reviews import receipt_for
 
-pytestmark = pytest.mark.usefixtures("isolated_chain")
+pytestmark = pytest.mark.chain_isolated
 
 
 def test_list_review_submit(use_devnet: Devnet, cli_env: dict[str, str]) -> None:

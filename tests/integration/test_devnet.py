@@ -67,6 +67,7 @@ def test_isolated_chain_reverts_between_tests(isolated_chain: Web3, devnet: Devn
     assert isolated_chain.eth.block_number == before + 5
 
 
+@pytest.mark.devnet
 def test_cli_up_detach_status_down(omareview_home: Path) -> None:
     up = run_cli("devnet", "up", "--detach", "--json")
     assert up.code == 0, up.stderr
@@ -101,6 +102,7 @@ def test_cli_up_detach_status_down(omareview_home: Path) -> None:
     assert run_cli("devnet", "status", "--json").json() == {"running": False}
 
 
+@pytest.mark.devnet
 def test_foreground_mode_runs_until_interrupted_and_cleans_up(omareview_home: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "omareview", "devnet", "up", "--json"],
@@ -157,6 +159,7 @@ def test_busy_port_is_a_clear_error(omareview_home: Path) -> None:
     assert not state_file(omareview_home).exists()
 
 
+@pytest.mark.devnet
 def test_anvil_dying_during_deploy_leaves_nothing_behind(omareview_home: Path) -> None:
     port = _free_port()
 

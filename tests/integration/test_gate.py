@@ -36,7 +36,7 @@ from omareview.x402 import (
 from tests.helpers import run_cli
 from tests.servers import Reply, dns_server, http_server
 
-pytestmark = pytest.mark.usefixtures("isolated_chain")
+pytestmark = pytest.mark.chain_isolated
 SERVICE = Eip712Issuer("0x" + "61" * 32)
 STRANGER = Eip712Issuer("0x" + "62" * 32)
 SEAL_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))

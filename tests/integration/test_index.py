@@ -27,6 +27,8 @@ from tests.helpers import run_node
 from tests.rpc_proxy import rpc_proxy
 from tests.servers import Reply, dns_server, http_server
 
+pytestmark = pytest.mark.devnet
+
 SERVER = Eip712Issuer("0x" + "51" * 32)
 STRANGER = Eip712Issuer("0x" + "52" * 32)
 JWS_KEY = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

@@ -23,7 +23,7 @@ from omareview.review.submit import ReviewJob, submit_reviews
 from tests.relay_server import relay_server
 from tests.reviews import artifact, receipt_for
 
-pytestmark = pytest.mark.usefixtures("isolated_chain")
+pytestmark = pytest.mark.chain_isolated
 
 
 def test_a_review_reads_back_field_by_field(network: Network, dev_signer: Callable[[int], Signer], w3: Web3) -> None:
@@ -77,6 +77,7 @@ def test_many_reviews_in_few_transactions(network: Network, dev_signer: Callable
     assert [decode_user_review(b.data)["ratingValue"] for b in bodies] == [1 + n % 5 for n in range(1, 13)]
 
 
+@pytest.mark.devnet
 def test_batches_respect_the_osaka_gas_cap(tmp_path: Path) -> None:
     with start_devnet(home=tmp_path, anvil_args=["--enable-tx-gas-limit"]) as capped:
         state = capped.state

@@ -16,7 +16,7 @@ from tests.helpers import run_node
 from tests.reviews import artifact, receipt_for
 
 SCHEMA = get_schema("user-review").schema_string
-pytestmark = pytest.mark.usefixtures("isolated_chain")
+pytestmark = pytest.mark.chain_isolated
 
 
 def test_reviews_written_here_decode_with_eas_sdk(network: Network, dev_signer: Callable[[int], Signer]) -> None:

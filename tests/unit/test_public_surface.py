@@ -106,3 +106,17 @@ def test_help_lines_match_the_commands_own() -> None:
         module, _, attribute = target.partition(":")
         command = getattr(importlib.import_module(module), attribute)
         assert command.get_short_help_str(limit=70) == short, f"the help line of {name} drifted from its command"
+
+
+def test_every_exported_class_documents_its_parameters() -> None:
+    import inspect
+
+    undocumented = []
+    for name in omareview.__all__:
+        obj = getattr(omareview, name)
+        if not inspect.isclass(obj) or (issubclass(obj, omareview.OmaReviewError) and "__init__" not in vars(obj)):
+            continue
+        doc = vars(obj).get("__doc__") or ""
+        if not any(section in doc for section in ("Parameters:", "Attributes:")):
+            undocumented.append(name)
+    assert not undocumented, f"exported classes whose docstring lists no parameters: {undocumented}"
