@@ -12,7 +12,7 @@ import pytest
 from omareview.x402 import DidKey, Eip712Issuer, did_document, encode_header, offer_receipt_extension
 from tests.helpers import run_cli
 from tests.servers import Reply, dns_server, http_server
-from tests.unit.test_x402_signing import ANVIL0, OFFER, RECEIPT, RECEIPT_SIG
+from tests.vectors import ANVIL0, OFFER, RECEIPT, RECEIPT_SIG
 
 ENVELOPE = {"format": "eip712", "payload": RECEIPT, "signature": RECEIPT_SIG}
 

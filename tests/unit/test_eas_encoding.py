@@ -20,7 +20,7 @@ from omareview.eas.schema import decode_data, encode_data, parse_schema
 from omareview.errors import InputError
 from omareview.keys import signer_from_key
 from omareview.review import Proof, decode_user_review, new_review
-from tests.unit.test_x402_signing import RECEIPT
+from tests.vectors import RECEIPT
 
 SAMPLE_RECEIPT = {"format": "eip712", "payload": RECEIPT, "signature": "0x" + "11" * 65}
 USER_REVIEW = (

@@ -30,7 +30,7 @@ from omareview.x402 import (
     to_caip2,
     verify_artifact,
 )
-from tests.unit.test_x402_signing import ANVIL0, OFFER, OFFER_SIG, RECEIPT, RECEIPT_SIG
+from tests.vectors import ANVIL0, OFFER, OFFER_SIG, RECEIPT, RECEIPT_SIG
 
 ANVIL0_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 ENVELOPE = {"format": "eip712", "payload": RECEIPT, "signature": RECEIPT_SIG}

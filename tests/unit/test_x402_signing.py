@@ -6,68 +6,27 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from omareview.errors import InputError
 from omareview.x402 import eip712
 from omareview.x402.jws import parse_compact, sign_compact, verify_signature
-
-ANVIL0_KEY = bytes.fromhex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
-ANVIL0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-RECEIPT = {
-    "version": 1,
-    "network": "eip155:8453",
-    "resourceUrl": "https://api.example.com/premium-data",
-    "payer": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
-    "issuedAt": 1703123456,
-    "transaction": "",
-}
-OFFER = {
-    "version": 1,
-    "resourceUrl": "https://api.example.com/premium-data",
-    "scheme": "exact",
-    "network": "eip155:8453",
-    "asset": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
-    "payTo": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
-    "amount": "10000",
-    "validUntil": 1703123516,
-}
-RECEIPT_SIG = (
-    "0x4f98ad0be21e9eb48ec1aeb7a65f25100f7db10a8e1870aa4021cbd6985013d0"
-    "1451045373c2f5f74ac168e90cee435f13284beaa500f570ab7584cdde05e1021c"
-)
-OFFER_SIG = (
-    "0x57073060e55da4e8a97e47dd390e7c2db8ac1fb7f53bbe0dc253a08267b3a909"
-    "7f595505f2c47421ede1cc84c1360eba670ccd4011933ace67e6482abea885971b"
-)
-JWS_VECTOR = (
-    "eyJhbGciOiJFZERTQSIsImtpZCI6ImRpZDp3ZWI6YXBpLmV4YW1wbGUuY29tI2tleS0xIn0."
-    "eyJpc3N1ZWRBdCI6MTcwMzEyMzQ1NiwibmV0d29yayI6ImVpcDE1NTo4NDUzIiwicGF5ZXIiOiIweDg1N2IwNjUxOUU5MWUzQTU0NTM4NzkxYkRi"
-    "YjBFMjIzNzNlMzZiNjYiLCJyZXNvdXJjZVVybCI6Imh0dHBzOi8vYXBpLmV4YW1wbGUuY29tL3ByZW1pdW0tZGF0YSIsInZlcnNpb24iOjF9."
-    "Oe-xtD4pgWaxKWFX89zvYF-hwStJaKIhZjfbQY1ryVcv_7ulWwpas3TrvnweSnuQpoJgE7iG1T8tACk3wkcaBA"
-)
+from tests.vectors import ANVIL0, ANVIL0_KEY, JWS_VECTOR, OFFER, OFFER_SIG, RECEIPT, RECEIPT_SIG, X402
 
 
 def test_type_hashes_and_domain_separators() -> None:
-    assert eip712.TYPE_HASHES["receipt"].hex() == "616944bc4bb51b3d5fcbba8c559f76d57a93ac1e0d6659f1abbe95f92300c06f"
-    assert eip712.TYPE_HASHES["offer"].hex() == "85143d3249b5e62ed5edd3d59a352d4e1181c775ff4f762f9c8a617f6bf1e97d"
-    assert eip712.DOMAIN_SEPARATORS["receipt"].hex() == (
-        "fd7f8c81cdd24b25c99ba22e191cee41d8809abbc12e8fdbd42fddfa5bb9e406"
-    )
-    assert eip712.DOMAIN_SEPARATORS["offer"].hex() == "5dc92544087ab60aa57c539b9543f9282416b0dcf2c2ae0d4d0051052a9e61b6"
+    for kind in ("receipt", "offer"):
+        assert eip712.TYPE_HASHES[kind].hex() == X402[kind]["typeHash"]
+        assert eip712.DOMAIN_SEPARATORS[kind].hex() == X402[kind]["domainSeparator"]
 
 
 def test_receipt_vector() -> None:
-    assert eip712.struct_hash("receipt", RECEIPT).hex() == (
-        "25ef64528ef742f3d41e9e5d8d4cf50a6305c50655d3a1cfa97de0b54a57dd06"
-    )
+    assert eip712.struct_hash("receipt", RECEIPT).hex() == X402["receipt"]["structHash"]
     digest = eip712.digest("receipt", RECEIPT)
-    assert digest.hex() == "060dbcfb87035bac821d6baa07fdab2ec109e6f06deaa00e037c2c1f4fbe6f8b"
+    assert digest.hex() == X402["receipt"]["digest"]
     assert eip712.sign_digest(digest, ANVIL0_KEY) == RECEIPT_SIG
     assert eip712.recover_signer(digest, RECEIPT_SIG) == ANVIL0
 
 
 def test_offer_vector() -> None:
-    assert (
-        eip712.struct_hash("offer", OFFER).hex() == "bc1be3a7ddfbb672f3cb1d8d03c8af6fbd7b9dbdef6fe6798e2d2e83deca0b46"
-    )
+    assert eip712.struct_hash("offer", OFFER).hex() == X402["offer"]["structHash"]
     digest = eip712.digest("offer", OFFER)
-    assert digest.hex() == "080c2947f96376213d3de762c32b1f56ba5869acdeb87c7a44b7be5d33d397ea"
+    assert digest.hex() == X402["offer"]["digest"]
     assert eip712.sign_digest(digest, ANVIL0_KEY) == OFFER_SIG
     assert eip712.recover_signer(digest, OFFER_SIG) == ANVIL0
 
@@ -116,9 +75,9 @@ def test_payload_types_are_checked(change: dict[str, object], message: str) -> N
 
 
 def test_ed25519_jws_vector_byte_for_byte() -> None:
-    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-    payload = {k: v for k, v in RECEIPT.items() if k != "transaction"}
-    assert sign_compact(payload, key, "did:web:api.example.com#key-1") == JWS_VECTOR
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes.fromhex(X402["jws"]["ed25519Seed"]))
+    payload = {k: v for k, v in RECEIPT.items() if k not in X402["jws"]["payloadOmits"]}
+    assert sign_compact(payload, key, X402["jws"]["kid"]) == JWS_VECTOR
     parsed = parse_compact(JWS_VECTOR)
     verify_signature(parsed, key.public_key())
     assert parsed.payload == payload
