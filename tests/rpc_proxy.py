@@ -1,11 +1,16 @@
 """A real JSON-RPC proxy on loopback in front of Anvil: counts HTTP round trips, refuses eth_getLogs ranges
-wider than a limit (the way hosted providers do), and fails every k-th request with HTTP 503."""
+wider than a limit (the way hosted providers do), fails every k-th request with HTTP 503, and injects
+faults per method: `faults(method, n)` (n counts that method's calls from 1) may answer
+
+- `"http-500"`: an HTTP 500, the call not forwarded;
+- `"garbage"`: a 200 whose body is not JSON, the call not forwarded;
+- `"lost-reply"`: the call forwarded (a transaction does leave), then an HTTP 503 instead of its answer."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,9 +29,14 @@ class ProxyStats:
 
 @contextmanager
 def rpc_proxy(
-    upstream: str, *, max_log_range: int | None = None, fail_every: int | None = None
+    upstream: str,
+    *,
+    max_log_range: int | None = None,
+    fail_every: int | None = None,
+    faults: Callable[[str, int], str | None] | None = None,
 ) -> Iterator[tuple[str, ProxyStats]]:
     stats = ProxyStats()
+    seen: dict[str, int] = {}
     lock = threading.Lock()
     client = httpx.Client(timeout=30)
 
@@ -78,6 +88,22 @@ def rpc_proxy(
             request = json.loads(raw)
             calls = request if isinstance(request, list) else [request]
             stats.methods.extend(c.get("method", "?") for c in calls)
+            fault = None
+            with lock:
+                for call in calls:
+                    method = str(call.get("method", "?"))
+                    seen[method] = seen.get(method, 0) + 1
+                    fault = fault or (faults(method, seen[method]) if faults is not None else None)
+            if fault is not None:
+                stats.failed += 1
+                if fault == "lost-reply":
+                    client.post(upstream, json=request)
+                    self._reply(503, b"upstream timed out")
+                elif fault == "garbage":
+                    self._reply(200, b"<html>bad gateway</html>")
+                else:
+                    self._reply(500, b"internal error")
+                return
             if fail_every and number % fail_every == 0:
                 stats.failed += 1
                 self._reply(503, b"upstream overloaded")

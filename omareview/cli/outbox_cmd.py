@@ -13,7 +13,7 @@ from omareview.eas.client import EasClient
 from omareview.errors import InputError
 from omareview.hooks import ReviewDraft, Submitter
 from omareview.review.model import new_review
-from omareview.review.outbox import Outbox
+from omareview.review.outbox import Outbox, OutboxEntry
 from omareview.x402.verify import VerifyOptions
 
 STATUSES = ["pending", "submitting", "done", "rejected"]
@@ -42,6 +42,36 @@ def list_entries(status: str | None, as_json: bool) -> None:
         click.echo(f"{entry.status:<10} {entry.digest[:18]}…  {entry.subject or '?':<32} {draft:<12} {detail}")
 
 
+def _one_entry(box: Outbox, digest: str) -> OutboxEntry:
+    matches = [e for e in box.entries() if e.digest.startswith(digest.lower())]
+    if len(matches) != 1:
+        raise InputError(
+            f"{'no' if not matches else len(matches)} outbox entries match {digest!r}; give more of the digest"
+        )
+    return matches[0]
+
+
+@outbox.command("retry")
+@click.argument("digests", nargs=-1, metavar="[DIGEST]...")
+@click.option("--all", "every", is_flag=True, help="Every rejected entry.")
+@JSON_OPTION
+def retry_entries(digests: tuple[str, ...], every: bool, as_json: bool) -> None:
+    """Bring rejected entries (DIGEST, or an unambiguous prefix) back to pending, to be reviewed again."""
+    box = Outbox()
+    if every == bool(digests):
+        raise click.UsageError("give DIGEST... or --all")
+    chosen = box.entries("rejected") if every else [_one_entry(box, digest) for digest in digests]
+    not_rejected = [e.digest[:18] for e in chosen if e.status != "rejected"]
+    if not_rejected:
+        raise InputError(f"only rejected entries can be retried; {', '.join(not_rejected)}… are not")
+    revived = [box.update(e.digest, status="pending", last_error=None) for e in chosen]
+    emit_many(
+        [e.to_json() for e in revived],
+        as_json,
+        lambda e: [f"pending   {e['digest'][:18]}…  {e['subject'] or '?'}"],
+    )
+
+
 @outbox.command("review")
 @click.argument("digest")
 @click.option("--rating", type=int, required=True, help="1 (worst) to 5 (best).")
@@ -54,12 +84,7 @@ def review_entry(
 ) -> None:
     """Attach a review draft to a captured receipt (DIGEST, or an unambiguous prefix of it)."""
     box = Outbox()
-    matches = [e for e in box.entries() if e.digest.startswith(digest.lower())]
-    if len(matches) != 1:
-        raise InputError(
-            f"{'no' if not matches else len(matches)} outbox entries match {digest!r}; give more of the digest"
-        )
-    entry = matches[0]
+    entry = _one_entry(box, digest)
     if entry.status in ("done", "rejected"):
         raise InputError(f"entry {entry.digest[:18]}… is {entry.status}; only pending receipts can be reviewed")
     draft = ReviewDraft(rating, body, screenshots, service_version)
@@ -87,7 +112,6 @@ def submit_entries(
     network = global_options(ctx).resolve_network()
     signer = load_signer(network, keystore, dev_account)
     client = EasClient(network, signer)
-    client.check_chain()
     submitter = Submitter(
         client,
         signer,

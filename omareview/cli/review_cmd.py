@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import click
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from omareview._json import loads_untrusted
 from omareview.cli.common import global_options, key_options, load_signer
 from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note
 from omareview.eas.client import EasClient, review_request
@@ -322,10 +322,8 @@ def _read_jsonl(path: Path, attester: str, options: VerifyOptions) -> list[Revie
         if not line.strip():
             continue
         try:
-            spec = ReviewInput.model_validate(json.loads(line))
+            spec = ReviewInput.model_validate(loads_untrusted(line, what=f"{path} line {number}"))
             jobs.append(_job(spec, attester, options, path.parent))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path} line {number} is not JSON ({exc.msg})") from None
         except ValidationError as exc:
             raise InputError(f"{path} line {number}: {validation_problem(exc, 'line')}") from None
         except InputError as exc:

@@ -23,8 +23,8 @@ from omareview.eas.abi import (
     multi_attest_call,
 )
 from omareview.eas.delegation import EasDomain, attest_digest, attest_typed_data, detect_domain
-from omareview.eas.rpc import RpcClient
-from omareview.eas.tx import GAS_MARGIN, TX_GAS_CAP, NonceTracker, Receipt, TxSender
+from omareview.eas.rpc import RpcClient, RpcError
+from omareview.eas.tx import GAS_MARGIN, TX_GAS_CAP, NonceTracker, Receipt, SendJournal, TxSender
 from omareview.errors import ChainError, ConfigError, InputError
 from omareview.keys import Signer
 from omareview.networks import Network
@@ -180,11 +180,12 @@ class EasClient:
             raise ConfigError(
                 f"the node at {self.rpc.url} is chain {actual}, but network {self.network.name} is chain "
                 f"{self.network.chain_id}",
-                reason="attestation-failed",
+                reason="wrong-chain",
             )
         self._chain_id = actual
 
-    def _sender(self) -> TxSender:
+    def sender(self) -> TxSender:
+        """The transaction sender of this client's signer."""
         if self.signer is None:
             raise ConfigError("sending needs a signing key", reason="attestation-failed")
         return TxSender(self.rpc, self.signer, self.chain_id)
@@ -200,12 +201,7 @@ class EasClient:
     def _submitted(
         self, receipt: Receipt, requests: Sequence[RequestData], attester: str, schema: str
     ) -> list[Submitted]:
-        uids = self._uids(receipt)
-        if len(uids) != len(requests):
-            raise ChainError(
-                f"transaction {receipt.tx_hash} emitted {len(uids)} Attested events for {len(requests)} requests",
-                reason="attestation-failed",
-            )
+        uids = self.uids_in(receipt, len(requests))
         return [
             Submitted(
                 uid=uid,
@@ -219,19 +215,45 @@ class EasClient:
             for uid, r in zip(uids, requests, strict=True)
         ]
 
-    def attest(self, request: RequestData, schema_uid: str | None = None) -> Submitted:
+    def attest(
+        self, request: RequestData, schema_uid: str | None = None, *, journal: SendJournal | None = None
+    ) -> Submitted:
+        """One attestation in one transaction (recorded in `journal` before it is broadcast)."""
         schema = schema_uid or self.network.schema_uid()
-        sender = self._sender()
-        tx_hash = sender.send(self.eas_address, attest_call(schema, request), "attest")
+        sender = self.sender()
+        tx_hash = sender.send(self.eas_address, attest_call(schema, request), "attest", journal=journal)
         return self._submitted(sender.wait(tx_hash, "attest"), [request], sender.signer.address, schema)[0]
 
     def _gas_if_fits(self, sender: TxSender, schema: str, requests: Sequence[RequestData]) -> int | None:
-        """Estimated gas of one multiAttest of `requests` (with the send margin), or None when over the cap."""
+        """Estimated gas of one multiAttest of `requests` (with the send margin), or None when over the cap.
+
+        Only an out-of-gas answer means "too big"; a node that fails or garbles its answer raises ChainError,
+        which is no verdict on the reviews.
+        """
         try:
             gas = sender.estimate_gas(self.eas_address, multi_attest_call(schema, requests), "multiAttest")
-        except ChainError:
-            return None
+        except RpcError as exc:
+            if "gas" in exc.rpc_message.lower():
+                return None
+            raise
         return gas if gas * GAS_MARGIN <= TX_GAS_CAP else None
+
+    def receipt_of(self, tx_hash: str) -> Receipt | None:
+        """The mined receipt of `tx_hash` (None while it is pending or unknown); a revert is raised."""
+        sender = self.sender()
+        if self.rpc.call("eth_getTransactionReceipt", [tx_hash]) is None:
+            return None
+        return sender.wait(tx_hash, "attestation")
+
+    def uids_in(self, receipt: Receipt, count: int) -> list[str]:
+        """The UIDs a mined transaction of `count` attestations produced, in request order."""
+        uids = self._uids(receipt)
+        if len(uids) != count:
+            raise ChainError(
+                f"transaction {receipt.tx_hash} emitted {len(uids)} Attested events for {count} requests",
+                reason="attestation-failed",
+            )
+        return uids
 
     def _largest_fitting_prefix(
         self, sender: TxSender, schema: str, requests: Sequence[RequestData]
@@ -257,21 +279,28 @@ class EasClient:
         return fits, fits_gas
 
     def attest_many(
-        self, requests: Sequence[RequestData], schema_uid: str | None = None, progress: Progress | None = None
+        self,
+        requests: Sequence[RequestData],
+        schema_uid: str | None = None,
+        progress: Progress | None = None,
+        *,
+        journal: Callable[[range], SendJournal | None] | None = None,
     ) -> list[Submitted]:
         """multiAttest in as few transactions as the gas cap allows. Each batch is sized against the state
-        it will meet, sent at once, and all are awaited at the end."""
+        it will meet, sent at once, and all are awaited at the end. `journal(positions)` gives the journal
+        for the batch carrying the requests at those positions."""
         schema = schema_uid or self.network.schema_uid()
-        sender = self._sender()
+        sender = self.sender()
         remaining, sent = list(requests), []
         while remaining:
             size, gas = self._largest_fitting_prefix(sender, schema, remaining)
+            start = len(requests) - len(remaining)
             batch, remaining = remaining[:size], remaining[size:]
             if progress is not None:
                 progress(f"sending a batch of {size} ({len(requests) - len(remaining)}/{len(requests)})")
-            sent.append(
-                (sender.send(self.eas_address, multi_attest_call(schema, batch), "multiAttest", gas=gas), batch)
-            )
+            batch_journal = journal(range(start, start + size)) if journal is not None else None
+            call = multi_attest_call(schema, batch)
+            sent.append((sender.send(self.eas_address, call, "multiAttest", gas=gas, journal=batch_journal), batch))
         results: list[Submitted] = []
         for tx_hash, batch in sent:
             results += self._submitted(sender.wait(tx_hash, "multiAttest"), batch, sender.signer.address, schema)
@@ -309,7 +338,7 @@ class EasClient:
 
     def submit_delegated(self, delegated: DelegatedAttestation) -> Submitted:
         """Send a delegated attestation from this client's signer (the relayer)."""
-        sender = self._sender()
+        sender = self.sender()
         deadline = None if delegated.domain.type_set == "legacy" else delegated.deadline
         call = attest_by_delegation_call(
             delegated.schema_uid, delegated.request, delegated.v, delegated.r, delegated.s, delegated.attester, deadline

@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from omareview._json import loads_untrusted
 from omareview.eas.client import DelegatedAttestation, Submitted
 from omareview.errors import InputError, ServiceError
 
@@ -71,7 +72,7 @@ def relay_delegated(
 
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
-        value = response.json()
-    except ValueError:
+        value = loads_untrusted(response.content, what="the relay's answer", max_bytes=64 * 1024)
+    except InputError:
         return {}
     return value if isinstance(value, dict) else {}

@@ -1,7 +1,11 @@
-"""Sending transactions: simulate first (so reverts come back decoded), sign locally, send, wait.
+"""Sending transactions: simulate first (so reverts come back decoded), sign locally, journal, send, wait.
 
 Account nonces are handed out by one process-wide tracker per (endpoint, sender), so concurrent sends
-from one key never reuse a nonce; a nonce error resynchronises from the node and retries once.
+from one key never reuse a nonce; a journal (the outbox) also raises the floor to one past the nonces it
+holds in flight, across processes. A signed transaction goes to the journal *before* it is broadcast. When
+the node refuses it (it answered, so the transaction is not in its pool and can never be mined from there),
+the journal writes it off and a nonce clash is retried with a fresh nonce; when the node cannot be reached,
+the transaction may have left, so it stays in the journal for the next run to look for.
 """
 
 from __future__ import annotations
@@ -9,14 +13,25 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
+from omareview._hashing import keccak
 from omareview.eas.abi import decode_revert
 from omareview.eas.rpc import RpcClient, RpcError
 from omareview.errors import ChainError
 from omareview.keys import Signer
 
-__all__ = ["GAS_MARGIN", "RECEIPT_TIMEOUT_S", "TX_GAS_CAP", "NonceTracker", "Receipt", "TxSender"]
+__all__ = [
+    "GAS_MARGIN",
+    "RECEIPT_TIMEOUT_S",
+    "TX_GAS_CAP",
+    "NonceTracker",
+    "Receipt",
+    "SendJournal",
+    "SignedTx",
+    "TxSender",
+    "is_nonce_clash",
+]
 
 TX_GAS_CAP = 16_777_216
 GAS_MARGIN = 1.2
@@ -33,17 +48,51 @@ class Receipt:
     logs: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed transaction: its hash, its bytes and its nonce."""
+
+    tx_hash: str
+    raw: bytes
+    nonce: int
+
+
+class SendJournal(Protocol):
+    """Where signed transactions are recorded before they are broadcast (the outbox, for reviews)."""
+
+    def nonce_floor(self, sender: str) -> int:
+        """The lowest nonce not held by a journalled transaction that may still be mined."""
+        ...
+
+    def record(self, sender: str, signed: SignedTx) -> None:
+        """Record `signed` durably; called before broadcast."""
+        ...
+
+    def void(self, tx_hash: str) -> None:
+        """The node refused `tx_hash`: it can never be mined from there."""
+        ...
+
+
+_CLASH_MARKERS = ("nonce", "replacement", "underpriced", "already imported")
+
+
+def is_nonce_clash(message: str) -> bool:
+    """A refusal because the nonce is taken or out of order: another nonce will do."""
+    lowered = message.lower()
+    return any(marker in lowered for marker in _CLASH_MARKERS)
+
+
 class NonceTracker:
     _lock: ClassVar[threading.Lock] = threading.Lock()
     _next: ClassVar[dict[tuple[str, str], int]] = {}
 
     @classmethod
-    def reserve(cls, rpc: RpcClient, address: str) -> int:
+    def reserve(cls, rpc: RpcClient, address: str, floor: int = 0) -> int:
         key = (rpc.url, address)
         with cls._lock:
             if key not in cls._next:
                 cls._next[key] = int(rpc.call("eth_getTransactionCount", [address, "pending"]), 16)
-            nonce = cls._next[key]
+            nonce = max(cls._next[key], floor)
             cls._next[key] = nonce + 1
             return nonce
 
@@ -84,8 +133,18 @@ class TxSender:
             priority = 10**9
         return {"maxFeePerGas": 2 * base_fee + priority, "maxPriorityFeePerGas": priority}
 
-    def send(self, to: str, data: bytes, what: str, gas: int | None = None) -> str:
-        """Simulate, sign and send; returns the transaction hash."""
+    def broadcast(self, raw: bytes) -> None:
+        """Send signed bytes; an `already known` answer means the node has them, which is success."""
+        try:
+            self.rpc.call("eth_sendRawTransaction", ["0x" + raw.hex()])
+        except RpcError as exc:
+            if "already known" not in exc.rpc_message.lower():
+                raise
+
+    def send(
+        self, to: str, data: bytes, what: str, gas: int | None = None, *, journal: SendJournal | None = None
+    ) -> str:
+        """Simulate, sign, journal and send; returns the transaction hash."""
         needed = gas if gas is not None else self.estimate_gas(to, data, what)
         limit = min(int(needed * GAS_MARGIN), TX_GAS_CAP) if needed <= TX_GAS_CAP else needed
         tx: dict[str, Any] = {
@@ -96,19 +155,30 @@ class TxSender:
             "chainId": self.chain_id,
             **self._fees(),
         }
-        for attempt in (1, 2):
-            tx["nonce"] = NonceTracker.reserve(self.rpc, self.signer.address)
+        address = self.signer.address
+        attempts = 5
+        for attempt in range(attempts):
+            floor = journal.nonce_floor(address) if journal is not None else 0
+            tx["nonce"] = NonceTracker.reserve(self.rpc, address, floor)
             raw = self.signer.sign_transaction(tx)
+            signed = SignedTx("0x" + keccak(raw).hex(), raw, tx["nonce"])
+            if journal is not None:
+                journal.record(address, signed)
             try:
-                return str(self.rpc.call("eth_sendRawTransaction", ["0x" + raw.hex()]))
+                self.broadcast(raw)
             except RpcError as exc:
-                if "nonce" in exc.rpc_message.lower() and attempt == 1:
-                    NonceTracker.forget(self.rpc, self.signer.address)
+                if journal is not None:
+                    journal.void(signed.tx_hash)
+                NonceTracker.forget(self.rpc, address)
+                if is_nonce_clash(exc.rpc_message) and attempt < attempts - 1:
                     continue
-                NonceTracker.forget(self.rpc, self.signer.address)
                 raise ChainError(
                     f"{what}: the node refused the transaction ({exc.rpc_message})", reason="transaction-failed"
                 ) from exc
+            except ChainError:
+                NonceTracker.forget(self.rpc, address)
+                raise
+            return signed.tx_hash
         raise AssertionError("unreachable")
 
     def wait(self, tx_hash: str, what: str, timeout_s: float = RECEIPT_TIMEOUT_S) -> Receipt:

@@ -4,7 +4,6 @@ authorization for the host), its proven reviews from the local index, and Attest
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
+from omareview._json import loads_untrusted
 from omareview._wire import WireModel
 from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
@@ -74,8 +74,8 @@ class PaymentNotApprovedError(OmaReviewError):
 def _payment_required(headers: Mapping[str, str], body: bytes | None) -> dict[str, Any]:
     header = headers.get("payment-required")
     try:
-        value = json.loads(decode_header_value(header) if header else body or b"")
-    except ValueError as exc:
+        value = loads_untrusted(decode_header_value(header) if header else body or b"", what="the 402")
+    except (ValueError, InputError) as exc:
         raise InputError(
             "the 402 carries no readable payment requirements (no PAYMENT-REQUIRED header, no JSON body)",
             reason="bad-payment-required",

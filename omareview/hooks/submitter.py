@@ -18,7 +18,7 @@ from omareview.keys import Signer
 from omareview.review.build import review_from_receipt
 from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox, OutboxEntry
-from omareview.review.submit import ReviewJob, submit_reviews
+from omareview.review.submit import REVIEW_FAULTS, ReviewJob, submit_reviews
 from omareview.x402.load import load_artifacts
 from omareview.x402.verify import VerifyOptions
 
@@ -87,20 +87,14 @@ class Submitter:
             try:
                 jobs.append(self._job(entry))
             except OmaReviewError as exc:
-                self.outbox.update(entry.digest, status="rejected", last_error=str(exc))
-                reports.append(SubmitReport(digest=entry.digest, status="rejected", error=str(exc)))
+                # Only a fault in the review itself rejects it; anything else (another wallet's receipt,
+                # a network down while verifying) leaves it pending for a later run.
+                status = "rejected" if exc.reason in REVIEW_FAULTS else entry.status
+                self.outbox.update(entry.digest, status=status, last_error=str(exc))
+                reports.append(SubmitReport(digest=entry.digest, status=status, error=str(exc)))
         if not jobs:
             return reports
-        try:
-            outcomes = submit_reviews(self.client, jobs, self.attester, outbox=self.outbox, progress=self.progress)
-        except ChainError as exc:
-            for job in jobs:
-                waiting = self.outbox.get(job.digest or "")
-                if waiting is not None:
-                    self.outbox.update(
-                        waiting.digest, status="pending", last_error=str(exc), attempts=waiting.attempts + 1
-                    )
-            raise
+        outcomes = submit_reviews(self.client, jobs, self.attester, outbox=self.outbox, progress=self.progress)
         for outcome in outcomes:
             digest = outcome.job.digest or ""
             if outcome.submitted is not None:
@@ -120,7 +114,8 @@ class Submitter:
         return reports
 
     def run(self, *, attempts: int = 5, backoff_s: float = 1.0) -> list[SubmitReport]:
-        """submit_due, retrying with exponential backoff while the chain cannot be reached."""
+        """submit_due, retrying with exponential backoff while the chain cannot be reached (from the first
+        try on: the chain is first asked inside the loop)."""
         for attempt in range(attempts):
             try:
                 return self.submit_due()

@@ -11,13 +11,13 @@ are matched case-insensitively and written lowercase, and Unicode hosts are puny
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from urllib.parse import urlsplit
 
 import idna
 
 from omareview._hashing import keccak
+from omareview._json import loads_untrusted
 from omareview.errors import InputError
 from omareview.identity._b64 import b64url_decode
 
@@ -120,8 +120,8 @@ def validate_did_jwk(identifier: str, original: str) -> dict[str, object]:
             f"{original!r} is not a valid did:jwk DID: the identifier must be one base64url string", reason="bad-did"
         )
     try:
-        jwk = json.loads(b64url_decode(identifier))
-    except (ValueError, UnicodeDecodeError) as exc:
+        jwk = loads_untrusted(b64url_decode(identifier), what="the did:jwk identifier")
+    except (ValueError, InputError) as exc:
         raise InputError(
             f"{original!r} is not a valid did:jwk DID: the identifier is not base64url JSON", reason="bad-did"
         ) from exc

@@ -10,7 +10,6 @@ only an override may use plain HTTP, and only to a loopback address.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import socket
 import ssl
@@ -21,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from omareview._json import loads_untrusted
 from omareview.errors import InputError
 
 __all__ = [
@@ -188,6 +188,6 @@ class SafeFetcher:
         if response.status_code != 200:
             raise FetchError(f"{url} answered HTTP {response.status_code}", reason="fetch-refused")
         try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise FetchError(f"{url} did not return JSON", reason="fetch-refused") from exc
+            return loads_untrusted(body, what=url, max_bytes=MAX_DOCUMENT_BYTES)
+        except InputError as exc:
+            raise FetchError(f"{url} did not return usable JSON: {exc}", reason="fetch-refused") from exc

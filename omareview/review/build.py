@@ -21,7 +21,7 @@ def check_payer_is_attester(payer: str, attester: str) -> None:
         raise InputError(
             f"the receipt's payer is {payer} but the signing wallet is {attester}; "
             "a receipt can only back a review signed by the wallet that paid",
-            reason="bad-review",
+            reason="payer-not-attester",
         )
 
 

@@ -1,16 +1,28 @@
-"""The outbox: a durable local ledger of receipts and of the reviews made from them.
+"""The outbox: a durable local ledger of receipts, of the reviews made from them, and of every transaction
+signed to write them.
 
 SQLite in WAL mode with `synchronous=FULL`, so an entry is on disk before the call that wrote it returns.
 Receipts are keyed by their digest (never by signature bytes). An entry moves
-`pending → submitting → done` (or `rejected`); `submitting` is written before a transaction is sent, so
-after a crash the submitter knows to look on-chain before sending again.
+`pending → submitting → done` (or `rejected`, only for a fault in the review itself). Exactly once, by
+construction:
+
+- a submitter **claims** entries (owner and lease, in one immediate transaction) before it touches them, so
+  two submitters never work on the same receipt; a claim whose owner process is gone is taken over at once;
+- the **signed transaction** (raw bytes, hash, nonce) is recorded with the entries it carries *before* it is
+  broadcast, so a retry finds it — pending or mined — and rebroadcasts the same bytes instead of signing
+  anew; only a transaction that can never be mined (refused by the node, reverted, or its nonce taken by
+  another) is written off, and only then are its entries signed again.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +32,9 @@ from omareview._home import home_dir
 from omareview._sqlite import Database
 from omareview._wire import WireModel
 
-__all__ = ["Outbox", "OutboxEntry", "Status"]
+__all__ = ["CLAIM_LEASE_S", "Outbox", "OutboxEntry", "RecordedSend", "Status", "new_owner"]
+
+CLAIM_LEASE_S = 600
 
 Status = Literal["pending", "submitting", "done", "rejected"]
 
@@ -43,7 +57,59 @@ CREATE TABLE IF NOT EXISTS entries (
     updated_at   INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_status ON entries(status);
+CREATE TABLE IF NOT EXISTS sends (
+    tx_hash    TEXT PRIMARY KEY,
+    raw        TEXT NOT NULL,
+    nonce      INTEGER NOT NULL,
+    sender     TEXT NOT NULL,
+    digests    TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sends_open ON sends(sender, state);
 """
+_CLAIM_COLUMNS = ("claim_owner TEXT", "claim_expires INTEGER")
+
+
+def new_owner() -> str:
+    """A claim owner name: host, process and a random part (one per submitter run)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _owner_is_gone(owner: str) -> bool:
+    """A claim held by a process of this host that no longer runs can be taken over at once."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@dataclass(frozen=True)
+class RecordedSend:
+    """A signed transaction recorded before broadcast, with the entries (in request order) it carries.
+
+    Attributes:
+        tx_hash: its hash.
+        raw: the signed bytes, rebroadcast as they are.
+        nonce: its account nonce.
+        sender: the sending address.
+        digests: the outbox digests of the reviews it attests, in request order.
+        state: `sent` (may be pending or mined), `settled` (mined and recorded) or `void` (can never be mined).
+    """
+
+    tx_hash: str
+    raw: bytes
+    nonce: int
+    sender: str
+    digests: tuple[str, ...]
+    state: Literal["sent", "settled", "void"]
 
 
 class OutboxEntry(WireModel):
@@ -81,6 +147,11 @@ class Outbox:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or home_dir() / "outbox.sqlite3"
         self._database = Database(self.path, _SCHEMA, synchronous="FULL")
+        with self._database.transaction() as db:
+            present = {row["name"] for row in db.execute("PRAGMA table_info(entries)")}
+            for column in _CLAIM_COLUMNS:
+                if column.split()[0] not in present:
+                    db.execute(f"ALTER TABLE entries ADD COLUMN {column}")
 
     def close(self) -> None:
         self._database.close()
@@ -147,6 +218,88 @@ class Outbox:
         if entry is None:
             raise KeyError(digest)
         return entry
+
+    def claim(self, digests: list[str], owner: str, lease_s: int = CLAIM_LEASE_S) -> tuple[set[str], set[str]]:
+        """Claim the entries not done, rejected or claimed by another live submitter.
+
+        Returns (claimed, held elsewhere). One immediate transaction: two submitters never claim one entry.
+        """
+        now = int(time.time())
+        claimed: set[str] = set()
+        elsewhere: set[str] = set()
+        with self._database.transaction() as db:
+            for digest in digests:
+                row = db.execute(
+                    "SELECT status, claim_owner, claim_expires FROM entries WHERE digest = ?", (digest,)
+                ).fetchone()
+                if row is None or row["status"] in ("done", "rejected"):
+                    continue
+                holder = row["claim_owner"]
+                free = (
+                    holder is None
+                    or holder == owner
+                    or (row["claim_expires"] or 0) < now
+                    or _owner_is_gone(str(holder))
+                )
+                if not free:
+                    elsewhere.add(digest)
+                    continue
+                db.execute(
+                    "UPDATE entries SET claim_owner = ?, claim_expires = ? WHERE digest = ?",
+                    (owner, now + lease_s, digest),
+                )
+                claimed.add(digest)
+        return claimed, elsewhere
+
+    def release(self, owner: str) -> None:
+        """Give up every claim `owner` holds."""
+        with self._database.transaction() as db:
+            db.execute("UPDATE entries SET claim_owner = NULL, claim_expires = NULL WHERE claim_owner = ?", (owner,))
+
+    def next_nonce(self, sender: str) -> int:
+        """One past the highest nonce of `sender`'s transactions that may still be mined (0 when none)."""
+        row = (
+            self._database.connection()
+            .execute("SELECT MAX(nonce) AS top FROM sends WHERE sender = ? AND state = 'sent'", (sender.lower(),))
+            .fetchone()
+        )
+        return int(row["top"]) + 1 if row["top"] is not None else 0
+
+    def record_send(self, tx_hash: str, raw: bytes, nonce: int, sender: str, digests: list[str]) -> None:
+        """Record a signed transaction and mark its entries `submitting` with it, before it is broadcast."""
+        now = int(time.time())
+        with self._database.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO sends (tx_hash, raw, nonce, sender, digests, state, created_at) "
+                "VALUES (?, ?, ?, ?, ?, 'sent', ?)",
+                (tx_hash.lower(), raw.hex(), nonce, sender.lower(), json.dumps(digests), now),
+            )
+            db.executemany(
+                "UPDATE entries SET status = 'submitting', tx_hash = ?, updated_at = ? WHERE digest = ?",
+                [(tx_hash.lower(), now, digest) for digest in digests],
+            )
+
+    def set_send_state(self, tx_hash: str, state: Literal["settled", "void"]) -> None:
+        with self._database.transaction() as db:
+            db.execute("UPDATE sends SET state = ? WHERE tx_hash = ?", (state, tx_hash.lower()))
+
+    def open_sends(self, digests: list[str]) -> list[RecordedSend]:
+        """The transactions that may still be mined and carry any of these entries, oldest first."""
+        wanted = set(digests)
+        rows = self._database.connection().execute("SELECT * FROM sends WHERE state = 'sent' ORDER BY created_at")
+        sends = [self._send(row) for row in rows]
+        return [send for send in sends if wanted.intersection(send.digests)]
+
+    @staticmethod
+    def _send(row: sqlite3.Row) -> RecordedSend:
+        return RecordedSend(
+            tx_hash=row["tx_hash"],
+            raw=bytes.fromhex(row["raw"]),
+            nonce=row["nonce"],
+            sender=row["sender"],
+            digests=tuple(json.loads(row["digests"])),
+            state=row["state"],
+        )
 
     @staticmethod
     def _entry(row: sqlite3.Row) -> OutboxEntry:

@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omareview._json import loads_untrusted
+from omareview.errors import InputError
+
 __all__ = ["PURPOSE_OF", "Proof", "ProofPurpose", "ProofType", "parse_proof"]
 
 ProofType = Literal["x402-receipt", "x402-offer", "tx-interaction", "evidence-pointer"]
@@ -52,9 +55,11 @@ class Proof(BaseModel):
 
 def parse_proof(text: str) -> Proof | None:
     """A proof read back from chain: JSON text of a wrapper (or an object already). None when unreadable."""
+    if not isinstance(text, str | bytes):
+        return None
     try:
-        value = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+        value = loads_untrusted(text, what="a proof")
+    except InputError:
         return None
     if not isinstance(value, dict) or "proofType" not in value or "proofObject" not in value:
         return None

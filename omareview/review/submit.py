@@ -4,23 +4,40 @@ or a retry never writes the same receipt's review twice and never loses a receip
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from omareview.eas.client import EasClient, Submitted, review_request
 from omareview.eas.relay import relay_delegated
-from omareview.errors import ChainError, ConfigError, OmaReviewError
+from omareview.eas.rpc import RpcError
+from omareview.eas.tx import Receipt, SendJournal, SignedTx, is_nonce_clash
+from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError
 from omareview.keys import Signer
 from omareview.review.duplicates import DuplicateReviewError, reviewed_receipts
 from omareview.review.model import UserReview
-from omareview.review.outbox import Outbox
+from omareview.review.outbox import Outbox, RecordedSend, new_owner
 from omareview.x402.load import LoadedArtifact
 from omareview.x402.verify import artifact_digest
 
-__all__ = ["JobOutcome", "Mode", "ReviewJob", "check_duplicates", "draft_of", "submit_reviews"]
+__all__ = [
+    "CLAIM_WAIT_S",
+    "REVIEW_FAULTS",
+    "JobOutcome",
+    "Mode",
+    "ReviewJob",
+    "check_duplicates",
+    "draft_of",
+    "submit_reviews",
+]
 
 Mode = Literal["direct", "delegated", "relay"]
+
+#: Failures that are a verdict on the review itself: only these reject an outbox entry for good.
+REVIEW_FAULTS = frozenset({"bad-review", "unreadable-artifact", "bad-eip712", "bad-jws", "bad-artifact"})
+CLAIM_WAIT_S = 180.0
+CLAIM_POLL_S = 0.2
 
 
 @dataclass
@@ -103,6 +120,23 @@ def _remember(outbox: Outbox, job: ReviewJob) -> None:
     )
 
 
+class _OutboxJournal:
+    """The outbox as the journal of one batch's transaction: the entries it carries are recorded with it."""
+
+    def __init__(self, outbox: Outbox, digests: list[str]) -> None:
+        self.outbox = outbox
+        self.digests = digests
+
+    def nonce_floor(self, sender: str) -> int:
+        return self.outbox.next_nonce(sender)
+
+    def record(self, sender: str, signed: SignedTx) -> None:
+        self.outbox.record_send(signed.tx_hash, signed.raw, signed.nonce, sender, self.digests)
+
+    def void(self, tx_hash: str) -> None:
+        self.outbox.set_send_state(tx_hash, "void")
+
+
 def submit_reviews(
     client: EasClient,
     jobs: Sequence[ReviewJob],
@@ -114,24 +148,116 @@ def submit_reviews(
     relay_url: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[JobOutcome]:
-    """Submit each job's review; duplicates and failures are reported per job, not raised."""
+    """Submit each job's review; duplicates and failures are reported per job, not raised.
+
+    With an outbox, each receipt is reviewed exactly once whatever crashes or races: its entry is claimed
+    first, a transaction a crashed run left is found (pending or mined) and its bytes rebroadcast rather
+    than signed anew, and every new transaction is recorded before it is broadcast.
+    """
     outcomes = [JobOutcome(job) for job in jobs]
-    if not allow_duplicate:
-        for index, error in check_duplicates(client, attester.address, jobs, outbox).items():
-            outcomes[index].error = error
-    todo = [o for o in outcomes if o.error is None]
-    for outcome in todo:
-        if outbox is not None and outcome.job.digest is not None:
-            _remember(outbox, outcome.job)
-            outbox.update(
-                outcome.job.digest, status="submitting", draft=draft_of(outcome.job.review), network=client.network.name
-            )
+    client.check_chain()
+    if outbox is None:
+        if not allow_duplicate:
+            for index, error in check_duplicates(client, attester.address, jobs, None).items():
+                outcomes[index].error = error
+        _send(client, [o for o in outcomes if o.error is None], attester, mode, relay_url, progress, None)
+        return outcomes
+    owner = new_owner()
+    keyed = [o for o in outcomes if o.job.digest is not None]
+    todo: list[JobOutcome] = []
     try:
-        _send(client, todo, attester, mode, relay_url, progress)
+        for outcome in keyed:
+            _remember(outbox, outcome.job)
+        _claim(outbox, keyed, owner, allow_duplicate)
+        _recover(client, outbox, [o for o in keyed if o.error is None])
+        if not allow_duplicate:
+            for index, error in check_duplicates(client, attester.address, jobs, outbox).items():
+                if outcomes[index].error is None and outcomes[index].submitted is None:
+                    outcomes[index].error = error
+        todo = [o for o in outcomes if o.error is None and o.submitted is None]
+        for outcome in todo:
+            if outcome.job.digest is not None:
+                outbox.update(outcome.job.digest, draft=draft_of(outcome.job.review), network=client.network.name)
+        _send(client, todo, attester, mode, relay_url, progress, outbox)
     finally:
-        if outbox is not None:
-            _record(outbox, todo)
+        _record(outbox, todo, allow_duplicate)
+        outbox.release(owner)
     return outcomes
+
+
+def _claim(outbox: Outbox, keyed: Sequence[JobOutcome], owner: str, allow_duplicate: bool) -> None:
+    """Claim every job's entry, waiting while another live submitter holds one; entries that another
+    submitter finished meanwhile are left to the duplicate check."""
+    waiting = {o.job.digest or "" for o in keyed}
+    deadline = time.monotonic() + CLAIM_WAIT_S
+    while waiting:
+        claimed, elsewhere = outbox.claim(sorted(waiting), owner)
+        waiting -= claimed
+        finished = waiting - elsewhere
+        waiting = elsewhere
+        for digest in finished:
+            entry = outbox.get(digest)
+            if entry is not None and entry.status == "rejected" and not allow_duplicate:
+                for outcome in keyed:
+                    if outcome.job.digest == digest:
+                        outcome.error = InputError(
+                            f"this receipt was rejected earlier ({entry.last_error}); bring it back with a retry",
+                            reason="outbox-entry",
+                        )
+        if waiting and time.monotonic() > deadline:
+            for outcome in keyed:
+                if outcome.job.digest in waiting:
+                    outcome.error = ChainError(
+                        "another submitter is still working on this receipt", reason="claimed-elsewhere"
+                    )
+            return
+        if waiting:
+            time.sleep(CLAIM_POLL_S)
+
+
+def _recover(client: EasClient, outbox: Outbox, claimed: Sequence[JobOutcome]) -> None:
+    """Settle the transactions an earlier run recorded for these entries: mined ones mark their entries
+    done (reported as already on-chain: this run did not write them), pending ones are awaited, ones the
+    node lost are rebroadcast byte for byte, and only those that can never be mined are written off (their
+    entries are then signed again)."""
+    by_digest = {o.job.digest: o for o in claimed if o.job.digest is not None}
+    for send in outbox.open_sends(list(by_digest)):
+        try:
+            receipt = _settle(client, send)
+        except InputError:
+            receipt = None  # reverted: nothing was attested
+        if receipt is None:
+            outbox.set_send_state(send.tx_hash, "void")
+            continue
+        uids = client.uids_in(receipt, len(send.digests))
+        for digest, uid in zip(send.digests, uids, strict=True):
+            outbox.update(digest, status="done", uid=uid, tx_hash=receipt.tx_hash, last_error=None)
+            outcome = by_digest.get(digest)
+            if outcome is not None:
+                outcome.error = DuplicateReviewError(uid, "on-chain")
+        outbox.set_send_state(send.tx_hash, "settled")
+
+
+def _settle(client: EasClient, send: RecordedSend) -> Receipt | None:
+    """The mined receipt of a recorded transaction (waiting while it is pending), or None when it can never
+    be mined. Raises ChainError when that cannot be decided now (the send stays recorded)."""
+    mined = client.receipt_of(send.tx_hash)
+    if mined is not None:
+        return mined
+    if client.rpc.call("eth_getTransactionByHash", [send.tx_hash]) is None:
+        try:
+            client.sender().broadcast(send.raw)
+        except RpcError as exc:
+            mined = client.receipt_of(send.tx_hash)
+            if mined is not None:
+                return mined
+            if is_nonce_clash(exc.rpc_message):
+                return None  # its nonce went to another transaction: this one can never be mined
+            raise ChainError(
+                f"transaction {send.tx_hash} is lost and the node refuses it again ({exc.rpc_message})",
+                reason="transaction-failed",
+            ) from exc
+    return client.sender().wait(send.tx_hash, "attestation")
 
 
 def _send(
@@ -141,14 +267,25 @@ def _send(
     mode: Mode,
     relay_url: str | None,
     progress: Callable[[str], None] | None,
+    outbox: Outbox | None,
 ) -> None:
     requests = [review_request(o.job.review.recipient, o.job.review.encode()) for o in todo]
+    digests = [o.job.digest for o in todo]
+
+    def journal(positions: range) -> SendJournal | None:
+        carried = [digests[i] for i in positions]
+        if outbox is None or any(digest is None for digest in carried):
+            return None
+        return _OutboxJournal(outbox, [digest for digest in carried if digest is not None])
+
     if mode == "direct":
         if not todo:
             return
         try:
             submitted = (
-                [client.attest(requests[0])] if len(todo) == 1 else client.attest_many(requests, progress=progress)
+                [client.attest(requests[0], journal=journal(range(1)))]
+                if len(todo) == 1
+                else client.attest_many(requests, progress=progress, journal=journal)
             )
         except OmaReviewError as exc:
             for outcome in todo:
@@ -171,17 +308,23 @@ def _send(
             outcome.error = exc
 
 
-def _record(outbox: Outbox, todo: Sequence[JobOutcome]) -> None:
+def _record(outbox: Outbox, todo: Sequence[JobOutcome], allow_duplicate: bool) -> None:
+    """What became of each job, in the outbox. Only a fault in the review itself rejects an entry; a
+    transaction that may still be mined keeps its entry `submitting` for the next run to settle."""
     for outcome in todo:
         digest = outcome.job.digest
         if digest is None:
             continue
+        entry = outbox.get(digest)
         if outcome.submitted is not None:
             outbox.update(
                 digest, status="done", uid=outcome.submitted.uid, tx_hash=outcome.submitted.tx_hash, last_error=None
             )
-        elif outcome.error is not None:
-            entry = outbox.get(digest)
-            attempts = (entry.attempts if entry else 0) + 1
-            status = "pending" if isinstance(outcome.error, ChainError) else "rejected"
-            outbox.update(digest, status=status, last_error=str(outcome.error), attempts=attempts)
+            if entry is not None and entry.tx_hash:
+                outbox.set_send_state(entry.tx_hash, "settled")
+            continue
+        if outcome.error is None or entry is None or (allow_duplicate and entry.status == "done"):
+            continue
+        in_flight = bool(entry.tx_hash) and any(s.tx_hash == entry.tx_hash for s in outbox.open_sends([digest]))
+        status = "submitting" if in_flight else "rejected" if outcome.error.reason in REVIEW_FAULTS else "pending"
+        outbox.update(digest, status=status, last_error=str(outcome.error), attempts=entry.attempts + 1)

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from omareview._json import loads_untrusted
 from omareview.errors import InputError
 from omareview.identity._b64 import b64url_decode, b64url_encode
 from omareview.identity.keys import PublicKey
@@ -56,8 +57,8 @@ class ParsedJws:
 
 def _decode_json_part(part: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(b64url_decode(part))
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = loads_untrusted(b64url_decode(part), what=f"the JWS {what}")
+    except (ValueError, InputError) as exc:
         raise InputError(f"the JWS {what} is not base64url JSON", reason="bad-jws") from exc
     if not isinstance(value, dict):
         raise InputError(f"the JWS {what} must be a JSON object", reason="bad-jws")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omareview._json import loads_untrusted
 from omareview.errors import InputError
 from omareview.identity._b64 import decode_header_value
 from omareview.x402.eip712 import ArtifactKind
@@ -179,12 +180,7 @@ def _from_object(value: object, source: str) -> list[LoadedArtifact]:
 
 
 def _parse_json(text: str, source: str) -> object:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{source} is not valid JSON ({exc.msg} at line {exc.lineno})", reason="unreadable-artifact"
-        ) from exc
+    return loads_untrusted(text, what=source, max_bytes=MAX_INPUT_BYTES)
 
 
 def _decode_base64(text: str) -> str | None:

@@ -1,0 +1,78 @@
+"""The one JSON loader for untrusted input: size and depth are bounded before any recursive code runs.
+
+A process that has loaded eth-account runs with Python's recursion limit raised to 100,000 (py_ecc does
+it), so a deeply nested document would overflow the C stack inside `json.loads` and kill the process.
+Nesting is therefore counted first, without recursion, on the text with its strings blanked out. Integers
+beyond Python's digit limit, lone surrogates and non-finite numbers are refused as well, so nothing
+downstream meets them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from itertools import accumulate
+from typing import Any
+
+from omareview.errors import InputError
+
+__all__ = ["MAX_DEPTH", "MAX_UNTRUSTED_BYTES", "check_depth", "loads_untrusted"]
+
+MAX_DEPTH = 64
+MAX_UNTRUSTED_BYTES = 8 * 1024 * 1024
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKETS = re.compile(r"[\[\]{}]")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def check_depth(text: str, max_depth: int = MAX_DEPTH, what: str = "the input") -> None:
+    """Refuse JSON text nested deeper than `max_depth`, counting without recursion."""
+    brackets = _BRACKETS.findall(_STRING.sub('""', text))
+    deepest = max(accumulate(_STEP[b] for b in brackets), default=0)
+    if deepest > max_depth:
+        raise InputError(f"{what} is nested {deepest} levels deep; at most {max_depth} are allowed", reason="too-deep")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_untrusted(
+    data: str | bytes, *, what: str = "the input", max_bytes: int = MAX_UNTRUSTED_BYTES, max_depth: int = MAX_DEPTH
+) -> Any:
+    """Parse untrusted JSON; InputError (reason `too-large`, `too-deep` or `bad-json`) says why not."""
+    if len(data) > max_bytes:
+        raise InputError(f"{what} is larger than {max_bytes} bytes", reason="too-large")
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not UTF-8 text", reason="bad-json") from None
+    check_depth(text, max_depth, what)
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno})", reason="bad-json") from None
+    except ValueError as exc:
+        raise InputError(f"{what} is not valid JSON ({_first_line(exc)})", reason="bad-json") from None
+    _refuse_lone_surrogates(value, what)
+    return value
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:120]
+
+
+def _refuse_lone_surrogates(value: Any, what: str) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InputError(f"{what} holds a lone surrogate in a string", reason="bad-json") from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)

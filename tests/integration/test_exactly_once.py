@@ -1,0 +1,267 @@
+"""Exactly once under every crash and race, on a devnet with interval mining (pending transactions exist).
+
+Each crash trial starts a real submitter process, kills it with SIGKILL at a random moment, retries at
+once, and then counts the reviews on-chain: every receipt must be reviewed exactly once, none lost. Trials
+run four at a time, each with its own dev account and home.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omareview.devnet.node import Devnet, network_of, start_devnet
+from omareview.eas.client import EasClient
+from omareview.eas.scanner import LogScanner
+from omareview.hooks import ReceiptCapture, ReviewDraft, Submitter
+from omareview.keys import signer_from_key
+from omareview.networks import Network
+from omareview.review.duplicates import receipt_digests_of
+from omareview.review.outbox import Outbox
+from omareview.x402 import encode_header
+from omareview.x402.verify import artifact_digest
+from tests.reviews import artifact, receipt_for
+from tests.rpc_proxy import rpc_proxy
+
+pytestmark = pytest.mark.devnet
+
+BLOCK_TIME_S = "0.5"
+TRIALS = int(os.environ.get("OMAREVIEW_CRASH_TRIALS", "50"))
+WORKERS = 4
+RECEIPTS_PER_TRIAL = 3
+ACCOUNTS = [2, 3, 5, 6]
+
+
+@pytest.fixture(scope="module")
+def interval_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    home = tmp_path_factory.mktemp("interval-devnet")
+    with start_devnet(home=home, anvil_args=["--block-time", BLOCK_TIME_S]) as devnet:
+        yield devnet
+
+
+@pytest.fixture(scope="module")
+def chain(interval_devnet: Devnet) -> Network:
+    return network_of(interval_devnet.state)
+
+
+def _home(devnet: Devnet, folder: Path) -> dict[str, str]:
+    (folder / "devnet").mkdir(parents=True, exist_ok=True)
+    (folder / "devnet" / "state.json").write_text(devnet.state.model_dump_json(by_alias=True))
+    return {**os.environ, "OMAREVIEW_HOME": str(folder)}
+
+
+def _address(devnet: Devnet, account: int) -> str:
+    return devnet.state.accounts[account].address
+
+
+def review_counts(network: Network, attester: str) -> Counter[str]:
+    """How many on-chain reviews by `attester` carry each receipt digest."""
+    client = EasClient(network)
+    head = client.rpc.block_number()
+    scanner = LogScanner(client.rpc, client.eas_address)
+    uids = [
+        log.uid for chunk in scanner.scan(0, head, schemas=[network.schema_uid()], attester=attester) for log in chunk
+    ]
+    counts: Counter[str] = Counter()
+    for attestation in client.attestations(uids):
+        counts.update(receipt_digests_of(attestation.data))
+    return counts
+
+
+_serial = iter(range(10_000, 10**9))
+
+
+def _receipts(payer: str, count: int) -> list[dict[str, Any]]:
+    return [receipt_for(payer, n=next(_serial)) for _ in range(count)]
+
+
+def _digests(receipts: list[dict[str, Any]]) -> set[str]:
+    return {artifact_digest(artifact(r)) for r in receipts}
+
+
+def _wait_until_mined(network: Network, attester: str, digests: set[str], timeout: float = 30) -> Counter[str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = review_counts(network, attester)
+        if digests <= set(counts) or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.25)
+
+
+def _submit_many_command(path: Path, account: int) -> list[str]:
+    return [sys.executable, "-m", "omareview", "review", "submit-many", str(path), "--dev-account", str(account)]
+
+
+def _outbox_command(account: int) -> list[str]:
+    return [sys.executable, "-m", "omareview", "outbox", "submit", "--dev-account", str(account), "--no-authorize"]
+
+
+def _kill_then_retry(command: list[str], env: dict[str, str], rng: random.Random) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(rng.uniform(0.0, 2.5))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, check=False)
+
+
+def _submit_many_trial(devnet: Devnet, network: Network, folder: Path, account: int, seed: int) -> str | None:
+    rng = random.Random(seed)
+    env = _home(devnet, folder)
+    payer = _address(devnet, account)
+    receipts = _receipts(payer, RECEIPTS_PER_TRIAL)
+    jsonl = folder / "reviews.jsonl"
+    jsonl.write_text("".join(json.dumps({"receipt": r, "ratingValue": 4}) + "\n" for r in receipts))
+    retry = _kill_then_retry([*_submit_many_command(jsonl, account), "--no-authorize", "--json"], env, rng)
+    if retry.returncode not in (0, 1):
+        return f"trial {seed}: the retry failed: {retry.stderr.strip()}"
+    counts = _wait_until_mined(network, payer, _digests(receipts))
+    wrong = {d[:10]: counts[d] for d in _digests(receipts) if counts[d] != 1}
+    return f"trial {seed}: reviews per receipt {wrong}" if wrong else None
+
+
+def _outbox_trial(devnet: Devnet, network: Network, folder: Path, account: int, seed: int) -> str | None:
+    rng = random.Random(seed)
+    env = _home(devnet, folder)
+    payer = _address(devnet, account)
+    receipts = _receipts(payer, RECEIPTS_PER_TRIAL)
+    outbox = Outbox(folder / "outbox.sqlite3")
+    capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(5, "crash trial"))
+    for receipt in receipts:
+        settle = encode_header({"success": True, "extensions": {"offer-receipt": {"info": {"receipt": receipt}}}})
+        capture.observe("https://api.example.com/premium-data", 200, {"PAYMENT-RESPONSE": settle}, None)
+    outbox.close()
+    retry = _kill_then_retry([*_outbox_command(account), "--json"], env, rng)
+    if retry.returncode != 0:
+        return f"trial {seed}: the retry failed ({retry.returncode}): {retry.stderr.strip() or retry.stdout}"
+    counts = _wait_until_mined(network, payer, _digests(receipts))
+    wrong = {d[:10]: counts[d] for d in _digests(receipts) if counts[d] != 1}
+    return f"trial {seed}: reviews per receipt {wrong}" if wrong else None
+
+
+def _run_trials(
+    trial: Callable[[Devnet, Network, Path, int, int], str | None], devnet: Devnet, network: Network, base: Path
+) -> None:
+    def worker(slot: int) -> list[str]:
+        failures = []
+        for seed in range(slot, TRIALS, WORKERS):
+            failure = trial(devnet, network, base / f"trial-{seed}", ACCOUNTS[slot], seed)
+            if failure:
+                failures.append(failure)
+        return failures
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        failures = [f for found in pool.map(worker, range(WORKERS)) for f in found]
+    assert not failures, "\n".join(failures)
+
+
+def test_submit_many_killed_at_random_moments_reviews_each_receipt_once(
+    interval_devnet: Devnet, chain: Network, tmp_path: Path
+) -> None:
+    _run_trials(_submit_many_trial, interval_devnet, chain, tmp_path)
+
+
+def test_outbox_submit_killed_at_random_moments_reviews_each_receipt_once(
+    interval_devnet: Devnet, chain: Network, tmp_path: Path
+) -> None:
+    _run_trials(_outbox_trial, interval_devnet, chain, tmp_path)
+
+
+@pytest.mark.parametrize("submitters", [2, 4])
+def test_concurrent_submit_many_on_one_file_reviews_each_receipt_once(
+    interval_devnet: Devnet, chain: Network, tmp_path: Path, submitters: int
+) -> None:
+    account = 7 if submitters == 2 else 8
+    env = _home(interval_devnet, tmp_path)
+    payer = _address(interval_devnet, account)
+    receipts = _receipts(payer, 12)
+    jsonl = tmp_path / "reviews.jsonl"
+    jsonl.write_text("".join(json.dumps({"receipt": r, "ratingValue": 3}) + "\n" for r in receipts))
+    command = [*_submit_many_command(jsonl, account), "--no-authorize", "--json"]
+    procs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(submitters)
+    ]
+    results = [proc.communicate(timeout=240) for proc in procs]
+    assert all(proc.returncode in (0, 1) for proc in procs), [err for _, err in results]
+    counts = _wait_until_mined(chain, payer, _digests(receipts))
+    assert {counts[d] for d in _digests(receipts)} == {1}
+    written = [json.loads(line) for out, _ in results for line in out.splitlines()]
+    assert sum(1 for row in written if row.get("ok")) == len(receipts), "each receipt is reported written once"
+
+
+@pytest.mark.parametrize("submitters", [2, 4])
+def test_concurrent_outbox_submitters_review_each_receipt_once(
+    interval_devnet: Devnet, chain: Network, tmp_path: Path, submitters: int
+) -> None:
+    account = 9 if submitters == 2 else 4
+    env = _home(interval_devnet, tmp_path)
+    payer = _address(interval_devnet, account)
+    receipts = _receipts(payer, 12)
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(4))
+    for receipt in receipts:
+        settle = encode_header({"success": True, "extensions": {"offer-receipt": {"info": {"receipt": receipt}}}})
+        capture.observe("https://api.example.com/premium-data", 200, {"PAYMENT-RESPONSE": settle}, None)
+    command = [*_outbox_command(account), "--json"]
+    procs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(submitters)
+    ]
+    for proc in procs:
+        proc.communicate(timeout=240)
+    counts = _wait_until_mined(chain, payer, _digests(receipts))
+    assert {counts[d] for d in _digests(receipts)} == {1}
+    assert {e.status for e in outbox.entries()} == {"done"}
+
+
+@pytest.mark.parametrize(
+    ("method", "fault"),
+    [
+        ("eth_estimateGas", "http-500"),
+        ("eth_estimateGas", "garbage"),
+        ("eth_sendRawTransaction", "lost-reply"),
+        ("eth_sendRawTransaction", "http-500"),
+        ("eth_getTransactionReceipt", "garbage"),
+    ],
+)
+def test_rpc_faults_lose_nothing_and_double_nothing(
+    interval_devnet: Devnet, chain: Network, tmp_path: Path, method: str, fault: str
+) -> None:
+    """One fault while sizing, sending or awaiting a batch: nothing is rejected, and a retry through a
+    healthy node finishes the job with each receipt reviewed once."""
+    key = interval_devnet.state.accounts[1].private_key.get_secret_value()
+    signer = signer_from_key(key)
+    receipts = _receipts(signer.address, 5)
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(2, "faulty node"))
+    for receipt in receipts:
+        settle = encode_header({"success": True, "extensions": {"offer-receipt": {"info": {"receipt": receipt}}}})
+        capture.observe("https://api.example.com/premium-data", 200, {"PAYMENT-RESPONSE": settle}, None)
+    from omareview.x402.verify import VerifyOptions
+
+    options = VerifyOptions(authorize=False)
+    with rpc_proxy(chain.rpc_url, faults=lambda m, n: fault if (m, n) == (method, 1) else None) as (url, stats):
+        faulty = Submitter(
+            EasClient(chain.model_copy(update={"rpc_url": url}), signer), signer, outbox, verify_options=options
+        )
+        try:
+            faulty.run(attempts=1)
+        except Exception as exc:
+            assert getattr(exc, "reason", "").startswith(("rpc", "chain", "transaction")), repr(exc)
+        assert stats.failed == 1
+    assert "rejected" not in {e.status for e in outbox.entries()}, "a node's fault is never a verdict"
+    Submitter(EasClient(chain, signer), signer, outbox, verify_options=options).run(attempts=3)
+    counts = _wait_until_mined(chain, signer.address, _digests(receipts))
+    assert {counts[d] for d in _digests(receipts)} == {1}
+    assert {e.status for e in outbox.entries()} == {"done"}

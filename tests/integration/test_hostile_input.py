@@ -1,0 +1,146 @@
+"""Hostile input: deep JSON never crashes an agent, the CLI or a listing; each refusal is one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from omareview._json import MAX_DEPTH, loads_untrusted
+from omareview.devnet.node import Devnet
+from omareview.eas.client import EasClient, review_request
+from omareview.eas.schema import encode_data
+from omareview.errors import InputError
+from omareview.identity import did_address
+from omareview.keys import Signer
+from omareview.networks import Network
+from omareview.schemas import USER_REVIEW, get_schema
+from omareview.x402 import load_artifacts
+from tests.helpers import run_cli
+from tests.servers import Reply, http_server
+
+DEEP = "[" * 100_000 + "]" * 100_000
+AGENT = textwrap.dedent(
+    """
+    import logging, sys
+    from pathlib import Path
+
+    import eth_account  # noqa: F401  (py_ecc raises the recursion limit to 100000 on import)
+    import httpx
+
+    from omareview.hooks import ReceiptCapture, install_hook
+    from omareview.review.outbox import Outbox
+
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s", stream=sys.stderr)
+    print("recursion limit", sys.getrecursionlimit())
+    capture = ReceiptCapture(Outbox(Path(sys.argv[2])))
+    with httpx.Client() as client:
+        install_hook(client, capture)
+        response = client.get(sys.argv[1])
+    print("survived", response.status_code)
+    """
+)
+
+
+def test_an_agent_with_eth_account_survives_a_deep_402_and_logs_one_line(tmp_path: Path) -> None:
+    reply = Reply(402, DEEP.encode(), {"Content-Type": "application/json"})
+    with http_server({"/paid": reply}) as server:
+        done = subprocess.run(
+            [sys.executable, "-c", AGENT, f"{server.base_url}/paid", str(tmp_path / "outbox.sqlite3")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "recursion limit 100000" in done.stdout, "the agent must run with eth-account's raised limit"
+    assert "survived 402" in done.stdout
+    logged = [line for line in done.stderr.splitlines() if line.startswith("omareview")]
+    assert len(logged) == 1 and "nested 100000 levels deep" in logged[0], done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("receipt", "verify"),
+        ("offer", "verify"),
+        ("--network", "omachain-testnet", "review", "build", "--offline", "--rating", "5", "--receipt"),
+    ],
+)
+def test_the_cli_refuses_deep_json_in_one_line_with_a_key_loaded(args: tuple[str, ...], tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text(DEEP)
+    result = run_cli(*args, str(deep), env={"OMAREVIEW_PRIVATE_KEY": "0x" + "11" * 32})
+    assert result.code == 1
+    assert "nested 100000 levels deep; at most 64 are allowed" in result.error_line
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 65 + "]" * 65, "too-deep"),
+        ('{"a": "\\ud800"}', "bad-json"),
+        ("1" * 4301, "bad-json"),
+        ('{"x": NaN}', "bad-json"),
+        ('{"x": Infinity}', "bad-json"),
+        (b"\xff\xfe", "bad-json"),
+        ("{" * 3, "bad-json"),
+    ],
+)
+def test_the_loader_refuses_in_one_error(text: str | bytes, reason: str) -> None:
+    with pytest.raises(InputError) as refused:
+        loads_untrusted(text)
+    assert refused.value.reason == reason
+    assert "\n" not in str(refused.value)
+
+
+def test_depth_is_counted_outside_strings() -> None:
+    assert loads_untrusted(json.dumps({"a": "[" * 500})) == {"a": "[" * 500}
+    assert loads_untrusted("[" * MAX_DEPTH + "]" * MAX_DEPTH) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400) | st.binary(max_size=400).map(lambda b: b.decode("latin-1")))
+def test_fuzzed_text_is_loaded_or_refused_with_an_input_error(text: str) -> None:
+    try:
+        load_artifacts(text)
+    except InputError as exc:
+        assert exc.reason and "\n" not in str(exc)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+        max_leaves=30,
+    )
+)
+def test_fuzzed_json_documents_are_loaded_or_refused_with_an_input_error(value: object) -> None:
+    try:
+        load_artifacts(json.dumps(value))
+    except InputError as exc:
+        assert exc.reason
+
+
+@pytest.mark.devnet
+@pytest.mark.chain_isolated
+def test_a_review_with_a_3000_deep_proof_is_invalid_and_the_listing_still_works(
+    use_devnet: Devnet, network: Network, dev_signer: object, cli_env: dict[str, str]
+) -> None:
+    assert callable(dev_signer)
+    signer: Signer = dev_signer(6)
+    subject = "did:web:poisoned.example"
+    deep_proof = "[" * 3000 + "]" * 3000
+    data = encode_data(get_schema(USER_REVIEW).schema_string, [subject, "", 4, "poison", [], [deep_proof]])
+    EasClient(network, signer).attest(review_request(did_address(subject), data))
+    listing = run_cli("reviews", subject, "--json", env=cli_env)
+    assert listing.code == 0, listing.stderr
+    document = listing.json()
+    assert document["count"] == 1 and document["byLevel"]["invalid"] == 1
