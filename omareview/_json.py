@@ -16,7 +16,7 @@ from typing import Any
 
 from omareview.errors import InputError
 
-__all__ = ["MAX_DEPTH", "MAX_UNTRUSTED_BYTES", "check_depth", "loads_untrusted"]
+__all__ = ["MAX_DEPTH", "MAX_UNTRUSTED_BYTES", "UntrustedJsonError", "check_depth", "loads_untrusted"]
 
 MAX_DEPTH = 64
 MAX_UNTRUSTED_BYTES = 8 * 1024 * 1024
@@ -25,12 +25,29 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
+class UntrustedJsonError(InputError):
+    """Untrusted JSON refused by the loader.
+
+    Parameters:
+        what: what the input is, for the message.
+        detail: the complaint alone (`nested 70 levels deep; …`, the parser's message), for callers that
+            word the message their own way.
+        reason: `too-large`, `too-deep` or `bad-json`.
+    """
+
+    def __init__(self, what: str, detail: str, *, reason: str) -> None:
+        super().__init__(f"{what} {detail}", reason=reason)
+        self.detail = detail
+
+
 def check_depth(text: str, max_depth: int = MAX_DEPTH, what: str = "the input") -> None:
     """Refuse JSON text nested deeper than `max_depth`, counting without recursion."""
     brackets = _BRACKETS.findall(_STRING.sub('""', text))
     deepest = max(accumulate(_STEP[b] for b in brackets), default=0)
     if deepest > max_depth:
-        raise InputError(f"{what} is nested {deepest} levels deep; at most {max_depth} are allowed", reason="too-deep")
+        raise UntrustedJsonError(
+            what, f"is nested {deepest} levels deep; at most {max_depth} are allowed", reason="too-deep"
+        )
 
 
 def _refuse_constant(name: str) -> Any:
@@ -42,18 +59,20 @@ def loads_untrusted(
 ) -> Any:
     """Parse untrusted JSON; InputError (reason `too-large`, `too-deep` or `bad-json`) says why not."""
     if len(data) > max_bytes:
-        raise InputError(f"{what} is larger than {max_bytes} bytes", reason="too-large")
+        raise UntrustedJsonError(what, f"is larger than {max_bytes} bytes", reason="too-large")
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError:
-        raise InputError(f"{what} is not UTF-8 text", reason="bad-json") from None
+        raise UntrustedJsonError(what, "is not UTF-8 text", reason="bad-json") from None
     check_depth(text, max_depth, what)
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno})", reason="bad-json") from None
+        raise UntrustedJsonError(
+            what, f"is not valid JSON ({exc.msg} at line {exc.lineno})", reason="bad-json"
+        ) from None
     except ValueError as exc:
-        raise InputError(f"{what} is not valid JSON ({_first_line(exc)})", reason="bad-json") from None
+        raise UntrustedJsonError(what, f"is not valid JSON ({_first_line(exc)})", reason="bad-json") from None
     _refuse_lone_surrogates(value, what)
     return value
 
@@ -70,7 +89,7 @@ def _refuse_lone_surrogates(value: Any, what: str) -> None:
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                raise InputError(f"{what} holds a lone surrogate in a string", reason="bad-json") from None
+                raise UntrustedJsonError(what, "holds a lone surrogate in a string", reason="bad-json") from None
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())

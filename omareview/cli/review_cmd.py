@@ -9,7 +9,7 @@ from typing import Any
 import click
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from omareview._json import loads_untrusted
+from omareview._json import UntrustedJsonError, loads_untrusted
 from omareview.cli.common import global_options, key_options, load_signer
 from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note
 from omareview.eas.client import EasClient, review_request
@@ -322,7 +322,11 @@ def _read_jsonl(path: Path, attester: str, options: VerifyOptions) -> list[Revie
         if not line.strip():
             continue
         try:
-            spec = ReviewInput.model_validate(loads_untrusted(line, what=f"{path} line {number}"))
+            value = loads_untrusted(line, what=f"{path} line {number}")
+        except UntrustedJsonError as exc:
+            raise InputError(f"{path} line {number} is not JSON ({exc.detail})", reason=exc.reason) from None
+        try:
+            spec = ReviewInput.model_validate(value)
             jobs.append(_job(spec, attester, options, path.parent))
         except ValidationError as exc:
             raise InputError(f"{path} line {number}: {validation_problem(exc, 'line')}") from None

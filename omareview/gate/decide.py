@@ -140,10 +140,6 @@ class Gate:
         with self._lock:
             return self._decisions.get(url)
 
-    def latest(self) -> Decision | None:
-        with self._lock:
-            return next(reversed(self._decisions.values()), None)
-
     def _offer_view(
         self, result: VerificationResult, accepts: list[dict[str, Any]], subject: str, now: int
     ) -> dict[str, Any]:
@@ -298,6 +294,7 @@ class Gate:
             terms = {
                 "network": accepts.get("network"),
                 "asset": accepts.get("asset"),
+                "payTo": accepts.get("payTo"),
                 "amount": accepts.get("amount", accepts.get("maxAmountRequired")),
             }
         amount = int(str(terms.get("amount") or "0")) if str(terms.get("amount") or "0").isdigit() else None
@@ -319,7 +316,12 @@ class Gate:
             return (
                 "pay",
                 tier.name,
-                {"network": terms.get("network"), "asset": terms.get("asset"), "amount": str(limit)},
+                {
+                    "network": terms.get("network"),
+                    "asset": terms.get("asset"),
+                    "payTo": terms.get("payTo"),
+                    "amount": str(limit),
+                },
             )
         reasons.append(f"no tier of the policy applies: {policy.otherwise}")
         return policy.otherwise, None, None

@@ -86,8 +86,9 @@ def _approve(decision: Decision) -> None:
 
 
 def _guard(gate: Gate) -> Callable[[Any], Any]:
-    """A before-payment hook for the x402 client: abort when the requirement it selected is not what the
-    gate approved (another network or asset, or more than the limit)."""
+    """A before-payment hook for the x402 client: abort unless the gate approved this very payment — the
+    same resource, network, asset and `payTo`, within the approved amount. An approval for one URL never
+    covers another's payment, and an unapproved `accepts[]` entry is not paid."""
 
     def before_payment(context: Any) -> Any:
         from x402.schemas.hooks import AbortResult
@@ -95,15 +96,16 @@ def _guard(gate: Gate) -> Callable[[Any], Any]:
         requirement = context.selected_requirements
         resource = getattr(getattr(context.payment_required, "resource", None), "url", None)
         decision = gate.last_decision(str(resource)) if resource else None
-        decision = decision or gate.latest()
         limit = decision.limit if decision is not None else None
         if limit is None:
             return AbortResult(reason="omareview gate: no approved limit for this payment")
         amount = int(str(getattr(requirement, "amount", None) or getattr(requirement, "max_amount_required", "0")))
-        same_terms = (str(requirement.network), str(requirement.asset).lower()) == (
-            str(limit["network"]),
-            str(limit["asset"]).lower(),
-        )
+        approved_pay_to = str(limit.get("payTo") or "").lower()
+        same_terms = (
+            str(requirement.network),
+            str(requirement.asset).lower(),
+            str(getattr(requirement, "pay_to", "")).lower(),
+        ) == (str(limit["network"]), str(limit["asset"]).lower(), approved_pay_to)
         if not same_terms or amount > int(limit["amount"]):
             return AbortResult(
                 reason=f"omareview gate: {amount} of {requirement.asset} on {requirement.network} is not approved"

@@ -94,7 +94,14 @@ class Submitter:
                 reports.append(SubmitReport(digest=entry.digest, status=status, error=str(exc)))
         if not jobs:
             return reports
-        outcomes = submit_reviews(self.client, jobs, self.attester, outbox=self.outbox, progress=self.progress)
+        try:
+            outcomes = submit_reviews(self.client, jobs, self.attester, outbox=self.outbox, progress=self.progress)
+        except ChainError as exc:
+            for job in jobs:
+                waiting = self.outbox.get(job.digest or "")
+                if waiting is not None and waiting.status != "done":
+                    self.outbox.update(waiting.digest, last_error=str(exc), attempts=waiting.attempts + 1)
+            raise
         for outcome in outcomes:
             digest = outcome.job.digest or ""
             if outcome.submitted is not None:
