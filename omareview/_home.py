@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from omareview._files import PRIVATE_DIR_MODE, make_private
 from omareview.errors import ConfigError
 
 __all__ = ["CONFIG_FILE_NAME", "home_dir", "load_config"]
@@ -18,7 +19,8 @@ def home_dir() -> Path:
     """`$OMAREVIEW_HOME`, else `~/.omareview`; created on first use."""
     configured = os.environ.get("OMAREVIEW_HOME")
     path = Path(configured).expanduser() if configured else Path.home() / ".omareview"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    make_private(path)
     return path
 
 

@@ -6,11 +6,12 @@ A key is never printed, logged, or put in an exception message; `Signer` shows o
 from __future__ import annotations
 
 import getpass
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from omareview._files import read_regular
+from omareview._json import loads_untrusted
 from omareview.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 PRIVATE_KEY_ENV = "OMAREVIEW_PRIVATE_KEY"
+_MAX_KEYSTORE_BYTES = 64 * 1024
 KEYSTORE_PASSWORD_ENV = "OMAREVIEW_KEYSTORE_PASSWORD"
 
 
@@ -63,14 +65,9 @@ def signer_from_key(private_key: str | bytes, *, what: str = "the private key") 
 
 
 def signer_from_keystore(path: Path, password: str | None = None) -> Signer:
-    try:
-        keystore = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"keystore {path}: no such file", reason="bad-key") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            f"keystore {path} is not a readable JSON keystore ({type(exc).__name__})", reason="bad-key"
-        ) from None
+    keystore = loads_untrusted(read_regular(path, _MAX_KEYSTORE_BYTES, f"keystore {path}"), what=f"keystore {path}")
+    if not isinstance(keystore, dict) or not isinstance(keystore.get("crypto") or keystore.get("Crypto"), dict):
+        raise InputError(f"keystore {path} is not an Ethereum keystore (it has no crypto section)", reason="bad-key")
     if password is None:
         password = os.environ.get(KEYSTORE_PASSWORD_ENV)
     from eth_account import Account

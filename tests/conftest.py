@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,50 @@ from omareview.devnet.node import Devnet, network_of, start_devnet
 from omareview.eas.client import reset_nonce_tracking
 from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network
+from tests.servers import dns_server
+
+SEAL = Path(__file__).parent / "seal"
+_STUB = ExitStack()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _STUB.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Seal the suite: this process and every Python subprocess refuse DNS and connections off loopback."""
+    log = Path(tempfile.mkdtemp(prefix="omareview-seal-")) / "escapes.log"
+    log.touch()
+    os.environ["OMAREVIEW_SEAL_LOG"] = str(log)
+    # Every name a fixture mentions resolves through a loopback DNS stub (NXDOMAIN unless a test serves
+    # its own), never through the system resolver.
+    os.environ["OMAREVIEW_DNS_SERVER"] = _STUB.enter_context(dns_server({}))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SEAL), os.environ.get("PYTHONPATH")]))
+    sys.path.insert(0, str(SEAL))
+    import sitecustomize
+
+    if getattr(sitecustomize, "__file__", "").startswith(str(SEAL)):
+        sitecustomize.install()
+    else:  # another sitecustomize was imported first: load ours by path
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("omareview_seal", SEAL / "sitecustomize.py")
+        assert spec is not None and spec.loader is not None
+        seal = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(seal)
+        seal.install()
+
+
+@pytest.fixture(autouse=True)
+def _sealed() -> Iterator[None]:
+    """Fail the test when it, or anything it started, tried to leave loopback."""
+    log = Path(os.environ["OMAREVIEW_SEAL_LOG"])
+    before = log.stat().st_size
+    yield
+    with log.open(encoding="utf-8") as handle:
+        handle.seek(before)
+        escapes = handle.read().strip()
+    assert not escapes, f"the test tried to leave loopback:\n{escapes}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

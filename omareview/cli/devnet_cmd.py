@@ -61,13 +61,15 @@ def up(port: int | None, detach: bool, as_json: bool) -> None:
     """Start Anvil, deploy SchemaRegistry, EAS and Indexer, and register the OMATrust schemas."""
     _offer_toolchain(as_json)
     running = start_devnet(port=port, detach=detach, progress=lambda step: None if as_json else note(f"… {step}"))
-    emit(running.state.public(), as_json, lambda: _describe(running.state))
     if detach:
+        emit(running.state.public(), as_json, lambda: _describe(running.state))
         if not as_json:
             note("running in the background; `omareview devnet down` stops it")
         return
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        # Announced inside the try: an interrupt that arrives as soon as the state is out still stops it cleanly.
+        emit(running.state.public(), as_json, lambda: _describe(running.state))
         if not as_json:
             note("running in the foreground; Ctrl-C stops it")
         running.wait()

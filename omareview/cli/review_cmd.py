@@ -9,6 +9,7 @@ from typing import Any
 import click
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from omareview._files import read_regular
 from omareview._json import UntrustedJsonError, loads_untrusted
 from omareview.cli.common import global_options, key_options, load_signer
 from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note
@@ -20,7 +21,7 @@ from omareview.review.build import review_from_receipt, review_of_subject
 from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox
 from omareview.review.submit import JobOutcome, Mode, ReviewJob, check_duplicates, submit_reviews
-from omareview.x402.load import LoadedArtifact, load_artifacts, load_artifacts_from_path
+from omareview.x402.load import MAX_INPUT_BYTES, LoadedArtifact, load_artifacts, load_artifacts_from_path
 from omareview.x402.verify import VerifyOptions
 from omareview.x402.wire import ArtifactKind
 
@@ -312,11 +313,9 @@ def _client(network: Network, signer: Signer, mode: Mode, relayer_keystore: Path
 
 def _read_jsonl(path: Path, attester: str, options: VerifyOptions) -> list[ReviewJob]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not a readable UTF-8 file ({type(exc).__name__})") from None
+        lines = read_regular(path, MAX_INPUT_BYTES).decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not a readable UTF-8 file", reason="unreadable-file") from None
     jobs = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

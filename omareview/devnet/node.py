@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_serializer
 from pydantic.alias_generators import to_camel
 
+from omareview._files import make_private
 from omareview._home import home_dir
 from omareview.devnet.toolchain import find_anvil
 from omareview.errors import DevnetError, OmaReviewError
@@ -287,7 +288,8 @@ def start_devnet(
     else:
         _check_port_free(port)
     folder = state_file(home).parent
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(folder)
     log_file = folder / "anvil.log"
     accounts_file = folder / "anvil-accounts.json"
     accounts_file.unlink(missing_ok=True)
@@ -295,6 +297,8 @@ def start_devnet(
     command = [anvil, "--host", LOOPBACK, "--port", str(port), "--chain-id", str(DEVNET_CHAIN_ID)]
     command += ["--config-out", str(accounts_file), *anvil_args]
     progress(f"starting Anvil on {rpc_url}")
+    log_file.touch(mode=0o600)
+    make_private(log_file)
     with log_file.open("wb") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True

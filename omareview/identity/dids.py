@@ -63,8 +63,12 @@ def normalize_domain(domain: str) -> str:
 
 def _host_from_url(url: str) -> str:
     candidate = url.strip()
-    if not _URL_SCHEME.match(candidate):
+    bare = not _URL_SCHEME.match(candidate)
+    if bare:
         candidate = "https://" + candidate
+    if "\\" in candidate:
+        # URL parsers disagree on a backslash (WHATWG reads it as `/`): a review is irrevocable, so refuse.
+        raise InputError(f"{url!r} holds a backslash, which URL parsers read differently", reason="bad-did")
     try:
         parts = urlsplit(candidate)
         parts.port  # noqa: B018 - raises on a malformed port
@@ -72,9 +76,15 @@ def _host_from_url(url: str) -> str:
         raise InputError(f"{url!r} is not a valid URL ({exc})", reason="bad-did") from exc
     if parts.scheme.lower() not in ("http", "https"):
         raise InputError(f"{url!r}: only http and https URLs name a service", reason="bad-did")
+    if bare and "@" in parts.netloc:
+        raise InputError(
+            f"{url!r} carries user information (an e-mail address is not a service's address)", reason="bad-did"
+        )
     host = parts.hostname
     if not host:
         raise InputError(f"{url!r} has no host", reason="bad-did")
+    if "%" in host:
+        raise InputError(f"{url!r} has a percent-encoded host", reason="bad-did")
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:

@@ -11,7 +11,14 @@ import dns.resolver
 from omareview.errors import InputError
 from omareview.identity.dids import normalize_did
 
-__all__ = ["DNS_SERVER_ENV", "DNS_TIMEOUT_S", "ControllerRecords", "lookup_controllers", "parse_controller_record"]
+__all__ = [
+    "DNS_SERVER_ENV",
+    "DNS_TIMEOUT_S",
+    "ControllerRecords",
+    "lookup_addresses",
+    "lookup_controllers",
+    "parse_controller_record",
+]
 
 DNS_SERVER_ENV = "OMAREVIEW_DNS_SERVER"
 DNS_TIMEOUT_S = 3.0
@@ -54,6 +61,19 @@ def _resolver(timeout_s: float, server: str | None) -> dns.resolver.Resolver:
     resolver.lifetime = timeout_s
     resolver.timeout = timeout_s
     return resolver
+
+
+def lookup_addresses(host: str, server: str, *, timeout_s: float = DNS_TIMEOUT_S) -> list[str]:
+    """A and AAAA addresses of `host` from one chosen DNS server (the system resolver is not asked).
+    No such name → empty; a timeout or failure raises `dns.exception.DNSException`."""
+    resolver = _resolver(timeout_s, server)
+    found: list[str] = []
+    for rdtype in ("A", "AAAA"):
+        try:
+            found += [record.to_text() for record in resolver.resolve(host, rdtype)]
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            continue
+    return found
 
 
 def lookup_controllers(

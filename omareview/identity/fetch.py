@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from dns.exception import DNSException
 
-from omareview._json import loads_untrusted
+from omareview._json import UntrustedJsonError, loads_untrusted
 from omareview.errors import InputError
+from omareview.identity.dns_txt import DNS_SERVER_ENV, lookup_addresses
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
@@ -49,6 +51,8 @@ _METADATA_ADDRESSES = {
 }
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IETF_PROTOCOL_ASSIGNMENTS = ipaddress.ip_network("192.0.0.0/24")
 
 
 class FetchError(InputError):
@@ -73,9 +77,18 @@ def overrides_from_env() -> dict[str, str]:
 
 
 def address_refusal(ip: IPAddress, allow_loopback: bool) -> str | None:
-    """Why a connection to `ip` is refused, or None when it is allowed."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return address_refusal(ip.ipv4_mapped, allow_loopback)
+    """Why a connection to `ip` is refused, or None when it is allowed. IPv6 forms that carry an IPv4
+    address (mapped, 6to4, NAT64) are judged by the address they carry."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = ip.ipv4_mapped or ip.sixtofour
+        if ip in _NAT64:
+            carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if carried is not None:
+            return address_refusal(carried, allow_loopback)
+        if ip.is_site_local:
+            return "a site-local address"
+    if ip in _IETF_PROTOCOL_ASSIGNMENTS:
+        return "an IETF protocol assignment (192.0.0.0/24)"
     if ip in _METADATA_ADDRESSES:
         return "a cloud metadata address"
     if ip.is_loopback:
@@ -106,16 +119,26 @@ class SafeFetcher:
             return url
         return base + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
+    def _addresses(self, host: str, port: int) -> list[IPAddress]:
+        """The host's addresses: from `$OMAREVIEW_DNS_SERVER` when one is set (the system resolver is then
+        never asked; `localhost` still comes from the hosts file), else from the system resolver."""
+        server = os.environ.get(DNS_SERVER_ENV)
+        try:
+            if server and host.lower().rstrip(".") != "localhost":
+                texts = lookup_addresses(host, server, timeout_s=self.timeout_s)
+            else:
+                texts = [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+        except (OSError, DNSException) as exc:
+            raise FetchError(f"cannot resolve {host} ({exc})", reason="fetch-refused") from exc
+        if not texts:
+            raise FetchError(f"cannot resolve {host} (no such name)", reason="fetch-refused")
+        return [ipaddress.ip_address(text) for text in texts]
+
     def _resolve(self, host: str, port: int, allow_loopback: bool) -> IPAddress:
         try:
-            literal = ipaddress.ip_address(host)
-            candidates: list[IPAddress] = [literal]
+            candidates: list[IPAddress] = [ipaddress.ip_address(host)]
         except ValueError:
-            try:
-                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            except OSError as exc:
-                raise FetchError(f"cannot resolve {host} ({exc})", reason="fetch-refused") from exc
-            candidates = [ipaddress.ip_address(info[4][0]) for info in infos]
+            candidates = self._addresses(host, port)
         for ip in candidates:
             refusal = address_refusal(ip, allow_loopback)
             if refusal is not None:
@@ -189,5 +212,5 @@ class SafeFetcher:
             raise FetchError(f"{url} answered HTTP {response.status_code}", reason="fetch-refused")
         try:
             return loads_untrusted(body, what=url, max_bytes=MAX_DOCUMENT_BYTES)
-        except InputError as exc:
-            raise FetchError(f"{url} did not return usable JSON: {exc}", reason="fetch-refused") from exc
+        except UntrustedJsonError as exc:
+            raise FetchError(f"{url} did not return JSON ({exc.detail})", reason="fetch-refused") from exc

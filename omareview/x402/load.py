@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omareview._files import read_regular
 from omareview._json import loads_untrusted
 from omareview.errors import InputError
 from omareview.identity._b64 import decode_header_value
@@ -233,16 +234,4 @@ def load_artifacts_from_path(path: str, *, kind: ArtifactKind | None = None) -> 
 
     if path == "-":
         return load_artifacts(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), "stdin", kind=kind)
-    file = Path(path)
-    try:
-        if file.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError(
-                f"{path} is larger than {MAX_INPUT_BYTES // 1024 // 1024} MiB", reason="unreadable-artifact"
-            )
-        return load_artifacts(file.read_bytes(), path, kind=kind)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file", reason="unreadable-artifact") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory", reason="unreadable-artifact") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied", reason="unreadable-artifact") from None
+    return load_artifacts(read_regular(Path(path), MAX_INPUT_BYTES, path), path, kind=kind)

@@ -44,8 +44,27 @@ setup_npm() {
   fi
 }
 
+setup_wheelhouse() {
+  # The runtime dependencies as wheels in .wheelhouse/, so the wheel-install test builds its fresh venv
+  # with --no-index: the test suite itself never leaves loopback.
+  local stamp="$ROOT/.wheelhouse/.omareview-setup" want
+  want="$(fingerprint "$ROOT/pyproject.toml")"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "collecting the runtime dependencies as wheels in .wheelhouse/ (for the wheel-install test)"
+    "$VENV/bin/python" - "$ROOT" <<'PY' > "$ROOT/.wheelhouse.requirements"
+import sys, tomllib
+print("\n".join(tomllib.load(open(sys.argv[1] + "/pyproject.toml", "rb"))["project"]["dependencies"]))
+PY
+    "$VENV/bin/python" -m pip download --quiet --disable-pip-version-check --dest "$ROOT/.wheelhouse" \
+      -r "$ROOT/.wheelhouse.requirements" pip
+    rm -f "$ROOT/.wheelhouse.requirements"
+    echo "$want" > "$stamp"
+  fi
+}
+
 setup_all() {
   setup_python
+  setup_wheelhouse
   setup_npm
   export PATH="$VENV/bin:$PATH"
 }

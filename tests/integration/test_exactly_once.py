@@ -100,6 +100,14 @@ def _wait_until_mined(network: Network, attester: str, digests: set[str], timeou
         time.sleep(0.25)
 
 
+def _capture(outbox: Outbox, receipts: list[dict[str, Any]], draft: ReviewDraft) -> None:
+    """The agent hook's capture of each receipt's settlement, with the agent's draft."""
+    capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: draft)
+    for receipt in receipts:
+        settle = encode_header({"success": True, "extensions": {"offer-receipt": {"info": {"receipt": receipt}}}})
+        capture.observe("https://api.example.com/premium-data", 200, {"PAYMENT-RESPONSE": settle}, None)
+
+
 def _submit_many_command(path: Path, account: int) -> list[str]:
     return [sys.executable, "-m", "omareview", "review", "submit-many", str(path), "--dev-account", str(account)]
 
@@ -137,10 +145,7 @@ def _outbox_trial(devnet: Devnet, network: Network, folder: Path, account: int, 
     payer = _address(devnet, account)
     receipts = _receipts(payer, RECEIPTS_PER_TRIAL)
     outbox = Outbox(folder / "outbox.sqlite3")
-    capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(5, "crash trial"))
-    for receipt in receipts:
-        settle = encode_header({"success": True, "extensions": {"offer-receipt": {"info": {"receipt": receipt}}}})
-        capture.observe("https://api.example.com/premium-data", 200, {"PAYMENT-RESPONSE": settle}, None)
+    _capture(outbox, receipts, ReviewDraft(5, "crash trial"))
     outbox.close()
     retry = _kill_then_retry([*_outbox_command(account), "--json"], env, rng)
     if retry.returncode != 0:
@@ -210,10 +215,7 @@ def test_concurrent_outbox_submitters_review_each_receipt_once(
     payer = _address(interval_devnet, account)
     receipts = _receipts(payer, 12)
     outbox = Outbox(tmp_path / "outbox.sqlite3")
-    capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(4))
-    for receipt in receipts:
-        settle = encode_header({"success": True, "extensions": {"offer-receipt": {"info": {"receipt": receipt}}}})
-        capture.observe("https://api.example.com/premium-data", 200, {"PAYMENT-RESPONSE": settle}, None)
+    _capture(outbox, receipts, ReviewDraft(4))
     command = [*_outbox_command(account), "--json"]
     procs = [
         subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(submitters)
@@ -244,10 +246,7 @@ def test_rpc_faults_lose_nothing_and_double_nothing(
     signer = signer_from_key(key)
     receipts = _receipts(signer.address, 5)
     outbox = Outbox(tmp_path / "outbox.sqlite3")
-    capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(2, "faulty node"))
-    for receipt in receipts:
-        settle = encode_header({"success": True, "extensions": {"offer-receipt": {"info": {"receipt": receipt}}}})
-        capture.observe("https://api.example.com/premium-data", 200, {"PAYMENT-RESPONSE": settle}, None)
+    _capture(outbox, receipts, ReviewDraft(2, "faulty node"))
     from omareview.x402.verify import VerifyOptions
 
     options = VerifyOptions(authorize=False)

@@ -144,3 +144,53 @@ def test_a_review_with_a_3000_deep_proof_is_invalid_and_the_listing_still_works(
     assert listing.code == 0, listing.stderr
     document = listing.json()
     assert document["count"] == 1 and document["byLevel"]["invalid"] == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("alice@example.com", "carries user information"),
+        ("https://evil.com\\@good.com", "holds a backslash"),
+        ("https://ex%61mple.com/", "percent-encoded host"),
+    ],
+)
+def test_ambiguous_subjects_are_refused_in_one_line(value: str, message: str) -> None:
+    result = run_cli("subject", value)
+    assert result.code == 1 and message in result.error_line
+
+
+def test_a_device_is_not_read_as_input(tmp_path: Path) -> None:
+    result = run_cli("receipt", "verify", "/dev/zero", timeout=30)
+    assert result.code == 1 and "/dev/zero is not a regular file" in result.error_line
+
+
+@pytest.mark.parametrize("content", ["{}", "[]", '{"crypto": 5}'])
+def test_a_keystore_of_the_wrong_shape_is_one_line(tmp_path: Path, content: str) -> None:
+    keystore = tmp_path / "key.json"
+    keystore.write_text(content)
+    result = run_cli(
+        "--network",
+        "omachain-testnet",
+        "review",
+        "build",
+        "--offline",
+        "--subject",
+        "did:web:x.example",
+        "--rating",
+        "3",
+        "--keystore",
+        str(keystore),
+        env={"OMAREVIEW_KEYSTORE_PASSWORD": "x"},
+    )
+    assert result.code == 1 and "is not an Ethereum keystore" in result.error_line
+
+
+def test_state_is_private_to_its_owner(tmp_path: Path) -> None:
+    from omareview._home import home_dir
+    from omareview.review.outbox import Outbox
+
+    home = home_dir()
+    outbox = Outbox()
+    outbox.add("0x01", {"format": "eip712"})
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert outbox.path.stat().st_mode & 0o777 == 0o600

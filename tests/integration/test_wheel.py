@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+WHEELHOUSE = ROOT / ".wheelhouse"
 
 pytestmark = [pytest.mark.wheel, pytest.mark.devnet]
 
@@ -21,7 +22,10 @@ pytestmark = [pytest.mark.wheel, pytest.mark.devnet]
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(ROOT)],
+        [
+            *(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet"),
+            *("--wheel-dir", str(out), str(ROOT)),
+        ],
         check=True,
         capture_output=True,
         timeout=300,
@@ -32,12 +36,17 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh venv outside the checkout with only the wheel (and its dependencies) installed."""
+    """A fresh venv outside the checkout with only the wheel (and its dependencies) installed, from the
+    wheelhouse set-up collected: no registry is asked during the test."""
+    assert WHEELHOUSE.is_dir(), "no .wheelhouse/: scripts/test collects the dependencies there"
     venv = tmp_path_factory.mktemp("venv")
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", str(venv)], check=True, timeout=120)
     subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        [
+            *(str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
+            *("--no-index", "--find-links", str(WHEELHOUSE), str(wheel)),
+        ],
         check=True,
         capture_output=True,
         timeout=900,
@@ -59,7 +68,8 @@ def test_the_wheel_carries_the_data_the_devnet_needs(wheel: Path) -> None:
 
 def _run(venv: Path, home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMAREVIEW_", "VIRTUAL_ENV"))}
-    env.update(OMAREVIEW_HOME=str(home), PATH=f"{venv / 'bin'}:{env.get('PATH', '')}")
+    # npm takes the toolchain from its cache (filled when set-up installed contracts/): no registry is asked.
+    env.update(OMAREVIEW_HOME=str(home), PATH=f"{venv / 'bin'}:{env.get('PATH', '')}", npm_config_offline="true")
     return subprocess.run(
         [str(venv / "bin" / "omareview"), *args],
         capture_output=True,
