@@ -14,10 +14,18 @@ from pathlib import Path
 
 from omareview.errors import InputError
 
-__all__ = ["PRIVATE_DIR_MODE", "PRIVATE_FILE_MODE", "make_private", "read_regular"]
+__all__ = ["PRIVATE_DIR_MODE", "PRIVATE_FILE_MODE", "human_size", "make_private", "read_regular"]
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
+
+
+def human_size(count: int) -> str:
+    """`8 MiB`, `64 KiB` or `300 bytes`: a bound as a person reads it."""
+    for unit, size in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= size and count % size == 0:
+            return f"{count // size} {unit}"
+    return f"{count} bytes"
 
 
 def read_regular(path: Path, max_bytes: int, what: str | None = None) -> bytes:
@@ -29,7 +37,7 @@ def read_regular(path: Path, max_bytes: int, what: str | None = None) -> bytes:
             if not stat.S_ISREG(info.st_mode):
                 raise InputError(f"{name} is not a regular file", reason="unreadable-file")
             if info.st_size > max_bytes:
-                raise InputError(f"{name} is larger than {max_bytes} bytes", reason="unreadable-file")
+                raise InputError(f"{name} is larger than {human_size(max_bytes)}", reason="unreadable-file")
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise InputError(f"{name}: no such file", reason="unreadable-file") from None
@@ -42,7 +50,7 @@ def read_regular(path: Path, max_bytes: int, what: str | None = None) -> bytes:
             f"{name} cannot be read ({exc.strerror or type(exc).__name__})", reason="unreadable-file"
         ) from None
     if len(data) > max_bytes:
-        raise InputError(f"{name} is larger than {max_bytes} bytes", reason="unreadable-file")
+        raise InputError(f"{name} is larger than {human_size(max_bytes)}", reason="unreadable-file")
     return data
 
 

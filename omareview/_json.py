@@ -14,6 +14,7 @@ import re
 from itertools import accumulate
 from typing import Any
 
+from omareview._files import human_size
 from omareview.errors import InputError
 
 __all__ = ["MAX_DEPTH", "MAX_UNTRUSTED_BYTES", "UntrustedJsonError", "check_depth", "loads_untrusted"]
@@ -59,7 +60,7 @@ def loads_untrusted(
 ) -> Any:
     """Parse untrusted JSON; InputError (reason `too-large`, `too-deep` or `bad-json`) says why not."""
     if len(data) > max_bytes:
-        raise UntrustedJsonError(what, f"is larger than {max_bytes} bytes", reason="too-large")
+        raise UntrustedJsonError(what, f"is larger than {human_size(max_bytes)}", reason="too-large")
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from omareview._files import read_regular
 from omareview._json import UntrustedJsonError, loads_untrusted
@@ -33,7 +33,7 @@ class ReviewInput(BaseModel):
 
     receipt: dict[str, Any] | str | None = None
     subject: str | None = None
-    rating_value: int = Field(alias="ratingValue")
+    rating_value: StrictInt = Field(alias="ratingValue")
     review_body: str = Field(default="", alias="reviewBody")
     version: str = ""
     screenshot_urls: list[str] = Field(default_factory=list, alias="screenshotUrls")

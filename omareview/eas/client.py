@@ -174,15 +174,8 @@ class EasClient:
         return self._chain_id
 
     def check_chain(self) -> None:
-        """Refuse to work when the node is on another chain than the network says."""
-        actual = self.rpc.chain_id()
-        if self.network.chain_id is not None and actual != self.network.chain_id:
-            raise ConfigError(
-                f"the node at {self.rpc.url} is chain {actual}, but network {self.network.name} is chain "
-                f"{self.network.chain_id}",
-                reason="wrong-chain",
-            )
-        self._chain_id = actual
+        """Refuse to work when the node is on another chain than the network says, or EAS is not there."""
+        self._chain_id = self.rpc.check_deployment(self.eas_address, self.network.chain_id, self.network.name)
 
     def sender(self) -> TxSender:
         """The transaction sender of this client's signer."""

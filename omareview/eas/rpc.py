@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from omareview.errors import ChainError
+from omareview.errors import ChainError, ConfigError
 
 __all__ = ["DEFAULT_TIMEOUT_S", "RpcClient", "RpcError"]
 
@@ -113,6 +113,20 @@ class RpcClient:
                 f"the node's batch reply lacks answers for {len(missing)} calls ({missing[0]}, …)", reason="rpc-failed"
             )
         return [self._result(method, by_id[i]) for i, (method, _) in zip(ids, calls, strict=True)]
+
+    def check_deployment(self, eas_address: str, chain_id: int | None, network_name: str) -> int:
+        """The node's chain id, after checking in one round trip that it is the network's chain and that
+        EAS has code there (a wrong address would otherwise cost gas, or list nothing as if all were well)."""
+        actual_hex, code = self.batch([("eth_chainId", []), ("eth_getCode", [eas_address, "latest"])])
+        actual = int(actual_hex, 16)
+        if chain_id is not None and actual != chain_id:
+            raise ConfigError(
+                f"the node at {self.url} is chain {actual}, but network {network_name} is chain {chain_id}",
+                reason="wrong-chain",
+            )
+        if not isinstance(code, str) or code in ("0x", "0x0", ""):
+            raise ConfigError(f"no contract is deployed at {eas_address} on chain {actual}", reason="no-eas-here")
+        return actual
 
     def chain_id(self) -> int:
         return int(self.call("eth_chainId"), 16)

@@ -124,11 +124,16 @@ class ReviewIndex:
         legacy = {s.uid for s in all_schemas() if s.legacy and s.kind == USER_REVIEW}
         schema_strings.update({s.uid: s.schema_string for s in all_schemas() if s.uid in legacy})
         self.schema_uids = sorted(uid.lower() for uid in schema_strings)
+        self._deployment_checked = False
         self.syncer = Syncer(
             self.rpc, self.store, network.eas_address, network.deployment_block, schema_strings, legacy
         )
 
     def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:
+        """Bring the index up to date (the first sync checks the node's chain and the EAS contract first)."""
+        if not self._deployment_checked:
+            self.rpc.check_deployment(self.network.eas_address, self.network.chain_id, self.network.name)
+            self._deployment_checked = True
         return self.syncer.sync(progress)
 
     def synced_to(self) -> int | None:

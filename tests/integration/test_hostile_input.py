@@ -194,3 +194,41 @@ def test_state_is_private_to_its_owner(tmp_path: Path) -> None:
     outbox.add("0x01", {"format": "eip712"})
     assert home.stat().st_mode & 0o777 == 0o700
     assert outbox.path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("rating", ["true", '"5"', "4.0"])
+def test_submit_many_ratings_must_be_integers(tmp_path: Path, rating: str) -> None:
+    lines = tmp_path / "reviews.jsonl"
+    lines.write_text('{"subject": "did:web:x.example", "ratingValue": ' + rating + "}\n")
+    result = run_cli(
+        "--network",
+        "omachain-testnet",
+        "review",
+        "submit-many",
+        str(lines),
+        env={"OMAREVIEW_PRIVATE_KEY": "0x" + "11" * 32},
+    )
+    assert result.code == 1 and "line 1: ratingValue: Input should be a valid integer" in result.error_line
+
+
+@pytest.mark.devnet
+def test_an_eas_address_without_code_is_refused_before_anything_is_sent(
+    cli_env: dict[str, str], use_devnet: Devnet
+) -> None:
+    nowhere = use_devnet.state.accounts[3].address
+    listing = run_cli("--eas-address", nowhere, "reviews", "did:web:x.example", env=cli_env)
+    assert listing.code == 2 and f"no contract is deployed at {nowhere}" in listing.error_line
+    submit = run_cli(
+        "--eas-address",
+        nowhere,
+        "review",
+        "submit",
+        "--subject",
+        "did:web:x.example",
+        "--rating",
+        "4",
+        "--dev-account",
+        "3",
+        env=cli_env,
+    )
+    assert submit.code == 2 and "no contract is deployed" in submit.error_line
