@@ -100,6 +100,12 @@ def _wait_until_mined(network: Network, attester: str, digests: set[str], timeou
         time.sleep(0.25)
 
 
+def _wallet(devnet: Devnet, folder: Path, account: int, count: int = 12) -> tuple[dict[str, str], str, list[Any]]:
+    """A home for the CLI, the dev account's address, and `count` fresh receipts it paid for."""
+    payer = _address(devnet, account)
+    return _home(devnet, folder), payer, _receipts(payer, count)
+
+
 def _capture(outbox: Outbox, receipts: list[dict[str, Any]], draft: ReviewDraft) -> None:
     """The agent hook's capture of each receipt's settlement, with the agent's draft."""
     capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: draft)
@@ -126,9 +132,7 @@ def _kill_then_retry(command: list[str], env: dict[str, str], rng: random.Random
 
 def _submit_many_trial(devnet: Devnet, network: Network, folder: Path, account: int, seed: int) -> str | None:
     rng = random.Random(seed)
-    env = _home(devnet, folder)
-    payer = _address(devnet, account)
-    receipts = _receipts(payer, RECEIPTS_PER_TRIAL)
+    env, payer, receipts = _wallet(devnet, folder, account, RECEIPTS_PER_TRIAL)
     jsonl = folder / "reviews.jsonl"
     jsonl.write_text("".join(json.dumps({"receipt": r, "ratingValue": 4}) + "\n" for r in receipts))
     retry = _kill_then_retry([*_submit_many_command(jsonl, account), "--no-authorize", "--json"], env, rng)
@@ -141,9 +145,7 @@ def _submit_many_trial(devnet: Devnet, network: Network, folder: Path, account: 
 
 def _outbox_trial(devnet: Devnet, network: Network, folder: Path, account: int, seed: int) -> str | None:
     rng = random.Random(seed)
-    env = _home(devnet, folder)
-    payer = _address(devnet, account)
-    receipts = _receipts(payer, RECEIPTS_PER_TRIAL)
+    env, payer, receipts = _wallet(devnet, folder, account, RECEIPTS_PER_TRIAL)
     outbox = Outbox(folder / "outbox.sqlite3")
     _capture(outbox, receipts, ReviewDraft(5, "crash trial"))
     outbox.close()
@@ -188,9 +190,7 @@ def test_concurrent_submit_many_on_one_file_reviews_each_receipt_once(
     interval_devnet: Devnet, chain: Network, tmp_path: Path, submitters: int
 ) -> None:
     account = 7 if submitters == 2 else 8
-    env = _home(interval_devnet, tmp_path)
-    payer = _address(interval_devnet, account)
-    receipts = _receipts(payer, 12)
+    env, payer, receipts = _wallet(interval_devnet, tmp_path, account)
     jsonl = tmp_path / "reviews.jsonl"
     jsonl.write_text("".join(json.dumps({"receipt": r, "ratingValue": 3}) + "\n" for r in receipts))
     command = [*_submit_many_command(jsonl, account), "--no-authorize", "--json"]
@@ -211,9 +211,7 @@ def test_concurrent_outbox_submitters_review_each_receipt_once(
     interval_devnet: Devnet, chain: Network, tmp_path: Path, submitters: int
 ) -> None:
     account = 9 if submitters == 2 else 4
-    env = _home(interval_devnet, tmp_path)
-    payer = _address(interval_devnet, account)
-    receipts = _receipts(payer, 12)
+    env, payer, receipts = _wallet(interval_devnet, tmp_path, account)
     outbox = Outbox(tmp_path / "outbox.sqlite3")
     _capture(outbox, receipts, ReviewDraft(4))
     command = [*_outbox_command(account), "--json"]
