@@ -24,6 +24,7 @@ from omareview.x402 import eip712
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.jws import PrivateKey, sign_compact
 from omareview.x402.load import OFFER_RECEIPT
+from omareview.x402.wire import OfferPayload, ReceiptPayload
 
 __all__ = [
     "DEFAULT_OFFER_VALIDITY_S",
@@ -54,7 +55,7 @@ _INFO_SCHEMA: dict[str, Any] = {
 
 def offer_payload(
     resource_url: str, requirements: Mapping[str, Any], *, valid_for_s: int | None = None, now: int | None = None
-) -> dict[str, Any]:
+) -> OfferPayload:
     """The offer payload for one `accepts[]` entry (v2 `amount` or v1 `maxAmountRequired`)."""
     amount = requirements.get("amount", requirements.get("maxAmountRequired"))
     missing = [k for k in ("scheme", "network", "asset", "payTo") if not requirements.get(k)]
@@ -76,9 +77,9 @@ def offer_payload(
 
 def receipt_payload(
     resource_url: str, payer: str, network: str, *, transaction: str | None = None, issued_at: int | None = None
-) -> dict[str, Any]:
+) -> ReceiptPayload:
     """A receipt payload; `transaction` is left out unless given (the privacy-minimal default)."""
-    payload: dict[str, Any] = {
+    payload: ReceiptPayload = {
         "version": 1,
         "network": to_caip2(network),
         "resourceUrl": resource_url,
