@@ -2,9 +2,11 @@
 
 Rules (SPEC §6): HTTPS only; every address the host resolves to must be public (no private, loopback,
 link-local, multicast, reserved or cloud-metadata ranges) and the connection goes to the address that was
-checked, with TLS still verified against the host name; no redirect to another host; a size cap and a
-total time bound. An override map (host → base URL) points a host elsewhere for tests and local services;
-only an override may use plain HTTP, and only to a loopback address.
+checked, with TLS still verified against the host name; no redirect to another host; a size cap, bounded
+decompression, and one total time bound over connect, TLS, headers and body (a server that drips its
+headers a byte at a time is cut off at the deadline, not after a timeout per byte). An override map
+(host → base URL) points a host elsewhere for tests and local services; only an override may use plain
+HTTP, and only to a loopback address.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import os
 import socket
 import ssl
 import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-import httpx
+import certifi
+import httpcore
 from dns.exception import DNSException
 
 from omareview._json import UntrustedJsonError, loads_untrusted
@@ -102,6 +106,96 @@ def address_refusal(ip: IPAddress, allow_loopback: bool) -> str | None:
     return None
 
 
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write is bounded by what is left of one deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def _left(self, timeout: float | None) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the total time allowed for the fetch is over")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._left(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        upgraded = self._inner.start_tls(ssl_context, server_hostname, self._left(timeout))
+        return _DeadlineStream(upgraded, self._deadline)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own sockets, each operation bounded by the remaining time of one total deadline."""
+
+    def __init__(self, deadline: float) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: object = None,
+    ) -> httpcore.NetworkStream:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ConnectTimeout("the total time allowed for the fetch is over")
+        stream = self._inner.connect_tcp(host, port, left if timeout is None else min(timeout, left), local_address)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: object = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class _Inflater:
+    """Bounded decompression of a gzip or deflate body: never more than `limit` bytes come out."""
+
+    def __init__(self, encoding: str, url: str, limit: int) -> None:
+        self._url = url
+        self._limit = limit
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip", "deflate"):
+            self._zlib = zlib.decompressobj(wbits=47)
+        else:
+            raise FetchError(
+                f"{url} answered in an encoding omareview does not read ({encoding})", reason="fetch-refused"
+            )
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self._zlib is None:
+            return chunk
+        try:
+            out = self._zlib.decompress(chunk, self._limit + 1)
+        except zlib.error as exc:
+            raise FetchError(f"{self._url} sent a corrupt compressed body", reason="fetch-refused") from exc
+        if self._zlib.unconsumed_tail:
+            raise FetchError(f"{self._url} inflates to more than {self._limit // 1024} KiB", reason="fetch-refused")
+        return out
+
+
 @dataclass
 class SafeFetcher:
     """Fetches small JSON documents by the rules above."""
@@ -134,6 +228,15 @@ class SafeFetcher:
             raise FetchError(f"cannot resolve {host} (no such name)", reason="fetch-refused")
         return [ipaddress.ip_address(text) for text in texts]
 
+    def _ssl_context(self) -> ssl.SSLContext:
+        if isinstance(self.verify, ssl.SSLContext):
+            return self.verify
+        context = ssl.create_default_context(cafile=certifi.where())
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
     def _resolve(self, host: str, port: int, allow_loopback: bool) -> IPAddress:
         try:
             candidates: list[IPAddress] = [ipaddress.ip_address(host)]
@@ -148,8 +251,8 @@ class SafeFetcher:
         return candidates[0]
 
     def _request(
-        self, client: httpx.Client, url: str, overridden: bool, deadline: float
-    ) -> tuple[httpx.Response, bytes]:
+        self, pool: httpcore.ConnectionPool, url: str, overridden: bool, deadline: float
+    ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(url)
         host = parts.hostname or ""
         loopback_allowed = overridden
@@ -166,20 +269,23 @@ class SafeFetcher:
             )
         netloc = f"[{ip}]" if ip.version == 6 else str(ip)
         pinned = parts._replace(netloc=f"{netloc}:{port}").geturl()
-        headers = {"Host": parts.netloc.rsplit("@", 1)[-1], "Accept": "application/did+json, application/json"}
-        request = client.build_request("GET", pinned, headers=headers, extensions={"sni_hostname": host})
-        response = client.send(request, stream=True)
-        try:
+        headers: dict[bytes | str, bytes | str] = {
+            "Host": parts.netloc.rsplit("@", 1)[-1],
+            "Accept": "application/did+json, application/json",
+            "Accept-Encoding": "gzip, identity",
+        }
+        with pool.stream("GET", pinned, headers=headers, extensions={"sni_hostname": host}) as response:
+            received = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
+            inflate = _Inflater(received.get("content-encoding", "identity"), url, self.max_bytes)
             body = bytearray()
-            for chunk in response.iter_raw():
-                body.extend(chunk)
-                if len(body) > self.max_bytes:
-                    raise FetchError(f"{url} is larger than {self.max_bytes // 1024} KiB", reason="fetch-refused")
-                if time.monotonic() > deadline:
-                    raise FetchError(f"{url} took longer than {self.timeout_s:g} s", reason="fetch-refused")
-        finally:
-            response.close()
-        return response, bytes(body)
+            try:
+                for chunk in response.iter_stream():
+                    body.extend(inflate.feed(chunk))
+                    if len(body) > self.max_bytes:
+                        raise FetchError(f"{url} is larger than {self.max_bytes // 1024} KiB", reason="fetch-refused")
+            except httpcore.TimeoutException as exc:
+                raise FetchError(f"{url} took longer than {self.timeout_s:g} s", reason="fetch-refused") from exc
+        return response.status, received, bytes(body)
 
     def get_json(self, url: str) -> object:
         """GET a JSON document. Raises FetchError (status, size, time, address, redirect, not JSON)."""
@@ -188,13 +294,13 @@ class SafeFetcher:
         original_host = urlsplit(current).hostname
         deadline = time.monotonic() + self.timeout_s
         try:
-            with httpx.Client(
-                timeout=httpx.Timeout(self.timeout_s), follow_redirects=False, verify=self.verify
-            ) as client:
+            with httpcore.ConnectionPool(
+                ssl_context=self._ssl_context(), network_backend=_DeadlineBackend(deadline), retries=0
+            ) as pool:
                 for _ in range(MAX_REDIRECTS + 1):
-                    response, body = self._request(client, current, overridden, deadline)
-                    if response.is_redirect:
-                        location = urljoin(current, response.headers.get("location", ""))
+                    status, headers, body = self._request(pool, current, overridden, deadline)
+                    if status in (301, 302, 303, 307, 308):
+                        location = urljoin(current, headers.get("location", ""))
                         if urlsplit(location).hostname != original_host:
                             raise FetchError(
                                 f"refusing the redirect from {url} to another host ({location})", reason="fetch-refused"
@@ -204,12 +310,12 @@ class SafeFetcher:
                     break
                 else:
                     raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", reason="fetch-refused")
-        except httpx.TimeoutException as exc:
+        except httpcore.TimeoutException as exc:
             raise FetchError(f"{url} did not answer within {self.timeout_s:g} s", reason="fetch-refused") from exc
-        except httpx.HTTPError as exc:
+        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
             raise FetchError(f"cannot fetch {url} ({type(exc).__name__}: {exc})", reason="fetch-refused") from exc
-        if response.status_code != 200:
-            raise FetchError(f"{url} answered HTTP {response.status_code}", reason="fetch-refused")
+        if status != 200:
+            raise FetchError(f"{url} answered HTTP {status}", reason="fetch-refused")
         try:
             return loads_untrusted(body, what=url, max_bytes=MAX_DOCUMENT_BYTES)
         except UntrustedJsonError as exc:

@@ -263,3 +263,51 @@ def test_authorization_through_the_did_document() -> None:
 def test_pay_to_authorization() -> None:
     result = authorize_signer(ANVIL0, "x.example", pay_to=ANVIL0.lower(), use_did_json=False, use_dns=False)
     assert (result.status, result.method) == ("authorized", "pay-to")
+
+
+def test_a_server_dripping_its_headers_is_cut_off_at_the_total_bound() -> None:
+    import socket as sockets
+    import threading
+
+    listener = sockets.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)
+            for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"x" * 400:
+                if stop.is_set():
+                    return
+                connection.sendall(bytes([byte]))
+                time.sleep(0.05)
+
+    threading.Thread(target=drip, daemon=True).start()
+    try:
+        port = listener.getsockname()[1]
+        fetcher = SafeFetcher(overrides={"example.com": f"http://127.0.0.1:{port}"}, timeout_s=1.0)
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="did not answer within 1 s"):
+            fetcher.get_json("https://example.com/.well-known/did.json")
+        assert time.monotonic() - started < 2.0, "the bound is total, not per byte"
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_a_gzip_document_is_read_and_a_gzip_bomb_is_refused() -> None:
+    import gzip
+
+    document = gzip.compress(b'{"id": "did:web:example.com"}')
+    bomb = gzip.compress(b'{"a": "' + b"x" * 10_000_000 + b'"}')
+    routes = {
+        "/ok/did.json": Reply(body=document, headers={"Content-Encoding": "gzip"}),
+        "/bomb/did.json": Reply(body=bomb, headers={"Content-Encoding": "gzip"}),
+    }
+    with http_server(routes) as server:
+        fetcher = SafeFetcher(overrides={"example.com": server.base_url})
+        assert fetcher.get_json("https://example.com/ok/did.json") == {"id": "did:web:example.com"}
+        with pytest.raises(FetchError, match="inflates to more than 64 KiB"):
+            fetcher.get_json("https://example.com/bomb/did.json")
