@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import click
 
 from omareview.cli.common import global_options
-from omareview.cli.output import JSON_OPTION, emit, note
+from omareview.cli.output import JSON_OPTION, emit, note, when
 from omareview.errors import ChainError
 from omareview.index import JudgeContext, ReviewIndex, SubjectReviews, SyncResult
 
@@ -67,7 +66,7 @@ def sync(ctx: click.Context, as_json: bool) -> None:
 
 
 def _when(timestamp: int) -> str:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%d %H:%M")
+    return when(timestamp, "%Y-%m-%d %H:%M")
 
 
 def _table(result: SubjectReviews) -> Iterator[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +31,14 @@ def emit_many(items: Sequence[dict[str, Any]], as_json: bool, human: Callable[[d
     for item in items:
         for line in human(item):
             click.echo(line)
+
+
+def when(timestamp: int, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A Unix time as UTC text; a time no calendar can show (a hostile `issuedAt` of 2**255) as its number."""
+    try:
+        return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime(fmt)
+    except (OverflowError, ValueError, OSError):
+        return f"{timestamp} (not a representable time)"
 
 
 def note(message: str) -> None:

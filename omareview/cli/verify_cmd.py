@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import Any
 
 import click
 
-from omareview.cli.output import JSON_OPTION, emit_many, fail
+from omareview.cli.output import JSON_OPTION, emit_many, fail, when
 from omareview.errors import InputError
 from omareview.x402.eip712 import ArtifactKind
 from omareview.x402.load import LoadedArtifact, load_artifacts_from_path
@@ -28,8 +27,7 @@ def _human(result: dict[str, Any]) -> Iterator[str]:
         if payload.get(name):
             yield f"  {name:<14} {payload[name]}"
     if "issuedAt" in payload:
-        issued = datetime.datetime.fromtimestamp(int(payload["issuedAt"]), datetime.UTC).isoformat()
-        yield f"  issuedAt       {issued}"
+        yield f"  issuedAt       {when(int(payload['issuedAt']), '%Y-%m-%dT%H:%M:%S+00:00')}"
     auth = result["authorization"]
     via = f" via {auth['method']}" if auth.get("method") else ""
     yield f"  authorization  {auth['status']}{via}: {auth['detail']}"

@@ -82,6 +82,8 @@ def _payment_required(headers: Mapping[str, str], body: bytes | None) -> dict[st
         ) from exc
     if not isinstance(value, dict) or not isinstance(value.get("accepts"), list):
         raise InputError("the 402's payment requirements have no accepts[] list", reason="bad-payment-required")
+    if not all(isinstance(entry, dict) for entry in value["accepts"]):
+        raise InputError("the 402's accepts[] holds something other than objects", reason="bad-payment-required")
     return value
 
 

@@ -58,7 +58,15 @@ def normalize_domain(domain: str) -> str:
     if not _HOST_CHARS.fullmatch(host) or ".." in host or host.startswith("."):
         raise InputError(f"{domain!r} is not a valid host name", reason="bad-did")
     host = host.removesuffix(".")
-    return host.removeprefix("www.")
+    if len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+        raise InputError(
+            f"{domain!r} is not a valid host name (a label over 63 or a name over 253 characters)", reason="bad-did"
+        )
+    stripped = host.removeprefix("www.")
+    if stripped.startswith("www."):
+        # OMATrust strips one `www.`; a second would make the DID hash differently from the DID shown.
+        raise InputError(f"{domain!r} starts with `www.` twice; name the service's host", reason="bad-did")
+    return stripped
 
 
 def _host_from_url(url: str) -> str:
@@ -113,6 +121,8 @@ def _normalize_pkh(identifier: str, original: str) -> str:
             f"{original!r} is not a valid did:pkh DID (did:pkh:<namespace>:<chain>:<address>)", reason="bad-did"
         )
     namespace, chain, address = parts
+    if namespace.lower() == "eip155" and not re.fullmatch(r"0x[0-9a-fA-F]{40}", address):
+        raise InputError(f"{original!r}: an eip155 account is 0x and 40 hex digits", reason="bad-did")
     return f"did:pkh:{namespace.lower()}:{chain}:{address.lower()}"
 
 

@@ -232,3 +232,23 @@ def test_an_eas_address_without_code_is_refused_before_anything_is_sent(
         env=cli_env,
     )
     assert submit.code == 2 and "no contract is deployed" in submit.error_line
+
+
+def test_an_absurd_issued_at_is_shown_not_crashed_on(tmp_path: Path) -> None:
+    from omareview.x402 import Eip712Issuer, receipt_payload
+
+    payload = receipt_payload("https://api.example.com/x", "0x857b06519E91e3A54538791bDbb0E22373e36b66", "eip155:8453")
+    receipt = Eip712Issuer("0x" + "42" * 32).sign_receipt({**payload, "issuedAt": 2**255})
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(receipt))
+    result = run_cli("receipt", "verify", str(path), "--no-authorize")
+    assert result.code == 1 and "s in the future" in result.error_line
+    assert "not a representable time" in result.stdout
+
+
+@pytest.mark.parametrize("accepts", ["5", "[5]", '["x", {}]'])
+def test_a_402_whose_accepts_are_not_objects_is_one_error(accepts: str) -> None:
+    from omareview.gate import Gate
+
+    with pytest.raises(InputError, match="accepts"):
+        Gate().decide("https://x.example/p", 402, {}, ('{"x402Version": 2, "accepts": ' + accepts + "}").encode())

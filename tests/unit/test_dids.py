@@ -37,7 +37,6 @@ def test_omatrust_did_pkh_vector() -> None:
         ("https://WWW.Example.COM:8443/x?y=1", "did:web:example.com"),
         ("https://API.Example.com/premium-data", "did:web:api.example.com"),
         ("https://www.example.com/", "did:web:example.com"),
-        ("https://www.www.example.com/", "did:web:www.example.com"),
         ("https://example.com./path", "did:web:example.com"),
         ("https://www.example.com.:443", "did:web:example.com"),
         ("http://example.com:8080/a/b?c=d#frag", "did:web:example.com"),
@@ -91,6 +90,10 @@ def test_normalization_table(value: str, expected: str) -> None:
         ("https://exa mple.com/", "is not a valid host name"),
         ("https://example..com/", "is not a valid host name"),
         ("did:web:exa mple.com", "is not a valid host name"),
+        # www.www.example.com would print did:web:www.example.com but hash as did:web:example.com.
+        ("https://www.www.example.com/", "starts with `www.` twice"),
+        ("https://" + "a" * 64 + ".example/", "a label over 63"),
+        ("did:pkh:eip155:1:0xabc", "an eip155 account is 0x and 40 hex digits"),
     ],
 )
 def test_bad_inputs_are_clear_errors(value: str, message: str) -> None:
