@@ -10,9 +10,11 @@ from typing import Any
 from omareview._files import PRIVATE_DIR_MODE, make_private
 from omareview.errors import ConfigError
 
-__all__ = ["CONFIG_FILE_NAME", "home_dir", "load_config"]
+__all__ = ["CONFIG_FILE_NAME", "CONFIG_KEYS", "home_dir", "load_config"]
 
 CONFIG_FILE_NAME = "config.toml"
+#: The tables and keys `config.toml` may hold; anything else is a typo worth naming.
+CONFIG_KEYS = frozenset({"networks"})
 
 
 def home_dir() -> Path:
@@ -31,6 +33,12 @@ def load_config(home: Path | None = None) -> dict[str, Any]:
         return {}
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            config = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it", reason="bad-config-file") from exc
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(CONFIG_KEYS))})", reason="bad-config-file"
+        )
+    return config

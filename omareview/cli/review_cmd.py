@@ -21,6 +21,7 @@ from omareview.review.build import review_from_receipt, review_of_subject
 from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox
 from omareview.review.submit import JobOutcome, Mode, ReviewJob, check_duplicates, submit_reviews
+from omareview.x402.jws import looks_like_compact_jws
 from omareview.x402.load import MAX_INPUT_BYTES, LoadedArtifact, load_artifacts, load_artifacts_from_path
 from omareview.x402.verify import VerifyOptions
 from omareview.x402.wire import ArtifactKind
@@ -49,10 +50,17 @@ def _single(matching: list[LoadedArtifact], kind: ArtifactKind, source: str) -> 
 
 
 def _artifact(value: dict[str, Any] | str, kind: ArtifactKind, base: Path) -> LoadedArtifact:
-    if isinstance(value, dict):
+    if isinstance(value, dict) or _inline(value):
         return _single(load_artifacts(value, f"inline {kind}", kind=kind), kind, f"inline {kind}")
     path = value if value == "-" or Path(value).is_absolute() else str(base / value)
     return _single(load_artifacts_from_path(path, kind=kind), kind, value)
+
+
+def _inline(value: str) -> bool:
+    """A `receipt`/`offer` string that is the artifact itself rather than a file name: longer than a file
+    name may be (a base64 header value), JSON text, or a compact JWS (its header is base64 of `{"`)."""
+    text = value.strip()
+    return len(text) > 255 or text.startswith(("{", "[")) or (text.startswith("eyJ") and looks_like_compact_jws(text))
 
 
 def _job(spec: ReviewInput, attester: str, options: VerifyOptions, base: Path) -> ReviewJob:
@@ -167,6 +175,11 @@ def build(
     """Everything `submit` does except sending: print the attestation request."""
     network = global_options(ctx).resolve_network()
     signer = _signer_or_none(network, keystore, dev_account)
+    if signer is not None and attester is not None and signer.address.lower() != attester.lower():
+        raise ConfigError(
+            f"--attester {attester} is not the signing key's address {signer.address}; give one or the other",
+            reason="attester-mismatch",
+        )
     who = signer.address if signer is not None else attester
     if who is None:
         raise ConfigError(

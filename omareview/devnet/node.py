@@ -7,6 +7,7 @@ so that every other command can find it; a state whose process is gone is stale 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -275,8 +276,19 @@ def start_devnet(
 ) -> Devnet:
     """Start Anvil, deploy EAS, register the OMATrust schemas, and record the state.
 
-    Nothing is left behind on failure: Anvil is stopped and no state is written.
+    Nothing is left behind on failure: Anvil is stopped and no state is written. Two starts for one home
+    never both run: the second waits for the first's lock, then finds its devnet.
     """
+    folder = state_file(home).parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with (folder / "start.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_locked(port=port, home=home, detach=detach, progress=progress, anvil_args=anvil_args)
+
+
+def _start_locked(
+    *, port: int | None, home: Path | None, detach: bool, progress: Progress, anvil_args: Sequence[str]
+) -> Devnet:
     running = read_state(home)
     if running is not None:
         raise DevnetError(

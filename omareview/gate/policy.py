@@ -119,7 +119,9 @@ def load_policy(path: Path | None = None) -> Policy:
         return DEFAULT_POLICY
     try:
         with file.open("rb") as handle:
-            return Policy.model_validate(tomllib.load(handle))
+            written = tomllib.load(handle)
+        # A partial policy overrides the default key by key; a key the policy does not know is named.
+        return Policy.model_validate({**DEFAULT_POLICY.model_dump(), **written})
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file} is not valid TOML ({exc})", reason="bad-policy") from exc
     except ValidationError as exc:

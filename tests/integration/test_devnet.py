@@ -200,3 +200,20 @@ def test_usage_errors_are_one_line_exit_2() -> None:
     assert result.code == 2
     assert "'abc' is not a valid integer" in result.error_line
     assert run_cli("devnet", "launch").code == 2
+
+
+@pytest.mark.devnet
+def test_two_starts_for_one_home_run_one_devnet(omareview_home: Path) -> None:
+    command = [sys.executable, "-m", "omareview", "devnet", "up", "--detach", "--json"]
+    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(proc.wait(60), *proc.communicate()) for proc in procs]
+    try:
+        codes = sorted(code for code, _, _ in results)
+        assert codes == [0, 3], results
+        refused = next(err for code, _, err in results if code == 3)
+        assert "a devnet is already running" in refused
+    finally:
+        down = run_cli("devnet", "down", "--json")
+    started = next(json.loads(out) for code, out, _ in results if code == 0)
+    assert down.json()["pid"] == started["pid"]
+    assert not pids_with_arg("--port", started["rpcUrl"].rsplit(":", 1)[1]), "no Anvil is left running"

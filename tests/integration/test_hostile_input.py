@@ -252,3 +252,49 @@ def test_a_402_whose_accepts_are_not_objects_is_one_error(accepts: str) -> None:
 
     with pytest.raises(InputError, match="accepts"):
         Gate().decide("https://x.example/p", 402, {}, ('{"x402Version": 2, "accepts": ' + accepts + "}").encode())
+
+
+def test_a_partial_policy_overrides_the_default_and_a_typo_is_named(omareview_home: Path) -> None:
+    from omareview.errors import ConfigError
+    from omareview.gate import DEFAULT_POLICY, load_policy
+
+    policy_file = omareview_home / "policy.toml"
+    policy_file.write_text("refuse_below_average = 3.5\n")
+    policy = load_policy()
+    assert policy.refuse_below_average == 3.5 and policy.tiers == DEFAULT_POLICY.tiers
+    policy_file.write_text("refuse_below_averag = 3.5\n")
+    with pytest.raises(ConfigError, match="refuse_below_averag: Extra inputs are not permitted"):
+        load_policy()
+
+
+def test_config_toml_names_an_unknown_key(omareview_home: Path) -> None:
+    (omareview_home / "config.toml").write_text('[netwroks.mine]\nrpc-url = "http://127.0.0.1:1"\n')
+    result = run_cli("--network", "mine", "reviews", "did:web:x.example")
+    assert result.code == 2 and "unknown key 'netwroks'" in result.error_line
+
+
+def test_an_attester_that_is_not_the_key_is_refused() -> None:
+    result = run_cli(
+        *("--network", "omachain-testnet", "review", "build", "--offline", "--subject", "did:web:x.example"),
+        *("--rating", "4", "--attester", "0x" + "12" * 20),
+        env={"OMAREVIEW_PRIVATE_KEY": "0x" + "11" * 32},
+    )
+    assert result.code == 2 and "is not the signing key's address" in result.error_line
+
+
+def test_a_header_value_receipt_is_read_inline_not_as_a_file_name() -> None:
+    """The same path serves `--receipt` and submit-many's `receipt` field."""
+    from omareview.x402 import encode_header
+    from tests.reviews import receipt_for
+
+    key_address = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"  # the address of key 0x11…11
+    settle = encode_header(
+        {"success": True, "extensions": {"offer-receipt": {"info": {"receipt": receipt_for(key_address)}}}}
+    )
+    result = run_cli(
+        *("--network", "omachain-testnet", "review", "build", "--offline"),
+        *("--receipt", settle, "--rating", "5", "--no-authorize", "--json"),
+        env={"OMAREVIEW_PRIVATE_KEY": "0x" + "11" * 32},
+    )
+    assert result.code == 0, result.stderr
+    assert result.json()["subject"] == "did:web:api.example.com"
