@@ -50,3 +50,35 @@ def test_list_review_submit(use_devnet: Devnet, cli_env: dict[str, str]) -> None
     assert done["uid"] == submitted.json()["uid"]
     late = run_cli("outbox", "review", entry["digest"][:12], "--rating", "2", env=env)
     assert late.code == 1 and "is done; only pending receipts can be reviewed" in late.error_line
+
+
+def test_the_wrong_key_rejects_nothing_and_retry_revives_a_rejected_entry(
+    use_devnet: Devnet, cli_env: dict[str, str]
+) -> None:
+    from omareview.hooks import ReviewDraft
+
+    home = Path(cli_env["OMAREVIEW_HOME"])
+    outbox = Outbox(home / "outbox.sqlite3")
+    payer = use_devnet.state.accounts[6].address
+    capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(5, "mine"))
+    for n in (31, 32):
+        settle = {"success": True, "extensions": offer_receipt_extension(receipt=receipt_for(payer, n=n))}
+        header = base64.b64encode(json.dumps(settle).encode()).decode()
+        capture.observe("https://api.example.com/x", 200, {"PAYMENT-RESPONSE": header}, None)
+
+    wrong = run_cli("outbox", "submit", "--dev-account", "1", "--no-authorize", "--json", env=cli_env)
+    assert wrong.code == 1
+    rows = [json.loads(line) for line in wrong.stdout.splitlines()]
+    assert {row["status"] for row in rows} == {"pending"} and all("signing wallet" in row["error"] for row in rows)
+    assert {e.status for e in outbox.entries()} == {"pending"}, "another wallet's receipts are not rejected"
+
+    first = outbox.entries()[0]
+    outbox.update(first.digest, status="rejected", last_error="rejected earlier")
+    not_rejected = run_cli("outbox", "retry", outbox.entries()[1].digest[:14], env=cli_env)
+    assert not_rejected.code == 1 and "only rejected entries can be retried" in not_rejected.error_line
+    assert run_cli("outbox", "retry", env=cli_env).code == 2
+    revived = run_cli("outbox", "retry", "--all", "--json", env=cli_env)
+    assert revived.code == 0 and revived.json()["status"] == "pending"
+    right = run_cli("outbox", "submit", "--dev-account", "6", "--no-authorize", "--json", env=cli_env)
+    assert right.code == 0, right.stderr
+    assert {e.status for e in outbox.entries()} == {"done"}
