@@ -14,7 +14,7 @@ __all__ = ["CONFIG_FILE_NAME", "CONFIG_KEYS", "home_dir", "load_config"]
 
 CONFIG_FILE_NAME = "config.toml"
 #: The tables and keys `config.toml` may hold; anything else is a typo worth naming.
-CONFIG_KEYS = frozenset({"networks"})
+CONFIG_KEYS = frozenset({"networks", "payment-networks"})
 
 
 def home_dir() -> Path:

@@ -8,8 +8,9 @@ Built in: `devnet` (read from the running devnet's state) and `omachain-testnet`
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
@@ -20,16 +21,20 @@ from omareview.errors import ConfigError, validation_problem
 from omareview.schemas import USER_REVIEW, all_schemas
 
 __all__ = [
+    "DEFAULT_CONFIRMATIONS",
     "DEFAULT_NETWORK",
     "DEVNET",
     "OMACHAIN_TESTNET",
     "OMACHAIN_TESTNET_NETWORK",
     "Network",
+    "PaymentNetwork",
     "network_names",
+    "payment_networks",
     "resolve_network",
 ]
 
 DEVNET = "devnet"
+DEFAULT_CONFIRMATIONS = 12
 OMACHAIN_TESTNET = "omachain-testnet"
 DEFAULT_NETWORK = DEVNET
 
@@ -46,6 +51,8 @@ class Network(BaseModel):
         indexer_address: the EAS Indexer contract, when there is one.
         deployment_block: where log scans start.
         schemas: schema name → UID.
+        payment_finality: when a payment on this chain is final: `finalized` (the node's finalized block) or
+            a number of confirmations.
     """
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
@@ -58,6 +65,7 @@ class Network(BaseModel):
     indexer_address: str | None = None
     deployment_block: int = 0
     schemas: dict[str, str] = Field(default_factory=dict)
+    payment_finality: Literal["finalized"] | int = "finalized"
 
     @field_validator("eas_address", "schema_registry_address", "indexer_address")
     @classmethod
@@ -156,3 +164,42 @@ def _checked_uid(uid: str) -> str:
     if len(body) != 64 or any(c not in "0123456789abcdefABCDEF" for c in body):
         raise ConfigError(f"the schema UID {uid!r} is not a 32-byte hex UID", reason="bad-schema-uid")
     return "0x" + body.lower()
+
+
+@dataclass(frozen=True)
+class PaymentNetwork:
+    """Where and how to read one payment network.
+
+    Parameters:
+        rpc_url: its JSON-RPC endpoint.
+        finality: `finalized` (the node's finalized block, with a fallback of `DEFAULT_CONFIRMATIONS` where
+            the node has none) or a number of confirmations.
+    """
+
+    rpc_url: str
+    finality: Literal["finalized"] | int = "finalized"
+
+
+def payment_networks(network: Network, home: Path | None = None) -> dict[str, PaymentNetwork]:
+    """Where payments are checked: the review network's own chain, and every
+    `[payment-networks."<CAIP-2>"]` table of `config.toml` (`rpc-url`, optional `confirmations`)."""
+    found: dict[str, PaymentNetwork] = {}
+    if network.chain_id is not None:
+        found[f"eip155:{network.chain_id}"] = PaymentNetwork(network.rpc_url, network.payment_finality)
+    for name, table in load_config(home).get("payment-networks", {}).items():
+        if not isinstance(table, dict) or not isinstance(table.get("rpc-url"), str):
+            raise ConfigError(f'config.toml [payment-networks."{name}"] needs rpc-url', reason="bad-network-config")
+        unknown = set(table) - {"rpc-url", "confirmations"}
+        if unknown:
+            raise ConfigError(
+                f'config.toml [payment-networks."{name}"]: unknown key {sorted(unknown)[0]!r}',
+                reason="bad-network-config",
+            )
+        confirmations = table.get("confirmations")
+        if confirmations is not None and (not isinstance(confirmations, int) or confirmations < 1):
+            raise ConfigError(
+                f'config.toml [payment-networks."{name}"] confirmations must be a whole number ≥ 1',
+                reason="bad-network-config",
+            )
+        found[name] = PaymentNetwork(table["rpc-url"], confirmations if confirmations is not None else "finalized")
+    return found

@@ -12,6 +12,7 @@ from omareview.cli.common import global_options
 from omareview.cli.output import JSON_OPTION, emit, note, when
 from omareview.errors import ChainError
 from omareview.index import JudgeContext, ReviewIndex, SubjectReviews, SyncResult
+from omareview.index.judge import LEVEL_RANK
 
 
 def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
@@ -72,7 +73,8 @@ def _when(timestamp: int) -> str:
 def _table(result: SubjectReviews) -> Iterator[str]:
     yield f"{result.subject}  (recipient {result.recipient})"
     average = f"average {result.average_rating:.2f}/5" if result.average_rating is not None else "no rating yet"
-    yield f"{result.count} review(s), {average} (invalid ones left out)"
+    floor = "paid and verified" if result.average_from == "verified" else f"{result.average_from} and better"
+    yield f"{result.count} review(s), {average} (over {floor} reviews; anyone can produce a signed one)"
     yield "  " + " · ".join(f"{level} {n}" for level, n in result.by_level.items())
     for star in ("5", "4", "3", "2", "1"):
         count = result.histogram[star]
@@ -81,10 +83,16 @@ def _table(result: SubjectReviews) -> Iterator[str]:
         return
     yield ""
     yield f"{'LEVEL':<11} {'RATING':<6} {'ATTESTER':<13} {'WHEN (UTC)':<17} REVIEW"
+    rank = LEVEL_RANK[result.average_from]
     for review in result.reviews:
         body = (review.review_body or "").replace("\n", " ")
         who = f"{review.attester[:6]}…{review.attester[-4:]}"
         yield f"{review.level:<11} {review.rating_value or '?':<6} {who:<13} {_when(review.time):<17} {body[:60]}"
+        payment = (review.evidence or {}).get("payment") or {}
+        if review.level == "paid":
+            yield f"{'':<11} paid {payment.get('amount')} of {payment.get('asset')} to {payment.get('payTo')}"
+        elif LEVEL_RANK[review.level] < rank:
+            yield f"{'':<11} not averaged: {review.reason or review.level}"
     if result.total > len(result.reviews):
         yield f"({len(result.reviews)} of {result.total} shown)"
 
@@ -94,8 +102,15 @@ def _table(result: SubjectReviews) -> Iterator[str]:
 @click.option("--no-sync", is_flag=True, help="Use the index as it is; do not read the chain first.")
 @click.option(
     "--min-level",
-    type=click.Choice(["verified", "signed", "unverified", "invalid"]),
+    type=click.Choice(["paid", "verified", "signed", "unverified", "invalid"]),
     help="List only reviews at this level or better.",
+)
+@click.option(
+    "--average-from",
+    type=click.Choice(["paid", "verified", "signed", "unverified"]),
+    default="verified",
+    show_default=True,
+    help="Average the reviews at this level or better (signed reviews can be forged by anyone).",
 )
 @click.option("--since", type=click.IntRange(min=0), metavar="UNIX_TIME", help="List only reviews written since then.")
 @click.option("--attester", metavar="ADDRESS", help="List only this reviewer's review.")
@@ -110,6 +125,7 @@ def reviews(
     subject: str,
     no_sync: bool,
     min_level: Any,
+    average_from: Any,
     since: int | None,
     attester: str | None,
     limit: int | None,
@@ -128,6 +144,13 @@ def reviews(
                 raise
             note(f"warning: could not sync ({exc}); showing the index as of block {index.synced_to()}")
     result = index.reviews(
-        subject, min_level=min_level, since=since, attester=attester, limit=limit, offset=offset, rejudge=rejudge
+        subject,
+        min_level=min_level,
+        since=since,
+        attester=attester,
+        limit=limit,
+        offset=offset,
+        rejudge=rejudge,
+        average_from=average_from,
     )
     emit(result.to_json(), as_json, lambda: _table(result))

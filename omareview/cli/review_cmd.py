@@ -20,6 +20,7 @@ from omareview.networks import Network
 from omareview.review.build import review_from_receipt, review_of_subject
 from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox
+from omareview.review.payment import parse_payment_tx
 from omareview.review.submit import JobOutcome, Mode, ReviewJob, check_duplicates, submit_reviews
 from omareview.x402.jws import looks_like_compact_jws
 from omareview.x402.load import MAX_INPUT_BYTES, LoadedArtifact, load_artifacts, load_artifacts_from_path
@@ -39,6 +40,7 @@ class ReviewInput(BaseModel):
     version: str = ""
     screenshot_urls: list[str] = Field(default_factory=list, alias="screenshotUrls")
     offer: dict[str, Any] | str | None = None
+    payment_tx: str | None = Field(default=None, alias="paymentTx")
 
 
 def _single(matching: list[LoadedArtifact], kind: ArtifactKind, source: str) -> LoadedArtifact:
@@ -63,7 +65,7 @@ def _inline(value: str) -> bool:
     return len(text) > 255 or text.startswith(("{", "[")) or (text.startswith("eyJ") and looks_like_compact_jws(text))
 
 
-def _job(spec: ReviewInput, attester: str, options: VerifyOptions, base: Path) -> ReviewJob:
+def _job(spec: ReviewInput, attester: str, options: VerifyOptions, base: Path, payment_proof: bool = True) -> ReviewJob:
     if spec.receipt is not None and spec.subject is not None:
         raise InputError("give a receipt or a subject, not both (the receipt names the subject)")
     if spec.receipt is None:
@@ -88,6 +90,8 @@ def _job(spec: ReviewInput, attester: str, options: VerifyOptions, base: Path) -
         version=spec.version,
         offer=offer,
         options=options,
+        payment=parse_payment_tx(spec.payment_tx) if spec.payment_tx else None,
+        payment_proof=payment_proof,
     )
     return ReviewJob(review, receipt, offer)
 
@@ -107,6 +111,15 @@ def review_options(func: Any) -> Any:
                 "--offer", metavar="FILE", help="The signed offer that preceded the payment, attached as proof."
             ),
             click.option("--no-authorize", is_flag=True, help="Skip checking the receipt signer's authorization."),
+            click.option(
+                "--payment-tx",
+                metavar="NETWORK:TX",
+                help="The settlement (eip155:8453:0x…), attached as proof that the money moved; read from a "
+                "settlement-response receipt when not given.",
+            ),
+            click.option(
+                "--no-payment-proof", is_flag=True, help="Leave the payment out (it publishes the paying transaction)."
+            ),
         ]
     ):
         func = option(func)
@@ -121,6 +134,7 @@ def _spec(
     screenshots: tuple[str, ...],
     version: str,
     offer: str | None,
+    payment_tx: str | None = None,
 ) -> ReviewInput:
     return ReviewInput(
         receipt=receipt,
@@ -130,6 +144,7 @@ def _spec(
         screenshot_urls=list(screenshots),
         version=version,
         offer=offer,
+        payment_tx=payment_tx,
     )
 
 
@@ -165,6 +180,8 @@ def build(
     service_version: str,
     offer: str | None,
     no_authorize: bool,
+    payment_tx: str | None,
+    no_payment_proof: bool,
     attester: str | None,
     delegated: bool,
     offline: bool,
@@ -185,8 +202,8 @@ def build(
         raise ConfigError(
             "the reviewer is unknown: give --attester ADDRESS, or a key (OMAREVIEW_PRIVATE_KEY, --keystore)"
         )
-    spec = _spec(receipt, subject, rating, body, screenshots, service_version, offer)
-    job = _job(spec, who, VerifyOptions(authorize=not no_authorize), Path.cwd())
+    spec = _spec(receipt, subject, rating, body, screenshots, service_version, offer, payment_tx)
+    job = _job(spec, who, VerifyOptions(authorize=not no_authorize), Path.cwd(), not no_payment_proof)
     schema_uid = network.schema_uid()
     data: dict[str, Any] = {
         "network": network.name,
@@ -265,6 +282,8 @@ def submit(
     service_version: str,
     offer: str | None,
     no_authorize: bool,
+    payment_tx: str | None,
+    no_payment_proof: bool,
     delegated: bool,
     relay: str | None,
     relayer_keystore: Path | None,
@@ -278,10 +297,11 @@ def submit(
     mode = _mode(delegated, relay)
     signer = load_signer(network, keystore, dev_account)
     job = _job(
-        _spec(receipt, subject, rating, body, screenshots, service_version, offer),
+        _spec(receipt, subject, rating, body, screenshots, service_version, offer, payment_tx),
         signer.address,
         VerifyOptions(authorize=not no_authorize),
         Path.cwd(),
+        not no_payment_proof,
     )
     client = _client(network, signer, mode, relayer_keystore)
     (outcome,) = submit_reviews(
@@ -324,7 +344,7 @@ def _client(network: Network, signer: Signer, mode: Mode, relayer_keystore: Path
     return client
 
 
-def _read_jsonl(path: Path, attester: str, options: VerifyOptions) -> list[ReviewJob]:
+def _read_jsonl(path: Path, attester: str, options: VerifyOptions, payment_proof: bool = True) -> list[ReviewJob]:
     try:
         lines = read_regular(path, MAX_INPUT_BYTES).decode("utf-8").splitlines()
     except UnicodeDecodeError:
@@ -339,7 +359,7 @@ def _read_jsonl(path: Path, attester: str, options: VerifyOptions) -> list[Revie
             raise InputError(f"{path} line {number} is not JSON ({exc.detail})", reason=exc.reason) from None
         try:
             spec = ReviewInput.model_validate(value)
-            jobs.append(_job(spec, attester, options, path.parent))
+            jobs.append(_job(spec, attester, options, path.parent, payment_proof))
         except ValidationError as exc:
             raise InputError(f"{path} line {number}: {validation_problem(exc, 'line')}") from None
         except InputError as exc:
@@ -363,6 +383,7 @@ def _many_line(result: dict[str, Any]) -> list[str]:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--no-authorize", is_flag=True, help="Skip checking receipt signers' authorization.")
 @click.option("--allow-duplicate", is_flag=True, help="Review receipts that already back a review.")
+@click.option("--no-payment-proof", is_flag=True, help="Leave the payments out (they publish the paying transactions).")
 @key_options
 @JSON_OPTION
 @click.pass_context
@@ -371,6 +392,7 @@ def submit_many(
     file: Path,
     no_authorize: bool,
     allow_duplicate: bool,
+    no_payment_proof: bool,
     keystore: Path | None,
     dev_account: int | None,
     as_json: bool,
@@ -379,7 +401,7 @@ def submit_many(
     in as few multiAttest transactions as the gas cap allows. Every line is checked before anything is sent."""
     network = global_options(ctx).resolve_network()
     signer = load_signer(network, keystore, dev_account)
-    jobs = _read_jsonl(file, signer.address, VerifyOptions(authorize=not no_authorize))
+    jobs = _read_jsonl(file, signer.address, VerifyOptions(authorize=not no_authorize), not no_payment_proof)
     client = EasClient(network, signer)
     client.check_chain()
     outcomes = submit_reviews(

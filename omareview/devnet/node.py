@@ -158,6 +158,7 @@ def network_of(state: DevnetState) -> Network:
         indexer_address=state.indexer_address,
         deployment_block=state.deployment_block,
         schemas=state.schemas,
+        payment_finality=1,
     )
 
 

@@ -186,6 +186,7 @@ class ReceiptCapture:
                 payer=str(payload.get("payer")),
                 resource_url=str(payload.get("resourceUrl")),
                 error=f"signature not checked yet: {result.errors[0]}" if deferred else None,
+                settlement=receipt.settlement,
             )
             if created and self.rating_policy is not None:
                 draft = self.rating_policy(response, receipt)

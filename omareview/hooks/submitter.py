@@ -41,6 +41,8 @@ class Submitter:
         outbox: the outbox to read (None: the default outbox).
         verify_options: how receipts are verified before submitting (None: the defaults).
         progress: called with a line per step, for a person watching.
+        payment_proof: add each settlement as a `tx-interaction` proof, so readers can check the money moved
+            (False: leave the payment out; it publishes the paying transaction).
     """
 
     def __init__(
@@ -51,7 +53,9 @@ class Submitter:
         *,
         verify_options: VerifyOptions | None = None,
         progress: Callable[[str], None] | None = None,
+        payment_proof: bool = True,
     ) -> None:
+        self.payment_proof = payment_proof
         self.client = client
         self.attester = attester
         self.outbox = outbox or Outbox()
@@ -76,6 +80,8 @@ class Submitter:
             version=str(entry.draft.get("version", "")),
             offer=offer,
             options=self.verify_options,
+            payment=(entry.payment_network, entry.payment_tx) if entry.payment_network and entry.payment_tx else None,
+            payment_proof=self.payment_proof,
         )
         return ReviewJob(review, receipt, offer)
 

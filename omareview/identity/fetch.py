@@ -289,6 +289,17 @@ class SafeFetcher:
 
     def get_json(self, url: str) -> object:
         """GET a JSON document. Raises FetchError (status, size, time, address, redirect, not JSON)."""
+        status, _, body = self.fetch(url)
+        if status != 200:
+            raise FetchError(f"{url} answered HTTP {status}", reason="fetch-refused")
+        try:
+            return loads_untrusted(body, what=url, max_bytes=MAX_DOCUMENT_BYTES)
+        except UntrustedJsonError as exc:
+            raise FetchError(f"{url} did not return JSON ({exc.detail})", reason="fetch-refused") from exc
+
+    def fetch(self, url: str) -> tuple[int, dict[str, str], bytes]:
+        """GET `url` by the rules above, following same-host redirects: status, lowercase headers, body.
+        Raises FetchError (size, time, address, redirect)."""
         overridden = self.target_url(url) != url
         current = self.target_url(url)
         original_host = urlsplit(current).hostname
@@ -314,9 +325,4 @@ class SafeFetcher:
             raise FetchError(f"{url} did not answer within {self.timeout_s:g} s", reason="fetch-refused") from exc
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
             raise FetchError(f"cannot fetch {url} ({type(exc).__name__}: {exc})", reason="fetch-refused") from exc
-        if status != 200:
-            raise FetchError(f"{url} answered HTTP {status}", reason="fetch-refused")
-        try:
-            return loads_untrusted(body, what=url, max_bytes=MAX_DOCUMENT_BYTES)
-        except UntrustedJsonError as exc:
-            raise FetchError(f"{url} did not return JSON ({exc.detail})", reason="fetch-refused") from exc
+        return status, headers, body

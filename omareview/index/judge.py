@@ -1,4 +1,5 @@
-"""Judging a stored review (SPEC §2): the review takes the level of its best `x402-receipt` proof.
+"""Judging a stored review (SPEC §2): the level of its best `x402-receipt` proof, raised to `paid` when
+the payment it claims is confirmed on the payment network (`omareview.review.payment`).
 
 A receipt proof is verified with the review as its context (subject, attester) and with freshness measured
 against the attestation's own time (a receipt issued after the review was written is refused). Signed offers
@@ -8,23 +9,36 @@ Other proof types are kept but not judged. Legacy-schema reviews carry no proofs
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
+from omareview._json import loads_untrusted
 from omareview.errors import InputError
-from omareview.identity.authorization import Authorization
+from omareview.identity._b64 import decode_header_value
+from omareview.identity.authorization import Authorization, authorize_signer, default_resolver
 from omareview.identity.dids import subject_did
 from omareview.identity.didweb import DidWebResolver
+from omareview.identity.fetch import SafeFetcher
 from omareview.index.store import StoredReview
-from omareview.review.proofs import parse_proof
+from omareview.review.payment import PaymentClaim, PaymentEvidence, PaymentVerifier
+from omareview.review.proofs import Proof, parse_proof
+from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
-from omareview.x402.verify import VerifyOptions, verify_artifact
+from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
 from omareview.x402.wire import ArtifactKind
 
-__all__ = ["LEVEL_RANK", "JudgeContext", "ReviewLevel", "judge"]
+__all__ = ["ADVERTISED_TTL_S", "LEVEL_RANK", "JudgeContext", "ReviewLevel", "judge", "judge_many"]
 
-ReviewLevel = Literal["verified", "signed", "unverified", "invalid"]
-LEVEL_RANK: dict[str, int] = {"verified": 3, "signed": 2, "unverified": 1, "invalid": 0}
+ReviewLevel = Literal["paid", "verified", "signed", "unverified", "invalid"]
+LEVEL_RANK: dict[str, int] = {"paid": 4, "verified": 3, "signed": 2, "unverified": 1, "invalid": 0}
+ADVERTISED_TTL_S = 3600.0
+_TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+# Sources that speak for the subject itself; `pay-to` is not one (it would vouch for itself).
+_SUBJECT_SOURCES = ("did-json", "dns-txt")
 
 
 @dataclass
@@ -36,12 +50,16 @@ class JudgeContext:
         resolver: the did:web resolver (None: the default, guarded one).
         dns_server: a DNS server for TXT look-ups (None: the system's).
         authorizations: the cache of authorization results, shared across reviews.
+        payments: checks claimed payments on their networks (None: payments are not checked).
+        advertised: the cache of `payTo` addresses subjects' own 402s advertise.
     """
 
     authorize: bool = True
     resolver: DidWebResolver | None = None
     dns_server: str | None = None
     authorizations: dict[tuple[str, str, str | None], Authorization] = field(default_factory=dict)
+    payments: PaymentVerifier | None = None
+    advertised: dict[tuple[str, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
 
 
 def _artifacts(proof_object: Any, kind: ArtifactKind) -> list[LoadedArtifact]:
@@ -51,20 +69,70 @@ def _artifacts(proof_object: Any, kind: ArtifactKind) -> list[LoadedArtifact]:
         return []
 
 
+@dataclass
+class _Judged:
+    """One review part-way through judging: its receipt verdict, and the payment it claims."""
+
+    level: ReviewLevel
+    judgement: dict[str, Any]
+    claim: PaymentClaim | None = None
+
+
 def judge(review: StoredReview, subject: str, context: JudgeContext) -> tuple[ReviewLevel, dict[str, Any]]:
     """The review's level and the reasons, as stored and shown."""
+    return judge_many([review], subject, context)[0]
+
+
+def judge_many(
+    reviews: Sequence[StoredReview], subject: str, context: JudgeContext
+) -> list[tuple[ReviewLevel, dict[str, Any]]]:
+    """Judge a subject's reviews: each receipt first, then every claimed payment in one batch per network.
+
+    A judgement whose payment could not be decided (a network down, a payment not final yet) carries
+    `"recheck": True`, so it is never kept as a verdict.
+    """
+    partial = [_judge_receipts(review, subject, context) for review in reviews]
+    claims = [p.claim for p in partial if p.claim is not None]
+    verifier = context.payments
+    evidence = iter(verifier.verify(claims) if verifier is not None and claims else [])
+    results: list[tuple[ReviewLevel, dict[str, Any]]] = []
+    for item in partial:
+        if item.claim is None:
+            results.append((item.level, item.judgement))
+            continue
+        payment = next(evidence, None) if verifier is not None else None
+        judgement = dict(item.judgement)
+        if payment is None:
+            payment = PaymentEvidence(
+                status="unavailable",
+                network=item.claim.network,
+                tx_hash=item.claim.tx_hash,
+                reason="no payment network is configured",
+            )
+        judgement["evidence"] = {**judgement.get("evidence", {}), "payment": payment.to_json()}
+        if payment.status in ("pending", "unavailable"):
+            judgement["recheck"] = True
+        level: ReviewLevel = "paid" if payment.status == "paid" else item.level
+        if level != "paid" and payment.reason:
+            judgement["reason"] = judgement.get("reason") or f"payment {payment.status}: {payment.reason}"
+        results.append((level, judgement))
+    return results
+
+
+def _judge_receipts(review: StoredReview, subject: str, context: JudgeContext) -> _Judged:
     if review.decode_error is not None:
-        return "invalid", {"reason": f"the attestation data is not a User Review: {review.decode_error}"}
+        return _Judged("invalid", {"reason": f"the attestation data is not a User Review: {review.decode_error}"})
     try:
         own_subject = subject_did(review.subject or "")
     except InputError as exc:
-        return "invalid", {"reason": f"the review's subject is not a DID: {exc}"}
+        return _Judged("invalid", {"reason": f"the review's subject is not a DID: {exc}"})
     if own_subject != subject:
-        return "invalid", {
-            "reason": f"the review's subject {own_subject} is not {subject}, whose DID address it was sent to"
-        }
+        return _Judged(
+            "invalid",
+            {"reason": f"the review's subject {own_subject} is not {subject}, whose DID address it was sent to"},
+        )
     if review.legacy:
-        return "unverified", {"reason": "a legacy User Review schema, without proofs"}
+        return _Judged("unverified", {"reason": "a legacy User Review schema, without proofs"})
     parsed = [parse_proof(text) for text in review.proofs]
     offers = [
         a for p in parsed if p is not None and p.proof_type == "x402-offer" for a in _artifacts(p.proof_object, "offer")
@@ -80,6 +148,7 @@ def judge(review: StoredReview, subject: str, context: JudgeContext) -> tuple[Re
         authorization_cache=context.authorizations,
     )
     judged: list[dict[str, Any]] = []
+    best_receipt: VerificationResult | None = None
     for proof in parsed:
         if proof is None:
             judged.append({"proofType": None, "level": "invalid", "errors": ["the proof is not readable JSON"]})
@@ -94,6 +163,8 @@ def judge(review: StoredReview, subject: str, context: JudgeContext) -> tuple[Re
             )
             continue
         result = verify_artifact(receipts[0], options)
+        if result.level != "invalid" and (best_receipt is None or result.level == "verified"):
+            best_receipt = result
         judged.append(
             {
                 "proofType": proof.proof_type,
@@ -106,6 +177,103 @@ def judge(review: StoredReview, subject: str, context: JudgeContext) -> tuple[Re
         )
     levels = [p["level"] for p in judged if p["level"] is not None]
     if not levels:
-        return "unverified", {"proofs": judged, "reason": "no x402 receipt proof"}
+        return _Judged("unverified", {"proofs": judged, "reason": "no x402 receipt proof"})
     best: ReviewLevel = max(levels, key=lambda level: LEVEL_RANK[level])
-    return best, {"proofs": judged}
+    judgement: dict[str, Any] = {"proofs": judged}
+    if best_receipt is None:
+        return _Judged(best, judgement)
+    authorization = best_receipt.authorization
+    judgement["evidence"] = {
+        "signature": "ok",
+        "binding": best_receipt.binding.status,
+        "authorization": {"status": authorization.status, "method": authorization.method, "tier": authorization.method},
+    }
+    claim = _payment_claim(review, parsed, best_receipt, offers, options, context)
+    return _Judged(best, judgement, claim)
+
+
+def _payment_claim(
+    review: StoredReview,
+    parsed: Sequence[Proof | None],
+    receipt: VerificationResult,
+    offers: Sequence[LoadedArtifact],
+    options: VerifyOptions,
+    context: JudgeContext,
+) -> PaymentClaim | None:
+    """The payment the review claims (its `tx-interaction` proof, else the receipt's `transaction`), with the
+    offered terms and the `payTo` addresses bound to the subject; None when it names no transaction."""
+    payload = receipt.payload or {}
+    network, tx_hash = str(payload.get("network") or ""), str(payload.get("transaction") or "")
+    for proof in parsed:
+        if proof is not None and proof.proof_type == "tx-interaction" and isinstance(proof.proof_object, dict):
+            chain, named = proof.proof_object.get("chainId"), proof.proof_object.get("txHash")
+            if isinstance(chain, str) and isinstance(named, str) and _TX_HASH.fullmatch(named):
+                network, tx_hash = chain, named
+                break
+    if not network or not _TX_HASH.fullmatch(tx_hash or ""):
+        return None
+    subject = receipt.subject or ""
+    asset: str | None = None
+    amount: int | None = None
+    bound: set[str] = set()
+    domain = subject.removeprefix("did:web:")
+    for offer in offers:
+        result = verify_artifact(offer, options)
+        terms = result.payload or {}
+        if not result.valid or result.subject != subject or terms.get("network") != network:
+            continue
+        asset = asset or str(terms.get("asset") or "") or None
+        offered = str(terms.get("amount") or "")
+        amount = int(offered) if amount is None and offered.isdigit() else amount
+        pay_to = str(terms.get("payTo") or "").lower()
+        authorized = result.authorization.status == "authorized"
+        if (authorized and result.authorization.method in _SUBJECT_SOURCES) or (
+            context.authorize and _named_by_subject(pay_to, domain, context)
+        ):
+            bound.add(pay_to)
+    bound |= _advertised_pay_to(str(payload.get("resourceUrl") or ""), network, context)
+    return PaymentClaim(
+        network=network,
+        tx_hash=tx_hash.lower(),
+        payer=review.attester,
+        asset=asset,
+        amount=amount,
+        pay_to=frozenset(bound),
+    )
+
+
+def _named_by_subject(address: str, domain: str, context: JudgeContext) -> bool:
+    """The subject's did.json or `_controllers` TXT record names this address."""
+    if not address:
+        return False
+    found = authorize_signer(
+        address, domain, resolver=context.resolver or default_resolver(), dns_server=context.dns_server
+    )
+    return found.status == "authorized" and found.method in _SUBJECT_SOURCES
+
+
+def _advertised_pay_to(resource_url: str, network: str, context: JudgeContext) -> set[str]:
+    """The `payTo` addresses the subject's own 402 at `resource_url` advertises for `network`, fetched under
+    the did:web guard and cached per host with the time it was seen."""
+    if not resource_url or not context.authorize:
+        return set()
+    host = (urlsplit(resource_url).hostname or "").lower()
+    cached = context.advertised.get((host, network))
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < ADVERTISED_TTL_S:
+        return set(cached[1])
+    fetcher = context.resolver.fetcher if context.resolver is not None else SafeFetcher()
+    found: set[str] = set()
+    try:
+        status, headers, body = fetcher.fetch(resource_url)
+        if status == 402:
+            header = headers.get("payment-required")
+            message = loads_untrusted(decode_header_value(header) if header else body, what=f"the 402 of {host}")
+            accepts = message.get("accepts") if isinstance(message, dict) else None
+            for entry in accepts if isinstance(accepts, list) else []:
+                if isinstance(entry, dict) and to_caip2(str(entry.get("network"))) == network:
+                    found.add(str(entry.get("payTo") or "").lower())
+    except (InputError, ValueError):
+        found = set()
+    context.advertised[(host, network)] = (now, frozenset(found))
+    return found

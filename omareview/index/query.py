@@ -13,15 +13,17 @@ from omareview._hashing import to_checksum_address
 from omareview._wire import WireModel
 from omareview.eas.rpc import RpcClient
 from omareview.identity.dids import did_address, subject_did
-from omareview.index.judge import LEVEL_RANK, JudgeContext, ReviewLevel, judge
+from omareview.index.judge import LEVEL_RANK, JudgeContext, ReviewLevel, judge_many
 from omareview.index.store import IndexStore, StoredReview, database_path
 from omareview.index.sync import Syncer, SyncResult
-from omareview.networks import Network
+from omareview.networks import Network, payment_networks
+from omareview.review.payment import PaymentVerifier
 from omareview.schemas import USER_REVIEW, all_schemas, get_schema
 
 __all__ = ["JUDGEMENT_TTL_S", "IndexedReview", "ReviewIndex", "SubjectReviews"]
 
 JUDGEMENT_TTL_S = 3600
+LEVELS: tuple[ReviewLevel, ...] = ("paid", "verified", "signed", "unverified", "invalid")
 
 
 class IndexedReview(WireModel):
@@ -53,6 +55,7 @@ class IndexedReview(WireModel):
     level: ReviewLevel
     proofs: list[dict[str, Any]] = Field(default_factory=list)
     reason: str | None = None
+    evidence: dict[str, Any] | None = None
     block_number: int
     tx_hash: str
     legacy: bool = False
@@ -77,6 +80,7 @@ class SubjectReviews(WireModel):
     recipient: str
     count: int
     average_rating: float | None
+    average_from: ReviewLevel = "verified"
     by_level: dict[str, int]
     histogram: dict[str, int]
     reviews: list[IndexedReview]
@@ -119,6 +123,8 @@ class ReviewIndex:
         self.rpc = rpc or RpcClient(network.rpc_url)
         self.store = IndexStore(database_path(network.name, network.chain_id, network.eas_address, home))
         self.judge_context = judge_context or JudgeContext()
+        if self.judge_context.payments is None:
+            self.judge_context.payments = PaymentVerifier(payment_networks(network, home))
         current = network.schema_uid(USER_REVIEW)
         schema_strings = {current: get_schema(USER_REVIEW).schema_string}
         legacy = {s.uid for s in all_schemas() if s.legacy and s.kind == USER_REVIEW}
@@ -150,30 +156,40 @@ class ReviewIndex:
         limit: int | None = None,
         offset: int = 0,
         rejudge: bool = False,
+        average_from: ReviewLevel = "verified",
     ) -> SubjectReviews:
         """The subject's reviews (a DID or a URL), latest per attester, each judged; summary over them all,
-        the list filtered and paginated."""
+        the list filtered and paginated. `averageRating` and the histogram count the reviews at or above
+        `average_from` (by default `verified`: paid and verified reviews, which nobody can forge)."""
         did = subject_did(subject)
         recipient = did_address(did)
         rows = [r for r in self.store.reviews_of(recipient, self.schema_uids) if r.revocation_time == 0]
         latest = _latest_per_attester(rows)
         now = int(time.time())
+        stale = [
+            row
+            for row in latest
+            if rejudge or row.level is None or row.judged_at is None or now - row.judged_at > JUDGEMENT_TTL_S
+        ]
+        fresh = dict(zip((row.uid for row in stale), judge_many(stale, did, self.judge_context), strict=True))
         judged, to_save = [], []
         for row in latest:
-            if rejudge or row.level is None or row.judged_at is None or now - row.judged_at > JUDGEMENT_TTL_S:
-                level, judgement = judge(row, did, self.judge_context)
-                to_save.append((row.uid, level, judgement, now))
+            if row.uid in fresh:
+                level, judgement = fresh[row.uid]
+                # An undecided payment (network down, not final) is judged again next time, never kept.
+                to_save.append((row.uid, level, judgement, 0 if judgement.get("recheck") else now))
             else:
-                level, judgement = _stored_level(row.level), row.judgement or {}
+                level, judgement = _stored_level(row.level or "invalid"), row.judgement or {}
             judged.append(_entry(row, level, judgement))
         if to_save:
             self.store.save_judgements(to_save)
+        floor = LEVEL_RANK[average_from]
         counted = [
-            r for r in judged if r.level != "invalid" and r.rating_value is not None and 1 <= r.rating_value <= 5
+            r
+            for r in judged
+            if LEVEL_RANK[r.level] >= floor and r.rating_value is not None and 1 <= r.rating_value <= 5
         ]
-        by_level = {
-            level: sum(r.level == level for r in judged) for level in ("verified", "signed", "unverified", "invalid")
-        }
+        by_level = {level: sum(r.level == level for r in judged) for level in LEVELS}
         histogram = {str(star): sum(r.rating_value == star for r in counted) for star in range(1, 6)}
         average = round(sum(r.rating_value or 0 for r in counted) / len(counted), 2) if counted else None
         listed = [
@@ -189,6 +205,7 @@ class ReviewIndex:
             recipient=recipient,
             count=len(judged),
             average_rating=average,
+            average_from=average_from,
             by_level=by_level,
             histogram=histogram,
             reviews=page,
@@ -199,6 +216,7 @@ class ReviewIndex:
 
 def _stored_level(value: str) -> ReviewLevel:
     levels: dict[str, ReviewLevel] = {
+        "paid": "paid",
         "verified": "verified",
         "signed": "signed",
         "unverified": "unverified",
@@ -219,6 +237,7 @@ def _entry(row: StoredReview, level: ReviewLevel, judgement: dict[str, Any]) -> 
         level=level,
         proofs=judgement.get("proofs", []),
         reason=judgement.get("reason"),
+        evidence=judgement.get("evidence"),
         block_number=row.block_number,
         tx_hash=row.tx_hash,
         legacy=row.legacy,

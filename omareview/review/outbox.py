@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS sends (
 );
 CREATE INDEX IF NOT EXISTS sends_open ON sends(sender, state);
 """
-_CLAIM_COLUMNS = ("claim_owner TEXT", "claim_expires INTEGER")
+_ADDED_COLUMNS = ("claim_owner TEXT", "claim_expires INTEGER", "payment_network TEXT", "payment_tx TEXT")
 
 
 def new_owner() -> str:
@@ -113,7 +113,27 @@ class RecordedSend:
 
 
 class OutboxEntry(WireModel):
-    """One captured receipt and its way to a review. The JSON form leaves out the artifacts themselves."""
+    """One captured receipt and its way to a review. The JSON form leaves out the artifacts themselves.
+
+    Attributes:
+        digest: the receipt's digest (its key).
+        receipt: the signed receipt as received.
+        offer: the signed offer for the same payment, when one was seen.
+        subject: the subject DID.
+        payer: the receipt's payer.
+        resource_url: the paid resource.
+        status: `pending`, `submitting`, `done` or `rejected`.
+        draft: the review drafted for it.
+        network: the review network it was submitted on.
+        uid: the review's attestation UID, once done.
+        tx_hash: the transaction carrying (or that carried) the review.
+        attempts: how many submissions failed.
+        last_error: the latest failure.
+        created_at: when it was captured.
+        updated_at: when it last changed.
+        payment_network: the settlement's network (CAIP-2).
+        payment_tx: the settlement's transaction.
+    """
 
     digest: str
     receipt: dict[str, Any] = Field(exclude=True)
@@ -130,6 +150,8 @@ class OutboxEntry(WireModel):
     last_error: str | None
     created_at: int
     updated_at: int
+    payment_network: str | None = None
+    payment_tx: str | None = None
 
 
 def _loads(text: str | None) -> Any:
@@ -149,7 +171,7 @@ class Outbox:
         self._database = Database(self.path, _SCHEMA, synchronous="FULL")
         with self._database.transaction() as db:
             present = {row["name"] for row in db.execute("PRAGMA table_info(entries)")}
-            for column in _CLAIM_COLUMNS:
+            for column in _ADDED_COLUMNS:
                 if column.split()[0] not in present:
                     db.execute(f"ALTER TABLE entries ADD COLUMN {column}")
 
@@ -167,13 +189,17 @@ class Outbox:
         resource_url: str | None = None,
         status: Status = "pending",
         error: str | None = None,
+        settlement: tuple[str, str] | None = None,
     ) -> tuple[OutboxEntry, bool]:
-        """Record a receipt once; returns the entry and whether it is new. A known digest is left alone."""
+        """Record a receipt once (with its settlement's network and transaction, when known); returns the
+        entry and whether it is new. A known digest is left alone."""
         now = int(time.time())
+        payment_network, payment_tx = settlement or (None, None)
         with self._database.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO entries (digest, receipt, offer, subject, payer, resource_url, status, "
-                "last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "last_error, created_at, updated_at, payment_network, payment_tx) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     digest,
                     json.dumps(receipt, separators=(",", ":"), ensure_ascii=False),
@@ -185,6 +211,8 @@ class Outbox:
                     error,
                     now,
                     now,
+                    payment_network,
+                    payment_tx,
                 ),
             )
             created = cursor.rowcount == 1
@@ -319,4 +347,6 @@ class Outbox:
             last_error=row["last_error"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            payment_network=row["payment_network"],
+            payment_tx=row["payment_tx"],
         )

@@ -9,6 +9,7 @@ it is what goes on-chain as proof.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class LoadedArtifact:
         source: where it was found, for messages.
         accepts: the 402's `accepts[]` beside an offer.
         resource_url: the 402's resource URL beside an offer.
+        settlement: the (network, transaction) of the settlement response a receipt came in, when known.
     """
 
     kind: ArtifactKind
@@ -55,6 +57,7 @@ class LoadedArtifact:
     source: str
     accepts: tuple[dict[str, Any], ...] = field(default=())
     resource_url: str | None = None
+    settlement: tuple[str, str] | None = None
 
 
 def _kind_of_envelope(envelope: Mapping[str, Any]) -> ArtifactKind:
@@ -98,7 +101,12 @@ def _from_settle_response(message: Mapping[str, Any], source: str) -> list[Loade
             f"(the server did not enable the {OFFER_RECEIPT} extension)",
             reason="unreadable-artifact",
         )
-    return [_envelope(receipt, "receipt", source + " → receipt")]
+    loaded = _envelope(receipt, "receipt", source + " → receipt")
+    network, transaction = message.get("network"), message.get("transaction")
+    if isinstance(network, str) and isinstance(transaction, str) and network and transaction:
+        # The settlement always names its transaction, even when the signed receipt leaves it out.
+        loaded = dataclasses.replace(loaded, settlement=(network, transaction))
+    return [loaded]
 
 
 def _from_payment_required(message: Mapping[str, Any], source: str) -> list[LoadedArtifact]:

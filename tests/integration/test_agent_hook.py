@@ -134,8 +134,15 @@ def test_the_whole_story(
         index.sync()
         result = index.reviews(f"{devserver}/paid")
     (review,) = result.reviews
-    assert (review.uid, review.level, review.rating_value) == (report.uid, "verified", 5)
-    assert [p["proofType"] for p in review.proofs] == ["x402-receipt", "x402-offer"]
+    # The payment is checked on-chain: a real x402 settlement moved the offered TestUSDC to the bound payTo.
+    assert (review.uid, review.level, review.rating_value) == (report.uid, "paid", 5)
+    assert [p["proofType"] for p in review.proofs] == ["x402-receipt", "x402-offer", "tx-interaction"]
+    assert review.evidence is not None
+    payment = review.evidence["payment"]
+    assert (payment["status"], payment["amount"], payment["refunded"]) == ("paid", "10000", False)
+    assert payment["payTo"] == devnet.state.accounts[9].address
+    assert review.evidence["authorization"]["status"] == "authorized"
+    assert (result.by_level["paid"], result.average_rating) == (1, 5.0)
 
 
 def test_a_402_without_payment_only_remembers_offers(devserver: str, tmp_path: Path) -> None:

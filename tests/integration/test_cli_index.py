@@ -55,7 +55,12 @@ def test_sync_then_reviews(env: dict[str, str], use_devnet: Devnet, tmp_path: Pa
     assert set(review) >= {"uid", "attester", "time", "ratingValue", "reviewBody", "version", "level", "proofs"}
     assert (review["attester"], review["ratingValue"], review["level"]) == (payer, 4, "signed")
     table = run_cli("reviews", "did:web:shop.example", "--no-sync", "--no-authorize", env=env)
-    assert "1 review(s), average 4.00/5" in table.stdout and "signed" in table.stdout
+    # A signed review is listed but not averaged by default (anyone can produce one), and says why.
+    assert "1 review(s), no rating yet" in table.stdout and "not averaged: signed" in table.stdout
+    lowered = run_cli(
+        "reviews", "did:web:shop.example", "--no-sync", "--no-authorize", "--average-from", "signed", env=env
+    )
+    assert "1 review(s), average 4.00/5" in lowered.stdout and "signed" in lowered.stdout
 
 
 def test_reviews_of_a_bad_subject_and_of_nobody(env: dict[str, str]) -> None:

@@ -190,7 +190,7 @@ def test_authorized_offer_and_proven_reviews(setup: Setup) -> None:
     cheap = _decide(gate, f"{setup.good}/paid")
     assert (cheap.action, cheap.tier, cheap.limit["amount"]) == ("pay", "proven", "1000000")  # type: ignore[index]
     assert cheap.reviews is not None and (cheap.reviews["verifiedCount"], cheap.reviews["verifiedAverage"]) == (3, 5.0)
-    assert cheap.reviews["byLevel"] == {"verified": 3, "signed": 0, "unverified": 1, "invalid": 1}
+    assert cheap.reviews["byLevel"] == {"paid": 0, "verified": 3, "signed": 0, "unverified": 1, "invalid": 1}
     assert any("authorized for the host via did-json" in r for r in cheap.reasons)
     assert cheap.offer is not None and cheap.offer["amount"] == "10000"
     dear = _decide(gate, f"{setup.good}/dear")

@@ -152,9 +152,13 @@ def test_every_level_and_latest_per_attester(world: World, tmp_path: Path) -> No
         "legacy review": ("unverified", 4),
     }
     assert result.count == 7
-    assert result.by_level == {"verified": 3, "signed": 0, "unverified": 2, "invalid": 2}
-    assert result.average_rating == round((2 + 4 + 3 + 5 + 4) / 5, 2)
-    assert result.histogram == {"1": 0, "2": 1, "3": 1, "4": 2, "5": 1}
+    assert result.by_level == {"paid": 0, "verified": 3, "signed": 0, "unverified": 2, "invalid": 2}
+    # By default only reviews nobody can forge are averaged: here the three verified ones.
+    assert (result.average_from, result.average_rating) == ("verified", round((2 + 4 + 5) / 3, 2))
+    assert result.histogram == {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1}
+    lowered = index.reviews(SUBJECT, average_from="unverified")
+    assert lowered.average_rating == round((2 + 4 + 3 + 5 + 4) / 5, 2)
+    assert lowered.histogram == {"1": 0, "2": 1, "3": 1, "4": 2, "5": 1}
     invalid = {r.review_body: r for r in result.reviews if r.level == "invalid"}
     assert "is not the attester" in invalid["D-not-the-payer"].proofs[0]["errors"][0]
     assert "not authorized" in invalid["E-tampered"].proofs[0]["errors"][0]

@@ -1,0 +1,283 @@
+"""Payment evidence: whether the money moved, checked on the payment network.
+
+A review is **payment-backed** (the x402 `reviews` extension's term; level `paid` here) when its settlement
+transaction is final and successful on the payment network and moved at least the offered amount of the
+offered asset from the reviewer's wallet (the receipt's payer) to a `payTo` bound to the subject, and no
+transfer of that asset went back from that `payTo` to the payer afterwards (else: `refunded`).
+
+The transfer is read from the asset's ERC-20 `Transfer` logs in the transaction receipt, which covers
+EIP-3009 `transferWithAuthorization` and Permit2 settlements alike. Which `payTo` is bound to the subject is
+the caller's judgement (`PaymentClaim.pay_to`); an address with no binding proves nothing, since anyone can
+pay a wallet of their own.
+
+Checks are batched per network: the receipts of every claimed transaction and the finality marker in one
+JSON-RPC batch, then every refund look-up in a second; answers are cached per transaction. A network that
+cannot be asked yields `unavailable` and a transaction not yet final `pending`: neither is a verdict, and
+the caller judges again later. Only EVM networks (`eip155:*`) are read; others are `unsupported-network`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from omareview._hashing import keccak, to_checksum_address
+from omareview._wire import WireModel
+from omareview.eas.rpc import RpcClient, RpcError
+from omareview.errors import ChainError, InputError
+from omareview.networks import DEFAULT_CONFIRMATIONS, PaymentNetwork
+
+__all__ = [
+    "TRANSFER_TOPIC",
+    "PaymentClaim",
+    "PaymentEvidence",
+    "PaymentStatus",
+    "PaymentVerifier",
+    "parse_payment_tx",
+]
+
+TRANSFER_TOPIC = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
+PaymentStatus = Literal["paid", "pending", "refunded", "unpaid", "unavailable", "unsupported-network"]
+_TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+def parse_payment_tx(value: str) -> tuple[str, str]:
+    """`<CAIP-2 network>:<transaction hash>` (as `eip155:8453:0xabc…`) → (network, hash)."""
+    network, sep, tx_hash = value.strip().rpartition(":")
+    if not sep or network.count(":") != 1 or not _TX_HASH.fullmatch(tx_hash):
+        raise InputError(
+            f"{value!r} is not <network>:<transaction>, e.g. eip155:8453:0x followed by 64 hex digits",
+            reason="bad-payment-tx",
+        )
+    return network, tx_hash.lower()
+
+
+@dataclass(frozen=True)
+class PaymentClaim:
+    """What a review says was paid, with the subject's bound `payTo` addresses.
+
+    Parameters:
+        network: the payment's CAIP-2 network.
+        tx_hash: the settlement transaction.
+        payer: the wallet that must have paid (the receipt's payer, the review's attester).
+        asset: the offered asset (None: any asset counts, for a claim without terms).
+        amount: the offered amount in atomic units (None: any amount).
+        pay_to: the addresses bound to the subject, lowercase.
+    """
+
+    network: str
+    tx_hash: str
+    payer: str
+    asset: str | None
+    amount: int | None
+    pay_to: frozenset[str]
+
+
+class PaymentEvidence(WireModel):
+    """What the payment network says about one claimed payment.
+
+    Attributes:
+        status: `paid`, `pending` (not final yet), `refunded`, `unpaid`, `unavailable` (the network could not
+            be asked) or `unsupported-network`.
+        network: the payment's network.
+        tx_hash: the settlement transaction.
+        asset: the asset that moved, when a transfer from the payer was found.
+        amount: how much of it moved to the bound `payTo`.
+        pay_to: where it went.
+        refunded: a transfer of that asset went back from `payTo` to the payer afterwards.
+        block_number: the block the settlement is in.
+        reason: why the status is not `paid`.
+    """
+
+    json_exclude_none = True
+
+    status: PaymentStatus
+    network: str
+    tx_hash: str
+    asset: str | None = None
+    amount: str | None = None
+    pay_to: str | None = None
+    refunded: bool = False
+    block_number: int | None = None
+    reason: str | None = None
+
+
+def _topic_address(topic: str) -> str:
+    return "0x" + str(topic)[-40:].lower()
+
+
+def _address_topic(address: str) -> str:
+    return "0x" + "0" * 24 + address.lower().removeprefix("0x")
+
+
+class PaymentVerifier:
+    """Checks claimed payments on their networks, in batches, caching answers per transaction.
+
+    Parameters:
+        networks: CAIP-2 network → how to read it.
+    """
+
+    def __init__(self, networks: Mapping[str, PaymentNetwork]) -> None:
+        self.networks = dict(networks)
+        self._rpc: dict[str, RpcClient] = {}
+        self._receipts: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def _client(self, network: str) -> RpcClient:
+        if network not in self._rpc:
+            self._rpc[network] = RpcClient(self.networks[network].rpc_url)
+        return self._rpc[network]
+
+    def verify(self, claims: Sequence[PaymentClaim]) -> list[PaymentEvidence]:
+        """Evidence for each claim, in order."""
+        results: list[PaymentEvidence | None] = [None] * len(claims)
+        by_network: dict[str, list[int]] = {}
+        for index, claim in enumerate(claims):
+            if not claim.network.startswith("eip155:"):
+                results[index] = PaymentEvidence(
+                    status="unsupported-network",
+                    network=claim.network,
+                    tx_hash=claim.tx_hash,
+                    reason=f"payments on {claim.network} are not read here",
+                )
+            elif claim.network not in self.networks:
+                results[index] = PaymentEvidence(
+                    status="unavailable",
+                    network=claim.network,
+                    tx_hash=claim.tx_hash,
+                    reason=f"no RPC is configured for the payment network {claim.network}",
+                )
+            else:
+                by_network.setdefault(claim.network, []).append(index)
+        for network, indexes in by_network.items():
+            try:
+                judged = self._verify_on(network, [claims[i] for i in indexes])
+            except ChainError as exc:
+                judged = [
+                    PaymentEvidence(
+                        status="unavailable",
+                        network=network,
+                        tx_hash=claims[i].tx_hash,
+                        reason=f"the payment network could not be asked ({exc})",
+                    )
+                    for i in indexes
+                ]
+            for index, evidence in zip(indexes, judged, strict=True):
+                results[index] = evidence
+        return [evidence for evidence in results if evidence is not None]
+
+    def _final_block(self, network: str, head: int, finalized: dict[str, Any] | None) -> int:
+        finality = self.networks[network].finality
+        if isinstance(finality, int):
+            return head - max(finality, 1) + 1
+        if finalized is not None:
+            return int(finalized["number"], 16)
+        return head - DEFAULT_CONFIRMATIONS + 1
+
+    def _verify_on(self, network: str, claims: Sequence[PaymentClaim]) -> list[PaymentEvidence]:
+        rpc = self._client(network)
+        wanted = sorted({c.tx_hash.lower() for c in claims if (network, c.tx_hash.lower()) not in self._receipts})
+        calls: list[tuple[str, Sequence[Any]]] = [("eth_blockNumber", [])]
+        if self.networks[network].finality == "finalized":
+            calls.append(("eth_getBlockByNumber", ["finalized", False]))
+        calls += [("eth_getTransactionReceipt", [tx]) for tx in wanted]
+        try:
+            answers = rpc.batch(calls)
+        except RpcError:
+            # A node without a `finalized` block: ask again without it, and count confirmations instead.
+            calls = [call for call in calls if call[1][:1] != ["finalized"]]
+            answers = rpc.batch(calls)
+            answers.insert(1, None)
+        head = int(answers[0], 16)
+        finalized = answers[1] if self.networks[network].finality == "finalized" else None
+        receipts = answers[2:] if self.networks[network].finality == "finalized" else answers[1:]
+        for tx, receipt in zip(wanted, receipts, strict=True):
+            self._receipts[(network, tx)] = receipt
+        final_block = self._final_block(network, head, finalized)
+        judged = [self._judge(network, claim, final_block) for claim in claims]
+        self._check_refunds(rpc, network, claims, judged)
+        return judged
+
+    def _judge(self, network: str, claim: PaymentClaim, final_block: int) -> PaymentEvidence:
+        base = {"network": network, "tx_hash": claim.tx_hash}
+        receipt = self._receipts.get((network, claim.tx_hash.lower()))
+        if receipt is None:
+            return PaymentEvidence(status="unpaid", reason=f"no such transaction on {network}", **base)
+        block = int(receipt["blockNumber"], 16)
+        if int(receipt.get("status") or "0x0", 16) != 1:
+            return PaymentEvidence(status="unpaid", block_number=block, reason="the transaction reverted", **base)
+        payer = claim.payer.lower()
+        transfers = [
+            (str(log["address"]).lower(), _topic_address(log["topics"][2]), int(str(log["data"]), 16))
+            for log in receipt.get("logs") or []
+            if len(log.get("topics") or []) == 3
+            and str(log["topics"][0]).lower() == TRANSFER_TOPIC
+            and _topic_address(log["topics"][1]) == payer
+            and str(log.get("data") or "0x") not in ("0x", "")
+        ]
+        if not transfers:
+            return PaymentEvidence(
+                status="unpaid", block_number=block, reason="the transaction moved nothing from the payer", **base
+            )
+        asset = claim.asset.lower() if claim.asset else None
+        in_asset = [t for t in transfers if asset is None or t[0] == asset]
+        if not in_asset:
+            return PaymentEvidence(
+                status="unpaid", block_number=block, reason=f"the payer moved another asset than {claim.asset}", **base
+            )
+        bound = [t for t in in_asset if t[1] in claim.pay_to]
+        if not bound:
+            return PaymentEvidence(
+                status="unpaid",
+                block_number=block,
+                reason=f"the payer paid {in_asset[0][1]}, which is not bound to the subject",
+                **base,
+            )
+        token, pay_to, moved = max(bound, key=lambda t: t[2])
+        shown = {
+            "asset": to_checksum_address(token),
+            "amount": str(moved),
+            "pay_to": to_checksum_address(pay_to),
+            "block_number": block,
+            **base,
+        }
+        if claim.amount is not None and moved < claim.amount:
+            return PaymentEvidence(
+                status="unpaid", reason=f"it moved {moved}, less than the offered {claim.amount}", **shown
+            )
+        if block > final_block:
+            return PaymentEvidence(status="pending", reason="the payment is not final yet", **shown)
+        return PaymentEvidence(status="paid", **shown)
+
+    def _check_refunds(
+        self, rpc: RpcClient, network: str, claims: Sequence[PaymentClaim], judged: list[PaymentEvidence]
+    ) -> None:
+        """One batch of `eth_getLogs`: any transfer of the asset from `payTo` back to the payer after the
+        payment turns `paid` (or `pending`) into `refunded`."""
+        candidates = [i for i, e in enumerate(judged) if e.status in ("paid", "pending")]
+        if not candidates:
+            return
+        calls: list[tuple[str, Sequence[Any]]] = []
+        for i in candidates:
+            evidence = judged[i]
+            assert evidence.asset is not None and evidence.pay_to is not None and evidence.block_number is not None
+            topics = [TRANSFER_TOPIC, _address_topic(evidence.pay_to), _address_topic(claims[i].payer)]
+            calls.append(
+                (
+                    "eth_getLogs",
+                    [
+                        {
+                            "address": evidence.asset,
+                            "fromBlock": hex(evidence.block_number),
+                            "toBlock": "latest",
+                            "topics": topics,
+                        }
+                    ],
+                )
+            )
+        for i, logs in zip(candidates, rpc.batch(calls), strict=True):
+            if logs:
+                judged[i] = judged[i].model_copy(
+                    update={"status": "refunded", "refunded": True, "reason": "the payment went back to the payer"}
+                )
