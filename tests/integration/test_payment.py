@@ -1,0 +1,241 @@
+"""Payment-backed reviews on the devnet, whose TestUSDC is a real ERC-20: what reads `paid`, and the forgeries
+that must not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from omareview.devnet.node import Devnet
+from omareview.devnet.toolchain import project_artifact
+from omareview.eas.client import EasClient, review_request
+from omareview.identity import DidWebResolver, SafeFetcher, did_address
+from omareview.index import JudgeContext, ReviewIndex
+from omareview.keys import Signer
+from omareview.networks import Network, PaymentNetwork
+from omareview.review import review_from_receipt
+from omareview.review.payment import PaymentVerifier
+from omareview.x402 import DidKey, Eip712Issuer, did_document, load_artifacts, offer_payload, receipt_payload
+from omareview.x402.verify import VerifyOptions
+from tests.servers import Reply, http_server
+
+pytestmark = [pytest.mark.devnet, pytest.mark.chain_isolated]
+
+HOST = "shop.example"
+RESOURCE = f"https://{HOST}/premium"
+QUIET = "https://quiet.example/premium"  # a service that publishes no did.json, like most x402 services
+SERVER = Eip712Issuer("0x" + "61" * 32)
+ATTACKER = Eip712Issuer("0x" + "62" * 32)
+PRICE = 10_000
+PAYER, OTHER_PAYER, PAY_TO, ATTACKER_WALLET = 2, 3, 8, 7
+
+
+@dataclass
+class Shop:
+    devnet: Devnet
+    network: Network
+    w3: Web3
+    token: Any
+    signer: Callable[[int], Signer]
+    tmp: Path
+    dns: str
+
+    def address(self, account: int) -> str:
+        return self.devnet.state.accounts[account].address
+
+    def transfer(self, sender: int, to: str, amount: int, *, gas: int | None = None) -> str:
+        extra = {"gas": gas} if gas else {}
+        tx = self.token.functions.transfer(Web3.to_checksum_address(to), amount).transact(
+            {"from": self.address(sender), **extra}
+        )
+        self.w3.eth.wait_for_transaction_receipt(tx)
+        return str(tx.to_0x_hex())
+
+    def review(
+        self,
+        payer: int,
+        tx_hash: str,
+        *,
+        issuer: Eip712Issuer = SERVER,
+        pay_to: int = PAY_TO,
+        asset: str | None = None,
+        network: str = "eip155:31337",
+        rating: int = 5,
+        resource: str = RESOURCE,
+    ) -> None:
+        requirements = {
+            "scheme": "exact",
+            "network": "eip155:31337",
+            "asset": asset or self.devnet.state.token_address,
+            "payTo": self.address(pay_to),
+            "amount": str(PRICE),
+        }
+        offer = issuer.sign_offer(offer_payload(resource, requirements))
+        receipt = issuer.sign_receipt(receipt_payload(resource, self.address(payer), "eip155:31337"))
+        (loaded_receipt,) = load_artifacts(receipt)
+        (loaded_offer,) = load_artifacts(offer)
+        review, _ = review_from_receipt(
+            loaded_receipt,
+            self.address(payer),
+            rating=rating,
+            offer=loaded_offer,
+            options=VerifyOptions(authorize=False),
+            payment=(network, tx_hash),
+        )
+        EasClient(self.network, self.signer(payer)).attest(review_request(review.recipient, review.encode()))
+
+    def index(self, *, finality: int = 1, rpc_url: str | None = None) -> ReviewIndex:
+        fetcher = SafeFetcher(overrides={HOST: self.server, "quiet.example": self.quiet})
+        payments = PaymentVerifier({"eip155:31337": PaymentNetwork(rpc_url or self.network.rpc_url, finality)})
+        context = JudgeContext(resolver=DidWebResolver(fetcher=fetcher), dns_server=self.dns, payments=payments)
+        index = ReviewIndex(self.network, home=self.tmp, judge_context=context)
+        index.sync()
+        return index
+
+    server: str = ""
+    quiet: str = ""
+
+
+@pytest.fixture
+def shop(
+    use_devnet: Devnet, network: Network, w3: Web3, dev_signer: Callable[[int], Signer], tmp_path: Path
+) -> Iterator[Shop]:
+    """A shop whose did.json authorizes its receipt and offer signer (SERVER), and whose offers name PAY_TO."""
+    from tests.servers import dns_server
+
+    document = did_document(f"did:web:{HOST}", [DidKey("#receipts", address=SERVER.address)])
+    abi = project_artifact("TestUSDC")["abi"]
+    token = w3.eth.contract(address=Web3.to_checksum_address(use_devnet.state.token_address), abi=abi)
+    routes = {"/.well-known/did.json": Reply(body=_json(document))}
+    accepts = {
+        "scheme": "exact",
+        "network": "eip155:31337",
+        "asset": use_devnet.state.token_address,
+        "payTo": use_devnet.state.accounts[PAY_TO].address,
+        "amount": str(PRICE),
+    }
+    advertised = {"/premium": Reply(402, _json({"x402Version": 2, "accepts": [accepts]}))}
+    with dns_server({}) as dns, http_server(routes) as server, http_server(advertised) as quiet:
+        shop = Shop(use_devnet, network, w3, token, dev_signer, tmp_path, dns)
+        shop.server, shop.quiet = server.base_url, quiet.base_url
+        yield shop
+
+
+def _json(value: Any) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+def _only(index: ReviewIndex, resource: str = RESOURCE) -> Any:
+    (review,) = index.reviews(resource, rejudge=True).reviews
+    return review
+
+
+def test_an_honest_payment_reads_paid_with_its_amount(shop: Shop) -> None:
+    tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+    shop.review(PAYER, tx)
+    review = _only(shop.index())
+    assert review.level == "paid"
+    payment = review.evidence["payment"]
+    assert (payment["amount"], payment["payTo"], payment["txHash"]) == (str(PRICE), shop.address(PAY_TO), tx)
+
+
+def test_a_self_signed_receipt_paying_the_attackers_own_wallet_is_not_paid(shop: Shop) -> None:
+    tx = shop.transfer(PAYER, shop.address(ATTACKER_WALLET), PRICE)
+    shop.review(PAYER, tx, issuer=ATTACKER, pay_to=ATTACKER_WALLET, resource=QUIET)
+    review = _only(shop.index(), QUIET)
+    assert review.level == "signed", "anyone can produce this level"
+    assert review.evidence["payment"]["status"] == "unpaid"
+    assert "not bound to the subject" in review.evidence["payment"]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("short", "less than the offered"),
+        ("other-asset", "another asset"),
+        ("other-payer", "moved nothing from the payer"),
+        ("reverted", "reverted"),
+        ("unknown-tx", "no such transaction"),
+    ],
+)
+def test_forged_payments_stay_verified_at_best(shop: Shop, case: str, reason: str) -> None:
+    asset = None
+    if case == "short":
+        tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE // 2)
+    elif case == "other-asset":
+        tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+        asset = "0x" + "ab" * 20
+    elif case == "other-payer":
+        tx = shop.transfer(OTHER_PAYER, shop.address(PAY_TO), PRICE)
+    elif case == "reverted":
+        tx = shop.transfer(PAYER, shop.address(PAY_TO), 10**30, gas=100_000)
+    else:
+        tx = "0x" + "77" * 32
+    shop.review(PAYER, tx, asset=asset)
+    review = _only(shop.index())
+    assert review.level == "verified"
+    assert review.evidence["payment"]["status"] == "unpaid" and reason in review.evidence["payment"]["reason"]
+
+
+def test_a_refunded_payment_is_shown_as_refunded(shop: Shop) -> None:
+    tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+    shop.review(PAYER, tx)
+    shop.transfer(PAY_TO, shop.address(PAYER), PRICE)
+    review = _only(shop.index())
+    assert review.level == "verified"
+    assert review.evidence["payment"]["status"] == "refunded" and review.evidence["payment"]["refunded"] is True
+
+
+def test_a_payment_not_yet_final_is_pending_then_paid(shop: Shop) -> None:
+    tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+    shop.review(PAYER, tx)
+    index = shop.index(finality=5)
+    pending = _only(index)
+    assert pending.level == "verified" and pending.evidence["payment"]["status"] == "pending"
+    shop.w3.provider.make_request("anvil_mine", ["0x5"])  # type: ignore[arg-type]
+    later = index.reviews(RESOURCE).reviews[0]
+    assert later.level == "paid", "an undecided payment is judged again, not cached"
+
+
+def test_the_payment_network_down_keeps_the_other_evidence_and_judges_again(shop: Shop) -> None:
+    tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+    shop.review(PAYER, tx)
+    down = shop.index(rpc_url="http://127.0.0.1:9")
+    review = _only(down)
+    assert review.level == "verified", "a network down is never a verdict"
+    assert review.evidence["payment"]["status"] == "unavailable"
+    stored = down.store.reviews_of(did_address(did(RESOURCE)), down.schema_uids)
+    assert all(row.judged_at == 0 for row in stored), "a judgement made while the network was down is not kept"
+
+
+def test_a_payment_on_a_network_without_rpc_is_unavailable_not_invalid(shop: Shop) -> None:
+    shop.review(PAYER, "0x" + "55" * 32, network="eip155:1")
+    review = _only(shop.index())
+    assert review.level == "verified"
+    assert review.evidence["payment"]["status"] == "unavailable"
+
+
+def test_a_forged_signed_review_does_not_move_the_average(shop: Shop) -> None:
+    """On a service that publishes no did.json, its own 402 binds its payTo: the honest payment reads `paid`,
+    the attacker's self-signed review paying its own wallet reads `signed`, and only the first is averaged."""
+    honest = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+    shop.review(PAYER, honest, rating=5, resource=QUIET)
+    forged = shop.transfer(OTHER_PAYER, shop.address(ATTACKER_WALLET), PRICE)
+    shop.review(OTHER_PAYER, forged, issuer=ATTACKER, pay_to=ATTACKER_WALLET, rating=1, resource=QUIET)
+    result = shop.index().reviews(QUIET, rejudge=True)
+    assert sorted(r.level for r in result.reviews) == ["paid", "signed"]
+    assert (result.average_rating, result.histogram["1"]) == (5.0, 0)
+    assert shop.index().reviews(QUIET, average_from="signed").average_rating == 3.0
+
+
+def did(url: str) -> str:
+    from omareview.identity import subject_did
+
+    return subject_did(url)
