@@ -253,31 +253,32 @@ class PaymentVerifier:
     def _check_refunds(
         self, rpc: RpcClient, network: str, claims: Sequence[PaymentClaim], judged: list[PaymentEvidence]
     ) -> None:
-        """One batch of `eth_getLogs`: any transfer of the asset from `payTo` back to the payer after the
-        payment turns `paid` (or `pending`) into `refunded`."""
+        """Any transfer of the asset from `payTo` back to the payer after the payment turns `paid` (or
+        `pending`) into `refunded`. One `eth_getLogs` per (asset, payTo), with every payer in one topic list,
+        all in one batch."""
         candidates = [i for i, e in enumerate(judged) if e.status in ("paid", "pending")]
-        if not candidates:
-            return
-        calls: list[tuple[str, Sequence[Any]]] = []
+        groups: dict[tuple[str, str], list[int]] = {}
         for i in candidates:
             evidence = judged[i]
-            assert evidence.asset is not None and evidence.pay_to is not None and evidence.block_number is not None
-            topics = [TRANSFER_TOPIC, _address_topic(evidence.pay_to), _address_topic(claims[i].payer)]
+            assert evidence.asset is not None and evidence.pay_to is not None
+            groups.setdefault((evidence.asset, evidence.pay_to), []).append(i)
+        if not groups:
+            return
+        calls: list[tuple[str, Sequence[Any]]] = []
+        for (asset, pay_to), members in groups.items():
+            payers = sorted({_address_topic(claims[i].payer) for i in members})
+            first = min(judged[i].block_number or 0 for i in members)
+            topics = [TRANSFER_TOPIC, _address_topic(pay_to), payers]
             calls.append(
-                (
-                    "eth_getLogs",
-                    [
-                        {
-                            "address": evidence.asset,
-                            "fromBlock": hex(evidence.block_number),
-                            "toBlock": "latest",
-                            "topics": topics,
-                        }
-                    ],
-                )
+                ("eth_getLogs", [{"address": asset, "fromBlock": hex(first), "toBlock": "latest", "topics": topics}])
             )
-        for i, logs in zip(candidates, rpc.batch(calls), strict=True):
-            if logs:
-                judged[i] = judged[i].model_copy(
-                    update={"status": "refunded", "refunded": True, "reason": "the payment went back to the payer"}
-                )
+        for members, logs in zip(groups.values(), rpc.batch(calls), strict=True):
+            refunds: dict[str, int] = {}
+            for log in logs or []:
+                back_to = _topic_address(log["topics"][2])
+                refunds[back_to] = max(refunds.get(back_to, 0), int(log["blockNumber"], 16))
+            for i in members:
+                if refunds.get(claims[i].payer.lower(), -1) >= (judged[i].block_number or 0):
+                    judged[i] = judged[i].model_copy(
+                        update={"status": "refunded", "refunded": True, "reason": "the payment went back to the payer"}
+                    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -28,6 +29,7 @@ def test_reviews_written_here_decode_with_eas_sdk(network: Network, dev_signer: 
         body="très bien ✓",
         screenshots=["https://s.example/a.png"],
         version="1.0",
+        payment=("eip155:31337", "0x" + "ab" * 32),
     )
     client = EasClient(network, attester)
     submitted = client.attest(review_request(review.recipient, review.encode()))
@@ -40,6 +42,13 @@ def test_reviews_written_here_decode_with_eas_sdk(network: Network, dev_signer: 
         "reviewBody": "très bien ✓",
         "screenshotUrls": ["https://s.example/a.png"],
         "proofs": list(review.proofs),
+    }
+    # The payment travels as a plain OMATrust tx-interaction proof, readable by any OMATrust client.
+    wrappers = [json.loads(text) for text in decoded[-1]["value"]]
+    assert wrappers[-1] == {
+        "proofType": "tx-interaction",
+        "proofPurpose": "commercial-tx",
+        "proofObject": {"chainId": "eip155:31337", "txHash": "0x" + "ab" * 32},
     }
 
 
