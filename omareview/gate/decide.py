@@ -193,7 +193,8 @@ class Gate:
                     f"the review index could not be synced ({exc}); using it as of block {self.index.synced_to()}"
                 )
         result = self.index.reviews(subject)
-        proven = [r.rating_value for r in result.reviews if r.level == "verified" and r.rating_value]
+        # Proven: payment-backed or verified — the levels nobody can forge; signed ones never count here.
+        proven = [r.rating_value for r in result.reviews if r.level in ("paid", "verified") and r.rating_value]
         return {
             "count": result.count,
             "averageRating": result.average_rating,

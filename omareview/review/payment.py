@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from omareview._hashing import keccak, to_checksum_address
 from omareview._wire import WireModel
@@ -31,6 +31,8 @@ from omareview.networks import DEFAULT_CONFIRMATIONS, PaymentNetwork
 
 __all__ = [
     "TRANSFER_TOPIC",
+    "EvmPaymentChecker",
+    "PaymentChecker",
     "PaymentClaim",
     "PaymentEvidence",
     "PaymentStatus",
@@ -112,47 +114,46 @@ def _address_topic(address: str) -> str:
     return "0x" + "0" * 24 + address.lower().removeprefix("0x")
 
 
+class PaymentChecker(Protocol):
+    """Reads the payments of one family of networks (a CAIP-2 namespace, as `eip155`); another family
+    (Solana, say) is added by giving `PaymentVerifier` a checker for its namespace."""
+
+    def check(self, network: str, claims: Sequence[PaymentClaim]) -> list[PaymentEvidence]:
+        """Evidence for each claim on `network`, in order. Raises ChainError when the network cannot be asked."""
+        ...
+
+
 class PaymentVerifier:
-    """Checks claimed payments on their networks, in batches, caching answers per transaction.
+    """Checks claimed payments, each on its own network, through the checker of the network's namespace.
 
     Parameters:
-        networks: CAIP-2 network → how to read it.
+        networks: CAIP-2 network → how to read it, for the EVM checker.
+        checkers: namespace → checker, added to (or replacing) the EVM one.
     """
 
-    def __init__(self, networks: Mapping[str, PaymentNetwork]) -> None:
-        self.networks = dict(networks)
-        self._rpc: dict[str, RpcClient] = {}
-        self._receipts: dict[tuple[str, str], dict[str, Any] | None] = {}
-
-    def _client(self, network: str) -> RpcClient:
-        if network not in self._rpc:
-            self._rpc[network] = RpcClient(self.networks[network].rpc_url)
-        return self._rpc[network]
+    def __init__(
+        self, networks: Mapping[str, PaymentNetwork], checkers: Mapping[str, PaymentChecker] | None = None
+    ) -> None:
+        self.checkers: dict[str, PaymentChecker] = {"eip155": EvmPaymentChecker(networks), **(checkers or {})}
 
     def verify(self, claims: Sequence[PaymentClaim]) -> list[PaymentEvidence]:
-        """Evidence for each claim, in order."""
+        """Evidence for each claim, in order; a network that cannot be asked yields `unavailable`."""
         results: list[PaymentEvidence | None] = [None] * len(claims)
         by_network: dict[str, list[int]] = {}
         for index, claim in enumerate(claims):
-            if not claim.network.startswith("eip155:"):
+            if claim.network.split(":", 1)[0] not in self.checkers:
                 results[index] = PaymentEvidence(
                     status="unsupported-network",
                     network=claim.network,
                     tx_hash=claim.tx_hash,
                     reason=f"payments on {claim.network} are not read here",
                 )
-            elif claim.network not in self.networks:
-                results[index] = PaymentEvidence(
-                    status="unavailable",
-                    network=claim.network,
-                    tx_hash=claim.tx_hash,
-                    reason=f"no RPC is configured for the payment network {claim.network}",
-                )
             else:
                 by_network.setdefault(claim.network, []).append(index)
         for network, indexes in by_network.items():
+            checker = self.checkers[network.split(":", 1)[0]]
             try:
-                judged = self._verify_on(network, [claims[i] for i in indexes])
+                judged = checker.check(network, [claims[i] for i in indexes])
             except ChainError as exc:
                 judged = [
                     PaymentEvidence(
@@ -166,6 +167,32 @@ class PaymentVerifier:
             for index, evidence in zip(indexes, judged, strict=True):
                 results[index] = evidence
         return [evidence for evidence in results if evidence is not None]
+
+
+class EvmPaymentChecker:
+    """EVM payments: the asset's ERC-20 `Transfer` logs in the settlement's receipt, two batches a network.
+
+    Parameters:
+        networks: CAIP-2 network → how to read it; a network not listed yields `unavailable`.
+    """
+
+    def __init__(self, networks: Mapping[str, PaymentNetwork]) -> None:
+        self.networks = dict(networks)
+        self._rpc: dict[str, RpcClient] = {}
+        self._receipts: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def _client(self, network: str) -> RpcClient:
+        if network not in self._rpc:
+            self._rpc[network] = RpcClient(self.networks[network].rpc_url)
+        return self._rpc[network]
+
+    def check(self, network: str, claims: Sequence[PaymentClaim]) -> list[PaymentEvidence]:
+        if network not in self.networks:
+            reason = f"no RPC is configured for the payment network {network}"
+            return [
+                PaymentEvidence(status="unavailable", network=network, tx_hash=c.tx_hash, reason=reason) for c in claims
+            ]
+        return self._verify_on(network, claims)
 
     def _final_block(self, network: str, head: int, finalized: dict[str, Any] | None) -> int:
         finality = self.networks[network].finality
@@ -193,7 +220,8 @@ class PaymentVerifier:
         finalized = answers[1] if self.networks[network].finality == "finalized" else None
         receipts = answers[2:] if self.networks[network].finality == "finalized" else answers[1:]
         for tx, receipt in zip(wanted, receipts, strict=True):
-            self._receipts[(network, tx)] = receipt
+            if receipt is not None:  # a transaction not found yet may appear: ask again next time
+                self._receipts[(network, tx)] = receipt
         final_block = self._final_block(network, head, finalized)
         judged = [self._judge(network, claim, final_block) for claim in claims]
         self._check_refunds(rpc, network, claims, judged)
