@@ -59,6 +59,8 @@ from .gate.decide import Gate as Gate
 from .gate.decide import PaymentNotApprovedError as PaymentNotApprovedError
 from .gate.policy import Policy as Policy
 from .gate.policy import load_policy as load_policy
+from .hooks.attach import attach as attach
+from .hooks.attach import paying_session as paying_session
 from .hooks.capture import ReceiptCapture as ReceiptCapture
 from .hooks.capture import ReviewDraft as ReviewDraft
 from .hooks.httpx_hook import install_hook as install_hook

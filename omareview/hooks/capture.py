@@ -130,8 +130,27 @@ class ReceiptCapture:
         except Exception:
             log.exception("capturing the x402 artifacts of %s failed", url)
 
+    def observe_payment(
+        self,
+        url: str,
+        settle_response: Mapping[str, Any] | None,
+        payment_required: Mapping[str, Any] | None = None,
+        response: Any = None,
+    ) -> None:
+        """Look at one payment as an x402 client's hooks see it: the parsed 402 (its signed offers) and the
+        settlement response (its signed receipt, network and transaction). Never raises."""
+        try:
+            if payment_required:
+                self._remember_offers_in(url, payment_required)
+            if settle_response:
+                self._capture_receipt(url, settle_response, response)
+        except Exception:
+            log.exception("capturing the x402 artifacts of %s failed", url)
+
     def _remember_offers(self, url: str, headers: Mapping[str, str], body: bytes | None) -> None:
-        carrier: str | bytes | None = headers.get(REQUIRED_HEADER) or body
+        self._remember_offers_in(url, headers.get(REQUIRED_HEADER) or body)
+
+    def _remember_offers_in(self, url: str, carrier: str | bytes | Mapping[str, Any] | None) -> None:
         if not carrier:
             return
         try:
@@ -160,11 +179,11 @@ class ReceiptCapture:
         self.outbox.add(digest, {"raw": raw[:4096]}, resource_url=url, status="rejected", error=reason)
         self._emit(CaptureEvent("rejected", url, digest, reason))
 
-    def _capture_receipt(self, url: str, header: str, response: Any) -> None:
+    def _capture_receipt(self, url: str, carrier: str | Mapping[str, Any], response: Any) -> None:
         try:
-            receipts = load_artifacts(header, f"PAYMENT-RESPONSE from {url}", kind="receipt")
+            receipts = load_artifacts(carrier, f"PAYMENT-RESPONSE from {url}", kind="receipt")
         except OmaReviewError as exc:
-            self._reject(url, header, str(exc))
+            self._reject(url, carrier if isinstance(carrier, str) else json.dumps(carrier, default=str), str(exc))
             return
         for receipt in receipts:
             result = verify_artifact(receipt, VerifyOptions(authorize=False))

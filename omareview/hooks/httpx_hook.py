@@ -1,5 +1,6 @@
-"""Installing the capture into httpx: event hooks on a plain client, or a transport under the x402 client's
-own transport (so the 402 with its offers is seen as well as the paid response with its receipt)."""
+"""Installing the capture into a plain HTTP client (httpx or requests: response hooks), or a transport under
+the x402 client's own httpx transport (so the 402 with its offers is seen as well as the paid response with
+its receipt). For the x402 clients themselves, `omareview.hooks.attach` works through their own hooks."""
 
 from __future__ import annotations
 
@@ -9,16 +10,39 @@ from typing import Any, TypeVar
 
 import httpx
 
+from omareview.errors import InputError
 from omareview.gate.decide import Decision, Gate, PaymentNotApprovedError
+from omareview.hooks.attach import within_approval
 from omareview.hooks.capture import ReceiptCapture
 
 __all__ = ["AsyncCapturingTransport", "CapturingTransport", "ClientT", "install_hook", "paying_client"]
 
-ClientT = TypeVar("ClientT", httpx.Client, httpx.AsyncClient)
+ClientT = TypeVar("ClientT")
 
 
 def install_hook(client: ClientT, capture: ReceiptCapture) -> ClientT:
-    """Add the capture to a plain `httpx.Client` or `httpx.AsyncClient` as a response event hook."""
+    """Add the capture to a plain `httpx.Client`, `httpx.AsyncClient` or `requests.Session` as a response
+    hook; an `x402Client` or `x402ClientSync` gets it through its own hooks (`attach`)."""
+    if callable(getattr(client, "on_payment_response", None)):
+        from omareview.hooks.attach import attach
+
+        attached: ClientT = attach(client, capture)
+        return attached
+    if not isinstance(client, httpx.Client | httpx.AsyncClient):
+        hooks = getattr(client, "hooks", None)
+        if not isinstance(hooks, dict) or "response" not in hooks:
+            raise InputError(
+                f"{type(client).__name__} is not an httpx client, a requests session or an x402 client",
+                reason="unsupported-client",
+            )
+
+        def on_requests_response(response: Any, *args: Any, **kwargs: Any) -> Any:
+            body = response.content if response.status_code == 402 else None
+            capture.observe(str(response.url), response.status_code, dict(response.headers), body, response)
+            return response
+
+        hooks["response"].append(on_requests_response)
+        return client
     if isinstance(client, httpx.AsyncClient):
 
         async def on_async_response(response: httpx.Response) -> None:
@@ -93,24 +117,10 @@ def _guard(gate: Gate) -> Callable[[Any], Any]:
     def before_payment(context: Any) -> Any:
         from x402.schemas.hooks import AbortResult
 
-        requirement = context.selected_requirements
         resource = getattr(getattr(context.payment_required, "resource", None), "url", None)
         decision = gate.last_decision(str(resource)) if resource else None
-        limit = decision.limit if decision is not None else None
-        if limit is None:
-            return AbortResult(reason="omareview gate: no approved limit for this payment")
-        amount = int(str(getattr(requirement, "amount", None) or getattr(requirement, "max_amount_required", "0")))
-        approved_pay_to = str(limit.get("payTo") or "").lower()
-        same_terms = (
-            str(requirement.network),
-            str(requirement.asset).lower(),
-            str(getattr(requirement, "pay_to", "")).lower(),
-        ) == (str(limit["network"]), str(limit["asset"]).lower(), approved_pay_to)
-        if not same_terms or amount > int(limit["amount"]):
-            return AbortResult(
-                reason=f"omareview gate: {amount} of {requirement.asset} on {requirement.network} is not approved"
-            )
-        return None
+        refusal = within_approval(decision, context.selected_requirements)
+        return AbortResult(reason=f"omareview gate: {refusal}") if refusal else None
 
     return before_payment
 
@@ -124,6 +134,12 @@ def paying_client(
     request raises PaymentNotApprovedError carrying the decision."""
     from x402.http.clients.httpx import x402AsyncTransport
 
+    if not asyncio.iscoroutinefunction(getattr(x402_client, "create_payment_payload", None)):
+        raise InputError(
+            f"{type(x402_client).__name__} pays synchronously, which the x402 package's httpx transport does not "
+            "support; pay through requests with omareview.hooks.paying_session, or attach() to its own adapter",
+            reason="unsupported-client",
+        )
     if gate is not None:
         x402_client.on_before_payment_creation(_guard(gate))
     inner = AsyncCapturingTransport(capture, gate=gate)

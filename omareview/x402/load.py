@@ -24,6 +24,8 @@ from omareview.x402.eip712 import ArtifactKind
 from omareview.x402.jws import looks_like_compact_jws, parse_compact
 
 __all__ = [
+    "A2A_RECEIPTS",
+    "A2A_REQUIRED",
     "MAX_ARTIFACT_BYTES",
     "MAX_INPUT_BYTES",
     "MCP_PAYMENT_RESPONSE",
@@ -37,6 +39,8 @@ OFFER_RECEIPT = "offer-receipt"
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 MAX_ARTIFACT_BYTES = 64 * 1024
 MCP_PAYMENT_RESPONSE = "x402/payment-response"
+A2A_REQUIRED = "x402.payment.required"
+A2A_RECEIPTS = "x402.payment.receipts"
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,9 @@ def _from_object(value: object, source: str) -> list[LoadedArtifact]:
     meta = value.get("_meta")
     if isinstance(meta, Mapping) and MCP_PAYMENT_RESPONSE in meta:
         return _from_object(meta[MCP_PAYMENT_RESPONSE], f"{source} → _meta")
+    a2a = value.get("metadata") if isinstance(value.get("metadata"), Mapping) else value
+    if isinstance(a2a, Mapping) and (A2A_RECEIPTS in a2a or A2A_REQUIRED in a2a):
+        return _from_a2a(a2a, source)
     if "success" in value:
         return _from_settle_response(value, source)
     if "accepts" in value or "x402Version" in value:
@@ -186,6 +193,22 @@ def _from_object(value: object, source: str) -> list[LoadedArtifact]:
         f"{source}: not an x402 offer, receipt, settlement response or payment-required message",
         reason="unreadable-artifact",
     )
+
+
+def _from_a2a(metadata: Mapping[str, Any], source: str) -> list[LoadedArtifact]:
+    """A2A task or message metadata: `x402.payment.required` (a PaymentRequired) and
+    `x402.payment.receipts` (a list of SettleResponses, each able to carry a signed receipt)."""
+    found: list[LoadedArtifact] = []
+    required = metadata.get(A2A_REQUIRED)
+    if isinstance(required, Mapping):
+        found += _from_payment_required(required, f"{source} → {A2A_REQUIRED}")
+    receipts = metadata.get(A2A_RECEIPTS)
+    for index, settlement in enumerate(receipts if isinstance(receipts, list) else []):
+        if isinstance(settlement, Mapping) and _extension_info(settlement) is not None:
+            found += _from_settle_response(settlement, f"{source} → {A2A_RECEIPTS}[{index}]")
+    if not found:
+        raise InputError(f"{source}: the A2A metadata carries no signed offer or receipt", reason="unreadable-artifact")
+    return found
 
 
 def _parse_json(text: str, source: str) -> object:

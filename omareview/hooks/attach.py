@@ -1,0 +1,139 @@
+"""Capturing through the `x402` package's own client hooks, so every client it ships — the async and sync
+payment clients under its httpx and requests adapters, and any it adds later — feeds the outbox.
+
+`attach(x402_client, capture, gate)` registers two hooks on an `x402Client` or `x402ClientSync`:
+
+- `on_before_payment_creation`: the 402's signed offers go to the capture;
+- `on_payment_response`: the settlement response (its signed receipt, network and transaction) goes to the
+  capture, which attaches the matching offer;
+- `on_before_payment_creation`, with a gate: the gate decides on the 402 there and then, and the payment is
+  aborted unless the gate says `pay` for this very resource, network, asset and `payTo`, within the amount
+  it approved.
+
+Both hooks are plain functions, which the package runs for sync and async clients alike.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from omareview.errors import InputError
+from omareview.hooks.capture import ReceiptCapture
+
+if TYPE_CHECKING:
+    import requests
+
+    from omareview.gate.decide import Decision, Gate
+
+__all__ = ["attach", "paying_session", "within_approval"]
+
+
+def _document(model: Any) -> dict[str, Any] | None:
+    """An x402 schema object as its JSON document (camelCase keys), or None."""
+    if model is None:
+        return None
+    dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dumped if isinstance(dumped, dict) else None
+
+
+def _resource_url(payment_required: Any) -> str | None:
+    resource = getattr(payment_required, "resource", None)
+    url = getattr(resource, "url", None)
+    return str(url) if url else None
+
+
+def within_approval(decision: Decision | None, requirement: Any) -> str | None:
+    """Why `requirement` (the x402 client's selected payment requirements) is not covered by the gate's
+    decision, or None when it is: same network, asset and `payTo`, amount within the approved limit."""
+    limit = decision.limit if decision is not None else None
+    if decision is None or decision.action != "pay" or limit is None:
+        return "no approved limit for this payment"
+    amount = int(str(getattr(requirement, "amount", None) or getattr(requirement, "max_amount_required", "0")))
+    offered = (
+        str(requirement.network),
+        str(requirement.asset).lower(),
+        str(getattr(requirement, "pay_to", "")).lower(),
+    )
+    approved = (str(limit["network"]), str(limit["asset"]).lower(), str(limit.get("payTo") or "").lower())
+    if offered != approved or amount > int(limit["amount"]):
+        return f"{amount} of {requirement.asset} to {offered[2]} on {requirement.network} is not approved"
+    return None
+
+
+def attach(x402_client: Any, capture: ReceiptCapture, gate: Gate | None = None) -> Any:
+    """Capture every payment `x402_client` makes (and, with `gate`, pay only what the gate approves).
+
+    Parameters:
+        x402_client: the `x402` package's `x402Client` or `x402ClientSync`.
+        capture: where offers and receipts go.
+        gate: decides before each payment; the payment is aborted (the package's `AbortResult`) unless it
+            approves it.
+
+    Returns the client, for chaining.
+    """
+    if not callable(getattr(x402_client, "on_payment_response", None)) or not callable(
+        getattr(x402_client, "on_before_payment_creation", None)
+    ):
+        raise InputError(
+            f"{type(x402_client).__name__} is not an x402 payment client (x402Client or x402ClientSync)",
+            reason="unsupported-client",
+        )
+
+    def on_before_payment(context: Any) -> None:
+        # The 402 is seen here, before paying: its signed offers are remembered for the receipt to come.
+        url = _resource_url(context.payment_required) or "(unknown resource)"
+        capture.observe_payment(url, None, _document(context.payment_required))
+
+    def on_payment_response(context: Any) -> None:
+        url = _resource_url(context.payment_required) or _resource_url(context.payment_payload) or "(unknown)"
+        capture.observe_payment(url, _document(context.settle_response), _document(context.payment_required))
+
+    x402_client.on_before_payment_creation(on_before_payment)
+    x402_client.on_payment_response(on_payment_response)
+    if gate is not None:
+        x402_client.on_before_payment_creation(_deciding_guard(gate))
+    return x402_client
+
+
+def _deciding_guard(gate: Gate) -> Any:
+    def before_payment(context: Any) -> Any:
+        from x402.schemas.hooks import AbortResult
+
+        url = _resource_url(context.payment_required)
+        if url is None:
+            return AbortResult(reason="omareview gate: the 402 names no resource")
+        body = json.dumps(_document(context.payment_required)).encode()
+        try:
+            decision = gate.decide(url, 402, {}, body)
+        except InputError as exc:
+            return AbortResult(reason=f"omareview gate: {exc}")
+        refusal = within_approval(decision, context.selected_requirements)
+        if decision.action != "pay":
+            return AbortResult(reason=f"omareview gate: {decision.action}: {'; '.join(decision.reasons)}")
+        return AbortResult(reason=f"omareview gate: {refusal}") if refusal else None
+
+    return before_payment
+
+
+def paying_session(
+    x402_client: Any, capture: ReceiptCapture, gate: Gate | None = None, session: requests.Session | None = None
+) -> requests.Session:
+    """A `requests.Session` that pays 402s with an `x402ClientSync` through the package's own requests
+    adapter, capturing every payment through the client's hooks (`attach`).
+
+    Parameters:
+        x402_client: the `x402` package's `x402ClientSync`.
+        capture: where offers and receipts go.
+        gate: decides before each payment.
+        session: the session to mount the adapter on (None: a new one).
+    """
+    import requests
+    from x402.http.clients.requests import x402_http_adapter
+
+    attach(x402_client, capture, gate)
+    paying = session or requests.Session()
+    adapter = x402_http_adapter(x402_client)
+    paying.mount("https://", adapter)
+    paying.mount("http://", adapter)
+    return paying

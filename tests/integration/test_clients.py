@@ -1,0 +1,112 @@
+"""Every way a Python agent pays, captured through the x402 package's own hooks: the sync client under the
+package's requests adapter, a plain requests session, and A2A metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+from eth_account import Account
+from x402 import x402ClientSync
+from x402.mechanisms.evm.exact.register import register_exact_evm_client
+
+from omareview.devnet.node import Devnet
+from omareview.errors import InputError
+from omareview.gate import DEFAULT_POLICY, Gate
+from omareview.hooks import ReceiptCapture, ReviewDraft, attach, install_hook, paying_client, paying_session
+from omareview.review.outbox import Outbox
+from omareview.x402 import load_artifacts
+from tests.integration.test_agent_hook import devserver  # noqa: F401  (the dev x402 server fixture)
+
+pytestmark = pytest.mark.chain_isolated
+
+
+def _sync_client(devnet: Devnet, account: int) -> x402ClientSync:
+    client = x402ClientSync()
+    client.set_spend_controls(
+        {
+            "allowed_assets": [
+                {"network": "eip155:31337", "asset": devnet.state.token_address, "max_amount_per_payment": "100000"}
+            ]
+        }
+    )
+    key = devnet.state.accounts[account].private_key.get_secret_value()
+    return register_exact_evm_client(client, Account.from_key(key), networks="eip155:31337")
+
+
+def test_a_requests_agent_on_the_sync_client_captures_its_receipt_and_settlement(
+    devserver: str,  # noqa: F811
+    devnet: Devnet,
+    tmp_path: Path,
+) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(4, "sync"))
+    with paying_session(_sync_client(devnet, 3), capture) as session:
+        response = session.get(f"{devserver}/paid")
+    assert response.status_code == 200
+    (entry,) = outbox.entries()
+    assert entry.status == "pending" and entry.payer == devnet.state.accounts[3].address
+    assert entry.payment_network == "eip155:31337" and entry.payment_tx and entry.payment_tx.startswith("0x")
+    assert entry.offer is not None, "the 402's signed offer was seen through the hook as well"
+
+
+def test_the_gate_aborts_an_unapproved_payment_on_the_sync_client(
+    devserver: str,  # noqa: F811
+    devnet: Devnet,
+    tmp_path: Path,
+) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    refusing = DEFAULT_POLICY.model_copy(update={"tiers": [], "otherwise": "refuse"})
+    session = paying_session(_sync_client(devnet, 3), ReceiptCapture(outbox), gate=Gate(None, refusing))
+    with session, pytest.raises(Exception, match="omareview gate: refuse"):
+        session.get(f"{devserver}/paid")
+    assert outbox.entries() == [], "nothing was paid"
+
+
+def test_a_plain_requests_session_captures_through_install_hook(devserver: str, tmp_path: Path) -> None:  # noqa: F811
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    events: list[str] = []
+    capture = ReceiptCapture(outbox, on_event=lambda e: events.append(e.kind))
+    with install_hook(requests.Session(), capture) as session:
+        assert session.get(f"{devserver}/paid").status_code == 402
+    assert events == ["offers"]
+
+
+def test_clients_that_cannot_be_hooked_are_one_clear_error(devnet: Devnet) -> None:
+    with pytest.raises(InputError, match="is not an x402 payment client"):
+        attach(object(), ReceiptCapture())
+    with pytest.raises(InputError, match="is not an httpx client, a requests session or an x402 client"):
+        install_hook(object(), ReceiptCapture())
+    with pytest.raises(InputError, match="pay through requests with omareview.hooks.paying_session"):
+        paying_client(_sync_client(devnet, 3), ReceiptCapture())
+
+
+def test_a2a_metadata_carries_loadable_offers_and_receipts() -> None:
+    from tests.vectors import OFFER, OFFER_SIG, RECEIPT, RECEIPT_SIG
+
+    offer = {"format": "eip712", "payload": OFFER, "signature": OFFER_SIG}
+    receipt = {"format": "eip712", "payload": RECEIPT, "signature": RECEIPT_SIG}
+    task = {
+        "id": "task-1",
+        "metadata": {
+            "x402.payment.status": "payment-completed",
+            "x402.payment.required": {
+                "x402Version": 2,
+                "accepts": [],
+                "extensions": {"offer-receipt": {"info": {"offers": [offer]}}},
+            },
+            "x402.payment.receipts": [
+                {
+                    "success": True,
+                    "network": "eip155:8453",
+                    "transaction": "0x" + "12" * 32,
+                    "extensions": {"offer-receipt": {"info": {"receipt": receipt}}},
+                },
+            ],
+        },
+    }
+    loaded = load_artifacts(json.dumps(task))
+    assert [a.kind for a in loaded] == ["offer", "receipt"]
+    assert loaded[1].settlement == ("eip155:8453", "0x" + "12" * 32)
