@@ -8,7 +8,7 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from omareview._files import read_regular
 from omareview._json import loads_untrusted
@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 __all__ = [
     "KEYSTORE_PASSWORD_ENV",
     "PRIVATE_KEY_ENV",
+    "HashSigner",
     "Signer",
+    "SignerLike",
+    "as_signer",
     "signer_from_environment",
     "signer_from_key",
     "signer_from_keystore",
@@ -32,27 +35,67 @@ _MAX_KEYSTORE_BYTES = 64 * 1024
 KEYSTORE_PASSWORD_ENV = "OMAREVIEW_KEYSTORE_PASSWORD"
 
 
+class HashSigner(Protocol):
+    """Anything that signs a 32-byte digest for an address: a hardware wallet or a KMS behind a function.
+    omareview signs transactions and EIP-712 messages through this one operation."""
+
+    address: str
+
+    def sign_hash(self, message_digest: bytes) -> tuple[int, bytes, bytes]:
+        """The signature of `message_digest`: v (27/28), r, s."""
+        ...
+
+
 class Signer:
     """An EVM account that signs transactions and EIP-712 digests. `repr` shows the address only.
 
     Parameters:
-        account: an eth-account `LocalAccount`.
+        account: an eth-account `LocalAccount` (web3.py's too), or any `HashSigner`.
     """
 
-    def __init__(self, account: LocalAccount) -> None:
+    def __init__(self, account: LocalAccount | HashSigner) -> None:
         self._account = account
-        self.address: str = account.address
+        self.address: str = str(account.address)
 
     def __repr__(self) -> str:
         return f"Signer({self.address})"
 
-    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
-        return bytes(self._account.sign_transaction(tx).raw_transaction)
-
     def sign_hash(self, message_digest: bytes) -> tuple[int, bytes, bytes]:
         """Sign a 32-byte digest (an EIP-712 digest from `omareview._eip712`); returns v (27/28), r, s."""
-        signed = self._account.unsafe_sign_hash(cast("Hash32", message_digest))
-        return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+        sign = getattr(self._account, "unsafe_sign_hash", None)
+        if sign is None:
+            return self._account.sign_hash(message_digest)  # type: ignore[union-attr]
+        signed = sign(cast("Hash32", message_digest))
+        return int(signed.v), int(signed.r).to_bytes(32, "big"), int(signed.s).to_bytes(32, "big")
+
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
+        """The signed, encoded transaction (EIP-1559), built on `sign_hash` so any signer can send."""
+        from eth_account.typed_transactions.typed_transaction import TypedTransaction
+
+        v, r, s = self.sign_hash(TypedTransaction.from_dict(tx).hash())
+        signed = {**tx, "v": v - 27 if v >= 27 else v, "r": int.from_bytes(r, "big"), "s": int.from_bytes(s, "big")}
+        return bytes(TypedTransaction.from_dict(signed).encode())
+
+
+SignerLike = Signer | HashSigner | str | bytes
+
+
+def as_signer(value: Any) -> Signer:
+    """A `Signer` from what a user has: a Signer, an eth-account or web3.py `LocalAccount`, a hex private key,
+    or any `HashSigner` (an object with `address` and `sign_hash`)."""
+    if isinstance(value, Signer):
+        return value
+    if isinstance(value, str | bytes):
+        return signer_from_key(value)
+    if isinstance(getattr(value, "address", None), str) and (
+        callable(getattr(value, "unsafe_sign_hash", None)) or callable(getattr(value, "sign_hash", None))
+    ):
+        return Signer(value)
+    raise InputError(
+        f"{type(value).__name__} cannot sign: give a LocalAccount, a private key, or an object with address "
+        "and sign_hash(digest) -> (v, r, s)",
+        reason="bad-key",
+    )
 
 
 def signer_from_key(private_key: str | bytes, *, what: str = "the private key") -> Signer:

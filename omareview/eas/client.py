@@ -26,7 +26,7 @@ from omareview.eas.delegation import EasDomain, attest_digest, attest_typed_data
 from omareview.eas.rpc import RpcClient, RpcError
 from omareview.eas.tx import GAS_MARGIN, TX_GAS_CAP, NonceTracker, Receipt, SendJournal, TxSender
 from omareview.errors import ChainError, ConfigError, InputError
-from omareview.keys import Signer
+from omareview.keys import SignerLike, as_signer
 from omareview.networks import Network
 
 __all__ = [
@@ -155,13 +155,14 @@ class EasClient:
 
     Parameters:
         network: the chain, EAS address and schema UIDs.
-        signer: who sends transactions (the attester, or the relayer for delegated ones); None to only read.
+        signer: who sends transactions (the attester, or the relayer for delegated ones): a `Signer`, a
+            `LocalAccount`, a private key or any `HashSigner`; None to only read.
         rpc: a JSON-RPC client to reuse (None: one for `network.rpc_url`).
     """
 
-    def __init__(self, network: Network, signer: Signer | None = None, *, rpc: RpcClient | None = None) -> None:
+    def __init__(self, network: Network, signer: SignerLike | None = None, *, rpc: RpcClient | None = None) -> None:
         self.network = network
-        self.signer = signer
+        self.signer = as_signer(signer) if signer is not None else None
         self.rpc = rpc or RpcClient(network.rpc_url)
         self.eas_address = to_checksum_address(network.eas_address)
         self._chain_id = network.chain_id
@@ -311,13 +312,14 @@ class EasClient:
     def sign_delegated(
         self,
         request: RequestData,
-        attester: Signer,
+        attester: SignerLike,
         *,
         schema_uid: str | None = None,
         deadline: int | None = None,
         nonce: int | None = None,
     ) -> DelegatedAttestation:
         """Sign an `Attest` for `request` as `attester`, with the next free nonce (tracked locally too)."""
+        attester = as_signer(attester)
         schema = schema_uid or self.network.schema_uid()
         domain = self.domain()
         if nonce is None:

@@ -1,20 +1,14 @@
 from .attach import (
     attach as attach,
+)
+from .attach import (
     paying_session as paying_session,
 )
 from .capture import (
     CaptureEvent as CaptureEvent,
 )
-from .attach import (
-    attach as attach,
-    paying_session as paying_session,
-)
 from .capture import (
     ReceiptCapture as ReceiptCapture,
-)
-from .attach import (
-    attach as attach,
-    paying_session as paying_session,
 )
 from .capture import (
     ReviewDraft as ReviewDraft,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from omareview._wire import WireModel
 from omareview.eas.client import EasClient
 from omareview.errors import ChainError, OmaReviewError
-from omareview.keys import Signer
+from omareview.keys import SignerLike, as_signer
 from omareview.review.build import review_from_receipt
 from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox, OutboxEntry
@@ -48,7 +48,7 @@ class Submitter:
     def __init__(
         self,
         client: EasClient,
-        attester: Signer,
+        attester: SignerLike,
         outbox: Outbox | None = None,
         *,
         verify_options: VerifyOptions | None = None,
@@ -56,8 +56,8 @@ class Submitter:
         payment_proof: bool = True,
     ) -> None:
         self.payment_proof = payment_proof
+        self.attester = as_signer(attester)
         self.client = client
-        self.attester = attester
         self.outbox = outbox or Outbox()
         self.verify_options = verify_options or VerifyOptions()
         self.progress = progress

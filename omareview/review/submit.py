@@ -14,7 +14,7 @@ from omareview.eas.relay import relay_delegated
 from omareview.eas.rpc import RpcError
 from omareview.eas.tx import Receipt, SendJournal, SignedTx, is_nonce_clash
 from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError
-from omareview.keys import Signer
+from omareview.keys import Signer, SignerLike, as_signer
 from omareview.review.duplicates import DuplicateReviewError, reviewed_receipts
 from omareview.review.model import UserReview
 from omareview.review.outbox import Outbox, RecordedSend, new_owner
@@ -140,7 +140,7 @@ class _OutboxJournal:
 def submit_reviews(
     client: EasClient,
     jobs: Sequence[ReviewJob],
-    attester: Signer,
+    attester: SignerLike,
     *,
     outbox: Outbox | None = None,
     allow_duplicate: bool = False,
@@ -155,6 +155,7 @@ def submit_reviews(
     than signed anew, and every new transaction is recorded before it is broadcast.
     """
     outcomes = [JobOutcome(job) for job in jobs]
+    attester = as_signer(attester)
     client.check_chain()
     if outbox is None:
         if not allow_duplicate:

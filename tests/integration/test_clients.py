@@ -110,3 +110,42 @@ def test_a2a_metadata_carries_loadable_offers_and_receipts() -> None:
     loaded = load_artifacts(json.dumps(task))
     assert [a.kind for a in loaded] == ["offer", "receipt"]
     assert loaded[1].settlement == ("eip155:8453", "0x" + "12" * 32)
+
+
+class KmsLike:
+    """An external signer: an address and a function that signs digests (as a hardware wallet or KMS does)."""
+
+    def __init__(self, key: str) -> None:
+        import coincurve
+
+        self._key = coincurve.PrivateKey(bytes.fromhex(key.removeprefix("0x")))
+        self.address = Account.from_key(key).address
+
+    def sign_hash(self, message_digest: bytes) -> tuple[int, bytes, bytes]:
+        signature = self._key.sign_recoverable(message_digest, hasher=None)
+        return signature[64] + 27, signature[:32], signature[32:64]
+
+
+@pytest.mark.parametrize("kind", ["local-account", "external"])
+def test_signers_users_already_have_write_reviews_eas_sdk_reads(devnet: Devnet, kind: str) -> None:
+    from omareview.devnet.node import network_of
+    from omareview.eas.client import EasClient, review_request
+    from omareview.review import review_of_subject
+    from omareview.schemas import get_schema
+    from tests.helpers import run_node
+
+    key = devnet.state.accounts[4].private_key.get_secret_value()
+    signer = Account.from_key(key) if kind == "local-account" else KmsLike(key)
+    network = network_of(devnet.state)
+    review = review_of_subject("did:web:signers.example", rating=3, body=kind)
+    client = EasClient(network, signer)
+    submitted = client.attest(review_request(review.recipient, review.encode()))
+    assert submitted.attester == devnet.state.accounts[4].address
+    delegated = client.sign_delegated(review_request(review.recipient, review.encode()), signer)
+    assert client.submit_delegated(delegated).attester == devnet.state.accounts[4].address
+    (onchain,) = client.attestations([submitted.uid])
+    schema = get_schema("user-review").schema_string
+    decoded = run_node("eas_reference.mjs", {"action": "decode", "schema": schema, "data": "0x" + onchain.data.hex()})
+    assert {item["name"]: item["value"] for item in decoded}["reviewBody"] == kind
+    with pytest.raises(InputError, match="cannot sign"):
+        EasClient(network, object())
