@@ -115,6 +115,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "The local outbox of captured receipts and the reviews made from them.",
     ),
     "check": ("omareview.cli.check_cmd:check", "Fetch URL (paying nothing) and show whether the gate would pay its..."),
+    "mcp": ("omareview.cli.mcp_cmd:mcp", "Serve omareview's tools to an MCP client: check a service, read its..."),
     "toolchain": (
         "omareview.cli.toolchain_cmd:toolchain",
         "The pinned npm toolchain the devnet runs on (Anvil, the EAS...",

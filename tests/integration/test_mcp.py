@@ -1,0 +1,78 @@
+"""`omareview mcp` driven over stdio by the official `mcp` client SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from omareview.devnet.node import Devnet
+from omareview.hooks import ReceiptCapture
+from omareview.review.outbox import Outbox
+from omareview.x402 import offer_receipt_extension
+from tests.reviews import receipt_for
+
+pytestmark = pytest.mark.chain_isolated
+
+
+def _result(reply: Any) -> dict[str, Any]:
+    if getattr(reply, "structured_content", None):
+        content: dict[str, Any] = reply.structured_content
+        return content.get("result", content) if set(content) == {"result"} else content
+    return json.loads(reply.content[0].text)
+
+
+async def _session(env: dict[str, str], *extra: str) -> dict[str, Any]:
+    params = StdioServerParameters(command=sys.executable, args=["-m", "omareview", "mcp", *extra], env=env)
+    found: dict[str, Any] = {}
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        found["tools"] = sorted(tool.name for tool in (await session.list_tools()).tools)
+        found["receipts"] = _result(await session.call_tool("list_receipts", {}))
+        digest = found["receipts"]["receipts"][0]["digest"]
+        found["bad_rating"] = await session.call_tool("draft_review", {"digest": digest, "rating": 9})
+        found["draft"] = _result(await session.call_tool("draft_review", {"digest": digest, "rating": 4, "body": "ok"}))
+        found["submit"] = _result(await session.call_tool("submit_review", {"digest": digest}))
+        found["reviews"] = _result(
+            await session.call_tool("get_reviews", {"subject_or_url": "https://api.example.com/premium-data"})
+        )
+        found["check"] = _result(await session.call_tool("check_service", {"url": "http://127.0.0.1:9/paid"}))
+    return found
+
+
+def test_an_mcp_client_lists_and_calls_every_tool(use_devnet: Devnet, cli_env: dict[str, str]) -> None:
+    home = Path(cli_env["OMAREVIEW_HOME"])
+    payer = use_devnet.state.accounts[6].address
+    settle = {"success": True, "extensions": offer_receipt_extension(receipt=receipt_for(payer, n=404))}
+    ReceiptCapture(Outbox(home / "outbox.sqlite3")).observe_payment("https://api.example.com/premium-data", settle)
+    env = {**os.environ, **cli_env}
+
+    found = asyncio.run(_session(env))
+    assert found["tools"] == ["check_service", "draft_review", "get_reviews", "list_receipts", "submit_review"]
+    assert found["receipts"]["receipts"][0]["payer"] == payer
+    assert found["bad_rating"].is_error, "inputs are validated against the tool's JSON Schema"
+    assert found["draft"]["drafted"]["draft"]["rating"] == 4
+    assert found["submit"]["reason"] == "submit-not-allowed", "no submitting without --allow-submit"
+    assert "notice" in found["reviews"] and "untrusted" in found["reviews"]["notice"]
+    assert found["check"]["reason"] == "service-unavailable"
+
+    allowed = asyncio.run(_submit(env, found["receipts"]["receipts"][0]["digest"]))
+    assert allowed["submitted"][0]["status"] == "done"
+
+
+async def _submit(env: dict[str, str], digest: str) -> dict[str, Any]:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "omareview", "mcp", "--allow-submit", "--dev-account", "6"],
+        env=env,
+    )
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        return _result(await session.call_tool("submit_review", {"digest": digest}))
