@@ -59,8 +59,4 @@ def mcp(
         raise ConfigError("submitting needs a review network and a signing key", reason="no-signing-key")
     client = EasClient(network, signer) if signer is not None and network is not None else None
     tools = default_tools(index, load_policy(policy_file), client=client, signer=signer, allow_submit=allow_submit)
-    server = create_server(tools)
-    if transport == "stdio":
-        server.run("stdio")
-    else:
-        server.run("streamable-http", host=host, port=port)
+    create_server(tools, host=host, port=port).run(transport)

@@ -1,5 +1,5 @@
 """The MCP server (`omareview mcp`): tools over the gate, the index and the outbox, built on the official
-`mcp` SDK (stdio and streamable HTTP).
+`mcp` SDK's FastMCP (stdio and streamable HTTP; the 1.x line, which the x402 package's MCP integration uses).
 
 Every tool is safe to hand to a language model: `check_service` pays nothing, `submit_review` exists only
 when the server was started with a signing key and permission to submit, and never reviews a receipt the
@@ -26,7 +26,7 @@ from omareview.review.model import new_review
 from omareview.review.outbox import Outbox, OutboxEntry
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import MCPServer
+    from mcp.server.fastmcp import FastMCP
 
     from omareview.eas.client import EasClient
     from omareview.keys import Signer
@@ -146,12 +146,15 @@ def _tool(run: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     return call
 
 
-def create_server(tools: ReviewTools) -> MCPServer:
-    """An MCP server exposing the tools; run it with `.run("stdio")` or `.run("streamable-http")`."""
-    from mcp.server.mcpserver import MCPServer
+def create_server(tools: ReviewTools, *, host: str = "127.0.0.1", port: int = 8765) -> FastMCP:
+    """An MCP server exposing the tools; run it with `.run("stdio")`, or `.run("streamable-http")` on
+    `host`:`port`."""
+    from mcp.server.fastmcp import FastMCP
 
-    server = MCPServer(
+    server = FastMCP(
         "omareview",
+        host=host,
+        port=port,
         instructions=(
             "Check x402 services before paying, read their proven reviews, and review what you paid for. "
             + UNTRUSTED_NOTICE

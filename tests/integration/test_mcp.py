@@ -23,8 +23,8 @@ pytestmark = pytest.mark.chain_isolated
 
 
 def _result(reply: Any) -> dict[str, Any]:
-    if getattr(reply, "structured_content", None):
-        content: dict[str, Any] = reply.structured_content
+    content: dict[str, Any] | None = reply.structuredContent
+    if content:
         return content.get("result", content) if set(content) == {"result"} else content
     return json.loads(reply.content[0].text)
 
@@ -57,7 +57,7 @@ def test_an_mcp_client_lists_and_calls_every_tool(use_devnet: Devnet, cli_env: d
     found = asyncio.run(_session(env))
     assert found["tools"] == ["check_service", "draft_review", "get_reviews", "list_receipts", "submit_review"]
     assert found["receipts"]["receipts"][0]["payer"] == payer
-    assert found["bad_rating"].is_error, "inputs are validated against the tool's JSON Schema"
+    assert found["bad_rating"].isError, "inputs are validated against the tool's JSON Schema"
     assert found["draft"]["drafted"]["draft"]["rating"] == 4
     assert found["submit"]["reason"] == "submit-not-allowed", "no submitting without --allow-submit"
     assert "notice" in found["reviews"] and "untrusted" in found["reviews"]["notice"]
