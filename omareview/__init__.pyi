@@ -21,6 +21,7 @@ from .devnet.node import (
     stop_devnet as stop_devnet,
 )
 from .devnet.toolchain import install_toolchain as install_toolchain
+from .eas.client import AsyncEasClient as AsyncEasClient
 from .eas.client import (
     DelegatedAttestation as DelegatedAttestation,
 )
@@ -54,6 +55,7 @@ from .errors import (
 from .errors import (
     ToolchainError as ToolchainError,
 )
+from .gate.decide import AsyncGate as AsyncGate
 from .gate.decide import Decision as Decision
 from .gate.decide import Gate as Gate
 from .gate.decide import PaymentNotApprovedError as PaymentNotApprovedError
@@ -82,6 +84,7 @@ from .identity.dids import (
     subject_did as subject_did,
 )
 from .index.judge import JudgeContext as JudgeContext
+from .index.query import AsyncReviewIndex as AsyncReviewIndex
 from .index.query import IndexedReview as IndexedReview
 from .index.query import ReviewIndex as ReviewIndex
 from .index.query import SubjectReviews as SubjectReviews

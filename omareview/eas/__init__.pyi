@@ -2,15 +2,19 @@ from .abi import (
     EasRevertError as EasRevertError,
 )
 from .client import (
+    AsyncEasClient as AsyncEasClient,
     DelegatedAttestation as DelegatedAttestation,
 )
 from .client import (
+    AsyncEasClient as AsyncEasClient,
     EasClient as EasClient,
 )
 from .client import (
+    AsyncEasClient as AsyncEasClient,
     Submitted as Submitted,
 )
 from .client import (
+    AsyncEasClient as AsyncEasClient,
     review_request as review_request,
 )
 from .relay import (

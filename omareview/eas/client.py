@@ -3,6 +3,7 @@ and delegated (`attestByDelegation`, signed by the attester, sent by a relayer).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ from omareview.networks import Network
 
 __all__ = [
     "DEFAULT_DEADLINE_S",
+    "AsyncEasClient",
     "DelegatedAttestation",
     "EasClient",
     "Progress",
@@ -351,3 +353,30 @@ class EasClient:
 def review_request(recipient: str, data: bytes) -> RequestData:
     """The request OMATrust User Reviews use: no expiry, irrevocable, no reference, no value."""
     return RequestData(to_checksum_address(recipient), 0, False, ZERO_UID, data, 0)
+
+
+class AsyncEasClient:
+    """EAS for asyncio agents: the same work as `EasClient`, each call run in a worker thread, so the event
+    loop is never blocked on the node.
+
+    Parameters:
+        client: the synchronous `EasClient` whose work is run.
+    """
+
+    def __init__(self, client: EasClient) -> None:
+        self.client = client
+
+    async def attest(self, request: RequestData, schema_uid: str | None = None) -> Submitted:
+        return await asyncio.to_thread(self.client.attest, request, schema_uid)
+
+    async def attest_many(self, requests: Sequence[RequestData], schema_uid: str | None = None) -> list[Submitted]:
+        return await asyncio.to_thread(self.client.attest_many, requests, schema_uid)
+
+    async def sign_delegated(self, request: RequestData, attester: SignerLike) -> DelegatedAttestation:
+        return await asyncio.to_thread(self.client.sign_delegated, request, attester)
+
+    async def submit_delegated(self, delegated: DelegatedAttestation) -> Submitted:
+        return await asyncio.to_thread(self.client.submit_delegated, delegated)
+
+    async def attestations(self, uids: Sequence[str]) -> list[Attestation]:
+        return await asyncio.to_thread(self.client.attestations, uids)

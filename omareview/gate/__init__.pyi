@@ -8,12 +8,15 @@ from .attestseal import (
     verify_seal as verify_seal,
 )
 from .decide import (
+    AsyncGate as AsyncGate,
     Decision as Decision,
 )
 from .decide import (
+    AsyncGate as AsyncGate,
     Gate as Gate,
 )
 from .decide import (
+    AsyncGate as AsyncGate,
     PaymentNotApprovedError as PaymentNotApprovedError,
 )
 from .policy import (

@@ -4,6 +4,7 @@ authorization for the host), its proven reviews from the local index, and Attest
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import load_artifacts
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
 
-__all__ = ["Decision", "Gate", "PaymentNotApprovedError"]
+__all__ = ["AsyncGate", "Decision", "Gate", "PaymentNotApprovedError"]
 
 
 class Decision(WireModel):
@@ -328,3 +329,18 @@ class Gate:
             )
         reasons.append(f"no tier of the policy applies: {policy.otherwise}")
         return policy.otherwise, None, None
+
+
+class AsyncGate:
+    """The gate for asyncio agents: a decision (and the look-ups and index sync behind it) runs in a worker
+    thread, off the event loop.
+
+    Parameters:
+        gate: the synchronous `Gate` whose caches are shared.
+    """
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    async def decide(self, url: str, status: int, headers: Mapping[str, str], body: bytes | None) -> Decision:
+        return await asyncio.to_thread(self.gate.decide, url, status, headers, body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from omareview.networks import Network, payment_networks
 from omareview.review.payment import PaymentVerifier
 from omareview.schemas import USER_REVIEW, all_schemas, get_schema
 
-__all__ = ["JUDGEMENT_TTL_S", "IndexedReview", "ReviewIndex", "SubjectReviews"]
+__all__ = ["JUDGEMENT_TTL_S", "AsyncReviewIndex", "IndexedReview", "ReviewIndex", "SubjectReviews"]
 
 JUDGEMENT_TTL_S = 3600
 LEVELS: tuple[ReviewLevel, ...] = ("paid", "verified", "signed", "unverified", "invalid")
@@ -242,3 +243,21 @@ def _entry(row: StoredReview, level: ReviewLevel, judgement: dict[str, Any]) -> 
         tx_hash=row.tx_hash,
         legacy=row.legacy,
     )
+
+
+class AsyncReviewIndex:
+    """The index for asyncio agents: syncing and judging run in a worker thread, off the event loop.
+
+    Parameters:
+        index: the synchronous `ReviewIndex` whose work is run.
+    """
+
+    def __init__(self, index: ReviewIndex) -> None:
+        self.index = index
+
+    async def sync(self) -> SyncResult:
+        return await asyncio.to_thread(self.index.sync)
+
+    async def reviews(self, subject: str, **filters: Any) -> SubjectReviews:
+        """As `ReviewIndex.reviews`, with the same keyword filters."""
+        return await asyncio.to_thread(lambda: self.index.reviews(subject, **filters))

@@ -149,3 +149,64 @@ def test_signers_users_already_have_write_reviews_eas_sdk_reads(devnet: Devnet, 
     assert {item["name"]: item["value"] for item in decoded}["reviewBody"] == kind
     with pytest.raises(InputError, match="cannot sign"):
         EasClient(network, object())
+
+
+def test_async_gate_index_and_client_never_block_the_event_loop(devnet: Devnet, tmp_path: Path) -> None:
+    import asyncio
+
+    from omareview.devnet.node import network_of
+    from omareview.eas.client import AsyncEasClient, EasClient, review_request
+    from omareview.gate import AsyncGate
+    from omareview.identity import DidWebResolver, SafeFetcher
+    from omareview.index import AsyncReviewIndex, JudgeContext, ReviewIndex
+    from omareview.review import review_of_subject
+    from omareview.x402 import DidKey, did_document, encode_header, offer_payload, offer_receipt_extension
+    from tests.reviews import SERVER
+    from tests.servers import Reply, dns_server, http_server
+
+    resource = "https://slow.example/paid"
+    requirements = {
+        "scheme": "exact",
+        "network": "eip155:8453",
+        "asset": "0x" + "11" * 20,
+        "payTo": "0x" + "22" * 20,
+        "amount": "5",
+    }
+    offer = SERVER.sign_offer(offer_payload(resource, requirements))
+    required = {
+        "x402Version": 2,
+        "resource": {"url": resource},
+        "accepts": [requirements],
+        "extensions": offer_receipt_extension(offers=[offer]),
+    }
+    document = did_document("did:web:slow.example", [DidKey("signer", address=SERVER.address)])
+    slow = Reply(body=json.dumps(document).encode(), delay_s=0.6)
+
+    async def agent(resolver: DidWebResolver, dns: str) -> tuple[int, str, str]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        gate = AsyncGate(Gate(None, DEFAULT_POLICY, resolver=resolver, dns_server=dns))
+        decision = await gate.decide(resource, 402, {"PAYMENT-REQUIRED": encode_header(required)}, None)
+        network = network_of(devnet.state)
+        key = devnet.state.accounts[5].private_key.get_secret_value()
+        review = review_of_subject("did:web:slow.example", rating=4)
+        submitted = await AsyncEasClient(EasClient(network, key)).attest(
+            review_request(review.recipient, review.encode())
+        )
+        index = AsyncReviewIndex(ReviewIndex(network, home=tmp_path, judge_context=JudgeContext(authorize=False)))
+        listed = await index.reviews("did:web:slow.example", rejudge=True)
+        ticker.cancel()
+        return ticks, decision.action, listed.reviews[-1].uid if listed.reviews else submitted.uid
+
+    with http_server({"/.well-known/did.json": slow}) as server, dns_server({}) as dns:
+        resolver = DidWebResolver(fetcher=SafeFetcher(overrides={"slow.example": server.base_url}))
+        ticks, action, _ = asyncio.run(agent(resolver, dns))
+    assert action in ("pay", "ask")
+    assert ticks >= 30, f"the loop ticked only {ticks} times while the gate waited 0.6 s for did.json"
