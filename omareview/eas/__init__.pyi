@@ -3,18 +3,17 @@ from .abi import (
 )
 from .client import (
     AsyncEasClient as AsyncEasClient,
+)
+from .client import (
     DelegatedAttestation as DelegatedAttestation,
 )
 from .client import (
-    AsyncEasClient as AsyncEasClient,
     EasClient as EasClient,
 )
 from .client import (
-    AsyncEasClient as AsyncEasClient,
     Submitted as Submitted,
 )
 from .client import (
-    AsyncEasClient as AsyncEasClient,
     review_request as review_request,
 )
 from .relay import (

@@ -9,14 +9,14 @@ from .attestseal import (
 )
 from .decide import (
     AsyncGate as AsyncGate,
+)
+from .decide import (
     Decision as Decision,
 )
 from .decide import (
-    AsyncGate as AsyncGate,
     Gate as Gate,
 )
 from .decide import (
-    AsyncGate as AsyncGate,
     PaymentNotApprovedError as PaymentNotApprovedError,
 )
 from .policy import (

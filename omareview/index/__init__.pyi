@@ -6,14 +6,14 @@ from .judge import (
 )
 from .query import (
     AsyncReviewIndex as AsyncReviewIndex,
+)
+from .query import (
     IndexedReview as IndexedReview,
 )
 from .query import (
-    AsyncReviewIndex as AsyncReviewIndex,
     ReviewIndex as ReviewIndex,
 )
 from .query import (
-    AsyncReviewIndex as AsyncReviewIndex,
     SubjectReviews as SubjectReviews,
 )
 from .sync import (
