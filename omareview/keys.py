@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from omareview._files import read_regular
+from omareview._hashing import address_of_point, keccak
 from omareview._json import loads_untrusted
 from omareview.errors import ConfigError, InputError
 
@@ -69,12 +70,27 @@ class Signer:
         return int(signed.v), int(signed.r).to_bytes(32, "big"), int(signed.s).to_bytes(32, "big")
 
     def sign_transaction(self, tx: dict[str, Any]) -> bytes:
-        """The signed, encoded transaction (EIP-1559), built on `sign_hash` so any signer can send."""
-        from eth_account.typed_transactions.typed_transaction import TypedTransaction
+        """The signed, encoded EIP-1559 transaction (`0x02 ‖ rlp(...)`), built on `sign_hash` so any signer
+        can send. `tx` holds chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gas, to, value and data."""
+        import rlp
 
-        v, r, s = self.sign_hash(TypedTransaction.from_dict(tx).hash())
-        signed = {**tx, "v": v - 27 if v >= 27 else v, "r": int.from_bytes(r, "big"), "s": int.from_bytes(s, "big")}
-        return bytes(TypedTransaction.from_dict(signed).encode())
+        to = bytes.fromhex(str(tx["to"]).removeprefix("0x"))
+        data = tx.get("data", b"")
+        fields: list[Any] = [
+            int(tx["chainId"]),
+            int(tx["nonce"]),
+            int(tx["maxPriorityFeePerGas"]),
+            int(tx["maxFeePerGas"]),
+            int(tx["gas"]),
+            to,
+            int(tx.get("value", 0)),
+            data if isinstance(data, bytes) else bytes.fromhex(str(data).removeprefix("0x")),
+            [],
+        ]
+        v, r, s = self.sign_hash(keccak(b"\x02" + rlp.encode(fields)))
+        parity = v - 27 if v >= 27 else v
+        encoded: bytes = rlp.encode([*fields, parity, int.from_bytes(r, "big"), int.from_bytes(s, "big")])
+        return b"\x02" + encoded
 
 
 SignerLike = Signer | HashSigner | str | bytes
@@ -98,13 +114,36 @@ def as_signer(value: Any) -> Signer:
     )
 
 
-def signer_from_key(private_key: str | bytes, *, what: str = "the private key") -> Signer:
-    from eth_account import Account
+class _KeyAccount:
+    """A private key held in memory, signing with libsecp256k1 (coincurve): no eth-account import on the way
+    to a transaction. The key never leaves this object and is never shown."""
 
+    def __init__(self, key: bytes) -> None:
+        import coincurve
+
+        self._key = coincurve.PrivateKey(key)
+        self.address = address_of_point(self._key.public_key.format(compressed=False))
+
+    def __repr__(self) -> str:
+        return f"_KeyAccount({self.address})"
+
+    def sign_hash(self, message_digest: bytes) -> tuple[int, bytes, bytes]:
+        signature = self._key.sign_recoverable(message_digest, hasher=None)
+        return signature[64] + 27, signature[:32], signature[32:64]
+
+
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def signer_from_key(private_key: str | bytes, *, what: str = "the private key") -> Signer:
+    """A signer for a 32-byte private key (hex, with or without 0x, or bytes)."""
     try:
-        return Signer(Account.from_key(private_key))
-    except (ValueError, TypeError):
-        raise InputError(f"{what} is not a 32-byte hex private key", reason="bad-key") from None
+        raw = private_key if isinstance(private_key, bytes) else bytes.fromhex(private_key.strip().removeprefix("0x"))
+    except (ValueError, AttributeError):
+        raw = b""
+    if len(raw) != 32 or not 0 < int.from_bytes(raw, "big") < _SECP256K1_N:
+        raise InputError(f"{what} is not a 32-byte hex private key", reason="bad-key")
+    return Signer(_KeyAccount(raw))
 
 
 def signer_from_keystore(path: Path, password: str | None = None) -> Signer:
