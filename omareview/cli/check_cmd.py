@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-import httpx
 
 from omareview.cli.common import global_options
 from omareview.cli.output import JSON_OPTION, emit
-from omareview.errors import ConfigError, ServiceError
+from omareview.errors import ConfigError
 from omareview.gate import Decision, Gate, load_policy
+from omareview.identity.fetch import fetch_within
 from omareview.index import JudgeContext, ReviewIndex
 
 
@@ -51,10 +51,7 @@ def check(ctx: click.Context, url: str, policy_file: Path | None, timeout: float
         index: ReviewIndex | None = ReviewIndex(network, judge_context=JudgeContext())
     except ConfigError:
         index = None
-    try:
-        response = httpx.get(url, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise ServiceError(f"cannot reach {url} ({type(exc).__name__}: {exc})") from exc
-    decision = Gate(index, policy).decide(url, response.status_code, response.headers, response.content)
+    status, headers, body = fetch_within(url, timeout_s=timeout)
+    decision = Gate(index, policy).decide(url, status, headers, body)
     emit(decision.to_json(), as_json, lambda: _lines(decision))
     return 0 if decision.action == "pay" else 1

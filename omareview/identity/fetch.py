@@ -26,7 +26,7 @@ import httpcore
 from dns.exception import DNSException
 
 from omareview._json import UntrustedJsonError, loads_untrusted
-from omareview.errors import InputError
+from omareview.errors import InputError, ServiceError
 from omareview.identity.dns_txt import DNS_SERVER_ENV, lookup_addresses
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "TOTAL_TIMEOUT_S",
     "FetchError",
     "IPAddress",
+    "fetch_within",
     "SafeFetcher",
     "address_refusal",
     "overrides_from_env",
@@ -326,3 +327,32 @@ class SafeFetcher:
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
             raise FetchError(f"cannot fetch {url} ({type(exc).__name__}: {exc})", reason="fetch-refused") from exc
         return status, headers, body
+
+
+def fetch_within(url: str, *, timeout_s: float, max_bytes: int = 1024 * 1024) -> tuple[int, dict[str, str], bytes]:
+    """GET a URL the user chose (any address, no redirects followed) under one total deadline and a size
+    bound: status, lowercase headers, body. Raises ServiceError when it cannot be had in time or in size."""
+    deadline = time.monotonic() + timeout_s
+    try:
+        with (
+            httpcore.ConnectionPool(
+                ssl_context=ssl.create_default_context(cafile=certifi.where()),
+                network_backend=_DeadlineBackend(deadline),
+                retries=0,
+            ) as pool,
+            pool.stream("GET", url, headers={"Accept-Encoding": "gzip, identity"}) as response,
+        ):
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
+            inflate = _Inflater(headers.get("content-encoding", "identity"), url, max_bytes)
+            body = bytearray()
+            for chunk in response.iter_stream():
+                body.extend(inflate.feed(chunk))
+                if len(body) > max_bytes:
+                    raise ServiceError(f"{url} answered more than {max_bytes // 1024} KiB", reason="too-large")
+            return response.status, headers, bytes(body)
+    except httpcore.TimeoutException as exc:
+        raise ServiceError(f"{url} did not answer within {timeout_s:g} s", reason="service-unavailable") from exc
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
+        raise ServiceError(f"cannot reach {url} ({type(exc).__name__}: {exc})", reason="service-unavailable") from exc
+    except FetchError as exc:
+        raise ServiceError(str(exc), reason=exc.reason) from exc

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import httpx
 from pydantic import Field
 
 from omareview.errors import ChainError, InputError, OmaReviewError
@@ -21,6 +20,7 @@ from omareview.gate.decide import Gate
 from omareview.gate.policy import Policy
 from omareview.hooks.capture import ReviewDraft
 from omareview.hooks.submitter import Submitter
+from omareview.identity.fetch import fetch_within
 from omareview.index.query import ReviewIndex
 from omareview.review.model import new_review
 from omareview.review.outbox import Outbox, OutboxEntry
@@ -74,13 +74,10 @@ class ReviewTools:
         self.allow_submit = allow_submit
 
     def check_service(self, url: str) -> dict[str, Any]:
-        try:
-            response = httpx.get(url, timeout=10.0)
-        except httpx.HTTPError as exc:
-            return {"error": f"cannot reach {url} ({type(exc).__name__})", "reason": "service-unavailable"}
-        if response.status_code != 402:
-            return {"action": None, "status": response.status_code, "detail": "the URL did not ask for payment"}
-        decision = self.gate.decide(url, response.status_code, response.headers, response.content)
+        status, headers, body = fetch_within(url, timeout_s=10.0)
+        if status != 402:
+            return {"action": None, "status": status, "detail": "the URL did not ask for payment"}
+        decision = self.gate.decide(url, status, headers, body)
         document = decision.to_json()
         document["notice"] = UNTRUSTED_NOTICE
         return document

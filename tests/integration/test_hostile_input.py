@@ -298,3 +298,31 @@ def test_a_header_value_receipt_is_read_inline_not_as_a_file_name() -> None:
     )
     assert result.code == 0, result.stderr
     assert result.json()["subject"] == "did:web:api.example.com"
+
+
+def test_check_gives_up_on_a_dripping_server_at_its_total_bound() -> None:
+    import socket as sockets
+    import threading
+    import time
+
+    listener = sockets.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)
+            for byte in b"HTTP/1.1 402 Payment Required\r\nX-Padding: " + b"x" * 200:
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    result = run_cli("check", f"http://127.0.0.1:{listener.getsockname()[1]}/paid", "--timeout", "1", timeout=30)
+    listener.close()
+    assert result.code == 3 and "did not answer within 1 s" in result.error_line
+    assert time.monotonic() - started < 5, "the bound is total, not per byte"
