@@ -36,9 +36,9 @@ __all__ = [
     "TOTAL_TIMEOUT_S",
     "FetchError",
     "IPAddress",
-    "fetch_within",
     "SafeFetcher",
     "address_refusal",
+    "fetch_within",
     "overrides_from_env",
     "parse_overrides",
 ]
