@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import Field
@@ -111,7 +111,8 @@ class VerifyOptions:
         now: the time to judge at (None: now).
         resolver: the did:web resolver (None: the default, guarded one).
         dns_server: a DNS server for TXT look-ups (None: the system's).
-        authorization_cache: a cache shared across verifications.
+        authorization_cache: authorizations found, failures included, reused by every verification made with
+            these options (one look-up per signer and domain per run; None: no cache).
     """
 
     authorize: bool = True
@@ -123,7 +124,7 @@ class VerifyOptions:
     now: int | None = None
     resolver: DidWebResolver | None = None
     dns_server: str | None = None
-    authorization_cache: dict[tuple[str, str, str | None], Authorization] | None = None
+    authorization_cache: dict[tuple[str, str, str | None], Authorization] | None = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -311,3 +311,54 @@ def test_a_gzip_document_is_read_and_a_gzip_bomb_is_refused() -> None:
         assert fetcher.get_json("https://example.com/ok/did.json") == {"id": "did:web:example.com"}
         with pytest.raises(FetchError, match="inflates to more than 64 KiB"):
             fetcher.get_json("https://example.com/bomb/did.json")
+
+
+def test_one_authorization_look_up_per_host_per_run_failures_included(tmp_path: Path) -> None:
+    """Five receipts of one host whose DNS fails: the TXT record is asked for once, not five times."""
+    import json
+    import socket as sockets
+    import threading
+
+    import dns.message
+    import dns.rcode
+
+    from omareview.x402 import Eip712Issuer, receipt_payload
+    from tests.helpers import run_cli
+
+    queries: list[str] = []
+    server = sockets.socket(sockets.AF_INET, sockets.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                wire, peer = server.recvfrom(4096)
+            except TimeoutError:
+                continue
+            query = dns.message.from_wire(wire)
+            queries.append(query.question[0].name.to_text())
+            response = dns.message.make_response(query)
+            response.set_rcode(dns.rcode.SERVFAIL)
+            server.sendto(response.to_wire(), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    issuer = Eip712Issuer("0x" + "33" * 32)
+    receipts = [
+        issuer.sign_receipt(receipt_payload(f"https://flaky.example/r{n}", "0x" + "44" * 20, "eip155:8453"))
+        for n in range(5)
+    ]
+    path = tmp_path / "receipts.json"
+    path.write_text(json.dumps(receipts))
+    dns_server = f"127.0.0.1:{server.getsockname()[1]}"
+    try:
+        result = run_cli("receipt", "verify", str(path), "--json", env={"OMAREVIEW_DNS_SERVER": dns_server})
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+    assert result.code == 0, result.stderr
+    assert [json.loads(line)["authorization"]["status"] for line in result.stdout.splitlines()] == ["unknown"] * 5
+    assert queries.count("_controllers.flaky.example.") == 1, queries
