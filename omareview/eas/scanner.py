@@ -1,7 +1,10 @@
 """Scanning EAS `Attested` logs, and fetching attestation bodies in JSON-RPC batches.
 
-Block ranges adapt: a range the node refuses (too wide, too many results; providers word it in many ways)
-is halved; transient failures are retried with backoff; ranges grow again while answers come quickly. Only
+Block ranges adapt and are learned: a range the node refuses (too wide, too many results; providers word it
+in many ways) sets a ceiling, and the next range is the limit the refusal states when it states one, else
+half; ranges grow again while answers come quickly, but never back to a size the node refused, so a long scan
+stays just under the node's limit instead of being refused every other call. Transient failures are retried
+with backoff. Only
 logs emitted by the EAS contract itself count (a resolver could emit look-alike events).
 """
 
@@ -109,6 +112,7 @@ class LogScanner:
         self.eas_address = eas_address.lower()
         self.range = initial_range
         self.progress = progress
+        self.ceiling: int | None = None  # the smallest range the node refused
 
     def _get_logs(self, start: int, end: int, topics: list[object]) -> list[dict[str, object]]:
         params = {"address": self.eas_address, "fromBlock": hex(start), "toBlock": hex(end), "topics": topics}
@@ -116,6 +120,13 @@ class LogScanner:
         if not isinstance(logs, list):
             raise ChainError("eth_getLogs returned something other than a list", reason="scan-failed")
         return logs
+
+    def _refused(self, size: int, message: str) -> None:
+        """Learn from a refused range: the limit the message states, else half of what was refused; ranges
+        never grow back past what the node refused."""
+        stated = [int(n) for n in re.findall(r"\d+", message) if 0 < int(n) < size]
+        self.range = max(stated) if stated else max(1, size // 2)
+        self.ceiling = min(self.ceiling or size, self.range + 1)
 
     def scan(
         self,
@@ -141,12 +152,12 @@ class LogScanner:
                         f"scanning blocks {start}-{end} kept failing: {exc}", reason="scan-failed"
                     ) from exc
                 if _RANGE_REFUSAL.search(str(exc)) or failures > 2:
-                    self.range = max(1, (end - start + 1) // 2)
+                    self._refused(end - start + 1, str(exc))
                 time.sleep(min(0.05 * failures, 0.5))
                 continue
             failures = 0
             if time.monotonic() - began < FAST_ANSWER_S:
-                self.range = min(self.range * 2, MAX_RANGE)
+                self.range = min(self.range * 2, MAX_RANGE, (self.ceiling or MAX_RANGE + 1) - 1)
             yield attested_logs(raw, self.eas_address)
             if self.progress is not None:
                 self.progress(end, to_block)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -106,14 +106,18 @@ class Syncer:
         if all(cursor is not None for cursor in known) and len({c[0] for c in known if c}) == 1:
             block, block_hash = known[0]  # type: ignore[misc]
             result = self._incremental(block, block_hash)
-            if result is not None:
+            if isinstance(result, SyncResult):
                 return result
-            return self._scan(self.deployment_block, progress)
+            # A gap wider than the node's log range resumes from the cursor's reorg window; only a reorg
+            # deeper than that window rescans from the deployment block.
+            window = max(self.deployment_block, block - REORG_WINDOW + 1)
+            return self._scan(window if result == "gap" else self.deployment_block, progress)
         start = min((c[0] + 1 for c in known if c is not None), default=self.deployment_block)
         return self._scan(start if all(c is not None for c in known) else self.deployment_block, progress)
 
-    def _incremental(self, cursor: int, cursor_hash: str | None) -> SyncResult | None:
-        """The two-round-trip path; None when it cannot be used (deep reorg, refused range)."""
+    def _incremental(self, cursor: int, cursor_hash: str | None) -> SyncResult | Literal["gap", "reorg"]:
+        """The two-round-trip path; `gap` when the node refuses the range (or cannot answer it in one
+        batch), `reorg` when the cursor's block is gone: then it cannot be used."""
         sent_before = self.rpc.requests_sent
         window = max(self.deployment_block, cursor - REORG_WINDOW + 1)
         log_filter = {
@@ -131,9 +135,9 @@ class Syncer:
                 ]
             )
         except ChainError:
-            return None
+            return "gap"
         if cursor_block is None or (cursor_hash is not None and str(cursor_block["hash"]).lower() != cursor_hash):
-            return None
+            return "reorg"
         head, head_hash = int(head_block["number"], 16), str(head_block["hash"]).lower()
         return self._apply(window, head, head_hash, attested_logs(raw_logs, self.eas_address), sent_before)
 

@@ -242,3 +242,34 @@ def test_a_reorg_leaves_no_ghost_review(world: World, tmp_path: Path) -> None:
     assert synced.removed == 1
     assert "ghost" not in _by_body(index.reviews(SUBJECT))
     assert index.reviews(SUBJECT).count == 7
+
+
+def test_a_gap_wider_than_the_node_range_resumes_from_the_cursor(world: World, tmp_path: Path) -> None:
+    rpc = RpcClient(world.network.rpc_url)
+    snapshot = rpc.call("evm_snapshot")
+    try:
+        with rpc_proxy(world.network.rpc_url, max_log_range=1000) as (url, cold_stats):
+            index = ReviewIndex(
+                world.network.model_copy(update={"rpc_url": url}), home=tmp_path, judge_context=world.context
+            )
+            cold = index.sync()
+            # The scanner learns the stated limit after one refusal and stays just under it.
+            assert cold_stats.refused_ranges <= 2, cold_stats.refused_ranges
+            rpc.call("anvil_mine", [hex(2_500)])
+            signer = signer_from_key(world.devnet.state.accounts[9].private_key.get_secret_value())
+            review = new_review(
+                subject=SUBJECT,
+                rating_value=3,
+                review_body="after the gap",
+                proofs=(_proof(_receipt(SERVER, signer.address, n=77)),),
+            )
+            EasClient(world.network, signer).attest(review_request(review.recipient, review.encode()))
+            before = cold_stats.round_trips
+            caught_up = index.sync()
+            trips = cold_stats.round_trips - before
+        assert caught_up.added == 1 and caught_up.from_block > cold.to_block - 100, "no rescan from the deployment"
+        gap = caught_up.to_block - caught_up.from_block + 1
+        assert trips <= -(-gap // 1000) + 4, (trips, gap)
+    finally:
+        rpc.call("evm_revert", [snapshot])
+        reset_nonce_tracking()
