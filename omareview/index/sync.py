@@ -23,9 +23,10 @@ from omareview.errors import ChainError, InputError
 from omareview.index.store import IndexStore
 from omareview.review.model import decode_user_review
 
-__all__ = ["REORG_WINDOW", "Progress", "SyncResult", "Syncer"]
+__all__ = ["COMMIT_CHUNK", "REORG_WINDOW", "Progress", "SyncResult", "Syncer"]
 
 REORG_WINDOW = 64
+COMMIT_CHUNK = 2_000
 Progress = Callable[[int, int], None]
 
 
@@ -163,9 +164,33 @@ class Syncer:
         )
 
     def _scan(self, start: int, progress: Progress | None) -> SyncResult:
+        """Scan [start, head], committing the bodies of every `COMMIT_CHUNK` new reviews as they come, so
+        memory stays flat whatever the chain's length; the cursor moves (and reviews reorged away go) only
+        at the end, so a scan cut short is simply done again."""
         sent_before = self.rpc.requests_sent
         head_block = self.rpc.call("eth_getBlockByNumber", ["latest", False])
         head, head_hash = int(head_block["number"], 16), str(head_block["hash"]).lower()
+        with self.store.transaction() as db:
+            stored = self.store.in_window(db, start, self.schemas)
+        seen: set[str] = set()
+        added = 0
         scanner = LogScanner(self.rpc, self.eas_address, progress=progress)
-        logs = [log for chunk in scanner.scan(start, head, schemas=self.schemas) for log in chunk]
-        return self._apply(start, head, head_hash, logs, sent_before)
+        for chunk in scanner.scan(start, head, schemas=self.schemas):
+            logs = [log for log in chunk if log.block_number <= head]
+            seen.update(log.uid for log in logs)
+            fresh = [log for log in logs if stored.get(log.uid) != log.block_hash]
+            for offset in range(0, len(fresh), COMMIT_CHUNK):
+                rows = self._bodies(fresh[offset : offset + COMMIT_CHUNK])
+                with self.store.transaction() as db:
+                    added += self.store.upsert(db, rows)
+        with self.store.transaction() as db:
+            removed = self.store.delete(db, [uid for uid in stored if uid not in seen])
+            for schema in self.schemas:
+                self.store.set_cursor(db, schema, head, head_hash)
+        return SyncResult(
+            from_block=start,
+            to_block=head,
+            added=added,
+            removed=removed,
+            round_trips=self.rpc.requests_sent - sent_before,
+        )
