@@ -11,11 +11,15 @@ from omareview.eas.client import EasClient
 from omareview.eas.scanner import LogScanner
 from omareview.errors import InputError
 from omareview.review.model import decode_user_review
+from omareview.review.outbox import Outbox
 from omareview.review.proofs import parse_proof
 from omareview.x402.load import load_artifacts
 from omareview.x402.verify import artifact_digest
 
-__all__ = ["DuplicateReviewError", "receipt_digests_of", "reviewed_receipts"]
+__all__ = ["SETTLED_DEPTH", "DuplicateReviewError", "receipt_digests_of", "reviewed_receipts"]
+
+#: Reviews this many blocks below the head are kept as settled (a reorg that deep is not expected).
+SETTLED_DEPTH = 64
 
 
 class DuplicateReviewError(InputError):
@@ -44,18 +48,26 @@ def receipt_digests_of(data: bytes) -> set[str]:
     return digests
 
 
-def reviewed_receipts(client: EasClient, attester: str) -> dict[str, str]:
-    """digest → review UID for every receipt the attester's on-chain User Reviews carry."""
+def reviewed_receipts(client: EasClient, attester: str, ledger: Outbox | None = None) -> dict[str, str]:
+    """digest → review UID for every receipt the attester's on-chain User Reviews carry.
+
+    With a `ledger`, the digests of reviews `SETTLED_DEPTH` blocks deep are kept there with a block cursor,
+    so each check reads only what was written since: its cost does not grow with the attester's history.
+    """
     head = client.rpc.block_number()
     scanner = LogScanner(client.rpc, client.eas_address)
     schema = client.network.schema_uid()
-    uids = [
-        log.uid
-        for chunk in scanner.scan(client.network.deployment_block, head, schemas=[schema], attester=attester)
-        for log in chunk
-    ]
-    found: dict[str, str] = {}
-    for attestation in client.attestations(uids):
+    scope = f"{client.chain_id}:{client.eas_address.lower()}:{schema}:{attester.lower()}"
+    known, cursor = ledger.reviewed(scope) if ledger is not None else ({}, None)
+    start = cursor + 1 if cursor is not None else client.network.deployment_block
+    logs = [log for chunk in scanner.scan(start, head, schemas=[schema], attester=attester) for log in chunk]
+    found, settled = dict(known), dict[str, str]()
+    settled_block = head - SETTLED_DEPTH
+    for log, attestation in zip(logs, client.attestations([log.uid for log in logs]), strict=True):
         for digest in receipt_digests_of(attestation.data):
             found.setdefault(digest, attestation.uid)
+            if log.block_number <= settled_block:
+                settled.setdefault(digest, attestation.uid)
+    if ledger is not None and settled_block >= start:
+        ledger.remember_reviewed(scope, settled, settled_block)
     return found

@@ -67,6 +67,16 @@ CREATE TABLE IF NOT EXISTS sends (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sends_open ON sends(sender, state);
+CREATE TABLE IF NOT EXISTS reviewed (
+    scope  TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    uid    TEXT NOT NULL,
+    PRIMARY KEY (scope, digest)
+);
+CREATE TABLE IF NOT EXISTS reviewed_cursor (
+    scope TEXT PRIMARY KEY,
+    block INTEGER NOT NULL
+);
 """
 _ADDED_COLUMNS = ("claim_owner TEXT", "claim_expires INTEGER", "payment_network TEXT", "payment_tx TEXT")
 
@@ -317,6 +327,27 @@ class Outbox:
         rows = self._database.connection().execute("SELECT * FROM sends WHERE state = 'sent' ORDER BY created_at")
         sends = [self._send(row) for row in rows]
         return [send for send in sends if wanted.intersection(send.digests)]
+
+    def reviewed(self, scope: str) -> tuple[dict[str, str], int | None]:
+        """The receipt digests (→ review UID) an attester's settled on-chain reviews carry, and the block up to
+        which they are known (`scope` names the chain, EAS, schema and attester)."""
+        db = self._database.connection()
+        found = {row["digest"]: row["uid"] for row in db.execute("SELECT * FROM reviewed WHERE scope = ?", (scope,))}
+        cursor = db.execute("SELECT block FROM reviewed_cursor WHERE scope = ?", (scope,)).fetchone()
+        return found, int(cursor["block"]) if cursor is not None else None
+
+    def remember_reviewed(self, scope: str, found: dict[str, str], block: int) -> None:
+        """Add settled digests and move the scope's cursor to `block`."""
+        with self._database.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO reviewed (scope, digest, uid) VALUES (?, ?, ?)",
+                [(scope, digest, uid) for digest, uid in found.items()],
+            )
+            db.execute(
+                "INSERT INTO reviewed_cursor (scope, block) VALUES (?, ?) "
+                "ON CONFLICT(scope) DO UPDATE SET block = excluded.block",
+                (scope, block),
+            )
 
     @staticmethod
     def _send(row: sqlite3.Row) -> RecordedSend:

@@ -203,3 +203,25 @@ def test_concurrent_sends_from_one_key_do_not_clash(network: Network, dev_signer
     assert nonces == list(range(nonces[0], nonces[0] + 4)), "each concurrent signature got its own consecutive nonce"
     for delegated in sorted(signed, key=lambda d: d.nonce):
         relayer.submit_delegated(delegated)
+
+
+def test_the_duplicate_check_reads_only_what_was_written_since(
+    tmp_path: Path, network: Network, dev_signer: Callable[[int], Signer], w3: Web3
+) -> None:
+    from omareview.review.duplicates import reviewed_receipts
+    from tests.rpc_proxy import rpc_proxy
+
+    attester = dev_signer(8)
+    receipts = [artifact(receipt_for(attester.address, n=800 + k)) for k in range(3)]
+    jobs = [ReviewJob(review_from_receipt(r, attester.address, rating=4)[0], r) for r in receipts]
+    submit_reviews(EasClient(network, attester), jobs, attester, outbox=Outbox(tmp_path / "o.sqlite3"))
+    w3.provider.make_request("anvil_mine", [hex(100)])  # type: ignore[arg-type]
+    ledger = Outbox(tmp_path / "ledger.sqlite3")
+    with rpc_proxy(network.rpc_url) as (url, stats):
+        client = EasClient(network.model_copy(update={"rpc_url": url}))
+        first = reviewed_receipts(client, attester.address, ledger)
+        bodies_first = stats.methods.count("eth_call")
+        second = reviewed_receipts(client, attester.address, ledger)
+        bodies_second = stats.methods.count("eth_call") - bodies_first
+    assert set(first) == set(second) == {job.digest for job in jobs}
+    assert bodies_first >= 3 and bodies_second == 0, "settled reviews are not fetched again"
