@@ -5,8 +5,10 @@ authorization for the host), its proven reviews from the local index, and Attest
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,10 +26,13 @@ from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
 from omareview.index.query import ReviewIndex
 from omareview.x402.caip2 import to_caip2
-from omareview.x402.load import load_artifacts
+from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
 
-__all__ = ["AsyncGate", "Decision", "Gate", "PaymentNotApprovedError"]
+__all__ = ["MAX_CACHED_OFFERS", "AsyncGate", "Decision", "Gate", "PaymentNotApprovedError"]
+
+#: How many verified offers a gate remembers (oldest forgotten first).
+MAX_CACHED_OFFERS = 1024
 
 
 class Decision(WireModel):
@@ -138,6 +143,7 @@ class Gate:
         self._last_sync = 0.0
         self._lock = threading.Lock()
         self._decisions: dict[str, Decision] = {}
+        self._verifications: OrderedDict[str, VerificationResult] = OrderedDict()
 
     def last_decision(self, url: str) -> Decision | None:
         with self._lock:
@@ -177,7 +183,22 @@ class Gate:
         options = VerifyOptions(
             resolver=self.resolver, dns_server=self.dns_server, authorization_cache=self._authorizations
         )
-        return [self._offer_view(verify_artifact(offer, options), message["accepts"], subject, now) for offer in loaded]
+        return [self._offer_view(self._verified(offer, options), message["accepts"], subject, now) for offer in loaded]
+
+    def _verified(self, offer: LoadedArtifact, options: VerifyOptions) -> VerificationResult:
+        """An offer's verification, cached by its envelope: a service sends the same signed offer in every
+        402, and re-checking its signature is most of a warm decision's cost."""
+        key = json.dumps(offer.envelope, sort_keys=True, separators=(",", ":"))
+        with self._lock:
+            cached = self._verifications.get(key)
+        if cached is not None:
+            return cached
+        result = verify_artifact(offer, options)
+        with self._lock:
+            self._verifications[key] = result
+            while len(self._verifications) > MAX_CACHED_OFFERS:
+                self._verifications.popitem(last=False)
+        return result
 
     def _reviews(self, subject: str, reasons: list[str]) -> dict[str, Any] | None:
         if self.index is None:
