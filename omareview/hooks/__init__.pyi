@@ -1,4 +1,7 @@
 from .attach import (
+    McpSessionAdapter as McpSessionAdapter,
+)
+from .attach import (
     attach as attach,
 )
 from .attach import (

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from omareview.gate.decide import Decision, Gate
 
-__all__ = ["attach", "paying_session", "within_approval"]
+__all__ = ["McpSessionAdapter", "attach", "paying_session", "within_approval"]
 
 
 def _document(model: Any) -> dict[str, Any] | None:
@@ -65,13 +65,16 @@ def attach(x402_client: Any, capture: ReceiptCapture, gate: Gate | None = None) 
     """Capture every payment `x402_client` makes (and, with `gate`, pay only what the gate approves).
 
     Parameters:
-        x402_client: the `x402` package's `x402Client` or `x402ClientSync`.
+        x402_client: the `x402` package's `x402Client` or `x402ClientSync`, or one of its MCP clients
+            (`x402MCPClient`, `x402MCPClientSync`).
         capture: where offers and receipts go.
         gate: decides before each payment; the payment is aborted (the package's `AbortResult`) unless it
             approves it.
 
     Returns the client, for chaining.
     """
+    if callable(getattr(x402_client, "on_after_payment", None)):
+        return _attach_mcp(x402_client, capture, gate)
     if not callable(getattr(x402_client, "on_payment_response", None)) or not callable(
         getattr(x402_client, "on_before_payment_creation", None)
     ):
@@ -94,6 +97,36 @@ def attach(x402_client: Any, capture: ReceiptCapture, gate: Gate | None = None) 
     if gate is not None:
         x402_client.on_before_payment_creation(_deciding_guard(gate))
     return x402_client
+
+
+def _attach_mcp(mcp_client: Any, capture: ReceiptCapture, gate: Gate | None) -> Any:
+    """The x402 package's MCP clients: offers from the payment-required result, the receipt from the tool
+    result's settlement (`_meta["x402/payment-response"]`); with a gate, a payment it does not approve raises
+    PaymentNotApprovedError before anything is signed."""
+
+    def on_payment_required(context: Any) -> None:
+        url = _resource_url(context.payment_required) or f"mcp tool {context.tool_name}"
+        capture.observe_payment(url, None, _document(context.payment_required))
+
+    def on_after_payment(context: Any) -> None:
+        url = _resource_url(context.payment_payload) or f"mcp tool {context.tool_name}"
+        capture.observe_payment(url, _document(context.settle_response), None)
+
+    mcp_client.on_payment_required(on_payment_required)
+    mcp_client.on_after_payment(on_after_payment)
+    if gate is not None:
+
+        def before_payment(context: Any) -> None:
+            from omareview.gate.decide import PaymentNotApprovedError
+
+            url = _resource_url(context.payment_required) or f"mcp tool {context.tool_name}"
+            decision = gate.decide(url, 402, {}, json.dumps(_document(context.payment_required)).encode())
+            selected = (context.payment_required.accepts or [None])[0]
+            if decision.action != "pay" or within_approval(decision, selected) is not None:
+                raise PaymentNotApprovedError(decision)
+
+        mcp_client.on_before_payment(before_payment)
+    return mcp_client
 
 
 def _deciding_guard(gate: Gate) -> Any:
@@ -137,3 +170,32 @@ def paying_session(
     paying.mount("https://", adapter)
     paying.mount("http://", adapter)
     return paying
+
+
+class McpSessionAdapter:
+    """Lets the `x402` package's async `x402MCPClient` drive the Python `mcp` SDK's `ClientSession`.
+
+    The package's client calls `call_tool({"name", "arguments", "_meta"})` and reads `_meta` off the result,
+    as the TypeScript SDK shapes them; the Python session takes the parts apart and calls it `meta`. With this
+    adapter the package's hooks (and so `attach`) see every paid tool call.
+
+    Parameters:
+        session: an initialized `mcp.ClientSession`.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def call_tool(self, params: dict[str, Any], **_: Any) -> Any:
+        from types import SimpleNamespace
+
+        result = await self.session.call_tool(params["name"], params.get("arguments") or {}, meta=params.get("_meta"))
+        return SimpleNamespace(
+            content=[item.model_dump() for item in result.content],
+            isError=result.isError,
+            _meta=result.meta or {},
+            structuredContent=result.structuredContent,
+        )
+
+    async def list_tools(self) -> Any:
+        return await self.session.list_tools()

@@ -44,3 +44,8 @@ def test_the_mcp_client_example_drives_omareview_mcp(example_env: dict[str, str]
     out = _run("mcp_client.py", "https://api.example.com/premium-data", env=example_env)
     assert "tools: check_service, draft_review, get_reviews, list_receipts, submit_review" in out
     assert "review(s), average" in out and "untrusted" in out
+
+
+def test_the_mcp_paying_agent_captures_its_receipt(example_env: dict[str, str]) -> None:
+    out = _run("mcp_paying_agent.py", "4", env=example_env)
+    assert out.startswith("paid=True receipt 0x") and "settled in 0x" in out

@@ -76,3 +76,56 @@ async def _submit(env: dict[str, str], digest: str) -> dict[str, Any]:
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         return _result(await session.call_tool("submit_review", {"digest": digest}))
+
+
+async def _pay_mcp_tool(env: dict[str, str], client: Any, capture: Any, gate: Any = None) -> Any:
+    from x402.mcp.client_async import create_x402_mcp_client
+
+    from omareview.devnet.mcp_server import TOOL
+    from omareview.gate import PaymentNotApprovedError
+    from omareview.hooks import McpSessionAdapter, attach
+
+    params = StdioServerParameters(command=sys.executable, args=["-m", "omareview.devnet.mcp_server"], env=env)
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        paying = attach(create_x402_mcp_client(McpSessionAdapter(session), client), capture, gate)
+        try:
+            return await paying.call_tool(TOOL, {})
+        except PaymentNotApprovedError as refused:  # raised inside the session's task group
+            return refused
+
+
+def test_a_paid_mcp_tool_is_captured_through_the_mcp_clients_hooks(
+    use_devnet: Devnet, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    from eth_account import Account
+    from x402 import x402Client
+    from x402.mechanisms.evm.exact.register import register_exact_evm_client
+
+    from omareview.gate import DEFAULT_POLICY, Gate, PaymentNotApprovedError
+
+    def client() -> x402Client:
+        paying = x402Client()
+        allowed = {
+            "network": "eip155:31337",
+            "asset": use_devnet.state.token_address,
+            "max_amount_per_payment": "100000",
+        }
+        paying.set_spend_controls({"allowed_assets": [allowed]})
+        key = use_devnet.state.accounts[5].private_key.get_secret_value()
+        return register_exact_evm_client(paying, Account.from_key(key), networks="eip155:31337")
+
+    env = {**os.environ, **cli_env}
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    result = asyncio.run(_pay_mcp_tool(env, client(), ReceiptCapture(outbox)))
+    assert result.payment_made and not result.is_error
+    (entry,) = outbox.entries()
+    assert entry.payer == use_devnet.state.accounts[5].address and entry.subject == "did:web:localhost"
+    assert entry.payment_network == "eip155:31337" and (entry.payment_tx or "").startswith("0x")
+    assert entry.offer is not None, "the offer came with the payment-required result"
+
+    refusing = DEFAULT_POLICY.model_copy(update={"tiers": [], "otherwise": "refuse"})
+    unpaid = Outbox(tmp_path / "o2.sqlite3")
+    refused = asyncio.run(_pay_mcp_tool(env, client(), ReceiptCapture(unpaid), Gate(None, refusing)))
+    assert isinstance(refused, PaymentNotApprovedError) and refused.decision.action == "refuse"
+    assert unpaid.entries() == [], "nothing was paid"
