@@ -17,8 +17,8 @@ from mcp.server.fastmcp import Context
 from mcp.types import CallToolResult
 
 from omareview.devnet.node import read_state
-from omareview.devnet.server import FACILITATOR_ACCOUNT, NETWORK, PAY_TO_ACCOUNT, PRICE, DevServerConfig
-from omareview.x402 import OfferReceiptExtension, declare_offer_receipt
+from omareview.devnet.server import NETWORK, PAY_TO_ACCOUNT, DevServerConfig, resource_server, token_price
+from omareview.x402 import declare_offer_receipt
 
 __all__ = ["TOOL", "main", "serve"]
 
@@ -29,26 +29,16 @@ async def serve() -> None:
     """Run the paid tool over stdio until the client hangs up."""
     from mcp.server.fastmcp import FastMCP
     from mcp.types import TextContent
-    from x402 import x402Facilitator, x402ResourceServer
     from x402.mcp.server_async import PaymentWrapperConfig, create_payment_wrapper
-    from x402.mechanisms.evm import FacilitatorWeb3Signer
-    from x402.mechanisms.evm.exact.register import register_exact_evm_facilitator, register_exact_evm_server
-    from x402.schemas import AssetAmount, ResourceConfig, ResourceInfo
+    from x402.schemas import ResourceConfig, ResourceInfo
 
     state = read_state()
     if state is None:
         raise SystemExit("error: no devnet is running")
     config = DevServerConfig(state)
-    facilitator = x402Facilitator()
-    settler = FacilitatorWeb3Signer(
-        private_key=state.accounts[FACILITATOR_ACCOUNT].private_key.get_secret_value(), rpc_url=state.rpc_url
-    )
-    register_exact_evm_facilitator(facilitator, settler, networks=NETWORK)
-    resource_server = x402ResourceServer(facilitator)
-    register_exact_evm_server(resource_server, NETWORK)
-    resource_server.register_extension(OfferReceiptExtension(config.issuer()))
-    resource_server.initialize()
-    price = AssetAmount(amount=PRICE, asset=state.token_address, extra={"name": "USD Coin", "version": "2"})
+    payments = resource_server(config)
+    payments.initialize()
+    price = token_price(config)
     option = ResourceConfig(
         scheme="exact",
         pay_to=state.accounts[PAY_TO_ACCOUNT].address,
@@ -56,14 +46,14 @@ async def serve() -> None:
         network=NETWORK,
         max_timeout_seconds=120,
     )
-    accepts = resource_server.build_payment_requirements(option)
+    accepts = payments.build_payment_requirements(option)
     # The tool's resource is an HTTP URL of the service's host, so offers and receipts name a subject
     # (did:web:localhost, the dev HTTP server's) that reviews can be written about.
     resource = ResourceInfo(
         url=f"http://localhost/mcp/{TOOL}", description="Premium data", mime_type="application/json"
     )
     paid = create_payment_wrapper(
-        resource_server, PaymentWrapperConfig(accepts=accepts, resource=resource, extensions=declare_offer_receipt())
+        payments, PaymentWrapperConfig(accepts=accepts, resource=resource, extensions=declare_offer_receipt())
     )
 
     async def handler(args: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -33,6 +33,8 @@ __all__ = [
     "DevServerConfig",
     "create_app",
     "main",
+    "resource_server",
+    "token_price",
 ]
 
 NETWORK = "eip155:31337"
@@ -65,15 +67,13 @@ class DevServerConfig:
         return did_document(self.did, [DidKey("receipts", address=issuer.address)])
 
 
-def create_app(config: DevServerConfig) -> Any:
-    """The FastAPI app: `GET /paid` behind x402, `GET /.well-known/did.json`, `GET /health`."""
-    from fastapi import FastAPI
+def resource_server(config: DevServerConfig) -> Any:
+    """The `x402` package's resource server for the devnet: its facilitator settling on the devnet from the
+    facilitator account, the `exact` EVM scheme, and the offer-and-receipt extension signing with the
+    config's issuer. Shared by the HTTP dev server and the paid MCP tool."""
     from x402 import x402Facilitator, x402ResourceServer
-    from x402.http import PaymentOption, RouteConfig
-    from x402.http.middleware.fastapi import payment_middleware
     from x402.mechanisms.evm import FacilitatorWeb3Signer
     from x402.mechanisms.evm.exact.register import register_exact_evm_facilitator, register_exact_evm_server
-    from x402.schemas import AssetAmount
 
     state = config.state
     facilitator = x402Facilitator()
@@ -84,7 +84,27 @@ def create_app(config: DevServerConfig) -> Any:
     server = x402ResourceServer(facilitator)
     register_exact_evm_server(server, NETWORK)
     server.register_extension(OfferReceiptExtension(config.issuer()))
-    price = AssetAmount(amount=config.price, asset=state.token_address, extra={"name": "USD Coin", "version": "2"})
+    return server
+
+
+def token_price(config: DevServerConfig) -> Any:
+    """The price of a paid call: `config.price` atomic units of the devnet's TestUSDC."""
+    from x402.schemas import AssetAmount
+
+    return AssetAmount(
+        amount=config.price, asset=config.state.token_address, extra={"name": "USD Coin", "version": "2"}
+    )
+
+
+def create_app(config: DevServerConfig) -> Any:
+    """The FastAPI app: `GET /paid` behind x402, `GET /.well-known/did.json`, `GET /health`."""
+    from fastapi import FastAPI
+    from x402.http import PaymentOption, RouteConfig
+    from x402.http.middleware.fastapi import payment_middleware
+
+    state = config.state
+    server = resource_server(config)
+    price = token_price(config)
     routes = {
         "GET /paid": RouteConfig(
             accepts=PaymentOption(
