@@ -10,12 +10,17 @@ payment clients under its httpx and requests adapters, and any it adds later —
   aborted unless the gate says `pay` for this very resource, network, asset and `payTo`, within the amount
   it approved.
 
-Both hooks are plain functions, which the package runs for sync and async clients alike.
+The capturing hooks are plain functions, which the package runs for sync and async clients alike. The
+gate's hook is one too for a sync client; for an async one it is a coroutine that runs the decision (its
+did.json, DNS and index look-ups) in a worker thread, so the agent's event loop keeps running meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from omareview.errors import InputError
@@ -65,8 +70,8 @@ def attach(x402_client: Any, capture: ReceiptCapture, gate: Gate | None = None) 
     """Capture every payment `x402_client` makes (and, with `gate`, pay only what the gate approves).
 
     Parameters:
-        x402_client: the `x402` package's `x402Client` or `x402ClientSync`, or one of its MCP clients
-            (`x402MCPClient`, `x402MCPClientSync`).
+        x402_client: the `x402` package's `x402Client` or `x402ClientSync`, or its async MCP client
+            `x402MCPClient`. (Its `x402MCPClientSync` has no hooks to attach to.)
         capture: where offers and receipts go.
         gate: decides before each payment; the payment is aborted (the package's `AbortResult`) unless it
             approves it.
@@ -79,7 +84,8 @@ def attach(x402_client: Any, capture: ReceiptCapture, gate: Gate | None = None) 
         getattr(x402_client, "on_before_payment_creation", None)
     ):
         raise InputError(
-            f"{type(x402_client).__name__} is not an x402 payment client (x402Client or x402ClientSync)",
+            f"{type(x402_client).__name__} has no payment hooks to attach to"
+            " (x402Client, x402ClientSync and x402MCPClient have)",
             reason="unsupported-client",
         )
 
@@ -95,7 +101,8 @@ def attach(x402_client: Any, capture: ReceiptCapture, gate: Gate | None = None) 
     x402_client.on_before_payment_creation(on_before_payment)
     x402_client.on_payment_response(on_payment_response)
     if gate is not None:
-        x402_client.on_before_payment_creation(_deciding_guard(gate))
+        async_client = inspect.iscoroutinefunction(getattr(x402_client, "create_payment_payload", None))
+        x402_client.on_before_payment_creation(_off_the_loop(_deciding_guard(gate), async_client))
     return x402_client
 
 
@@ -125,8 +132,21 @@ def _attach_mcp(mcp_client: Any, capture: ReceiptCapture, gate: Gate | None) -> 
             if decision.action != "pay" or within_approval(decision, selected) is not None:
                 raise PaymentNotApprovedError(decision)
 
-        mcp_client.on_before_payment(before_payment)
+        async_client = inspect.iscoroutinefunction(getattr(mcp_client, "call_tool", None))
+        mcp_client.on_before_payment(_off_the_loop(before_payment, async_client))
     return mcp_client
+
+
+def _off_the_loop(hook: Callable[[Any], Any], async_client: bool) -> Callable[[Any], Any]:
+    """`hook` as it is for a sync client; for an async client, a coroutine running it in a worker thread
+    (the package awaits what a hook returns), since a decision may wait on the network."""
+    if not async_client:
+        return hook
+
+    def in_a_thread(context: Any) -> Awaitable[Any]:
+        return asyncio.to_thread(hook, context)
+
+    return in_a_thread
 
 
 def _deciding_guard(gate: Gate) -> Any:

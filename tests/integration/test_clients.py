@@ -75,12 +75,75 @@ def test_a_plain_requests_session_captures_through_install_hook(devserver: str, 
 
 
 def test_clients_that_cannot_be_hooked_are_one_clear_error(devnet: Devnet) -> None:
-    with pytest.raises(InputError, match="is not an x402 payment client"):
+    from x402.mcp.client import x402MCPClientSync
+
+    with pytest.raises(InputError, match="object has no payment hooks to attach to"):
         attach(object(), ReceiptCapture())
+    sync_mcp = x402MCPClientSync(object(), _sync_client(devnet, 3))
+    with pytest.raises(InputError, match="x402MCPClientSync has no payment hooks"):
+        attach(sync_mcp, ReceiptCapture())
     with pytest.raises(InputError, match="is not an httpx client, a requests session or an x402 client"):
         install_hook(object(), ReceiptCapture())
     with pytest.raises(InputError, match="pay through requests with omareview.hooks.paying_session"):
         paying_client(_sync_client(devnet, 3), ReceiptCapture())
+
+
+def test_the_gate_on_the_async_client_decides_off_the_event_loop(
+    devserver: str,  # noqa: F811
+    devnet: Devnet,
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    import httpx
+    from eth_account import Account as _Account
+    from x402 import x402Client
+    from x402.http.clients.httpx import x402HttpxClient
+
+    from omareview.devnet.node import network_of
+    from omareview.identity import DidWebResolver, SafeFetcher
+    from omareview.index import ReviewIndex
+    from tests.servers import Reply, dns_server, http_server
+
+    port = devserver.rsplit(":", 1)[1]
+    document = httpx.get(f"http://127.0.0.1:{port}/.well-known/did.json").content
+    client = x402Client()
+    allowed = {"network": "eip155:31337", "asset": devnet.state.token_address, "max_amount_per_payment": "100000"}
+    client.set_spend_controls({"allowed_assets": [allowed]})
+    key = devnet.state.accounts[4].private_key.get_secret_value()
+    register_exact_evm_client(client, _Account.from_key(key), networks="eip155:31337")
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+
+    async def agent() -> tuple[int, float]:
+        loop = asyncio.get_running_loop()
+        gaps: list[float] = []
+
+        async def tick() -> None:
+            last = loop.time()
+            while True:
+                await asyncio.sleep(0.01)
+                gaps.append(loop.time() - last)
+                last = loop.time()
+
+        ticker = asyncio.create_task(tick())
+        async with x402HttpxClient(client) as http:
+            response = await http.get(f"{devserver}/paid")
+        ticker.cancel()
+        return response.status_code, max(gaps)
+
+    # The service's did.json answers only after 0.6 s: a gate deciding on the loop would stall it that long.
+    slow = Reply(body=document, delay_s=0.6)
+    with http_server({"/.well-known/did.json": slow}) as server, dns_server({}) as dns:
+        resolver = DidWebResolver(fetcher=SafeFetcher(overrides={"localhost": server.base_url}))
+        index = ReviewIndex(network_of(devnet.state), home=tmp_path)
+        gate = Gate(index, DEFAULT_POLICY, resolver=resolver, dns_server=dns)
+        attach(client, ReceiptCapture(outbox), gate=gate)
+        status, worst_gap = asyncio.run(agent())
+    decision = gate.last_decision(f"{devserver}/paid")
+    assert status == 200 and decision is not None and decision.action == "pay"
+    assert worst_gap < 0.4, f"the event loop stalled {worst_gap:.2f} s while the gate decided"
+    (entry,) = outbox.entries()
+    assert entry.payer == devnet.state.accounts[4].address and entry.offer is not None
 
 
 def test_a2a_metadata_carries_loadable_offers_and_receipts() -> None:
