@@ -4,40 +4,27 @@ OMATrust SDK's algorithm written with ethers in node; round trips counted throug
 
 from __future__ import annotations
 
-import json
-import tempfile
 import time
-from pathlib import Path
 
-from omareview.devnet.node import network_of, start_devnet
 from omareview.eas.client import EasClient, review_request
-from omareview.identity import DidWebResolver, SafeFetcher, did_address
-from omareview.index import JudgeContext, ReviewIndex
+from omareview.identity import did_address
+from omareview.index import ReviewIndex
 from omareview.keys import signer_from_key
 from omareview.review import review_from_receipt
 from omareview.schemas import get_schema
-from omareview.x402 import DidKey, did_document
+from tests.bench._world import SUBJECT, subject_world
 from tests.helpers import run_node
-from tests.reviews import SERVER, artifact, receipt_for
+from tests.reviews import artifact, receipt_for
 from tests.rpc_proxy import rpc_proxy
-from tests.servers import Reply, dns_server, http_server
 
 ATTESTERS = 100
 PER_ATTESTER = 5
 NOISE_PER_ATTESTER = 1
-SUBJECT = "did:web:api.example.com"
 
 
 def main() -> dict[str, float]:
-    doc = did_document(SUBJECT, [DidKey("signer", address=SERVER.address)])
-    with (
-        tempfile.TemporaryDirectory() as home,
-        start_devnet(home=Path(home) / "devnet", anvil_args=["--accounts", str(ATTESTERS + 1)]) as devnet,
-        http_server({"/.well-known/did.json": Reply(body=json.dumps(doc).encode())}) as did_server,
-        dns_server({}) as dns,
-    ):
-        state = devnet.state
-        network = network_of(state)
+    with subject_world(ATTESTERS + 1) as world:
+        state, network = world.state, world.network
         signers = [signer_from_key(a.private_key.get_secret_value()) for a in state.accounts[1 : ATTESTERS + 1]]
         for number, signer in enumerate(signers):
             reviews = [
@@ -58,14 +45,11 @@ def main() -> dict[str, float]:
                 for k in range(NOISE_PER_ATTESTER)
             ]
             EasClient(network, signer).attest_many([review_request(r.recipient, r.encode()) for r in reviews + noise])
-        context = JudgeContext(
-            resolver=DidWebResolver(fetcher=SafeFetcher(overrides={"api.example.com": did_server.base_url})),
-            dns_server=dns,
-        )
+        context = world.judge_context()
 
         with rpc_proxy(state.rpc_url) as (url, ours):
             index = ReviewIndex(
-                network.model_copy(update={"rpc_url": url}), home=Path(home) / "index", judge_context=context
+                network.model_copy(update={"rpc_url": url}), home=world.home / "index", judge_context=context
             )
             started = time.perf_counter()
             index.sync()

@@ -4,42 +4,29 @@ in the same run. Targets: at most 10 round trips to the payment network, at most
 
 from __future__ import annotations
 
-import json
-import tempfile
 import time
-from pathlib import Path
 
 from web3 import Web3
 
-from omareview.devnet.node import network_of, start_devnet
 from omareview.devnet.toolchain import project_artifact
 from omareview.eas.client import EasClient, review_request
-from omareview.identity import DidWebResolver, SafeFetcher
-from omareview.index import JudgeContext, ReviewIndex
+from omareview.index import ReviewIndex
 from omareview.keys import signer_from_key
 from omareview.networks import PaymentNetwork
 from omareview.review import review_from_receipt
 from omareview.review.payment import PaymentVerifier
-from omareview.x402 import DidKey, did_document, load_artifacts, offer_payload
+from omareview.x402 import load_artifacts, offer_payload
+from tests.bench._world import SUBJECT, subject_world
 from tests.reviews import RESOURCE, SERVER, artifact, receipt_for
 from tests.rpc_proxy import rpc_proxy
-from tests.servers import Reply, dns_server, http_server
 
 REVIEWS = 500
 PRICE = 10_000
-SUBJECT = "did:web:api.example.com"
 
 
 def main() -> dict[str, float]:
-    doc = did_document(SUBJECT, [DidKey("signer", address=SERVER.address)])
-    with (
-        tempfile.TemporaryDirectory() as home,
-        start_devnet(home=Path(home) / "devnet", anvil_args=["--accounts", str(REVIEWS + 1)]) as devnet,
-        http_server({"/.well-known/did.json": Reply(body=json.dumps(doc).encode())}) as did_server,
-        dns_server({}) as dns,
-    ):
-        state = devnet.state
-        network = network_of(state)
+    with subject_world(REVIEWS + 1) as world:
+        state, network = world.state, world.network
         w3 = Web3(Web3.HTTPProvider(state.rpc_url))
         token = w3.eth.contract(
             address=Web3.to_checksum_address(state.token_address), abi=project_artifact("TestUSDC")["abi"]
@@ -68,12 +55,7 @@ def main() -> dict[str, float]:
         print(f"  (wrote {REVIEWS} paid reviews in {time.perf_counter() - started:.1f} s)")
 
         def judge(payments: PaymentVerifier, folder: str) -> tuple[float, dict[str, int]]:
-            context = JudgeContext(
-                resolver=DidWebResolver(fetcher=SafeFetcher(overrides={"api.example.com": did_server.base_url})),
-                dns_server=dns,
-                payments=payments,
-            )
-            index = ReviewIndex(network, home=Path(home) / folder, judge_context=context)
+            index = ReviewIndex(network, home=world.home / folder, judge_context=world.judge_context(payments))
             index.sync()
             began = time.perf_counter()
             result = index.reviews(SUBJECT, rejudge=True)
