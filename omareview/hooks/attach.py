@@ -35,9 +35,9 @@ __all__ = ["McpSessionAdapter", "attach", "paying_session", "within_approval"]
 
 
 def _document(model: Any) -> dict[str, Any] | None:
-    """An x402 schema object as its JSON document (camelCase keys), or None."""
-    if model is None:
-        return None
+    """An x402 schema object (or a document already) as its JSON document (camelCase keys), or None."""
+    if model is None or isinstance(model, dict):
+        return model
     dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     return dumped if isinstance(dumped, dict) else None
 
@@ -70,8 +70,8 @@ def attach(x402_client: Any, capture: ReceiptCapture, gate: Gate | None = None) 
     """Capture every payment `x402_client` makes (and, with `gate`, pay only what the gate approves).
 
     Parameters:
-        x402_client: the `x402` package's `x402Client` or `x402ClientSync`, or its async MCP client
-            `x402MCPClient`. (Its `x402MCPClientSync` has no hooks to attach to.)
+        x402_client: the `x402` package's `x402Client` or `x402ClientSync`, or one of its MCP clients
+            (`x402MCPClient`, `x402MCPClientSync`).
         capture: where offers and receipts go.
         gate: decides before each payment; the payment is aborted (the package's `AbortResult`) unless it
             approves it.
@@ -80,12 +80,14 @@ def attach(x402_client: Any, capture: ReceiptCapture, gate: Gate | None = None) 
     """
     if callable(getattr(x402_client, "on_after_payment", None)):
         return _attach_mcp(x402_client, capture, gate)
+    if callable(getattr(x402_client, "call_tool", None)) and hasattr(x402_client, "payment_client"):
+        return _attach_mcp_sync(x402_client, capture, gate)
     if not callable(getattr(x402_client, "on_payment_response", None)) or not callable(
         getattr(x402_client, "on_before_payment_creation", None)
     ):
         raise InputError(
             f"{type(x402_client).__name__} has no payment hooks to attach to"
-            " (x402Client, x402ClientSync and x402MCPClient have)",
+            " (x402Client, x402ClientSync and the x402 MCP clients have)",
             reason="unsupported-client",
         )
 
@@ -134,6 +136,23 @@ def _attach_mcp(mcp_client: Any, capture: ReceiptCapture, gate: Gate | None) -> 
 
         async_client = inspect.iscoroutinefunction(getattr(mcp_client, "call_tool", None))
         mcp_client.on_before_payment(_off_the_loop(before_payment, async_client))
+    return mcp_client
+
+
+def _attach_mcp_sync(mcp_client: Any, capture: ReceiptCapture, gate: Gate | None) -> Any:
+    """The package's `x402MCPClientSync`, which has no hooks of its own: its payment client's hooks see the
+    offers and run the gate (an unapproved payment raises the package's `PaymentAbortedError` before anything
+    is signed), and each paid result's settlement (`payment_response`) goes to the capture."""
+    attach(mcp_client.payment_client, capture, gate)
+    call_tool = mcp_client.call_tool
+
+    def capturing_call_tool(name: str, args: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        result = call_tool(name, args, **kwargs)
+        if result.payment_made and result.payment_response is not None:
+            capture.observe_payment(f"mcp tool {name}", _document(result.payment_response))
+        return result
+
+    mcp_client.call_tool = capturing_call_tool
     return mcp_client
 
 

@@ -75,13 +75,8 @@ def test_a_plain_requests_session_captures_through_install_hook(devserver: str, 
 
 
 def test_clients_that_cannot_be_hooked_are_one_clear_error(devnet: Devnet) -> None:
-    from x402.mcp.client import x402MCPClientSync
-
     with pytest.raises(InputError, match="object has no payment hooks to attach to"):
         attach(object(), ReceiptCapture())
-    sync_mcp = x402MCPClientSync(object(), _sync_client(devnet, 3))
-    with pytest.raises(InputError, match="x402MCPClientSync has no payment hooks"):
-        attach(sync_mcp, ReceiptCapture())
     with pytest.raises(InputError, match="is not an httpx client, a requests session or an x402 client"):
         install_hook(object(), ReceiptCapture())
     with pytest.raises(InputError, match="pay through requests with omareview.hooks.paying_session"):

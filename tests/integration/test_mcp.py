@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import json
 import os
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +133,73 @@ def test_a_paid_mcp_tool_is_captured_through_the_mcp_clients_hooks(
     refused = asyncio.run(_pay_mcp_tool(env, client(), ReceiptCapture(unpaid), Gate(None, refusing)))
     assert isinstance(refused, PaymentNotApprovedError) and refused.decision.action == "refuse"
     assert unpaid.entries() == [], "nothing was paid"
+
+
+@contextlib.contextmanager
+def _sync_mcp_session(env: dict[str, str]) -> Iterator[Any]:
+    """A sync `call_tool(params)` over the real `mcp` client session to the paid devnet tool, for the
+    package's `x402MCPClientSync` (the Python `mcp` SDK has no sync client): the session lives on an event
+    loop in a thread, and each call waits on it."""
+    from omareview.hooks import McpSessionAdapter
+
+    loop = asyncio.new_event_loop()
+    ready: concurrent.futures.Future[McpSessionAdapter] = concurrent.futures.Future()
+    done = asyncio.Event()
+
+    async def hold() -> None:
+        params = StdioServerParameters(command=sys.executable, args=["-m", "omareview.devnet.mcp_server"], env=env)
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            ready.set_result(McpSessionAdapter(session))
+            await done.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(hold(),), daemon=True)
+    thread.start()
+    adapter = ready.result(timeout=60)
+
+    class SyncSession:
+        def call_tool(self, params: dict[str, Any], **_: Any) -> Any:
+            return asyncio.run_coroutine_threadsafe(adapter.call_tool(params), loop).result(timeout=120)
+
+    try:
+        yield SyncSession()
+    finally:
+        loop.call_soon_threadsafe(done.set)
+        thread.join(30)
+
+
+def test_the_sync_mcp_client_is_captured_and_gated(use_devnet: Devnet, cli_env: dict[str, str], tmp_path: Path) -> None:
+    from eth_account import Account
+    from x402 import x402ClientSync
+    from x402.mcp.client import x402MCPClientSync
+    from x402.mechanisms.evm.exact.register import register_exact_evm_client
+
+    from omareview.devnet.mcp_server import TOOL
+    from omareview.gate import DEFAULT_POLICY, Gate
+    from omareview.hooks import attach
+
+    def client() -> x402ClientSync:
+        paying = x402ClientSync()
+        allowed = {
+            "network": "eip155:31337",
+            "asset": use_devnet.state.token_address,
+            "max_amount_per_payment": "100000",
+        }
+        paying.set_spend_controls({"allowed_assets": [allowed]})
+        key = use_devnet.state.accounts[6].private_key.get_secret_value()
+        return register_exact_evm_client(paying, Account.from_key(key), networks="eip155:31337")
+
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    with _sync_mcp_session({**os.environ, **cli_env}) as session:
+        result = attach(x402MCPClientSync(session, client()), ReceiptCapture(outbox)).call_tool(TOOL, {})
+        assert result.payment_made and not result.is_error
+        (entry,) = outbox.entries()
+        assert entry.payer == use_devnet.state.accounts[6].address and entry.subject == "did:web:localhost"
+        assert (entry.payment_tx or "").startswith("0x") and entry.offer is not None
+
+        refusing = DEFAULT_POLICY.model_copy(update={"tiers": [], "otherwise": "refuse"})
+        unpaid = Outbox(tmp_path / "o2.sqlite3")
+        gated = attach(x402MCPClientSync(session, client()), ReceiptCapture(unpaid), Gate(None, refusing))
+        with pytest.raises(Exception, match="omareview gate: refuse"):
+            gated.call_tool(TOOL, {})
+        assert unpaid.entries() == [], "nothing was paid"
