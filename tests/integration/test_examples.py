@@ -35,6 +35,11 @@ def test_the_requests_agent_pays_and_captures(example_env: dict[str, str], devse
     assert out.startswith("200 receipt 0x") and "on eip155:31337" in out
 
 
+def test_the_sync_httpx_agent_pays_and_captures(example_env: dict[str, str], devserver: str) -> None:  # noqa: F811
+    out = _run("sync_httpx_agent.py", f"{devserver}/paid", "3", env=example_env)
+    assert out.startswith("200 receipt 0x") and "on eip155:31337" in out
+
+
 def test_the_gated_async_agent_pays_what_the_gate_approves(example_env: dict[str, str], devserver: str) -> None:  # noqa: F811
     out = _run("async_gated_agent.py", f"{devserver}/paid", "2", env=example_env)
     assert out.strip() == "paid (authorized-offer): 200"
