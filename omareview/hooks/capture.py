@@ -90,7 +90,8 @@ class ReceiptCapture:
     Parameters:
         outbox: where receipts go (None: the default outbox).
         rating_policy: called with each paid response and its receipt; a `ReviewDraft` it returns is kept
-            with the receipt.
+            with the receipt. The response is None where the capture runs in the x402 package's hooks
+            (`attach`), which never see it; `paying_client` and `install_hook` on httpx pass it.
         on_event: called with each capture event, for logs or metrics.
     """
 

@@ -131,7 +131,12 @@ def paying_client(
     """An `httpx.AsyncClient` that pays 402s with the `x402` package's client and captures every offer and
     receipt on the way (the capture sits under the x402 transport, so it sees the 402 and the retry). With a
     `gate`, a 402 is paid only when the gate says `pay`, and only within the limit it approved; otherwise the
-    request raises PaymentNotApprovedError carrying the decision."""
+    request raises PaymentNotApprovedError carrying the decision.
+
+    It captures under the package's transport rather than in the package's hooks (`attach`) for two things
+    the hooks cannot give: the rating policy sees the paid response, and a refusal reaches the caller as
+    PaymentNotApprovedError, where the package's transport wraps whatever a hook raises in its own
+    PaymentError."""
     from x402.http.clients.httpx import x402AsyncTransport
 
     if not asyncio.iscoroutinefunction(getattr(x402_client, "create_payment_payload", None)):
