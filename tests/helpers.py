@@ -8,7 +8,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from x402 import x402Client, x402ClientSync
+
+    from omareview.devnet.node import DevnetState
+
+PayerT = TypeVar("PayerT", "x402Client", "x402ClientSync")
 
 
 @dataclass
@@ -74,3 +81,17 @@ def run_node(script: str, request: dict[str, Any], timeout: float = 120) -> Any:
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+def devnet_payer(client_class: type[PayerT], state: DevnetState, account: int) -> PayerT:
+    """The x402 package's `x402Client` or `x402ClientSync` (`client_class`) paying the devnet's TestUSDC from
+    `account`, at most 100,000 units a payment."""
+    from eth_account import Account
+    from x402.mechanisms.evm.exact.register import register_exact_evm_client
+
+    client = client_class()
+    allowed = {"network": "eip155:31337", "asset": state.token_address, "max_amount_per_payment": "100000"}
+    client.set_spend_controls({"allowed_assets": [allowed]})
+    key = state.accounts[account].private_key.get_secret_value()
+    register_exact_evm_client(client, Account.from_key(key), networks="eip155:31337")
+    return client

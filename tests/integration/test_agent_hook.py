@@ -16,9 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from eth_account import Account
 from x402 import x402Client
-from x402.mechanisms.evm.exact.register import register_exact_evm_client
 
 from omareview.devnet.node import Devnet
 from omareview.eas.client import EasClient
@@ -39,6 +37,7 @@ from omareview.networks import Network
 from omareview.review.duplicates import reviewed_receipts
 from omareview.review.outbox import Outbox
 from omareview.x402 import offer_receipt_extension
+from tests.helpers import devnet_payer
 from tests.reviews import receipt_for
 from tests.servers import Reply, dns_server, http_server
 
@@ -77,21 +76,6 @@ def devserver(request: pytest.FixtureRequest, devnet: Devnet, devnet_home: Path)
         proc.wait(10)
 
 
-def _x402_client(devnet: Devnet, account: int) -> x402Client:
-    client = x402Client()
-    client.set_spend_controls(
-        {
-            "allowed_assets": [
-                {"network": "eip155:31337", "asset": devnet.state.token_address, "max_amount_per_payment": "100000"}
-            ]
-        }
-    )
-    register_exact_evm_client(
-        client, Account.from_key(devnet.state.accounts[account].private_key.get_secret_value()), networks="eip155:31337"
-    )
-    return client
-
-
 def test_the_whole_story(
     devserver: str, devnet: Devnet, network: Network, dev_signer: Callable[[int], Signer], tmp_path: Path
 ) -> None:
@@ -104,7 +88,7 @@ def test_the_whole_story(
     )
 
     async def pay() -> httpx.Response:
-        async with paying_client(_x402_client(devnet, 1), capture) as http:
+        async with paying_client(devnet_payer(x402Client, devnet.state, 1), capture) as http:
             return await http.get(f"{devserver}/paid")
 
     response = asyncio.run(pay())
@@ -295,7 +279,7 @@ def test_the_gate_decides_before_the_x402_client_pays(
         capture = ReceiptCapture(Outbox(tmp_path / "outbox.sqlite3"))
 
         async def pay(url: str) -> httpx.Response:
-            async with paying_client(_x402_client(devnet, 2), capture, gate=gate) as http:
+            async with paying_client(devnet_payer(x402Client, devnet.state, 2), capture, gate=gate) as http:
                 return await http.get(url)
 
         approved = asyncio.run(pay(f"{devserver}/paid"))

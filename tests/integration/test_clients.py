@@ -10,7 +10,6 @@ import pytest
 import requests
 from eth_account import Account
 from x402 import x402ClientSync
-from x402.mechanisms.evm.exact.register import register_exact_evm_client
 
 from omareview.devnet.node import Devnet
 from omareview.errors import InputError
@@ -18,22 +17,10 @@ from omareview.gate import DEFAULT_POLICY, Gate
 from omareview.hooks import ReceiptCapture, ReviewDraft, attach, install_hook, paying_client, paying_session
 from omareview.review.outbox import Outbox
 from omareview.x402 import load_artifacts
+from tests.helpers import devnet_payer
 from tests.integration.test_agent_hook import devserver  # noqa: F401  (the dev x402 server fixture)
 
 pytestmark = pytest.mark.chain_isolated
-
-
-def _sync_client(devnet: Devnet, account: int) -> x402ClientSync:
-    client = x402ClientSync()
-    client.set_spend_controls(
-        {
-            "allowed_assets": [
-                {"network": "eip155:31337", "asset": devnet.state.token_address, "max_amount_per_payment": "100000"}
-            ]
-        }
-    )
-    key = devnet.state.accounts[account].private_key.get_secret_value()
-    return register_exact_evm_client(client, Account.from_key(key), networks="eip155:31337")
 
 
 def test_a_requests_agent_on_the_sync_client_captures_its_receipt_and_settlement(
@@ -43,7 +30,7 @@ def test_a_requests_agent_on_the_sync_client_captures_its_receipt_and_settlement
 ) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite3")
     capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(4, "sync"))
-    with paying_session(_sync_client(devnet, 3), capture) as session:
+    with paying_session(devnet_payer(x402ClientSync, devnet.state, 3), capture) as session:
         response = session.get(f"{devserver}/paid")
     assert response.status_code == 200
     (entry,) = outbox.entries()
@@ -59,7 +46,9 @@ def test_the_gate_aborts_an_unapproved_payment_on_the_sync_client(
 ) -> None:
     outbox = Outbox(tmp_path / "outbox.sqlite3")
     refusing = DEFAULT_POLICY.model_copy(update={"tiers": [], "otherwise": "refuse"})
-    session = paying_session(_sync_client(devnet, 3), ReceiptCapture(outbox), gate=Gate(None, refusing))
+    session = paying_session(
+        devnet_payer(x402ClientSync, devnet.state, 3), ReceiptCapture(outbox), gate=Gate(None, refusing)
+    )
     with session, pytest.raises(Exception, match="omareview gate: refuse"):
         session.get(f"{devserver}/paid")
     assert outbox.entries() == [], "nothing was paid"
@@ -80,7 +69,7 @@ def test_clients_that_cannot_be_hooked_are_one_clear_error(devnet: Devnet) -> No
     with pytest.raises(InputError, match="is not an httpx client, a requests session or an x402 client"):
         install_hook(object(), ReceiptCapture())
     with pytest.raises(InputError, match="pay through requests with omareview.hooks.paying_session"):
-        paying_client(_sync_client(devnet, 3), ReceiptCapture())
+        paying_client(devnet_payer(x402ClientSync, devnet.state, 3), ReceiptCapture())
 
 
 def test_the_gate_on_the_async_client_decides_off_the_event_loop(
@@ -91,7 +80,6 @@ def test_the_gate_on_the_async_client_decides_off_the_event_loop(
     import asyncio
 
     import httpx
-    from eth_account import Account as _Account
     from x402 import x402Client
     from x402.http.clients.httpx import x402HttpxClient
 
@@ -102,11 +90,7 @@ def test_the_gate_on_the_async_client_decides_off_the_event_loop(
 
     port = devserver.rsplit(":", 1)[1]
     document = httpx.get(f"http://127.0.0.1:{port}/.well-known/did.json").content
-    client = x402Client()
-    allowed = {"network": "eip155:31337", "asset": devnet.state.token_address, "max_amount_per_payment": "100000"}
-    client.set_spend_controls({"allowed_assets": [allowed]})
-    key = devnet.state.accounts[4].private_key.get_secret_value()
-    register_exact_evm_client(client, _Account.from_key(key), networks="eip155:31337")
+    client = devnet_payer(x402Client, devnet.state, 4)
     outbox = Outbox(tmp_path / "outbox.sqlite3")
 
     async def agent() -> tuple[int, float]:

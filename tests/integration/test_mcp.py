@@ -21,6 +21,7 @@ from omareview.devnet.node import Devnet
 from omareview.hooks import ReceiptCapture
 from omareview.review.outbox import Outbox
 from omareview.x402 import offer_receipt_extension
+from tests.helpers import devnet_payer
 from tests.reviews import receipt_for
 
 pytestmark = pytest.mark.chain_isolated
@@ -102,22 +103,12 @@ async def _pay_mcp_tool(env: dict[str, str], client: Any, capture: Any, gate: An
 def test_a_paid_mcp_tool_is_captured_through_the_mcp_clients_hooks(
     use_devnet: Devnet, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    from eth_account import Account
     from x402 import x402Client
-    from x402.mechanisms.evm.exact.register import register_exact_evm_client
 
     from omareview.gate import DEFAULT_POLICY, Gate, PaymentNotApprovedError
 
     def client() -> x402Client:
-        paying = x402Client()
-        allowed = {
-            "network": "eip155:31337",
-            "asset": use_devnet.state.token_address,
-            "max_amount_per_payment": "100000",
-        }
-        paying.set_spend_controls({"allowed_assets": [allowed]})
-        key = use_devnet.state.accounts[5].private_key.get_secret_value()
-        return register_exact_evm_client(paying, Account.from_key(key), networks="eip155:31337")
+        return devnet_payer(x402Client, use_devnet.state, 5)
 
     env = {**os.environ, **cli_env}
     outbox = Outbox(tmp_path / "outbox.sqlite3")
@@ -169,25 +160,15 @@ def _sync_mcp_session(env: dict[str, str]) -> Iterator[Any]:
 
 
 def test_the_sync_mcp_client_is_captured_and_gated(use_devnet: Devnet, cli_env: dict[str, str], tmp_path: Path) -> None:
-    from eth_account import Account
     from x402 import x402ClientSync
     from x402.mcp.client import x402MCPClientSync
-    from x402.mechanisms.evm.exact.register import register_exact_evm_client
 
     from omareview.devnet.mcp_server import TOOL
     from omareview.gate import DEFAULT_POLICY, Gate
     from omareview.hooks import attach
 
     def client() -> x402ClientSync:
-        paying = x402ClientSync()
-        allowed = {
-            "network": "eip155:31337",
-            "asset": use_devnet.state.token_address,
-            "max_amount_per_payment": "100000",
-        }
-        paying.set_spend_controls({"allowed_assets": [allowed]})
-        key = use_devnet.state.accounts[6].private_key.get_secret_value()
-        return register_exact_evm_client(paying, Account.from_key(key), networks="eip155:31337")
+        return devnet_payer(x402ClientSync, use_devnet.state, 6)
 
     outbox = Outbox(tmp_path / "outbox.sqlite3")
     with _sync_mcp_session({**os.environ, **cli_env}) as session:
