@@ -132,6 +132,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         reset_nonce_tracking()
 
 
+def _write(world: World, rating: int, body: str, receipt_n: int | None = None) -> None:
+    """One more review of SUBJECT by account 9, with a receipt proof numbered `receipt_n` when given."""
+    signer = signer_from_key(world.devnet.state.accounts[9].private_key.get_secret_value())
+    proofs = (_proof(_receipt(SERVER, signer.address, n=receipt_n)),) if receipt_n is not None else ()
+    review = new_review(subject=SUBJECT, rating_value=rating, review_body=body, proofs=proofs)
+    EasClient(world.network, signer).attest(review_request(review.recipient, review.encode()))
+
+
 def _by_body(result) -> dict[str, tuple[str, int | None]]:
     return {r.review_body: (r.level, r.rating_value) for r in result.reviews}
 
@@ -208,14 +216,7 @@ def test_incremental_sync_takes_two_round_trips(world: World, tmp_path: Path) ->
                 world.network.model_copy(update={"rpc_url": url}), home=tmp_path, judge_context=world.context
             )
             index.sync()
-            signer = signer_from_key(world.devnet.state.accounts[9].private_key.get_secret_value())
-            review = new_review(
-                subject=SUBJECT,
-                rating_value=5,
-                review_body="fresh",
-                proofs=(_proof(_receipt(SERVER, signer.address, n=9)),),
-            )
-            EasClient(world.network, signer).attest(review_request(review.recipient, review.encode()))
+            _write(world, 5, "fresh", receipt_n=9)
             before = stats.round_trips
             synced = index.sync()
             assert (synced.added, stats.round_trips - before) == (1, 2)
@@ -230,9 +231,7 @@ def test_a_reorg_leaves_no_ghost_review(world: World, tmp_path: Path) -> None:
     index = ReviewIndex(world.network, home=tmp_path, judge_context=world.context)
     index.sync()
     snapshot = rpc.call("evm_snapshot")
-    signer = signer_from_key(world.devnet.state.accounts[9].private_key.get_secret_value())
-    review = new_review(subject=SUBJECT, rating_value=1, review_body="ghost")
-    EasClient(world.network, signer).attest(review_request(review.recipient, review.encode()))
+    _write(world, 1, "ghost")
     index.sync()
     assert "ghost" in _by_body(index.reviews(SUBJECT))
     rpc.call("evm_revert", [snapshot])
@@ -256,14 +255,7 @@ def test_a_gap_wider_than_the_node_range_resumes_from_the_cursor(world: World, t
             # The scanner learns the stated limit after one refusal and stays just under it.
             assert cold_stats.refused_ranges <= 2, cold_stats.refused_ranges
             rpc.call("anvil_mine", [hex(2_500)])
-            signer = signer_from_key(world.devnet.state.accounts[9].private_key.get_secret_value())
-            review = new_review(
-                subject=SUBJECT,
-                rating_value=3,
-                review_body="after the gap",
-                proofs=(_proof(_receipt(SERVER, signer.address, n=77)),),
-            )
-            EasClient(world.network, signer).attest(review_request(review.recipient, review.encode()))
+            _write(world, 3, "after the gap", receipt_n=77)
             before = cold_stats.round_trips
             caught_up = index.sync()
             trips = cold_stats.round_trips - before
