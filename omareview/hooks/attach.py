@@ -103,8 +103,8 @@ def attach(x402_client: Any, capture: ReceiptCapture, gate: Gate | None = None) 
     x402_client.on_before_payment_creation(on_before_payment)
     x402_client.on_payment_response(on_payment_response)
     if gate is not None:
-        async_client = inspect.iscoroutinefunction(getattr(x402_client, "create_payment_payload", None))
-        x402_client.on_before_payment_creation(_off_the_loop(_deciding_guard(gate), async_client))
+        guard = _off_the_loop(_deciding_guard(gate), getattr(x402_client, "create_payment_payload", None))
+        x402_client.on_before_payment_creation(guard)
     return x402_client
 
 
@@ -129,13 +129,12 @@ def _attach_mcp(mcp_client: Any, capture: ReceiptCapture, gate: Gate | None) -> 
             from omareview.gate.decide import PaymentNotApprovedError
 
             url = _resource_url(context.payment_required) or f"mcp tool {context.tool_name}"
-            decision = gate.decide(url, 402, {}, json.dumps(_document(context.payment_required)).encode())
+            decision = _decide(gate, url, context.payment_required)
             selected = (context.payment_required.accepts or [None])[0]
             if decision.action != "pay" or within_approval(decision, selected) is not None:
                 raise PaymentNotApprovedError(decision)
 
-        async_client = inspect.iscoroutinefunction(getattr(mcp_client, "call_tool", None))
-        mcp_client.on_before_payment(_off_the_loop(before_payment, async_client))
+        mcp_client.on_before_payment(_off_the_loop(before_payment, getattr(mcp_client, "call_tool", None)))
     return mcp_client
 
 
@@ -156,16 +155,22 @@ def _attach_mcp_sync(mcp_client: Any, capture: ReceiptCapture, gate: Gate | None
     return mcp_client
 
 
-def _off_the_loop(hook: Callable[[Any], Any], async_client: bool) -> Callable[[Any], Any]:
-    """`hook` as it is for a sync client; for an async client, a coroutine running it in a worker thread
-    (the package awaits what a hook returns), since a decision may wait on the network."""
-    if not async_client:
+def _off_the_loop(hook: Callable[[Any], Any], paying_method: Any) -> Callable[[Any], Any]:
+    """`hook` as it is for a sync client; for an async client (its `paying_method` is a coroutine function), a
+    coroutine running it in a worker thread (the package awaits what a hook returns), since a decision may
+    wait on the network."""
+    if not inspect.iscoroutinefunction(paying_method):
         return hook
 
     def in_a_thread(context: Any) -> Awaitable[Any]:
         return asyncio.to_thread(hook, context)
 
     return in_a_thread
+
+
+def _decide(gate: Gate, url: str, payment_required: Any) -> Decision:
+    """The gate's decision on a 402 the package has already parsed: its JSON document is the body it reads."""
+    return gate.decide(url, 402, {}, json.dumps(_document(payment_required)).encode())
 
 
 def _deciding_guard(gate: Gate) -> Any:
@@ -175,14 +180,13 @@ def _deciding_guard(gate: Gate) -> Any:
         url = _resource_url(context.payment_required)
         if url is None:
             return AbortResult(reason="omareview gate: the 402 names no resource")
-        body = json.dumps(_document(context.payment_required)).encode()
         try:
-            decision = gate.decide(url, 402, {}, body)
+            decision = _decide(gate, url, context.payment_required)
         except InputError as exc:
             return AbortResult(reason=f"omareview gate: {exc}")
-        refusal = within_approval(decision, context.selected_requirements)
         if decision.action != "pay":
             return AbortResult(reason=f"omareview gate: {decision.action}: {'; '.join(decision.reasons)}")
+        refusal = within_approval(decision, context.selected_requirements)
         return AbortResult(reason=f"omareview gate: {refusal}") if refusal else None
 
     return before_payment
