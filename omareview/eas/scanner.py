@@ -32,6 +32,7 @@ __all__ = [
     "attested_topics",
     "fetch_attestations",
     "parse_attested_log",
+    "topic_address",
 ]
 
 INITIAL_RANGE = 50_000
@@ -58,7 +59,13 @@ class AttestedLog:
 
 
 def address_topic(address: str) -> str:
+    """An address as an indexed log topic (left-padded to 32 bytes)."""
     return "0x" + "00" * 12 + address.lower().removeprefix("0x")
+
+
+def topic_address(topic: object) -> str:
+    """The address an indexed log topic carries, lowercase."""
+    return "0x" + str(topic)[-40:].lower()
 
 
 def parse_attested_log(log: dict[str, object]) -> AttestedLog:
@@ -66,8 +73,8 @@ def parse_attested_log(log: dict[str, object]) -> AttestedLog:
     assert isinstance(topics, list)
     return AttestedLog(
         uid=str(log["data"])[:66].lower(),
-        recipient="0x" + str(topics[1])[-40:].lower(),
-        attester="0x" + str(topics[2])[-40:].lower(),
+        recipient=topic_address(topics[1]),
+        attester=topic_address(topics[2]),
         schema=str(topics[3]).lower(),
         block_number=int(str(log["blockNumber"]), 16),
         block_hash=str(log["blockHash"]).lower(),

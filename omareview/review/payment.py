@@ -26,6 +26,7 @@ from typing import Any, Literal, Protocol
 from omareview._hashing import keccak, to_checksum_address
 from omareview._wire import WireModel
 from omareview.eas.rpc import RpcClient, RpcError
+from omareview.eas.scanner import address_topic, topic_address
 from omareview.errors import ChainError, InputError
 from omareview.networks import DEFAULT_CONFIRMATIONS, PaymentNetwork
 
@@ -104,14 +105,6 @@ class PaymentEvidence(WireModel):
     refunded: bool = False
     block_number: int | None = None
     reason: str | None = None
-
-
-def _topic_address(topic: str) -> str:
-    return "0x" + str(topic)[-40:].lower()
-
-
-def _address_topic(address: str) -> str:
-    return "0x" + "0" * 24 + address.lower().removeprefix("0x")
 
 
 class PaymentChecker(Protocol):
@@ -237,11 +230,11 @@ class EvmPaymentChecker:
             return PaymentEvidence(status="unpaid", block_number=block, reason="the transaction reverted", **base)
         payer = claim.payer.lower()
         transfers = [
-            (str(log["address"]).lower(), _topic_address(log["topics"][2]), int(str(log["data"]), 16))
+            (str(log["address"]).lower(), topic_address(log["topics"][2]), int(str(log["data"]), 16))
             for log in receipt.get("logs") or []
             if len(log.get("topics") or []) == 3
             and str(log["topics"][0]).lower() == TRANSFER_TOPIC
-            and _topic_address(log["topics"][1]) == payer
+            and topic_address(log["topics"][1]) == payer
             and str(log.get("data") or "0x") not in ("0x", "")
         ]
         if not transfers:
@@ -294,16 +287,16 @@ class EvmPaymentChecker:
             return
         calls: list[tuple[str, Sequence[Any]]] = []
         for (asset, pay_to), members in groups.items():
-            payers = sorted({_address_topic(claims[i].payer) for i in members})
+            payers = sorted({address_topic(claims[i].payer) for i in members})
             first = min(judged[i].block_number or 0 for i in members)
-            topics = [TRANSFER_TOPIC, _address_topic(pay_to), payers]
+            topics = [TRANSFER_TOPIC, address_topic(pay_to), payers]
             calls.append(
                 ("eth_getLogs", [{"address": asset, "fromBlock": hex(first), "toBlock": "latest", "topics": topics}])
             )
         for members, logs in zip(groups.values(), rpc.batch(calls), strict=True):
             refunds: dict[str, int] = {}
             for log in logs or []:
-                back_to = _topic_address(log["topics"][2])
+                back_to = topic_address(log["topics"][2])
                 refunds[back_to] = max(refunds.get(back_to, 0), int(log["blockNumber"], 16))
             for i in members:
                 if refunds.get(claims[i].payer.lower(), -1) >= (judged[i].block_number or 0):
