@@ -4,7 +4,9 @@ faults per method: `faults(method, n)` (n counts that method's calls from 1) may
 
 - `"http-500"`: an HTTP 500, the call not forwarded;
 - `"garbage"`: a 200 whose body is not JSON, the call not forwarded;
-- `"lost-reply"`: the call forwarded (a transaction does leave), then an HTTP 503 instead of its answer."""
+- `"lost-reply"`: the call forwarded (a transaction does leave), then an HTTP 503 instead of its answer;
+- `"rpc-error"`: a JSON-RPC error answering every call of the request (as a node refusing a block tag
+  answers), nothing forwarded."""
 
 from __future__ import annotations
 
@@ -101,6 +103,12 @@ def rpc_proxy(
                     self._reply(503, b"upstream timed out")
                 elif fault == "garbage":
                     self._reply(200, b"<html>bad gateway</html>")
+                elif fault == "rpc-error":
+                    errors = [
+                        {"jsonrpc": "2.0", "id": c.get("id"), "error": {"code": -32602, "message": "unknown block"}}
+                        for c in calls
+                    ]
+                    self._reply(200, json.dumps(errors if isinstance(request, list) else errors[0]).encode())
                 else:
                     self._reply(500, b"internal error")
                 return

@@ -198,20 +198,20 @@ class EvmPaymentChecker:
     def _verify_on(self, network: str, claims: Sequence[PaymentClaim]) -> list[PaymentEvidence]:
         rpc = self._client(network)
         wanted = sorted({c.tx_hash.lower() for c in claims if (network, c.tx_hash.lower()) not in self._receipts})
-        calls: list[tuple[str, Sequence[Any]]] = [("eth_blockNumber", [])]
-        if self.networks[network].finality == "finalized":
-            calls.append(("eth_getBlockByNumber", ["finalized", False]))
-        calls += [("eth_getTransactionReceipt", [tx]) for tx in wanted]
+        receipt_calls: list[tuple[str, Sequence[Any]]] = [("eth_getTransactionReceipt", [tx]) for tx in wanted]
+        asks_finalized = self.networks[network].finality == "finalized"
+        finalized: dict[str, Any] | None = None
         try:
-            answers = rpc.batch(calls)
+            if asks_finalized:
+                head_hex, finalized, *receipts = rpc.batch(
+                    [("eth_blockNumber", []), ("eth_getBlockByNumber", ["finalized", False]), *receipt_calls]
+                )
         except RpcError:
             # A node without a `finalized` block: ask again without it, and count confirmations instead.
-            calls = [call for call in calls if call[1][:1] != ["finalized"]]
-            answers = rpc.batch(calls)
-            answers.insert(1, None)
-        head = int(answers[0], 16)
-        finalized = answers[1] if self.networks[network].finality == "finalized" else None
-        receipts = answers[2:] if self.networks[network].finality == "finalized" else answers[1:]
+            asks_finalized = False
+        if not asks_finalized:
+            head_hex, *receipts = rpc.batch([("eth_blockNumber", []), *receipt_calls])
+        head = int(head_hex, 16)
         for tx, receipt in zip(wanted, receipts, strict=True):
             if receipt is not None:  # a transaction not found yet may appear: ask again next time
                 self._receipts[(network, tx)] = receipt

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from web3 import Web3
@@ -17,7 +17,7 @@ from omareview.eas.client import EasClient, review_request
 from omareview.identity import DidWebResolver, SafeFetcher, did_address
 from omareview.index import JudgeContext, ReviewIndex
 from omareview.keys import Signer
-from omareview.networks import Network, PaymentNetwork
+from omareview.networks import DEFAULT_CONFIRMATIONS, Network, PaymentNetwork
 from omareview.review import review_from_receipt
 from omareview.review.payment import PaymentVerifier
 from omareview.x402 import DidKey, Eip712Issuer, did_document, load_artifacts, offer_payload, receipt_payload
@@ -89,7 +89,7 @@ class Shop:
         )
         EasClient(self.network, self.signer(payer)).attest(review_request(review.recipient, review.encode()))
 
-    def index(self, *, finality: int = 1, rpc_url: str | None = None) -> ReviewIndex:
+    def index(self, *, finality: int | Literal["finalized"] = 1, rpc_url: str | None = None) -> ReviewIndex:
         fetcher = SafeFetcher(overrides={HOST: self.server, "quiet.example": self.quiet})
         payments = PaymentVerifier({"eip155:31337": PaymentNetwork(rpc_url or self.network.rpc_url, finality)})
         context = JudgeContext(resolver=DidWebResolver(fetcher=fetcher), dns_server=self.dns, payments=payments)
@@ -202,6 +202,40 @@ def test_a_payment_not_yet_final_is_pending_then_paid(shop: Shop) -> None:
     shop.w3.provider.make_request("anvil_mine", ["0x5"])  # type: ignore[arg-type]
     later = index.reviews(RESOURCE).reviews[0]
     assert later.level == "paid", "an undecided payment is judged again, not cached"
+
+
+def test_finality_follows_the_nodes_finalized_block_or_counts_confirmations_without_one(shop: Shop) -> None:
+    from tests.rpc_proxy import rpc_proxy
+
+    tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+    shop.review(PAYER, tx)
+    finalized = shop.index(finality="finalized")
+    assert _only(finalized).evidence["payment"]["status"] == "pending", "Anvil finalizes 64 blocks behind"
+
+    def no_finalized_tag(method: str, n: int) -> str | None:
+        return "rpc-error" if method == "eth_getBlockByNumber" else None
+
+    with rpc_proxy(shop.network.rpc_url, faults=no_finalized_tag) as (url, _):
+        counting = shop.index(finality="finalized", rpc_url=url)
+        assert _only(counting).evidence["payment"]["status"] == "pending"
+        shop.w3.provider.make_request("anvil_mine", [hex(DEFAULT_CONFIRMATIONS)])  # type: ignore[arg-type]
+        assert counting.reviews(RESOURCE).reviews[0].level == "paid", "confirmations counted instead"
+    assert _only(finalized).evidence["payment"]["status"] == "pending", "still 64 blocks behind for the node"
+
+
+def test_a_failed_batch_on_a_confirmations_network_is_unavailable_then_judged_again(shop: Shop) -> None:
+    from tests.rpc_proxy import rpc_proxy
+
+    tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+    shop.review(PAYER, tx)
+
+    def first_receipt_fails(method: str, n: int) -> str | None:
+        return "rpc-error" if (method, n) == ("eth_getTransactionReceipt", 1) else None
+
+    with rpc_proxy(shop.network.rpc_url, faults=first_receipt_fails) as (url, _):
+        index = shop.index(rpc_url=url)
+        assert _only(index).evidence["payment"]["status"] == "unavailable"
+        assert index.reviews(RESOURCE).reviews[0].level == "paid"
 
 
 def test_the_payment_network_down_keeps_the_other_evidence_and_judges_again(shop: Shop) -> None:
