@@ -43,6 +43,27 @@ from .load import (
 from .load import (
     load_artifacts_from_path as load_artifacts_from_path,
 )
+from .reviews import (
+    ReviewLink as ReviewLink,
+)
+from .reviews import (
+    ReviewLinks as ReviewLinks,
+)
+from .reviews import (
+    ReviewsExtension as ReviewsExtension,
+)
+from .reviews import (
+    ReviewsProvider as ReviewsProvider,
+)
+from .reviews import (
+    declare_reviews as declare_reviews,
+)
+from .reviews import (
+    read_links as read_links,
+)
+from .reviews import (
+    write_links as write_links,
+)
 from .server_extension import (
     OfferReceiptExtension as OfferReceiptExtension,
 )

@@ -16,7 +16,7 @@ from omareview.errors import InputError
 from omareview.x402.issue import Issuer, offer_payload, offer_receipt_extension, receipt_payload
 from omareview.x402.load import OFFER_RECEIPT
 
-__all__ = ["OfferReceiptExtension", "declare_offer_receipt"]
+__all__ = ["OfferReceiptExtension", "declare_offer_receipt", "request_url"]
 
 
 def declare_offer_receipt(*, include_transaction: bool = False, offer_validity_s: int | None = None) -> dict[str, Any]:
@@ -29,7 +29,8 @@ def _as_dict(model: Any) -> dict[str, Any]:
     return dumped
 
 
-def _request_url(context: Any) -> str | None:
+def request_url(context: Any) -> str | None:
+    """The URL of the request an extension hook is answering, from the package's transport context."""
     request = getattr(getattr(context, "transport_context", None), "request", None)
     adapter = getattr(request, "adapter", None)
     url = adapter.get_url() if adapter is not None else None
@@ -52,7 +53,7 @@ class OfferReceiptExtension:
 
     def enrich_payment_required_response(self, declaration: Any, context: Any) -> dict[str, Any]:
         resource = getattr(context, "resource_info", None)
-        url = getattr(resource, "url", None) or _request_url(context)
+        url = getattr(resource, "url", None) or request_url(context)
         if not url:
             raise InputError(
                 "the payment-required response names no resource URL to sign offers for", reason="cannot-issue"
@@ -70,7 +71,7 @@ class OfferReceiptExtension:
         if not getattr(result, "success", False):
             return None
         resource = getattr(context.payment_payload, "resource", None)
-        url = _request_url(context) or getattr(resource, "url", None)
+        url = request_url(context) or getattr(resource, "url", None)
         if not url or not result.payer or not result.network:
             raise InputError(
                 "the settlement names no resource URL, payer or network to sign a receipt for", reason="cannot-issue"
