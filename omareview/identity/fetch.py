@@ -2,7 +2,7 @@
 
 Rules (SPEC §6): HTTPS only; every address the host resolves to must be public (no private, loopback,
 link-local, multicast, reserved or cloud-metadata ranges) and the connection goes to the address that was
-checked, with TLS still verified against the host name; no redirect to another host; a size cap, bounded
+checked, with TLS still verified against the host name; no redirect to another origin; a size cap, bounded
 decompression, and one total time bound over connect, TLS, headers and body (a server that drips its
 headers a byte at a time is cut off at the deadline, not after a timeout per byte). An override map
 (host → base URL) points a host elsewhere for tests and local services; only an override may use plain
@@ -252,7 +252,12 @@ class SafeFetcher:
         return candidates[0]
 
     def _request(
-        self, pool: httpcore.ConnectionPool, url: str, overridden: bool, deadline: float
+        self,
+        pool: httpcore.ConnectionPool,
+        url: str,
+        overridden: bool,
+        deadline: float,
+        json_body: bytes | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -275,7 +280,12 @@ class SafeFetcher:
             "Accept": "application/did+json, application/json",
             "Accept-Encoding": "gzip, identity",
         }
-        with pool.stream("GET", pinned, headers=headers, extensions={"sni_hostname": host}) as response:
+        if json_body is not None:
+            headers.update({"Accept": "application/json", "Content-Type": "application/json"})
+        method = "GET" if json_body is None else "POST"
+        with pool.stream(
+            method, pinned, headers=headers, content=json_body, extensions={"sni_hostname": host}
+        ) as response:
             received = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
             inflate = _Inflater(received.get("content-encoding", "identity"), url, self.max_bytes)
             body = bytearray()
@@ -298,24 +308,28 @@ class SafeFetcher:
         except UntrustedJsonError as exc:
             raise FetchError(f"{url} did not return JSON ({exc.detail})", reason="fetch-refused") from exc
 
-    def fetch(self, url: str) -> tuple[int, dict[str, str], bytes]:
-        """GET `url` by the rules above, following same-host redirects: status, lowercase headers, body.
-        Raises FetchError (size, time, address, redirect)."""
+    def fetch(self, url: str, *, json_body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+        """GET `url` (POST `json_body` to it, when given) by the rules above, following same-host redirects
+        of a GET (a POST follows none): status, lowercase headers, body. Raises FetchError (size, time,
+        address, redirect)."""
         overridden = self.target_url(url) != url
         current = self.target_url(url)
-        original_host = urlsplit(current).hostname
+        origin = _origin(current)
         deadline = time.monotonic() + self.timeout_s
         try:
             with httpcore.ConnectionPool(
                 ssl_context=self._ssl_context(), network_backend=_DeadlineBackend(deadline), retries=0
             ) as pool:
                 for _ in range(MAX_REDIRECTS + 1):
-                    status, headers, body = self._request(pool, current, overridden, deadline)
+                    status, headers, body = self._request(pool, current, overridden, deadline, json_body)
+                    if status in (301, 302, 303, 307, 308) and json_body is not None:
+                        raise FetchError(f"refusing the redirect of a POST to {url}", reason="fetch-refused")
                     if status in (301, 302, 303, 307, 308):
                         location = urljoin(current, headers.get("location", ""))
-                        if urlsplit(location).hostname != original_host:
+                        if _origin(location) != origin:
                             raise FetchError(
-                                f"refusing the redirect from {url} to another host ({location})", reason="fetch-refused"
+                                f"refusing the redirect from {url} to another origin ({location})",
+                                reason="fetch-refused",
                             )
                         current = location
                         continue
@@ -327,6 +341,11 @@ class SafeFetcher:
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
             raise FetchError(f"cannot fetch {url} ({type(exc).__name__}: {exc})", reason="fetch-refused") from exc
         return status, headers, body
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def fetch_within(url: str, *, timeout_s: float, max_bytes: int = 1024 * 1024) -> tuple[int, dict[str, str], bytes]:
