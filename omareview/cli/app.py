@@ -54,6 +54,7 @@ HINTS: dict[str, str] = {
     "no-signing-key": ": set OMAREVIEW_PRIVATE_KEY, or pass --keystore FILE (or --dev-account N)",
     "already-reviewed": "; pass --allow-duplicate to review it again",
     "toolchain-missing": "; run `omareview toolchain install`",
+    "provider-not-allowed": "; add it to review_providers in policy.toml (or pass --policy FILE)",
 }
 
 
@@ -116,6 +117,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "check": ("omareview.cli.check_cmd:check", "Fetch URL (paying nothing) and show whether the gate would pay its..."),
     "mcp": ("omareview.cli.mcp_cmd:mcp", "Serve omareview's tools to an MCP client: check a service, read its..."),
+    "serve": ("omareview.cli.serve_cmd:serve", "Run a review provider: a service's reviews as JSON and as a page,..."),
     "toolchain": (
         "omareview.cli.toolchain_cmd:toolchain",
         "The pinned npm toolchain the devnet runs on (Anvil, the EAS...",

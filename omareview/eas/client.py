@@ -137,6 +137,47 @@ class DelegatedAttestation:
             },
         }
 
+    @classmethod
+    def from_relay_body(cls, body: Any, domain: EasDomain) -> DelegatedAttestation:
+        """The inverse of `relay_body`, for a relay reading what a client sent: the request and signature under
+        the relay's own `domain` (a client's typed data is never trusted for it). InputError when malformed."""
+        try:
+            request = body["prepared"]["delegatedRequest"]
+            signature = bytes.fromhex(_hex(body["signature"]))
+            data = RequestData(
+                to_checksum_address(str(request["recipient"])),
+                int(request["expirationTime"]),
+                _bool(request["revocable"]),
+                "0x" + bytes.fromhex(_hex(request["refUID"])).rjust(32, b"\0").hex(),
+                bytes.fromhex(_hex(request["data"])),
+                int(request["value"]),
+            )
+            schema = "0x" + bytes.fromhex(_hex(request["schema"])).hex()
+            attester = to_checksum_address(str(body["attester"]))
+            nonce, deadline = int(request["nonce"]), int(request["deadline"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"the delegated attestation is malformed ({type(exc).__name__}: {exc})") from exc
+        if len(signature) != 65 or len(schema) != 66 or min(nonce, deadline, data.value, data.expiration_time) < 0:
+            raise InputError("the delegated attestation's signature, schema or numbers are malformed")
+        v = signature[64] if signature[64] >= 27 else signature[64] + 27
+        return cls(domain, schema, data, attester, nonce, deadline, v, signature[:32], signature[32:64])
+
+    def digest(self) -> bytes:
+        """The EIP-712 digest the attester signed."""
+        return attest_digest(self.domain, self.attester, self.schema_uid, self.request, self.nonce, self.deadline)
+
+
+def _hex(value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ValueError(f"{str(value)[:20]!r} is not 0x-prefixed hex")
+    return value[2:]
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("revocable is not a boolean")
+    return value
+
 
 class _DelegationNonces:
     """Next EAS delegation nonce per (endpoint, EAS, attester): max(on-chain, locally handed out)."""

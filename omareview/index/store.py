@@ -52,6 +52,17 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE INDEX IF NOT EXISTS reviews_recipient ON reviews(recipient, time);
 CREATE INDEX IF NOT EXISTS reviews_attester ON reviews(attester);
 CREATE INDEX IF NOT EXISTS reviews_block ON reviews(block_number);
+CREATE TABLE IF NOT EXISTS payment_reviews (
+    payment    TEXT PRIMARY KEY,
+    attester   TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    uid        TEXT,
+    claimed_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS relayed_signatures (
+    signature  TEXT PRIMARY KEY,
+    relayed_at INTEGER NOT NULL
+);
 """
 
 
@@ -151,6 +162,94 @@ class IndexStore:
                 "UPDATE reviews SET level = ?, judgement = ?, judged_at = ? WHERE uid = ?",
                 [(level, json.dumps(judgement), at, uid) for uid, level, judgement, at in judged],
             )
+
+    def claim_payment(self, payment: str, attester: str, now: int, lease_s: int) -> tuple[bool, str | None]:
+        """Claim the one review of `payment` for `attester`: (claimed, UID of the review it already has). A claim
+        whose sender vanished is taken over once its lease is over; a finished one never."""
+        with self.transaction() as db:
+            row = db.execute("SELECT state, uid, claimed_at FROM payment_reviews WHERE payment = ?", (payment,))
+            found = row.fetchone()
+            if found is not None and (found["state"] == "done" or now - found["claimed_at"] < lease_s):
+                return False, found["uid"]
+            db.execute(
+                "INSERT OR REPLACE INTO payment_reviews (payment, attester, state, uid, claimed_at) "
+                "VALUES (?, ?, 'sending', NULL, ?)",
+                (payment, attester.lower(), now),
+            )
+        return True, None
+
+    def settle_payment(self, payment: str, uid: str | None) -> None:
+        """The claimed review of `payment` is on-chain as `uid` (None: it was not sent; the claim is dropped)."""
+        with self.transaction() as db:
+            if uid is None:
+                db.execute("DELETE FROM payment_reviews WHERE payment = ? AND state = 'sending'", (payment,))
+            else:
+                db.execute("UPDATE payment_reviews SET state = 'done', uid = ? WHERE payment = ?", (uid, payment))
+
+    def payment_review(self, payment: str) -> str | None:
+        """The UID of the review written for `payment`, once it is on-chain."""
+        row = self._db().execute("SELECT uid FROM payment_reviews WHERE payment = ? AND state = 'done'", (payment,))
+        found = row.fetchone()
+        return str(found["uid"]) if found is not None else None
+
+    def claim_signature(self, signature: str, now: int) -> bool:
+        """Record a relayed signature; False when it was relayed before."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO relayed_signatures (signature, relayed_at) VALUES (?, ?)",
+                (signature.lower(), now),
+            )
+            return cursor.rowcount == 1
+
+    def review_naming(self, tx_hash: str, attester: str) -> str | None:
+        """The UID of an indexed review by `attester` whose proofs name transaction `tx_hash`."""
+        row = self._db().execute(
+            "SELECT uid FROM reviews WHERE attester = ? AND instr(lower(proofs), ?) > 0 LIMIT 1",
+            (attester.lower(), tx_hash.lower()),
+        )
+        found = row.fetchone()
+        return str(found["uid"]) if found is not None else None
+
+    def subjects_paid_to(self, pay_to: str) -> list[str]:
+        """The subjects with a payment-backed review whose money went to `pay_to`."""
+        rows = self._db().execute(
+            "SELECT DISTINCT subject FROM reviews WHERE level = 'paid' "
+            "AND lower(json_extract(judgement, '$.evidence.payment.payTo')) = ?",
+            (pay_to.lower(),),
+        )
+        return sorted(str(row["subject"]) for row in rows)
+
+    def unjudged_subjects(self) -> list[str]:
+        """The subjects with a review not judged yet, or whose judgement waits on a payment."""
+        rows = self._db().execute(
+            "SELECT DISTINCT subject FROM reviews WHERE subject IS NOT NULL AND (level IS NULL OR judged_at = 0)"
+        )
+        return sorted(str(row["subject"]) for row in rows)
+
+    def review(self, uid: str) -> dict[str, Any] | None:
+        """One indexed review as a JSON document (None when the index has no such UID)."""
+        row = self._db().execute("SELECT * FROM reviews WHERE uid = ?", (uid,)).fetchone()
+        if row is None:
+            return None
+        found = _stored(row)
+        return {
+            "uid": found.uid,
+            "schemaUid": found.schema_uid,
+            "attester": found.attester,
+            "recipient": found.recipient,
+            "subject": found.subject,
+            "time": found.time,
+            "revocationTime": found.revocation_time,
+            "blockNumber": found.block_number,
+            "txHash": found.tx_hash,
+            "ratingValue": found.rating_value,
+            "reviewBody": found.review_body,
+            "version": found.version,
+            "screenshotUrls": list(found.screenshot_urls),
+            "proofs": list(found.proofs),
+            "level": found.level,
+            "judgement": found.judgement,
+        }
 
     def count(self) -> int:
         return int(self._db().execute("SELECT COUNT(*) FROM reviews").fetchone()[0])

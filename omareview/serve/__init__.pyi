@@ -1,0 +1,24 @@
+from .app import (
+    REFUSALS as REFUSALS,
+)
+from .app import (
+    create_app as create_app,
+)
+from .limits import (
+    GasBudget as GasBudget,
+)
+from .limits import (
+    RateLimiter as RateLimiter,
+)
+from .page import (
+    render_reviews_page as render_reviews_page,
+)
+from .provider import (
+    ProviderConfig as ProviderConfig,
+)
+from .provider import (
+    ReviewProvider as ReviewProvider,
+)
+from .provider import (
+    Written as Written,
+)

@@ -1,0 +1,252 @@
+"""The provider's HTTP face: a Starlette application over `ReviewProvider`, served by uvicorn.
+
+Routes: `GET /reviews?resource=` (JSON, or the page with `Accept: text/html`) and `?payTo=`,
+`GET /attestations/<uid>`, `GET`/`POST /r/<network>:<transaction>` (the `reviews` extension's write link),
+the OMATrust relay's `GET /v1/nonce` and `POST /v1/delegated-attest`, and `GET /healthz`. Every refusal
+is JSON `{success: false, code, message}`; bodies are bounded; each client address has a request rate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from omareview.errors import ChainError, InputError, OmaReviewError
+from omareview.serve.limits import RateLimiter
+from omareview.serve.page import render_reviews_page
+from omareview.serve.provider import MAX_BODY_BYTES, PaymentReviewedError, ReviewProvider
+
+__all__ = ["MAX_PAGE", "REFUSALS", "create_app"]
+
+MAX_PAGE = 100
+_log = logging.getLogger("omareview.serve")
+
+#: reason code → (HTTP status, the OMATrust-style `code` clients branch on).
+REFUSALS: dict[str, tuple[int, str]] = {
+    "signature-expired": (400, "SIGNATURE_EXPIRED"),
+    "invalid-signature": (400, "INVALID_SIGNATURE"),
+    "attester-mismatch": (400, "ATTESTER_MISMATCH"),
+    "bad-review": (400, "INVALID_REVIEW"),
+    "schema-not-subsidized": (403, "SCHEMA_NOT_SUBSIDIZED"),
+    "duplicate": (409, "DUPLICATE"),
+    "payment-reviewed": (409, "ALREADY_REVIEWED"),
+    "too-large": (413, "TOO_LARGE"),
+    "wrong-payment": (422, "WRONG_PAYMENT"),
+    "not-payment-backed": (422, "NOT_PAYMENT_BACKED"),
+    "rate-limited": (429, "RATE_LIMITED"),
+    "no-relayer": (500, "NO_DELEGATE_KEY"),
+    "payment-pending": (503, "PAYMENT_PENDING"),
+    "gas-budget": (503, "GAS_BUDGET"),
+}
+
+
+def _error(status: int, code: str, message: str, retry_after: int | None = None, uid: str | None = None) -> Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    body = {"success": False, "code": code, "message": message, **({"uid": uid} if uid else {})}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _refusal(exc: OmaReviewError) -> Response:
+    if exc.reason in REFUSALS:
+        status, code = REFUSALS[exc.reason]
+        uid = exc.uid if isinstance(exc, PaymentReviewedError) else None
+        return _error(status, code, str(exc), 15 if status in (429, 503) else None, uid)
+    if isinstance(exc, ChainError):
+        return _error(502, "CHAIN_ERROR", str(exc))
+    if exc.reason in ("too-deep", "bad-json", "bad-payment-tx", "bad-did", "invalid-input"):
+        return _error(400, "BAD_REQUEST", str(exc))
+    return _error(502, "UPSTREAM_ERROR", str(exc))
+
+
+def _json(document: Any, request: Request, max_age: int = 5) -> Response:
+    """JSON with a strong ETag over its bytes; `If-None-Match` that matches gets 304."""
+    body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": tag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
+    if tag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused past MAX_BODY_BYTES without reading more."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise InputError(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB", reason="too-large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            raise InputError(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB", reason="too-large")
+    return bytes(body)
+
+
+def _int(value: str | None, default: int, top: int) -> int:
+    if value is None or value == "":
+        return default
+    if not value.isdigit():
+        raise InputError(f"{value[:20]!r} is not a whole number")
+    return min(int(value), top)
+
+
+def create_app(
+    provider: ReviewProvider, *, requests_per_minute: int = 600, sync_in_background: bool = True
+) -> Starlette:
+    """The ASGI application over `provider`.
+
+    Parameters:
+        provider: reads and writes the reviews.
+        requests_per_minute: requests one client address may make per minute.
+        sync_in_background: keep the index synced from a thread while the application runs.
+    """
+    per_ip = RateLimiter(requests_per_minute, 60.0)
+
+    async def guarded(request: Request, work: Callable[[], Awaitable[Response]]) -> Response:
+        wait = per_ip.allow(request.client.host if request.client else "unknown")
+        if wait is not None:
+            return _error(429, "RATE_LIMITED", "too many requests from this address", int(wait) + 1)
+        try:
+            return await work()
+        except OmaReviewError as exc:
+            return _refusal(exc)
+
+    def links(request: Request, offset: int, limit: int, total: int) -> tuple[str | None, str | None]:
+        def at(start: int) -> str:
+            query = {k: v for k, v in request.query_params.items() if k != "offset"}
+            return f"{request.url.path}?{urlencode({**query, 'offset': start})}"
+
+        previous = at(max(offset - limit, 0)) if offset > 0 else None
+        following = at(offset + limit) if offset + limit < total else None
+        return previous, following
+
+    async def reviews(request: Request) -> Response:
+        async def work() -> Response:
+            params = request.query_params
+            limit = max(_int(params.get("limit"), 20, MAX_PAGE), 1)
+            offset = _int(params.get("offset"), 0, 10**9)
+            resource, pay_to = params.get("resource"), params.get("payTo")
+            if not resource and pay_to:
+                subjects = await run_in_threadpool(provider.subjects_paid_to, pay_to)
+                found = [
+                    (await run_in_threadpool(functools.partial(provider.reviews, s, limit=limit))).to_json()
+                    for s in subjects[:MAX_PAGE]
+                ]
+                return _json({"payTo": pay_to.lower(), "subjects": found}, request)
+            if not resource:
+                raise InputError("name the service: ?resource=<URL> or ?payTo=<address>")
+            result = await run_in_threadpool(
+                lambda: provider.reviews(resource, limit=limit, offset=offset, min_level=params.get("minLevel"))
+            )
+            previous, following = links(request, offset, limit, result.total)
+            if "text/html" in request.headers.get("accept", ""):
+                page = render_reviews_page(result, service=resource, base="", previous=previous, next_page=following)
+                return HTMLResponse(
+                    page,
+                    headers={
+                        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                        "Cache-Control": "public, max-age=5",
+                        "Vary": "Accept",
+                        "X-Content-Type-Options": "nosniff",
+                    },
+                )
+            document = {**result.to_json(), "links": {"previous": previous, "next": following}}
+            return _json(document, request)
+
+        return await guarded(request, work)
+
+    async def attestation(request: Request) -> Response:
+        async def work() -> Response:
+            found = await run_in_threadpool(provider.store.review, request.path_params["uid"].lower())
+            if found is None:
+                return _error(404, "NOT_FOUND", "no indexed review has this UID")
+            return _json(found, request, max_age=3600)
+
+        return await guarded(request, work)
+
+    async def payment(request: Request) -> Response:
+        key = unquote(request.path_params["payment"])
+
+        async def work() -> Response:
+            if request.method == "GET":
+                return _json(await run_in_threadpool(provider.payment_info, key), request, max_age=0)
+            body = await _body(request)
+            written = await run_in_threadpool(provider.write, key, body)
+            _log.info("wrote review %s of %s for %s", written.uid, key, written.attester)
+            return _json(written.to_json(), request, max_age=0)
+
+        return await guarded(request, work)
+
+    async def nonce(request: Request) -> Response:
+        started = time.monotonic()
+
+        async def work() -> Response:
+            answer = await run_in_threadpool(provider.nonce, request.query_params.get("attester", ""))
+            return _json({**answer, "elapsed": round(time.monotonic() - started, 3)}, request, max_age=0)
+
+        return await guarded(request, work)
+
+    async def relay(request: Request) -> Response:
+        started = time.monotonic()
+
+        async def work() -> Response:
+            body = await _body(request)
+            written = await run_in_threadpool(provider.relay, body)
+            _log.info("relayed review %s for %s", written.uid, written.attester)
+            answer = {**written.to_json(), "chain": provider.network.name}
+            return _json({**answer, "elapsed": round(time.monotonic() - started, 3)}, request, max_age=0)
+
+        return await guarded(request, work)
+
+    async def health(request: Request) -> Response:
+        return _json({"status": "ok", "syncedToBlock": provider.index.synced_to()}, request, max_age=0)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = threading.Thread(target=_follow, args=(provider, stop), name="omareview-sync", daemon=True)
+        if sync_in_background:
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+
+    return Starlette(
+        routes=[
+            Route("/reviews", reviews),
+            Route("/attestations/{uid}", attestation),
+            Route("/r/{payment:path}", payment, methods=["GET", "POST"]),
+            Route("/v1/nonce", nonce),
+            Route("/v1/delegated-attest", relay, methods=["POST"]),
+            Route("/healthz", health),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _follow(provider: ReviewProvider, stop: threading.Event) -> None:
+    """Sync the index every interval until stopped, one progress line per sync that found something."""
+    last_block: int | None = None
+    while not stop.is_set():
+        try:
+            block, added, judged = provider.sync()
+            if block != last_block and (added or judged or last_block is None):
+                _log.info("synced to block %d: %d new review(s), %d subject(s) judged", block, added, judged)
+            last_block = block
+        except OmaReviewError as exc:
+            _log.warning("sync failed (%s); retrying", exc)
+        stop.wait(provider.config.sync_interval_s)

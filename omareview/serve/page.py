@@ -1,0 +1,61 @@
+"""The reviews page a person reads: server-rendered HTML, escaped throughout (review text is hostile
+input), no JavaScript, laid out for a phone first."""
+
+from __future__ import annotations
+
+import datetime
+from functools import cache
+from typing import Any
+
+from omareview.index.query import IndexedReview, SubjectReviews
+
+__all__ = ["BADGES", "render_reviews_page"]
+
+BADGES = {
+    "paid": "payment-backed",
+    "verified": "verified purchase",
+    "signed": "signed receipt",
+    "unverified": "unverified",
+    "invalid": "invalid",
+}
+
+
+@cache
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(
+        loader=PackageLoader("omareview.serve", "templates"), autoescape=select_autoescape(default=True)
+    )
+    environment.filters["date"] = lambda t: datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%Y-%m-%d")
+    return environment
+
+
+def _paid_amount(review: IndexedReview) -> str | None:
+    payment = (review.evidence or {}).get("payment") or {}
+    if review.level != "paid" or not payment.get("amount"):
+        return None
+    asset = str(payment.get("asset") or "")
+    return f"{payment['amount']} units of {asset[:6]}…{asset[-4:]}" if asset else str(payment["amount"])
+
+
+def render_reviews_page(
+    result: SubjectReviews, *, service: str, base: str, previous: str | None, next_page: str | None
+) -> str:
+    """The page for one subject's reviews; `base` is the provider's path prefix for links."""
+    counted = sum(result.histogram.values())
+    return str(
+        _environment()
+        .get_template("reviews.html")
+        .render(
+            result=result,
+            service=service,
+            base=base,
+            counted=counted,
+            widest=max(result.histogram.values(), default=0),
+            badges=BADGES,
+            paid_amount=_paid_amount,
+            previous=previous,
+            next=next_page,
+        )
+    )

@@ -1,0 +1,359 @@
+"""The review provider behind `omareview serve`: reads from the index, and writes payment-backed reviews.
+
+A write names one payment (`<network>:<transaction>`) and carries the payer's signature over an EAS
+delegated `Attest` of the User Review (the OMATrust relay body). Before any gas is spent the provider checks,
+in order: the signature (under this EAS's own domain, with a live deadline and the attester's current nonce)
+recovers the attester; the request is an irrevocable User Review sent to its subject's DID address; the data
+is a well-formed review whose `tx-interaction` proof names this payment; judged like any indexed review it is
+`paid` (its receipt verifies for the payer, and the money moved on-chain from the payer to a `payTo` bound
+to the subject, final); no review of this payment by this payer is indexed or being sent (a claim in the
+store, taken atomically, so two requests at once yield one review); the relayer's gas budget has room.
+Only then does it send `attestByDelegation` from the relayer key; the attester on-chain is the payer.
+
+Refusals are `InputError`/`ServiceError`s with a reason code; the HTTP application maps each to a status
+and an OMATrust-style `code`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omareview._json import loads_untrusted
+from omareview.eas.abi import ZERO_UID
+from omareview.eas.client import DelegatedAttestation, EasClient
+from omareview.errors import ChainError, InputError, ServiceError
+from omareview.identity.dids import did_address, subject_did
+from omareview.index.judge import judge
+from omareview.index.query import ReviewIndex, SubjectReviews
+from omareview.index.store import StoredReview
+from omareview.keys import Signer
+from omareview.networks import Network
+from omareview.review.model import UserReview, decode_user_review, new_review
+from omareview.review.payment import parse_payment_tx
+from omareview.review.proofs import parse_proof
+from omareview.schemas import USER_REVIEW
+from omareview.serve.limits import GasBudget, RateLimiter
+from omareview.x402.eip712 import recover_signer
+
+__all__ = ["MAX_BODY_BYTES", "PaymentReviewedError", "ProviderConfig", "ReviewProvider", "Written"]
+
+MAX_BODY_BYTES = 64 * 1024
+#: How long a claimed payment stays claimed by a send that never reported back (longer than a deadline).
+CLAIM_LEASE_S = 900
+_DEADLINE_MARGIN_S = 30
+
+
+class PaymentReviewedError(InputError):
+    """The payment already has its one review (or one is being written).
+
+    Parameters:
+        message: what happened, for a person.
+        uid: the review's UID, once it is on-chain.
+    """
+
+    default_reason = "payment-reviewed"
+
+    def __init__(self, message: str, uid: str | None = None) -> None:
+        super().__init__(message)
+        self.uid = uid
+
+
+@dataclass
+class ProviderConfig:
+    """How a provider runs.
+
+    Parameters:
+        network: the EAS network reviews are read from and written to.
+        relayer: the key that sends delegated attestations (None: the provider only reads).
+        home: the omareview home holding the index (None: `$OMAREVIEW_HOME`).
+        gas_per_hour: the relayer's gas budget per hour.
+        writes_per_payer_per_hour: writes one payer may ask for per hour.
+        sync_interval_s: seconds between index syncs.
+    """
+
+    network: Network
+    relayer: Signer | None = None
+    home: Path | None = None
+    gas_per_hour: int = 20_000_000
+    writes_per_payer_per_hour: int = 20
+    sync_interval_s: float = 5.0
+    index: ReviewIndex | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A review the provider put on-chain.
+
+    Parameters:
+        uid: the attestation UID.
+        tx_hash: the relayer's transaction.
+        block_number: its block.
+        attester: the payer, recorded as attester.
+        subject: the reviewed subject DID.
+    """
+
+    uid: str
+    tx_hash: str
+    block_number: int
+    attester: str
+    subject: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "success": True,
+            "uid": self.uid,
+            "txHash": self.tx_hash,
+            "blockNumber": self.block_number,
+            "attester": self.attester,
+            "subject": self.subject,
+        }
+
+
+class ReviewProvider:
+    """Reads and writes reviews for the HTTP application; safe to call from many threads.
+
+    Parameters:
+        config: how the provider runs.
+    """
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+        self.network = config.network
+        self.index = config.index or ReviewIndex(config.network, home=config.home)
+        self.store = self.index.store
+        self.schema_uid = config.network.schema_uid(USER_REVIEW).lower()
+        self._client = EasClient(config.network, config.relayer, rpc=self.index.rpc)
+        self._send_lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self.budget = GasBudget(config.gas_per_hour)
+        self.payer_limit = RateLimiter(config.writes_per_payer_per_hour, 3600.0)
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def sync(self) -> tuple[int, int, int]:
+        """Sync the index and judge what is new: (block synced to, reviews added, subjects judged)."""
+        with self._sync_lock:
+            result = self.index.sync()
+            subjects = self.store.unjudged_subjects()
+            for subject in subjects:
+                try:
+                    self.index.reviews(subject)
+                except InputError:
+                    continue
+        return result.to_block, result.added, len(subjects)
+
+    def reviews(
+        self, resource: str, *, limit: int = 50, offset: int = 0, min_level: str | None = None
+    ) -> SubjectReviews:
+        """The reviews of the subject a resource URL (or DID) names, as `omareview reviews` lists them."""
+        level = _level(min_level)
+        return self.index.reviews(subject_did(resource), limit=limit, offset=offset, min_level=level)
+
+    def subjects_paid_to(self, pay_to: str) -> list[str]:
+        return self.store.subjects_paid_to(pay_to)
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def payment_info(self, payment: str) -> dict[str, Any]:
+        """What a payer needs to write a review of `payment`: the EAS domain, schema and whether one exists."""
+        network, tx_hash = parse_payment_tx(payment)
+        domain = self._client.domain()
+        existing = self.store.payment_review(f"{network}:{tx_hash}")
+        return {
+            "payment": {"network": network, "transaction": tx_hash},
+            "reviewed": existing,
+            "eas": {
+                "chainId": domain.chain_id,
+                "address": domain.verifying_contract,
+                "domain": domain.as_typed_data(),
+                "schemaUid": self.schema_uid,
+            },
+            "nonce": "/v1/nonce?attester=<payer>",
+            "write": "POST this URL the OMATrust delegated-attest body, signed by the wallet that paid",
+        }
+
+    def nonce(self, attester: str) -> dict[str, Any]:
+        from omareview._hashing import is_address, to_checksum_address
+
+        if not is_address(attester):
+            raise InputError(f"{attester[:60]!r} is not an address")
+        domain = self._client.domain()
+        return {
+            "nonce": str(self._client.nonce_of(to_checksum_address(attester))),
+            "chain": self.network.name,
+            "chainId": domain.chain_id,
+            "easAddress": domain.verifying_contract,
+        }
+
+    def _delegated(self, body: bytes) -> tuple[DelegatedAttestation, UserReview]:
+        """The signed request and its review, checked as far as they can be without the chain's history."""
+        if self.config.relayer is None:
+            raise ServiceError("this provider has no relayer key, so it writes nothing", reason="no-relayer")
+        document = loads_untrusted(body, what="the request body", max_bytes=MAX_BODY_BYTES)
+        delegated = DelegatedAttestation.from_relay_body(document, self._client.domain())
+        if delegated.deadline < time.time() + _DEADLINE_MARGIN_S:
+            raise InputError("the signature's deadline has passed (or is about to)", reason="signature-expired")
+        if delegated.schema_uid.lower() != self.schema_uid:
+            raise InputError(
+                f"this provider relays User Reviews ({self.schema_uid}) only, not {delegated.schema_uid}",
+                reason="schema-not-subsidized",
+            )
+        try:
+            signer = recover_signer(delegated.digest(), delegated.signature)
+        except InputError as exc:
+            raise InputError(f"the signature is invalid: {exc}", reason="invalid-signature") from exc
+        if signer.lower() != delegated.attester.lower():
+            raise InputError(
+                f"the signature recovers {signer}, not the attester {delegated.attester}", reason="attester-mismatch"
+            )
+        request = delegated.request
+        if request.revocable or request.expiration_time or request.value or request.ref_uid.lower() != ZERO_UID:
+            raise InputError(
+                "a User Review is irrevocable, never expires, carries no value and references nothing",
+                reason="bad-review",
+            )
+        try:
+            review = new_review(**decode_user_review(request.data))
+        except (InputError, ValueError, OverflowError) as exc:
+            raise InputError(
+                f"the attestation data is not a well-formed User Review: {exc}", reason="bad-review"
+            ) from exc
+        if did_address(review.subject) != request.recipient.lower():
+            raise InputError("the request's recipient is not the subject's DID address", reason="bad-review")
+        if delegated.nonce != self._client.nonce_of(delegated.attester):
+            raise InputError(
+                "the signature uses a stale EAS nonce; sign again with the current one", reason="invalid-signature"
+            )
+        return delegated, review
+
+    def write(self, payment: str, body: bytes) -> Written:
+        """Write the payer's review of `payment`, by every check above, or refuse it saying why."""
+        network, tx_hash = parse_payment_tx(payment)
+        delegated, review = self._delegated(body)
+        attester = delegated.attester.lower()
+        if (network, tx_hash) not in _named_payments(review):
+            raise InputError(
+                f"the review's tx-interaction proof does not name the payment {network}:{tx_hash}",
+                reason="wrong-payment",
+            )
+        if self.payer_limit.allow(attester) is not None:
+            raise ServiceError(f"{delegated.attester} asked for too many writes this hour", reason="rate-limited")
+        self._check_paid(review, attester)
+        self.sync()
+        key = f"{network}:{tx_hash}"
+        existing = self.store.review_naming(tx_hash, attester)
+        if existing is not None:
+            raise PaymentReviewedError(f"this payment already has a review: {existing}", existing)
+        claimed, uid = self.store.claim_payment(key, attester, int(time.time()), CLAIM_LEASE_S)
+        if not claimed:
+            raise PaymentReviewedError(
+                f"this payment already has a review: {uid}" if uid else "a review of this payment is being written",
+                uid,
+            )
+        try:
+            submitted = self._send(delegated)
+        except ChainError:
+            # Sent or not is unknown after a chain error: the claim stays until its lease ends, and the next
+            # claim looks for the review in the index first.
+            raise
+        except BaseException:
+            self.store.settle_payment(key, None)
+            raise
+        self.store.settle_payment(key, submitted.uid)
+        self._sync_quietly()
+        return Written(submitted.uid, submitted.tx_hash, submitted.block_number, delegated.attester, review.subject)
+
+    def relay(self, body: bytes) -> Written:
+        """The OMATrust relay's `/v1/delegated-attest`: a User Review signed by its attester, each signature
+        relayed once, each payment reviewed once by its payer."""
+        delegated, review = self._delegated(body)
+        for _, tx_hash in _named_payments(review):
+            existing = self.store.review_naming(tx_hash, delegated.attester)
+            if existing is not None:
+                raise InputError(f"this payment already has a review: {existing}", reason="duplicate")
+        if not self.store.claim_signature(delegated.signature, int(time.time())):
+            raise InputError("this signature was relayed before", reason="duplicate")
+        submitted = self._send(delegated)
+        self._sync_quietly()
+        return Written(submitted.uid, submitted.tx_hash, submitted.block_number, delegated.attester, review.subject)
+
+    def _sync_quietly(self) -> None:
+        """Sync after a write, so the next read shows it; a failure waits for the next scheduled sync."""
+        try:
+            self.sync()
+        except ChainError:
+            return
+
+    def _check_paid(self, review: UserReview, attester: str) -> None:
+        now = int(time.time())
+        candidate = StoredReview(
+            uid=ZERO_UID,
+            schema_uid=self.schema_uid,
+            attester=attester,
+            recipient=review.recipient,
+            time=now,
+            revocation_time=0,
+            block_number=0,
+            block_hash="",
+            tx_hash="",
+            log_index=0,
+            subject=review.subject,
+            version=review.version,
+            rating_value=review.rating_value,
+            review_body=review.review_body,
+            screenshot_urls=review.screenshot_urls,
+            proofs=review.proofs,
+            legacy=False,
+            decode_error=None,
+            level=None,
+            judgement=None,
+            judged_at=None,
+        )
+        level, judgement = judge(candidate, review.subject, self.index.judge_context)
+        if level == "paid":
+            return
+        if judgement.get("recheck"):
+            raise ServiceError(
+                f"the payment cannot be confirmed yet ({judgement.get('reason')}); try again shortly",
+                reason="payment-pending",
+            )
+        raise InputError(
+            f"the review is not payment-backed ({level}): {judgement.get('reason') or 'no confirmed payment'}",
+            reason="not-payment-backed",
+        )
+
+    def _send(self, delegated: DelegatedAttestation) -> Any:
+        if not self.budget.take():
+            raise ServiceError("the relayer's gas budget for this hour is spent", reason="gas-budget")
+        used = 0
+        try:
+            with self._send_lock:
+                submitted = self._client.submit_delegated(delegated)
+            used = submitted.gas_used
+            return submitted
+        except ChainError as exc:
+            raise ChainError(f"the chain refused or lost the attestation: {exc}", reason=exc.reason) from exc
+        finally:
+            self.budget.settle(used)
+
+
+def _level(value: str | None) -> Any:
+    if value in (None, "", "paid", "verified", "signed", "unverified", "invalid"):
+        return value or None
+    raise InputError(f"minLevel must be paid, verified, signed, unverified or invalid, not {value!r}")
+
+
+def _named_payments(review: UserReview) -> set[tuple[str, str]]:
+    found = set()
+    for text in review.proofs:
+        proof = parse_proof(text)
+        if proof is None or proof.proof_type != "tx-interaction" or not isinstance(proof.proof_object, dict):
+            continue
+        chain, tx_hash = proof.proof_object.get("chainId"), proof.proof_object.get("txHash")
+        if isinstance(chain, str) and isinstance(tx_hash, str):
+            found.add((chain, tx_hash.lower()))
+    return found
