@@ -78,11 +78,30 @@ def retry_entries(digests: tuple[str, ...], every: bool, as_json: bool) -> None:
 @click.option("--body", default="", help="The review text, at most 500 characters.")
 @click.option("--screenshot", "screenshots", multiple=True, metavar="URL")
 @click.option("--service-version", default="", metavar="V")
+@click.option(
+    "--via",
+    metavar="PROVIDER",
+    help="Send it now to this review provider's write link (a host on the policy's allowlist).",
+)
+@click.option("--policy", "policy_file", type=click.Path(path_type=Path, dir_okay=False), help="Payment policy TOML.")
+@key_options
 @JSON_OPTION
+@click.pass_context
 def review_entry(
-    digest: str, rating: int, body: str, screenshots: tuple[str, ...], service_version: str, as_json: bool
-) -> None:
-    """Attach a review draft to a captured receipt (DIGEST, or an unambiguous prefix of it)."""
+    ctx: click.Context,
+    digest: str,
+    rating: int,
+    body: str,
+    screenshots: tuple[str, ...],
+    service_version: str,
+    via: str | None,
+    policy_file: Path | None,
+    keystore: Path | None,
+    dev_account: int | None,
+    as_json: bool,
+) -> int:
+    """Attach a review draft to a captured receipt (DIGEST, or an unambiguous prefix of it); with --via,
+    send it to a review provider, which writes it on-chain with the paying wallet as attester."""
     box = Outbox()
     entry = _one_entry(box, digest)
     if entry.status in ("done", "rejected"):
@@ -96,7 +115,28 @@ def review_entry(
         version=service_version,
     )
     updated = box.update(entry.digest, draft=draft.to_json())
-    emit(updated.to_json(), as_json, lambda: [f"draft {rating}★ attached to {entry.digest[:18]}… ({entry.subject})"])
+    if via is None:
+        emit(
+            updated.to_json(), as_json, lambda: [f"draft {rating}★ attached to {entry.digest[:18]}… ({entry.subject})"]
+        )
+        return 0
+    from omareview.gate.policy import load_policy
+    from omareview.hooks.via_provider import send_via_provider
+
+    network = global_options(ctx).resolve_network()
+    signer = load_signer(network, keystore, dev_account)
+    if not as_json:
+        note(f"sending the {rating}★ review of {entry.subject} to {via}…")
+    report = send_via_provider(
+        entry.digest,
+        via,
+        EasClient(network, signer),
+        signer,
+        allowlist=load_policy(policy_file).provider_hosts(),
+        outbox=box,
+    )
+    emit(report.to_json(), as_json, lambda: [f"{report.status:<9} {entry.digest[:18]}…  {report.uid or report.error}"])
+    return 0 if report.status == "done" else 1
 
 
 @outbox.command("submit")

@@ -11,9 +11,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from omareview._json import loads_untrusted
 from omareview._wire import WireModel
@@ -24,15 +24,29 @@ from omareview.identity._b64 import decode_header_value
 from omareview.identity.authorization import Authorization, default_resolver
 from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
-from omareview.index.query import ReviewIndex
+from omareview.identity.fetch import SafeFetcher
+from omareview.index.judge import LEVEL_RANK
+from omareview.index.query import IndexedReview, ReviewIndex, SubjectReviews
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
+from omareview.x402.reviews import read_links
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
 
-__all__ = ["MAX_CACHED_OFFERS", "AsyncGate", "Decision", "Gate", "PaymentNotApprovedError"]
+__all__ = [
+    "MAX_CACHED_OFFERS",
+    "PROVIDER_MAX_BYTES",
+    "PROVIDER_TIMEOUT_S",
+    "AsyncGate",
+    "Decision",
+    "Gate",
+    "PaymentNotApprovedError",
+]
 
 #: How many verified offers a gate remembers (oldest forgotten first).
 MAX_CACHED_OFFERS = 1024
+#: Bounds of one read from a review provider.
+PROVIDER_TIMEOUT_S = 3.0
+PROVIDER_MAX_BYTES = 2 * 1024 * 1024
 
 
 class Decision(WireModel):
@@ -144,6 +158,9 @@ class Gate:
         self._lock = threading.Lock()
         self._decisions: dict[str, Decision] = {}
         self._verifications: OrderedDict[str, VerificationResult] = OrderedDict()
+        self._provider_fetcher = SafeFetcher(
+            overrides=self.resolver.fetcher.overrides, timeout_s=PROVIDER_TIMEOUT_S, max_bytes=PROVIDER_MAX_BYTES
+        )
 
     def last_decision(self, url: str) -> Decision | None:
         with self._lock:
@@ -200,10 +217,41 @@ class Gate:
                 self._verifications.popitem(last=False)
         return result
 
-    def _reviews(self, subject: str, reasons: list[str]) -> dict[str, Any] | None:
+    def _provider_reviews(
+        self, url: str, subject: str, message: dict[str, Any], reasons: list[str]
+    ) -> list[IndexedReview]:
+        """The subject's reviews at the providers the policy trusts: the 402's allowlisted `read` links and
+        the policy's own providers, each fetched under the SSRF guard with bounded size and time."""
+        listed = read_links(message, self.policy.provider_hosts())
+        reasons.extend(f"reviews extension: {dropped}" for dropped in listed.dropped)
+        urls = [link.url for link in listed.links]
+        urls += [f"{base}/reviews?resource={quote(url, safe='')}" for base in self.policy.own_providers]
+        found: list[IndexedReview] = []
+        for read in dict.fromkeys(urls):
+            host = urlsplit(read).hostname
+            try:
+                status, _, body = self._provider_fetcher.fetch(read)
+                if status != 200:
+                    raise InputError(f"it answered HTTP {status}")
+                document = loads_untrusted(body, what=f"reviews from {host}")
+                answer = SubjectReviews.model_validate(document)
+            except (InputError, ValidationError, ValueError) as exc:
+                reasons.append(f"review provider {host} could not be read: {str(exc).splitlines()[0]}")
+                continue
+            if answer.subject != subject:
+                reasons.append(f"review provider {host} answered about {answer.subject}, not {subject}")
+                continue
+            reasons.append(f"review provider {host}: {answer.count} review(s)")
+            found += answer.reviews
+        return found
+
+    def _reviews(self, url: str, subject: str, message: dict[str, Any], reasons: list[str]) -> dict[str, Any] | None:
+        remote = self._provider_reviews(url, subject, message, reasons)
         if self.index is None:
-            reasons.append("no review index is open, so no reviews were consulted")
-            return None
+            if not remote:
+                reasons.append("no review index is open, so no reviews were consulted")
+                return None
+            return _summary(remote, stale=False, synced_to=None)
         stale = False
         if time.monotonic() - self._last_sync > self.policy.max_index_age_seconds:
             try:
@@ -215,17 +263,7 @@ class Gate:
                     f"the review index could not be synced ({exc}); using it as of block {self.index.synced_to()}"
                 )
         result = self.index.reviews(subject)
-        # Proven: payment-backed or verified — the levels nobody can forge; signed ones never count here.
-        proven = [r.rating_value for r in result.reviews if r.level in ("paid", "verified") and r.rating_value]
-        return {
-            "count": result.count,
-            "averageRating": result.average_rating,
-            "byLevel": result.by_level,
-            "verifiedCount": len(proven),
-            "verifiedAverage": round(sum(proven) / len(proven), 2) if proven else None,
-            "stale": stale,
-            "syncedToBlock": result.synced_to_block,
-        }
+        return _summary([*result.reviews, *remote], stale=stale, synced_to=result.synced_to_block)
 
     def decide(self, url: str, status: int, headers: Mapping[str, str], body: bytes | None) -> Decision:
         """Decide about one 402. InputError when the response is not a usable 402."""
@@ -255,7 +293,7 @@ class Gate:
                 )
             else:
                 reasons.append(f"a signed offer was refused: {'; '.join(offer['errors'])}")
-        reviews = self._reviews(subject, reasons)
+        reviews = self._reviews(url, subject, message, reasons)
         host = urlsplit(url).hostname or ""
         seal = verify_seal(
             lowered, host, trusted_issuers=self.policy.attestseal.trusted_issuers, resolver=self.resolver
@@ -350,6 +388,29 @@ class Gate:
             )
         reasons.append(f"no tier of the policy applies: {policy.otherwise}")
         return policy.otherwise, None, None
+
+
+def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None) -> dict[str, Any]:
+    """The summary the policy reads, over the index's and the providers' reviews together: one per UID, the
+    latest per attester. Proven: payment-backed or verified, the levels nobody can forge."""
+    by_uid = {r.uid.lower(): r for r in reversed(reviews)}
+    latest: dict[str, IndexedReview] = {}
+    for review in by_uid.values():
+        current = latest.get(review.attester.lower())
+        if current is None or review.time > current.time:
+            latest[review.attester.lower()] = review
+    kept = list(latest.values())
+    proven = [r.rating_value for r in kept if r.level in ("paid", "verified") and r.rating_value]
+    average = round(sum(proven) / len(proven), 2) if proven else None
+    return {
+        "count": len(kept),
+        "averageRating": average,
+        "byLevel": {level: sum(r.level == level for r in kept) for level in LEVEL_RANK},
+        "verifiedCount": len(proven),
+        "verifiedAverage": average,
+        "stale": stale,
+        "syncedToBlock": synced_to,
+    }
 
 
 class AsyncGate:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -84,6 +85,10 @@ class Policy(_Strict):
         max_index_age_seconds: how stale the index may be before the gate syncs it.
         sync_timeout_seconds: how long a sync before a decision may take.
         attestseal: how advisory AttestSeal headers are consulted.
+        review_providers: the hosts of review providers whose `read` links in a 402 are followed (the
+            x402 `reviews` extension); any other listed provider is ignored.
+        own_providers: base URLs of providers asked about every service, listed or not (a cheating server
+            will not list the provider holding its bad reviews).
     """
 
     authorized_methods: list[AuthorizationMethod] = Field(default_factory=_trusted_methods)
@@ -94,6 +99,22 @@ class Policy(_Strict):
     max_index_age_seconds: int = Field(default=60, ge=0)
     sync_timeout_seconds: float = Field(default=3.0, gt=0)
     attestseal: AttestSealPolicy = Field(default_factory=AttestSealPolicy)
+    review_providers: list[str] = Field(default_factory=list)
+    own_providers: list[str] = Field(default_factory=list)
+
+    @field_validator("own_providers")
+    @classmethod
+    def _https(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith("https://"):
+                raise ValueError(f"a review provider is an https:// URL, not {url!r}")
+        return [url.rstrip("/") for url in urls]
+
+    def provider_hosts(self) -> set[str]:
+        """The providers this policy trusts: the allowlist and the hosts of its own providers."""
+        return {h.lower() for h in self.review_providers} | {
+            (urlsplit(u).hostname or "").lower() for u in self.own_providers
+        }
 
 
 DEFAULT_POLICY = Policy(

@@ -37,3 +37,9 @@ from .submitter import (
 from .submitter import (
     Submitter as Submitter,
 )
+from .submitter import (
+    review_job as review_job,
+)
+from .via_provider import (
+    send_via_provider as send_via_provider,
+)

@@ -17,12 +17,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from omareview._json import loads_untrusted
 from omareview._wire import WireModel
 from omareview.errors import OmaReviewError
+from omareview.identity._b64 import decode_header_value
 from omareview.identity.dids import subject_did_from_url
 from omareview.review.outbox import Outbox
 from omareview.x402.jws import parse_compact
 from omareview.x402.load import LoadedArtifact, load_artifacts
+from omareview.x402.reviews import write_links
 from omareview.x402.verify import VerifyOptions, artifact_digest, verify_artifact
 
 __all__ = [
@@ -81,6 +84,24 @@ def _key_needs_network(receipt: LoadedArtifact) -> bool:
     except OmaReviewError:
         return False
     return "jwk" not in header and str(header.get("kid", "")).lower().startswith("did:web:")
+
+
+def _review_links(carrier: str | Mapping[str, Any]) -> dict[str, Any] | None:
+    """The settlement's `write` links by the extension's rules (any provider: the allowlist applies when one
+    is followed), kept as data."""
+    try:
+        settlement = (
+            carrier
+            if isinstance(carrier, Mapping)
+            else loads_untrusted(decode_header_value(carrier), what="the settlement response", max_bytes=64 * 1024)
+        )
+    except (OmaReviewError, ValueError):
+        return None
+    links = write_links(settlement if isinstance(settlement, Mapping) else None, None)
+    if not links.links:
+        return None
+    providers = [{"provider": k.provider, "write": k.url, "description": k.description} for k in links.links]
+    return {"providers": providers, "userQuestion": links.user_question}
 
 
 class ReceiptCapture:
@@ -207,6 +228,7 @@ class ReceiptCapture:
                 resource_url=str(payload.get("resourceUrl")),
                 error=f"signature not checked yet: {result.errors[0]}" if deferred else None,
                 settlement=receipt.settlement,
+                review_links=_review_links(carrier),
             )
             if created and self.rating_policy is not None:
                 draft = self.rating_policy(response, receipt)

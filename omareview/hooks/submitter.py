@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from omareview._wire import WireModel
 from omareview.eas.client import EasClient
-from omareview.errors import ChainError, OmaReviewError
-from omareview.keys import SignerLike, as_signer
+from omareview.errors import ChainError, InputError, OmaReviewError
+from omareview.keys import Signer, SignerLike, as_signer
 from omareview.review.build import review_from_receipt
 from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox, OutboxEntry
@@ -22,7 +22,7 @@ from omareview.review.submit import REVIEW_FAULTS, ReviewJob, submit_reviews
 from omareview.x402.load import load_artifacts
 from omareview.x402.verify import VerifyOptions
 
-__all__ = ["AsyncSubmitter", "SubmitReport", "Submitter"]
+__all__ = ["AsyncSubmitter", "SubmitReport", "Submitter", "review_job"]
 
 
 class SubmitReport(WireModel):
@@ -30,6 +30,27 @@ class SubmitReport(WireModel):
     status: str
     uid: str | None = None
     error: str | None = None
+
+
+def review_job(entry: OutboxEntry, attester: Signer, options: VerifyOptions, payment_proof: bool) -> ReviewJob:
+    """The review an outbox entry's draft makes, with its receipt, offer and settlement as proofs."""
+    if entry.draft is None:
+        raise InputError(f"no review is drafted for {entry.digest[:18]}…", reason="bad-review")
+    (receipt,) = load_artifacts(entry.receipt)
+    offer = load_artifacts(entry.offer)[0] if entry.offer else None
+    review, _ = review_from_receipt(
+        receipt,
+        attester.address,
+        rating=int(entry.draft["rating"]),
+        body=str(entry.draft.get("body", "")),
+        screenshots=tuple(entry.draft.get("screenshots", ())),
+        version=str(entry.draft.get("version", "")),
+        offer=offer,
+        options=options,
+        payment=(entry.payment_network, entry.payment_tx) if entry.payment_network and entry.payment_tx else None,
+        payment_proof=payment_proof,
+    )
+    return ReviewJob(review, receipt, offer)
 
 
 class Submitter:
@@ -67,31 +88,13 @@ class Submitter:
         entries = self.outbox.entries("pending") + self.outbox.entries("submitting")
         return [e for e in entries if e.draft is not None]
 
-    def _job(self, entry: OutboxEntry) -> ReviewJob:
-        assert entry.draft is not None
-        (receipt,) = load_artifacts(entry.receipt)
-        offer = load_artifacts(entry.offer)[0] if entry.offer else None
-        review, _ = review_from_receipt(
-            receipt,
-            self.attester.address,
-            rating=int(entry.draft["rating"]),
-            body=str(entry.draft.get("body", "")),
-            screenshots=tuple(entry.draft.get("screenshots", ())),
-            version=str(entry.draft.get("version", "")),
-            offer=offer,
-            options=self.verify_options,
-            payment=(entry.payment_network, entry.payment_tx) if entry.payment_network and entry.payment_tx else None,
-            payment_proof=self.payment_proof,
-        )
-        return ReviewJob(review, receipt, offer)
-
     def submit_due(self) -> list[SubmitReport]:
         """One pass over the due entries. Raises ChainError (entries stay pending) when the chain is down."""
         reports: list[SubmitReport] = []
         jobs: list[ReviewJob] = []
         for entry in self.due():
             try:
-                jobs.append(self._job(entry))
+                jobs.append(review_job(entry, self.attester, self.verify_options, self.payment_proof))
             except OmaReviewError as exc:
                 # Only a fault in the review itself rejects it; anything else (another wallet's receipt,
                 # a network down while verifying) leaves it pending for a later run.

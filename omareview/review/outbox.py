@@ -78,7 +78,13 @@ CREATE TABLE IF NOT EXISTS reviewed_cursor (
     block INTEGER NOT NULL
 );
 """
-_ADDED_COLUMNS = ("claim_owner TEXT", "claim_expires INTEGER", "payment_network TEXT", "payment_tx TEXT")
+_ADDED_COLUMNS = (
+    "claim_owner TEXT",
+    "claim_expires INTEGER",
+    "payment_network TEXT",
+    "payment_tx TEXT",
+    "review_links TEXT",
+)
 
 
 def new_owner() -> str:
@@ -143,6 +149,8 @@ class OutboxEntry(WireModel):
         updated_at: when it last changed.
         payment_network: the settlement's network (CAIP-2).
         payment_tx: the settlement's transaction.
+        review_links: where the payment can be reviewed, from the settlement's `reviews` block:
+            `{"providers": [{"provider", "write", "description"}], "userQuestion"}` (data, not instructions).
     """
 
     digest: str
@@ -162,6 +170,7 @@ class OutboxEntry(WireModel):
     updated_at: int
     payment_network: str | None = None
     payment_tx: str | None = None
+    review_links: dict[str, Any] | None = None
 
 
 def _loads(text: str | None) -> Any:
@@ -200,6 +209,7 @@ class Outbox:
         status: Status = "pending",
         error: str | None = None,
         settlement: tuple[str, str] | None = None,
+        review_links: dict[str, Any] | None = None,
     ) -> tuple[OutboxEntry, bool]:
         """Record a receipt once (with its settlement's network and transaction, when known); returns the
         entry and whether it is new. A known digest is left alone."""
@@ -208,8 +218,8 @@ class Outbox:
         with self._database.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO entries (digest, receipt, offer, subject, payer, resource_url, status, "
-                "last_error, created_at, updated_at, payment_network, payment_tx) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "last_error, created_at, updated_at, payment_network, payment_tx, review_links) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     digest,
                     json.dumps(receipt, separators=(",", ":"), ensure_ascii=False),
@@ -223,6 +233,7 @@ class Outbox:
                     now,
                     payment_network,
                     payment_tx,
+                    json.dumps(review_links, ensure_ascii=False) if review_links else None,
                 ),
             )
             created = cursor.rowcount == 1
@@ -380,4 +391,5 @@ class Outbox:
             updated_at=row["updated_at"],
             payment_network=row["payment_network"],
             payment_tx=row["payment_tx"],
+            review_links=_loads(row["review_links"]),
         )

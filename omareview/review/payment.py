@@ -67,7 +67,8 @@ class PaymentClaim:
         payer: the wallet that must have paid (the receipt's payer, the review's attester).
         asset: the offered asset (None: any asset counts, for a claim without terms).
         amount: the offered amount in atomic units (None: any amount).
-        pay_to: the addresses bound to the subject, lowercase.
+        pay_to: the addresses bound to the subject, lowercase (None: any recipient, for a payer checking
+            that a transaction is its own payment).
     """
 
     network: str
@@ -75,7 +76,7 @@ class PaymentClaim:
     payer: str
     asset: str | None
     amount: int | None
-    pay_to: frozenset[str]
+    pay_to: frozenset[str] | None
 
 
 class PaymentEvidence(WireModel):
@@ -247,7 +248,7 @@ class EvmPaymentChecker:
             return PaymentEvidence(
                 status="unpaid", block_number=block, reason=f"the payer moved another asset than {claim.asset}", **base
             )
-        bound = [t for t in in_asset if t[1] in claim.pay_to]
+        bound = [t for t in in_asset if claim.pay_to is None or t[1] in claim.pay_to]
         if not bound:
             return PaymentEvidence(
                 status="unpaid",
