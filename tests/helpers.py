@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -95,3 +97,44 @@ def devnet_payer(client_class: type[PayerT], state: DevnetState, account: int) -
     key = state.accounts[account].private_key.get_secret_value()
     register_exact_evm_client(client, Account.from_key(key), networks="eip155:31337")
     return client
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def devserver_process(
+    home: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The dev x402 server (`python -m omareview.devnet.server`) as a real subprocess; yields its base URL
+    (http://localhost:PORT) once it answers."""
+    import time
+
+    import httpx
+
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "omareview.devnet.server", "--port", str(port), *args],
+        env={**os.environ, "OMAREVIEW_HOME": str(home), **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError(proc.stdout.read().decode() if proc.stdout else "devserver did not start")
+        yield f"http://localhost:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -2,8 +2,9 @@
 
 It is the `x402` package's own FastAPI middleware charging 0.01 TestUSDC (`exact` scheme, `eip155:31337`)
 for `GET /paid`, settled in-process by the package's facilitator against the devnet, with signed offers and
-receipts from omareview's issuing side (EIP-712 by default, `--jws` for Ed25519 JWS) and its DID document at
-`/.well-known/did.json`, so receipt signers can be authorized. Needs the `x402` extra.
+receipts from omareview's issuing side (EIP-712 by default, `--jws` for Ed25519 JWS), the `reviews` extension
+listing the local review provider (`omareview serve`, as `https://reviews.localhost` by default), and its DID
+document at `/.well-known/did.json`, so receipt signers can be authorized. Needs the `x402` extra.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from omareview.x402 import (
     Issuer,
     JwsIssuer,
     OfferReceiptExtension,
+    ReviewsExtension,
+    ReviewsProvider,
     declare_offer_receipt,
+    declare_reviews,
     did_document,
 )
 
@@ -29,6 +33,7 @@ __all__ = [
     "NETWORK",
     "PAY_TO_ACCOUNT",
     "PRICE",
+    "PROVIDER_URL",
     "SIGNING_KEY",
     "DevServerConfig",
     "create_app",
@@ -42,6 +47,8 @@ PRICE = "10000"
 FACILITATOR_ACCOUNT = 0
 PAY_TO_ACCOUNT = 9
 SIGNING_KEY = "0x" + "5e" * 32
+PROVIDER_URL = "https://reviews.localhost"
+USER_QUESTION = "Would you like to review this service? 1 to 5 stars and a note, signed by the wallet that paid."
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class DevServerConfig:
     did: str = "did:web:localhost"
     jws: bool = False
     price: str = PRICE
+    provider_url: str = PROVIDER_URL
 
     def issuer(self) -> Issuer:
         if self.jws:
@@ -84,6 +92,7 @@ def resource_server(config: DevServerConfig) -> Any:
     server = x402ResourceServer(facilitator)
     register_exact_evm_server(server, NETWORK)
     server.register_extension(OfferReceiptExtension(config.issuer()))
+    server.register_extension(ReviewsExtension([ReviewsProvider(config.provider_url)], user_question=USER_QUESTION))
     return server
 
 
@@ -116,7 +125,7 @@ def create_app(config: DevServerConfig) -> Any:
             ),
             description="Premium data, 0.01 TestUSDC",
             mime_type="application/json",
-            extensions=declare_offer_receipt(),
+            extensions={**declare_offer_receipt(), **declare_reviews()},
         )
     }
     app = FastAPI(title="omareview dev x402 server")
@@ -141,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m omareview.devnet.server", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8402, help="port on 127.0.0.1 (default 8402)")
     parser.add_argument("--jws", action="store_true", help="sign offers and receipts as Ed25519 JWS")
+    parser.add_argument("--provider", default=PROVIDER_URL, help=f"review provider to list (default {PROVIDER_URL})")
     args = parser.parse_args(argv)
     state = read_state()
     if state is None:
@@ -148,7 +158,12 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     os.environ.setdefault("OMAREVIEW_DID_WEB_OVERRIDES", f"localhost=http://127.0.0.1:{args.port}")
-    uvicorn.run(create_app(DevServerConfig(state, jws=args.jws)), host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(
+        create_app(DevServerConfig(state, jws=args.jws, provider_url=args.provider)),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":

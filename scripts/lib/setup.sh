@@ -62,6 +62,18 @@ PY
   fi
 }
 
+setup_chromium() {
+  # The provider's page is tested in a real browser: Debian's chromium, driven by Playwright (which is
+  # never asked to download a browser of its own).
+  [ -x /usr/bin/chromium ] && return
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="$(command -v sudo || true)"
+  command -v apt-get >/dev/null || die "chromium is missing and this is not a Debian system; install it at /usr/bin/chromium"
+  say "installing chromium (Debian package) for the browser tests"
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
+}
+
 setup_all() {
   setup_python
   setup_wheelhouse

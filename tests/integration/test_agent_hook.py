@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,43 +36,18 @@ from omareview.networks import Network
 from omareview.review.duplicates import reviewed_receipts
 from omareview.review.outbox import Outbox
 from omareview.x402 import offer_receipt_extension
-from tests.helpers import devnet_payer
+from tests.helpers import devnet_payer, devserver_process
 from tests.reviews import receipt_for
 from tests.servers import Reply, dns_server, http_server
 
 pytestmark = pytest.mark.chain_isolated
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(params=["eip712", "jws"])
 def devserver(request: pytest.FixtureRequest, devnet: Devnet, devnet_home: Path) -> Iterator[str]:
     """The dev x402 server as a real subprocess; yields its base URL (http://localhost:PORT)."""
-    port = _free_port()
-    args = [sys.executable, "-m", "omareview.devnet.server", "--port", str(port)] + (
-        ["--jws"] if request.param == "jws" else []
-    )
-    proc = subprocess.Popen(
-        args, env={**os.environ, "OMAREVIEW_HOME": str(devnet_home)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError(proc.stdout.read().decode() if proc.stdout else "devserver did not start")
-        yield f"http://localhost:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with devserver_process(devnet_home, *(["--jws"] if request.param == "jws" else [])) as url:
+        yield url
 
 
 def test_the_whole_story(

@@ -1,0 +1,384 @@
+"""`omareview serve` and the x402 `reviews` extension on the devnet: a real x402 payment to the dev server
+(whose 402 and settlement carry `offer-receipt` and `reviews`), the agent following the `write` link, the
+provider writing the review on EAS for the payer, and `read`, the gate and `omareview reviews` agreeing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+import uvicorn
+from x402 import x402Client
+
+from omareview.devnet.node import Devnet
+from omareview.eas.client import EasClient, review_request
+from omareview.errors import InputError
+from omareview.gate import DEFAULT_POLICY, Gate
+from omareview.hooks import ReceiptCapture, ReviewDraft, paying_client, review_job, send_via_provider
+from omareview.identity import DidWebResolver, SafeFetcher
+from omareview.index import JudgeContext, ReviewIndex
+from omareview.keys import Signer
+from omareview.networks import Network
+from omareview.review.outbox import Outbox, OutboxEntry
+from omareview.serve import ProviderConfig, ReviewProvider, create_app
+from omareview.x402 import VerifyOptions
+from tests.helpers import devnet_payer, devserver_process, free_port, run_cli
+from tests.reviews import receipt_for
+from tests.servers import Reply, dns_server, http_server
+
+pytestmark = pytest.mark.chain_isolated
+
+PAYER, OTHER, RELAYER = 1, 2, 7
+PROVIDER = "reviews.localhost"
+HOSTILE = "Solid data. <script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+
+
+@dataclass
+class World:
+    devnet: Devnet
+    network: Network
+    devserver: str
+    provider_url: str
+    overrides: dict[str, str]
+    provider: ReviewProvider
+    tmp: Path
+    dns: str
+    signer: Callable[[int], Signer]
+
+    def resolver(self) -> DidWebResolver:
+        return DidWebResolver(fetcher=SafeFetcher(overrides=self.overrides))
+
+    def pay(self, account: int = PAYER, draft: ReviewDraft | None = None) -> tuple[Outbox, OutboxEntry]:
+        """A real x402 payment to the dev server, captured into a fresh outbox with `draft` attached."""
+        outbox = Outbox(self.tmp / f"outbox-{account}-{time.monotonic_ns()}.sqlite3")
+        capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: draft or ReviewDraft(4, HOSTILE))
+
+        async def pay() -> httpx.Response:
+            async with paying_client(devnet_payer(x402Client, self.devnet.state, account), capture) as http:
+                return await http.get(f"{self.devserver}/paid")
+
+        assert asyncio.run(pay()).status_code == 200
+        (entry,) = outbox.entries()
+        return outbox, entry
+
+    def send(self, outbox: Outbox, entry: OutboxEntry, account: int = PAYER) -> Any:
+        return send_via_provider(
+            entry.digest,
+            PROVIDER,
+            EasClient(self.network, self.signer(account)),
+            self.signer(account),
+            allowlist={PROVIDER},
+            outbox=outbox,
+            verify_options=VerifyOptions(resolver=self.resolver(), dns_server=self.dns),
+            fetcher=SafeFetcher(overrides=self.overrides, timeout_s=60),
+        )
+
+    def signed_body(self, entry: OutboxEntry, account: int, *, rating: int = 4, nonce: int | None = None) -> bytes:
+        """The OMATrust relay body for `entry`'s review, as signed by `account`."""
+        signer = self.signer(account)
+        drafted = entry.model_copy(update={"draft": {"rating": rating, "body": "ok"}})
+        job = review_job(drafted, self.signer(PAYER), VerifyOptions(authorize=False), payment_proof=True)
+        client = EasClient(self.network)
+        nonce = client.nonce_of(signer.address) if nonce is None else nonce
+        delegated = client.sign_delegated(
+            review_request(job.review.recipient, job.review.encode()), signer, nonce=nonce
+        )
+        return json.dumps(delegated.relay_body()).encode()
+
+    def write_url(self, entry: OutboxEntry) -> str:
+        return f"{self.provider_url}/r/{quote(f'{entry.payment_network}:{entry.payment_tx}', safe='')}"
+
+
+@pytest.fixture
+def world(
+    devnet: Devnet, devnet_home: Path, network: Network, dev_signer: Callable[[int], Signer], tmp_path: Path
+) -> Iterator[World]:
+    provider_port, server_port = free_port(), free_port()
+    overrides = {"localhost": f"http://127.0.0.1:{server_port}", PROVIDER: f"http://127.0.0.1:{provider_port}"}
+    env = {"OMAREVIEW_DID_WEB_OVERRIDES": ",".join(f"{h}={u}" for h, u in overrides.items())}
+    with (
+        devserver_process(devnet_home, port=server_port, env=env) as devserver,
+        dns_server({}) as dns,
+    ):
+        judge = JudgeContext(resolver=DidWebResolver(fetcher=SafeFetcher(overrides=overrides)), dns_server=dns)
+        index = ReviewIndex(network, home=tmp_path / "provider", judge_context=judge)
+        provider = ReviewProvider(ProviderConfig(network, dev_signer(RELAYER), index=index, sync_interval_s=0.3))
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(provider), host="127.0.0.1", port=provider_port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.02)
+        try:
+            yield World(
+                devnet,
+                network,
+                devserver,
+                f"http://127.0.0.1:{provider_port}",
+                overrides,
+                provider,
+                tmp_path,
+                dns,
+                dev_signer,
+            )
+        finally:
+            server.should_exit = True
+            thread.join(10)
+
+
+def test_pay_follow_the_write_link_and_read_it_back(world: World, tmp_path: Path) -> None:
+    outbox, entry = world.pay()
+    # The settlement carried the reviews block: the write link names the payment, at the listed provider.
+    links = entry.review_links
+    assert links is not None and links["userQuestion"].startswith("Would you like to review")
+    (link,) = links["providers"]
+    assert link["provider"] == PROVIDER
+    assert link["write"] == f"https://{PROVIDER}/r/{quote(f'eip155:31337:{entry.payment_tx}', safe='')}"
+
+    report = world.send(outbox, entry)
+    assert report.status == "done" and report.uid, report
+    assert outbox.get(entry.digest).uid == report.uid  # type: ignore[union-attr]
+    (onchain,) = EasClient(world.network).attestations([report.uid])
+    assert onchain.attester == world.devnet.state.accounts[PAYER].address, "the payer is the attester"
+
+    resource = f"{world.devserver}/paid"
+    answer = httpx.get(f"{world.provider_url}/reviews", params={"resource": resource})
+    assert answer.status_code == 200 and answer.headers["etag"] and "max-age" in answer.headers["cache-control"]
+    document = answer.json()
+    (review,) = document["reviews"]
+    assert (review["uid"], review["level"], review["ratingValue"], review["reviewBody"]) == (
+        report.uid,
+        "paid",
+        4,
+        HOSTILE,
+    )
+    assert review["evidence"]["payment"]["amount"] == "10000"
+    again = httpx.get(
+        f"{world.provider_url}/reviews",
+        params={"resource": resource},
+        headers={"If-None-Match": answer.headers["etag"]},
+    )
+    assert again.status_code == 304
+
+    by_pay_to = httpx.get(
+        f"{world.provider_url}/reviews", params={"payTo": world.devnet.state.accounts[9].address}
+    ).json()
+    assert [s["subject"] for s in by_pay_to["subjects"]] == ["did:web:localhost"]
+
+    # `omareview reviews` reads the same chain to the same numbers.
+    home = tmp_path / "cli-home"
+    (home / "devnet").mkdir(parents=True)
+    (home / "devnet" / "state.json").write_text(world.devnet.state.model_dump_json(by_alias=True))
+    env = {
+        "OMAREVIEW_HOME": str(home),
+        "OMAREVIEW_DID_WEB_OVERRIDES": ",".join(f"{h}={u}" for h, u in world.overrides.items()),
+        "OMAREVIEW_DNS_SERVER": world.dns,
+    }
+    cli = run_cli("reviews", resource, "--json", env=env)
+    assert cli.code == 0, cli.stderr
+    listed = cli.json()
+    for key in ("subject", "count", "averageRating", "byLevel", "histogram", "total"):
+        assert listed[key] == document[key], key
+
+    # The gate reads the provider the 402 lists, because the policy allowlists it.
+    policy = DEFAULT_POLICY.model_copy(update={"review_providers": [PROVIDER]})
+    gate = Gate(None, policy, resolver=world.resolver(), dns_server=world.dns)
+    unpaid = httpx.get(resource)
+    decision = gate.decide(resource, unpaid.status_code, dict(unpaid.headers), unpaid.content)
+    assert decision.reviews is not None and decision.reviews["verifiedCount"] == 1, decision.reasons
+    assert f"review provider {PROVIDER}: 1 review(s)" in decision.reasons
+    ignoring = Gate(None, DEFAULT_POLICY, resolver=world.resolver(), dns_server=world.dns)
+    decision = ignoring.decide(resource, unpaid.status_code, dict(unpaid.headers), unpaid.content)
+    assert decision.reviews is None
+    assert f"reviews extension: provider {PROVIDER} is not on the allowlist" in decision.reasons
+
+
+def test_a_retry_after_a_lost_answer_yields_the_same_review(world: World) -> None:
+    outbox, entry = world.pay()
+    first = world.send(outbox, entry)
+    outbox.update(entry.digest, status="pending", uid=None)  # as if the answer had been lost
+    second = world.send(outbox, entry)
+    assert (second.status, second.uid) == ("done", first.uid)
+
+
+def test_refusals_spend_no_gas(world: World, w3: Any) -> None:
+    _outbox, entry = world.pay()
+    url = world.write_url(entry)
+    relayer = world.devnet.state.accounts[RELAYER].address
+    nonce_before = w3.eth.get_transaction_count(relayer)
+
+    def post(body: bytes, target: str = url) -> httpx.Response:
+        return httpx.post(target, content=body, headers={"Content-Type": "application/json"}, timeout=30)
+
+    # A signature by another wallet than the payer's: the receipt does not back its review.
+    refused = post(world.signed_body(entry, OTHER))
+    assert (refused.status_code, refused.json()["code"]) == (422, "NOT_PAYMENT_BACKED"), refused.text
+    # The payer's body with another wallet's signature over it.
+    forged = json.loads(world.signed_body(entry, PAYER))
+    forged["signature"] = json.loads(world.signed_body(entry, OTHER))["signature"]
+    refused = post(json.dumps(forged).encode())
+    assert (refused.status_code, refused.json()["code"]) == (400, "ATTESTER_MISMATCH")
+    # The review names this payment, the URL another one.
+    other_tx = "0x" + "ab" * 32
+    refused = post(world.signed_body(entry, PAYER), f"{world.provider_url}/r/eip155:31337:{other_tx}")
+    assert (refused.status_code, refused.json()["code"]) == (422, "WRONG_PAYMENT")
+    # Oversized and malformed bodies.
+    refused = post(b"{" + b" " * (70 * 1024) + b"}")
+    assert (refused.status_code, refused.json()["code"]) == (413, "TOO_LARGE")
+    refused = post(b"[" * 100 + b"]" * 100)
+    assert (refused.status_code, refused.json()["code"]) == (400, "BAD_REQUEST")
+    assert w3.eth.get_transaction_count(relayer) == nonce_before, "no refusal spent gas"
+
+
+def test_a_payment_to_another_pay_to_is_not_payment_backed(world: World, w3: Any) -> None:
+    _outbox, entry = world.pay()
+    token = w3.eth.contract(
+        address=world.devnet.state.token_address,
+        abi=[
+            {
+                "name": "transfer",
+                "type": "function",
+                "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
+                "outputs": [{"name": "", "type": "bool"}],
+                "stateMutability": "nonpayable",
+            }
+        ],
+    )
+    elsewhere = token.functions.transfer(world.devnet.state.accounts[5].address, 10_000).transact(
+        {"from": world.devnet.state.accounts[PAYER].address}
+    )
+    w3.eth.wait_for_transaction_receipt(elsewhere)
+    moved = entry.model_copy(update={"payment_tx": elsewhere.to_0x_hex()})
+    refused = httpx.post(world.write_url(moved), content=world.signed_body(moved, PAYER), timeout=30)
+    assert (refused.status_code, refused.json()["code"]) == (422, "NOT_PAYMENT_BACKED")
+    assert "not bound to the subject" in refused.json()["message"]
+
+
+def test_one_review_per_payment_even_two_at_once(world: World) -> None:
+    _, entry = world.pay()
+    url = world.write_url(entry)
+    nonce = EasClient(world.network).nonce_of(world.devnet.state.accounts[PAYER].address)
+    bodies = [world.signed_body(entry, PAYER, rating=r, nonce=nonce) for r in (5, 1)]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda b: httpx.post(url, content=b, timeout=60), bodies))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200, 409], [a.text for a in answers]
+    winner = next(a for a in answers if a.status_code == 200).json()["uid"]
+    third = httpx.post(url, content=world.signed_body(entry, PAYER, rating=3), timeout=60)
+    assert (third.status_code, third.json()["code"], third.json()["uid"]) == (409, "ALREADY_REVIEWED", winner)
+
+
+def test_the_agent_refuses_links_it_should_not_follow(world: World) -> None:
+    outbox, entry = world.pay()
+    with pytest.raises(InputError, match="not on the allowlist"):
+        send_via_provider(
+            entry.digest, PROVIDER, EasClient(world.network, world.signer(PAYER)), world.signer(PAYER),
+            allowlist={"elsewhere.example"}, outbox=outbox,
+        )  # fmt: skip
+    assert entry.review_links is not None
+    spoofed = {"providers": [{**entry.review_links["providers"][0], "provider": "evil.localhost"}]}
+    with outbox._database.transaction() as db:
+        db.execute("UPDATE entries SET review_links = ? WHERE digest = ?", (json.dumps(spoofed), entry.digest))
+    with pytest.raises(InputError, match="lists no write link at evil.localhost"):
+        send_via_provider(
+            entry.digest, "evil.localhost", EasClient(world.network, world.signer(PAYER)), world.signer(PAYER),
+            allowlist={"evil.localhost"}, outbox=outbox,
+        )  # fmt: skip
+    # A transaction that is not this wallet's payment is never signed for.
+    with outbox._database.transaction() as db:
+        db.execute(
+            "UPDATE entries SET review_links = ? WHERE digest = ?", (json.dumps(entry.review_links), entry.digest)
+        )
+    _other_outbox, other_entry = world.pay(OTHER)
+    with outbox._database.transaction() as db:
+        db.execute("UPDATE entries SET payment_tx = ? WHERE digest = ?", (other_entry.payment_tx, entry.digest))
+    with pytest.raises(InputError, match="is not this wallet's payment"):
+        world.send(outbox, entry)
+
+
+def test_a_read_link_that_redirects_elsewhere_is_not_followed(world: World) -> None:
+    resource = f"{world.devserver}/paid"
+    with http_server({"/reviews": Reply(302, b"", headers={"Location": f"{world.provider_url}/reviews"})}) as evil:
+        overrides = {**world.overrides, "redirecting.localhost": evil.base_url}
+        policy = DEFAULT_POLICY.model_copy(update={"own_providers": ["https://redirecting.localhost"]})
+        gate = Gate(None, policy, resolver=DidWebResolver(fetcher=SafeFetcher(overrides=overrides)))
+        unpaid = httpx.get(resource)
+        decision = gate.decide(resource, unpaid.status_code, dict(unpaid.headers), unpaid.content)
+    assert any("redirecting.localhost could not be read: refusing the redirect" in r for r in decision.reasons), (
+        decision.reasons
+    )
+
+
+def test_the_relay_endpoints_serve_omareviews_own_relay_client(world: World, cli_env: dict[str, str]) -> None:
+    attester = world.devnet.state.accounts[5].address
+    receipt = world.tmp / "receipt.json"
+    receipt.write_text(json.dumps(receipt_for(attester)))
+    nonce = httpx.get(f"{world.provider_url}/v1/nonce", params={"attester": attester}).json()
+    assert nonce["chainId"] == 31337 and nonce["nonce"] == "0" and "elapsed" in nonce
+    env = cli_env
+    args = ["review", "submit", "--receipt", str(receipt), "--rating", "5", "--dev-account", "5", "--json"]
+    args += ["--no-authorize"]
+    result = run_cli(*args, "--delegated", "--relay", world.provider_url, env=env)
+    assert result.code == 0, result.stderr
+    uid = result.json()["uid"]
+    (onchain,) = EasClient(world.network).attestations([uid])
+    assert onchain.attester == attester
+    again = run_cli(*args, "--delegated", "--relay", world.provider_url, "--allow-duplicate", env=env)
+    assert again.code == 0, "a new signature of the same review is relayed again (the relay is not payment-bound)"
+    reused = httpx.post(f"{world.provider_url}/v1/delegated-attest", content=b"{}", timeout=10)
+    assert (reused.status_code, reused.json()["code"]) == (400, "BAD_REQUEST")
+
+
+def test_the_page_renders_in_a_real_browser_and_runs_no_script(world: World, tmp_path: Path) -> None:
+    outbox, entry = world.pay()
+    assert world.send(outbox, entry).status == "done"
+    from playwright.sync_api import sync_playwright
+
+    url = f"{world.provider_url}/reviews?resource={quote(world.devserver + '/paid', safe='')}"
+    profile = tmp_path / "chromium-profile"
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(profile),
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            viewport={"width": 390, "height": 844},
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            response = page.goto(url)
+            assert response is not None and response.status == 200
+            text = page.inner_text("body")
+            assert "Reviews of " + world.devserver + "/paid" in text
+            assert "payment-backed" in text and "4.0" in text and "paid 10000 units" in text
+            assert "<script>document.title='pwned'</script>" in text, "the hostile body is shown as text"
+            assert page.title().startswith("Reviews of") and dialogs == []
+            assert page.evaluate("document.scripts.length") == 0
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, "it fits a phone's width"
+            shot = tmp_path / "reviews-page.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
