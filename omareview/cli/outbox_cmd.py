@@ -125,8 +125,6 @@ def review_entry(
 
     network = global_options(ctx).resolve_network()
     signer = load_signer(network, keystore, dev_account)
-    if not as_json:
-        note(f"sending the {rating}★ review of {entry.subject} to {via}…")
     report = send_via_provider(
         entry.digest,
         via,

@@ -72,6 +72,7 @@ def serve(
     network = global_options(ctx).resolve_network()
     relayer = _relayer(ctx, relayer_keystore, relayer_dev_account)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     config = ProviderConfig(
         network,
         relayer,

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -58,10 +61,10 @@ class World:
     def resolver(self) -> DidWebResolver:
         return DidWebResolver(fetcher=SafeFetcher(overrides=self.overrides))
 
-    def pay(self, account: int = PAYER, draft: ReviewDraft | None = None) -> tuple[Outbox, OutboxEntry]:
-        """A real x402 payment to the dev server, captured into a fresh outbox with `draft` attached."""
-        outbox = Outbox(self.tmp / f"outbox-{account}-{time.monotonic_ns()}.sqlite3")
-        capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: draft or ReviewDraft(4, HOSTILE))
+    def pay(self, account: int = PAYER, outbox: Outbox | None = None) -> tuple[Outbox, OutboxEntry]:
+        """A real x402 payment to the dev server, captured (into a fresh outbox by default) with a draft."""
+        outbox = outbox or Outbox(self.tmp / f"outbox-{account}-{time.monotonic_ns()}.sqlite3")
+        capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(4, HOSTILE))
 
         async def pay() -> httpx.Response:
             async with paying_client(devnet_payer(x402Client, self.devnet.state, account), capture) as http:
@@ -382,3 +385,59 @@ def test_the_page_renders_in_a_real_browser_and_runs_no_script(world: World, tmp
             assert shot.stat().st_size > 10_000
         finally:
             browser.close()
+
+
+def test_the_serve_command_and_outbox_review_via(world: World, cli_env: dict[str, str]) -> None:
+    home = Path(cli_env["OMAREVIEW_HOME"])
+    env = {
+        **os.environ,
+        **cli_env,
+        "OMAREVIEW_DID_WEB_OVERRIDES": ",".join(f"{h}={u}" for h, u in world.overrides.items()),
+    }
+    port = free_port()
+    command = [sys.executable, "-m", "omareview", "serve", "--port", str(port), "--relayer-dev-account", str(RELAYER)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["status"] == "ok":
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError(proc.stderr.read() if proc.stderr else "serve did not start")
+    finally:
+        proc.terminate()
+        stdout, stderr = proc.communicate(timeout=15)
+    relayer = world.devnet.state.accounts[RELAYER].address
+    assert f"serving reviews of devnet on http://127.0.0.1:{port}, relaying from {relayer}" in stderr
+    assert '"GET /healthz HTTP/1.1" 200' in stdout, "uvicorn's access log"
+    assert "synced to block" in stderr and "httpx" not in stderr
+    assert world.devnet.state.accounts[RELAYER].private_key.get_secret_value()[2:] not in stderr + stdout
+
+    _, entry = world.pay(outbox=Outbox(home / "outbox.sqlite3"))
+    refused = run_cli(
+        "outbox", "review", entry.digest[:20], "--rating", "5", "--via", PROVIDER, "--dev-account", "1", env=env
+    )
+    assert refused.code == 1
+    assert refused.error_line == (
+        f"error: review provider {PROVIDER} is not on the allowlist; add it to review_providers in policy.toml "
+        "(or pass --policy FILE)"
+    )
+    policy = home / "policy.toml"
+    policy.write_text(f'review_providers = ["{PROVIDER}"]\n')
+    sent = run_cli(
+        "outbox",
+        "review",
+        entry.digest[:20],
+        "--rating",
+        "5",
+        "--via",
+        PROVIDER,
+        "--dev-account",
+        "1",
+        "--json",
+        env=env,
+    )
+    assert sent.code == 0, sent.stderr
+    assert sent.json()["status"] == "done" and sent.json()["uid"].startswith("0x")
