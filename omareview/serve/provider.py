@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,9 @@ MAX_BODY_BYTES = 64 * 1024
 #: How long a claimed payment stays claimed by a send that never reported back (longer than a deadline).
 CLAIM_LEASE_S = 900
 _DEADLINE_MARGIN_S = 30
+#: How long a subject's judged reviews are served from memory when no sync changed the store.
+CACHE_TTL_S = 30.0
+MAX_CACHED_SUBJECTS = 1024
 
 
 class PaymentReviewedError(InputError):
@@ -131,6 +135,9 @@ class ReviewProvider:
         self._sync_lock = threading.Lock()
         self.budget = GasBudget(config.gas_per_hour)
         self.payer_limit = RateLimiter(config.writes_per_payer_per_hour, 3600.0)
+        self._version = 0
+        self._cache: OrderedDict[tuple[str, Any], tuple[int, float, SubjectReviews]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -144,14 +151,31 @@ class ReviewProvider:
                     self.index.reviews(subject)
                 except InputError:
                     continue
+            if result.added or result.removed or subjects:
+                self._version += 1
         return result.to_block, result.added, len(subjects)
 
     def reviews(
         self, resource: str, *, limit: int = 50, offset: int = 0, min_level: str | None = None
     ) -> SubjectReviews:
-        """The reviews of the subject a resource URL (or DID) names, as `omareview reviews` lists them."""
-        level = _level(min_level)
-        return self.index.reviews(subject_did(resource), limit=limit, offset=offset, min_level=level)
+        """The reviews of the subject a resource URL (or DID) names, as `omareview reviews` lists them. A
+        subject's judged list is kept until a sync changes the store or CACHE_TTL_S passes, so a read costs a
+        slice, not a query and a judging pass."""
+        key = (subject_did(resource), _level(min_level))
+        now = time.monotonic()
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+        if cached is None or cached[0] != self._version or now - cached[1] > CACHE_TTL_S:
+            listed = self.index.reviews(key[0], min_level=key[1])
+            cached = (self._version, now, listed)
+            with self._cache_lock:
+                self._cache[key] = cached
+                while len(self._cache) > MAX_CACHED_SUBJECTS:
+                    self._cache.popitem(last=False)
+        full = cached[2]
+        return full.model_copy(update={"reviews": full.reviews[offset : offset + limit]})
 
     def subjects_paid_to(self, pay_to: str) -> list[str]:
         return self.store.subjects_paid_to(pay_to)

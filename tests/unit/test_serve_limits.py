@@ -1,0 +1,36 @@
+"""The provider's abuse limits: request rates per key and the relayer's gas budget."""
+
+from __future__ import annotations
+
+from omareview.serve import GasBudget, RateLimiter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_rate_limiter_allows_a_burst_then_refills() -> None:
+    clock = Clock()
+    limiter = RateLimiter(3, 60.0, clock=clock)
+    assert [limiter.allow("a") for _ in range(3)] == [None, None, None]
+    wait = limiter.allow("a")
+    assert wait is not None and 19 < wait <= 20
+    assert limiter.allow("b") is None, "each key has its own bucket"
+    clock.now += 20
+    assert limiter.allow("a") is None and limiter.allow("a") is not None
+
+
+def test_the_gas_budget_reserves_then_settles_what_was_used() -> None:
+    clock = Clock()
+    budget = GasBudget(1_000_000, per_s=3600, reserve=400_000, clock=clock)
+    assert budget.take() and budget.take()
+    assert not budget.take(), "two reservations leave no room for a third"
+    budget.settle(150_000)
+    budget.settle(0)
+    assert budget.take() and budget.take(), "what was not spent is free again"
+    clock.now += 3601
+    assert budget.take(), "a new window"
