@@ -62,6 +62,7 @@ def test_the_wheel_carries_the_data_the_devnet_needs(wheel: Path) -> None:
         "omareview/devnet/npm/package.json",
         "omareview/devnet/npm/package-lock.json",
         "omareview/_schemas/omatrust-eas.json",
+        "omareview/serve/templates/reviews.html",
     ):
         assert needed in names, f"the wheel lacks {needed}"
 
@@ -113,6 +114,11 @@ def test_a_pip_user_installs_the_toolchain_and_starts_a_devnet(installed: Path, 
         assert state["tokenAddress"].startswith("0x")
         status = _run(installed, home, "devnet", "status", "--json")
         assert json.loads(status.stdout)["answering"] is True
+        serve = _run(installed, home, "serve")
+        assert serve.returncode == 3, "the provider needs its extra, and says which"
+        assert serve.stderr.strip() == (
+            "error: serving needs the `serve` extra (uvicorn is missing): pip install 'omareview[serve]'"
+        ), serve.stderr
     finally:
         down = _run(installed, home, "devnet", "down")
     assert down.returncode == 0, down.stderr
