@@ -144,3 +144,26 @@ def cli_env(use_devnet: Devnet, tmp_path: Path) -> dict[str, str]:
     (home / "devnet").mkdir(parents=True)
     (home / "devnet" / "state.json").write_text(use_devnet.state.model_dump_json(by_alias=True))
     return {"OMAREVIEW_HOME": str(home)}
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """One throwaway PostgreSQL cluster for the session; its `postgres` database URL."""
+    from tests.postgres import postgres_cluster
+
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """Runs a test once per storage engine: the embedded SQLite index, then a fresh PostgreSQL database
+    (through `$OMAREVIEW_STORE`, so every index the test opens, in-process or in a subprocess, uses it)."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("OMAREVIEW_STORE", raising=False)
+        return None
+    from tests.postgres import fresh_database
+
+    url = fresh_database(request.getfixturevalue("postgres"))
+    monkeypatch.setenv("OMAREVIEW_STORE", url)
+    return url

@@ -15,13 +15,14 @@ from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from omareview._json import loads_untrusted
+from omareview._owners import new_owner
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import InputError, ServiceError
 from omareview.hooks.submitter import SubmitReport, review_job
 from omareview.identity.fetch import SafeFetcher
 from omareview.keys import SignerLike, as_signer
 from omareview.networks import payment_networks
-from omareview.review.outbox import Outbox, OutboxEntry, new_owner
+from omareview.review.outbox import Outbox, OutboxEntry
 from omareview.review.payment import PaymentClaim, PaymentVerifier
 from omareview.x402.verify import VerifyOptions
 

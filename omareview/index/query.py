@@ -15,7 +15,7 @@ from omareview._wire import WireModel
 from omareview.eas.rpc import RpcClient
 from omareview.identity.dids import did_address, subject_did
 from omareview.index.judge import LEVEL_RANK, JudgeContext, ReviewLevel, judge_many
-from omareview.index.store import IndexStore, StoredReview, database_path
+from omareview.index.store import StoredReview, open_store
 from omareview.index.sync import Syncer, SyncResult
 from omareview.networks import Network, payment_networks
 from omareview.review.payment import PaymentVerifier
@@ -110,6 +110,8 @@ class ReviewIndex:
         rpc: a JSON-RPC client to reuse (None: one for `network.rpc_url`).
         home: the omareview home holding the index (None: `$OMAREVIEW_HOME`).
         judge_context: how reviews are judged (None: full authorization with the default resolver).
+        store: the store's URL (`postgresql://…`; None: `$OMAREVIEW_STORE`, `store` in config.toml, else the
+            embedded SQLite file under `home`).
     """
 
     def __init__(
@@ -119,10 +121,11 @@ class ReviewIndex:
         rpc: RpcClient | None = None,
         home: Path | None = None,
         judge_context: JudgeContext | None = None,
+        store: str | None = None,
     ) -> None:
         self.network = network
         self.rpc = rpc or RpcClient(network.rpc_url)
-        self.store = IndexStore(database_path(network.name, network.chain_id, network.eas_address, home))
+        self.store = open_store(network.name, network.chain_id, network.eas_address, store=store, home=home)
         self.judge_context = judge_context or JudgeContext()
         if self.judge_context.payments is None:
             self.judge_context.payments = PaymentVerifier(payment_networks(network, home))

@@ -1,69 +1,76 @@
-"""The local index: SQLite (WAL) under `$OMAREVIEW_HOME/index/`, one database per network and EAS address.
+"""The index's store: reviews keyed by UID with their decoded fields and where they were mined (block number
+and hash, log index), so a reorg can be undone; each row also keeps its last judged level and when it was
+judged. A cursor per schema records how far the chain has been read. The provider's records live here too:
+one review per payment, and the signatures it has relayed.
 
-Rows are reviews keyed by UID with their decoded fields and where they were mined (block number and hash,
-log index), so a reorg can be undone; each row also keeps its last judged level and when it was judged.
-A cursor per schema records how far the chain has been read.
+By default each network has an embedded SQLite file under `$OMAREVIEW_HOME/index/`; a `postgresql://` store
+holds every network in one database that several processes share (`omareview.index.engines`). The schema is
+versioned: `MIGRATIONS` lists every version, applied once each.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from omareview._home import home_dir
-from omareview._sqlite import Database
+from omareview.index.engines import Engine, PostgresEngine, SqliteEngine, Tx, schema_name, store_url
 
-__all__ = ["IndexStore", "StoredReview", "database_path"]
+__all__ = ["MIGRATIONS", "IndexStore", "StoredReview", "database_path", "open_store"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS cursors (
-    schema_uid  TEXT PRIMARY KEY,
-    block       INTEGER NOT NULL,
-    block_hash  TEXT
-);
-CREATE TABLE IF NOT EXISTS reviews (
-    uid             TEXT PRIMARY KEY,
-    schema_uid      TEXT NOT NULL,
-    attester        TEXT NOT NULL,
-    recipient       TEXT NOT NULL,
-    time            INTEGER NOT NULL,
-    revocation_time INTEGER NOT NULL,
-    block_number    INTEGER NOT NULL,
-    block_hash      TEXT NOT NULL,
-    tx_hash         TEXT NOT NULL,
-    log_index       INTEGER NOT NULL,
-    subject         TEXT,
-    version         TEXT,
-    rating_value    INTEGER,
-    review_body     TEXT,
-    screenshot_urls TEXT NOT NULL DEFAULT '[]',
-    proofs          TEXT NOT NULL DEFAULT '[]',
-    legacy          INTEGER NOT NULL DEFAULT 0,
-    decode_error    TEXT,
-    level           TEXT,
-    judgement       TEXT,
-    judged_at       INTEGER
-);
-CREATE INDEX IF NOT EXISTS reviews_recipient ON reviews(recipient, time);
-CREATE INDEX IF NOT EXISTS reviews_attester ON reviews(attester);
-CREATE INDEX IF NOT EXISTS reviews_block ON reviews(block_number);
-CREATE TABLE IF NOT EXISTS payment_reviews (
-    payment    TEXT PRIMARY KEY,
-    attester   TEXT NOT NULL,
-    state      TEXT NOT NULL,
-    uid        TEXT,
-    claimed_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS relayed_signatures (
-    signature  TEXT PRIMARY KEY,
-    relayed_at INTEGER NOT NULL
-);
-"""
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [
+            "CREATE TABLE IF NOT EXISTS cursors (schema_uid TEXT PRIMARY KEY, block BIGINT NOT NULL, block_hash TEXT)",
+            """CREATE TABLE IF NOT EXISTS reviews (
+                uid             TEXT PRIMARY KEY,
+                schema_uid      TEXT NOT NULL,
+                attester        TEXT NOT NULL,
+                recipient       TEXT NOT NULL,
+                time            BIGINT NOT NULL,
+                revocation_time BIGINT NOT NULL,
+                block_number    BIGINT NOT NULL,
+                block_hash      TEXT NOT NULL,
+                tx_hash         TEXT NOT NULL,
+                log_index       BIGINT NOT NULL,
+                subject         TEXT,
+                version         TEXT,
+                rating_value    BIGINT,
+                review_body     TEXT,
+                screenshot_urls TEXT NOT NULL DEFAULT '[]',
+                proofs          TEXT NOT NULL DEFAULT '[]',
+                legacy          BIGINT NOT NULL DEFAULT 0,
+                decode_error    TEXT,
+                level           TEXT,
+                judgement       TEXT,
+                judged_at       BIGINT
+            )""",
+            "CREATE INDEX IF NOT EXISTS reviews_recipient ON reviews(recipient, time)",
+            "CREATE INDEX IF NOT EXISTS reviews_attester ON reviews(attester)",
+            "CREATE INDEX IF NOT EXISTS reviews_block ON reviews(block_number)",
+        ],
+    ),
+    (
+        2,
+        [
+            """CREATE TABLE IF NOT EXISTS payment_reviews (
+                payment TEXT PRIMARY KEY, attester TEXT NOT NULL, state TEXT NOT NULL, uid TEXT,
+                claimed_at BIGINT NOT NULL
+            )""",
+            "CREATE TABLE IF NOT EXISTS relayed_signatures (signature TEXT PRIMARY KEY, relayed_at BIGINT NOT NULL)",
+        ],
+    ),
+    (3, ["CREATE INDEX IF NOT EXISTS reviews_unjudged ON reviews(judged_at)"]),
+]
+_COLUMNS = (
+    "uid, schema_uid, attester, recipient, time, revocation_time, block_number, block_hash, tx_hash, log_index, "
+    "subject, version, rating_value, review_body, screenshot_urls, proofs, legacy, decode_error"
+)
 
 
 @dataclass(frozen=True)
@@ -96,60 +103,80 @@ def database_path(network_name: str, chain_id: int | None, eas_address: str, hom
     return (home or home_dir()) / "index" / f"{safe}-{chain_id or 'unknown'}-{eas_address.lower()}.sqlite3"
 
 
-class IndexStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._database = Database(path, _SCHEMA, synchronous="NORMAL")
-        self.transaction = self._database.transaction
+def open_store(
+    network_name: str,
+    chain_id: int | None,
+    eas_address: str,
+    *,
+    store: str | None = None,
+    home: Path | None = None,
+) -> IndexStore:
+    """The store of one network: `store` (or `$OMAREVIEW_STORE`, or `store` in config.toml) when set, else
+    the embedded SQLite file under `home`."""
+    url = store_url(store, home)
+    if url is None:
+        return IndexStore(SqliteEngine(database_path(network_name, chain_id, eas_address, home), MIGRATIONS))
+    if url.startswith("sqlite:///"):
+        return IndexStore(SqliteEngine(Path(url.removeprefix("sqlite://")), MIGRATIONS))
+    return IndexStore(PostgresEngine(url, schema_name(network_name, chain_id, eas_address), MIGRATIONS))
 
-    def _db(self) -> sqlite3.Connection:
-        return self._database.connection()
+
+class IndexStore:
+    """The index's rows and records over one engine.
+
+    Parameters:
+        engine: where the tables live.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.transaction = engine.transaction
 
     def close(self) -> None:
-        self._database.close()
+        self.engine.close()
 
     def cursors(self) -> dict[str, tuple[int, str | None]]:
-        rows = self._db().execute("SELECT schema_uid, block, block_hash FROM cursors")
-        return {row["schema_uid"]: (row["block"], row["block_hash"]) for row in rows}
+        rows = self.engine.rows("SELECT schema_uid, block, block_hash FROM cursors")
+        return {row["schema_uid"]: (int(row["block"]), row["block_hash"]) for row in rows}
 
     @staticmethod
-    def set_cursor(db: sqlite3.Connection, schema_uid: str, block: int, block_hash: str | None) -> None:
-        db.execute(
+    def set_cursor(tx: Tx, schema_uid: str, block: int, block_hash: str | None) -> None:
+        tx.execute(
             "INSERT INTO cursors (schema_uid, block, block_hash) VALUES (?, ?, ?) "
-            "ON CONFLICT(schema_uid) DO UPDATE SET block = excluded.block, block_hash = excluded.block_hash",
+            "ON CONFLICT (schema_uid) DO UPDATE SET block = excluded.block, block_hash = excluded.block_hash",
             (schema_uid, block, block_hash),
         )
 
     @staticmethod
-    def upsert(db: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> int:
+    def upsert(tx: Tx, rows: Iterable[dict[str, Any]]) -> int:
         """Insert or refresh reviews; returns how many were new."""
         added = 0
         for row in rows:
-            exists = db.execute("SELECT block_hash FROM reviews WHERE uid = ?", (row["uid"],)).fetchone()
-            if exists is not None and exists["block_hash"] == row["block_hash"]:
+            exists = tx.rows("SELECT block_hash FROM reviews WHERE uid = ?", (row["uid"],))
+            if exists and exists[0]["block_hash"] == row["block_hash"]:
                 continue
-            db.execute("DELETE FROM reviews WHERE uid = ?", (row["uid"],))
+            tx.execute("DELETE FROM reviews WHERE uid = ?", (row["uid"],))
             columns = ", ".join(row)
-            db.execute(f"INSERT INTO reviews ({columns}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values()))
-            added += exists is None
+            tx.execute(f"INSERT INTO reviews ({columns}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values()))
+            added += not exists
         return added
 
     @staticmethod
-    def in_window(db: sqlite3.Connection, from_block: int, schemas: Sequence[str]) -> dict[str, str]:
+    def in_window(tx: Tx, from_block: int, schemas: Sequence[str]) -> dict[str, str]:
         marks = ", ".join("?" for _ in schemas)
-        rows = db.execute(
+        rows = tx.rows(
             f"SELECT uid, block_hash FROM reviews WHERE block_number >= ? AND schema_uid IN ({marks})",
             (from_block, *schemas),
         )
         return {row["uid"]: row["block_hash"] for row in rows}
 
     @staticmethod
-    def delete(db: sqlite3.Connection, uids: Iterable[str]) -> int:
-        return sum(db.execute("DELETE FROM reviews WHERE uid = ?", (uid,)).rowcount for uid in uids)
+    def delete(tx: Tx, uids: Iterable[str]) -> int:
+        return sum(tx.execute("DELETE FROM reviews WHERE uid = ?", (uid,)) for uid in uids)
 
     def reviews_of(self, recipient: str, schemas: Sequence[str]) -> list[StoredReview]:
         marks = ", ".join("?" for _ in schemas)
-        rows = self._db().execute(
+        rows = self.engine.rows(
             f"SELECT * FROM reviews WHERE recipient = ? AND schema_uid IN ({marks}) "
             "ORDER BY time, block_number, log_index",
             (recipient.lower(), *schemas),
@@ -157,105 +184,110 @@ class IndexStore:
         return [_stored(row) for row in rows]
 
     def save_judgements(self, judged: Iterable[tuple[str, str, dict[str, Any], int]]) -> None:
-        with self.transaction() as db:
-            db.executemany(
+        with self.transaction() as tx:
+            tx.executemany(
                 "UPDATE reviews SET level = ?, judgement = ?, judged_at = ? WHERE uid = ?",
                 [(level, json.dumps(judgement), at, uid) for uid, level, judgement, at in judged],
             )
 
     def claim_payment(self, payment: str, attester: str, now: int, lease_s: int) -> tuple[bool, str | None]:
         """Claim the one review of `payment` for `attester`: (claimed, UID of the review it already has). A claim
-        whose sender vanished is taken over once its lease is over; a finished one never."""
-        with self.transaction() as db:
-            row = db.execute("SELECT state, uid, claimed_at FROM payment_reviews WHERE payment = ?", (payment,))
-            found = row.fetchone()
-            if found is not None and (found["state"] == "done" or now - found["claimed_at"] < lease_s):
-                return False, found["uid"]
-            db.execute(
-                "INSERT OR REPLACE INTO payment_reviews (payment, attester, state, uid, claimed_at) "
-                "VALUES (?, ?, 'sending', NULL, ?)",
-                (payment, attester.lower(), now),
+        whose sender vanished is taken over once its lease is over; a finished one never. One statement, so
+        two claimants (threads or processes) never both win."""
+        with self.transaction() as tx:
+            claimed = tx.execute(
+                "INSERT INTO payment_reviews (payment, attester, state, uid, claimed_at) "
+                "VALUES (?, ?, 'sending', NULL, ?) ON CONFLICT (payment) DO UPDATE SET "
+                "attester = excluded.attester, state = 'sending', uid = NULL, claimed_at = excluded.claimed_at "
+                "WHERE payment_reviews.state <> 'done' AND payment_reviews.claimed_at < ?",
+                (payment, attester.lower(), now, now - lease_s),
             )
-        return True, None
+            if claimed:
+                return True, None
+            found = tx.rows("SELECT uid FROM payment_reviews WHERE payment = ?", (payment,))
+        return False, found[0]["uid"] if found else None
 
     def settle_payment(self, payment: str, uid: str | None) -> None:
         """The claimed review of `payment` is on-chain as `uid` (None: it was not sent; the claim is dropped)."""
-        with self.transaction() as db:
+        with self.transaction() as tx:
             if uid is None:
-                db.execute("DELETE FROM payment_reviews WHERE payment = ? AND state = 'sending'", (payment,))
+                tx.execute("DELETE FROM payment_reviews WHERE payment = ? AND state = 'sending'", (payment,))
             else:
-                db.execute("UPDATE payment_reviews SET state = 'done', uid = ? WHERE payment = ?", (uid, payment))
+                tx.execute("UPDATE payment_reviews SET state = 'done', uid = ? WHERE payment = ?", (uid, payment))
 
     def payment_review(self, payment: str) -> str | None:
         """The UID of the review written for `payment`, once it is on-chain."""
-        row = self._db().execute("SELECT uid FROM payment_reviews WHERE payment = ? AND state = 'done'", (payment,))
-        found = row.fetchone()
-        return str(found["uid"]) if found is not None else None
+        found = self.engine.rows("SELECT uid FROM payment_reviews WHERE payment = ? AND state = 'done'", (payment,))
+        return str(found[0]["uid"]) if found else None
 
     def claim_signature(self, signature: str, now: int) -> bool:
         """Record a relayed signature; False when it was relayed before."""
-        with self.transaction() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO relayed_signatures (signature, relayed_at) VALUES (?, ?)",
+        with self.transaction() as tx:
+            inserted = tx.execute(
+                "INSERT INTO relayed_signatures (signature, relayed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (signature.lower(), now),
             )
-            return cursor.rowcount == 1
+        return inserted == 1
 
     def review_naming(self, tx_hash: str, attester: str) -> str | None:
         """The UID of an indexed review by `attester` whose proofs name transaction `tx_hash`."""
-        row = self._db().execute(
-            "SELECT uid FROM reviews WHERE attester = ? AND instr(lower(proofs), ?) > 0 LIMIT 1",
-            (attester.lower(), tx_hash.lower()),
+        found = self.engine.rows(
+            "SELECT uid FROM reviews WHERE attester = ? AND lower(proofs) LIKE ? LIMIT 1",
+            (attester.lower(), f"%{tx_hash.lower()}%"),
         )
-        found = row.fetchone()
-        return str(found["uid"]) if found is not None else None
+        return str(found[0]["uid"]) if found else None
 
     def subjects_paid_to(self, pay_to: str) -> list[str]:
         """The subjects with a payment-backed review whose money went to `pay_to`."""
-        rows = self._db().execute(
-            "SELECT DISTINCT subject FROM reviews WHERE level = 'paid' "
-            "AND lower(json_extract(judgement, '$.evidence.payment.payTo')) = ?",
-            (pay_to.lower(),),
+        paid_to = self.engine.json_text("judgement", "evidence", "payment", "payTo")
+        rows = self.engine.rows(
+            f"SELECT DISTINCT subject FROM reviews WHERE level = 'paid' AND lower({paid_to}) = ?", (pay_to.lower(),)
         )
         return sorted(str(row["subject"]) for row in rows)
 
     def unjudged_subjects(self) -> list[str]:
         """The subjects with a review not judged yet, or whose judgement waits on a payment."""
-        rows = self._db().execute(
-            "SELECT DISTINCT subject FROM reviews WHERE subject IS NOT NULL AND (level IS NULL OR judged_at = 0)"
+        rows = self.engine.rows(
+            "SELECT DISTINCT subject FROM reviews WHERE subject IS NOT NULL AND (judged_at IS NULL OR judged_at = 0)"
         )
         return sorted(str(row["subject"]) for row in rows)
 
     def review(self, uid: str) -> dict[str, Any] | None:
         """One indexed review as a JSON document (None when the index has no such UID)."""
-        row = self._db().execute("SELECT * FROM reviews WHERE uid = ?", (uid,)).fetchone()
-        if row is None:
+        found = self.engine.rows("SELECT * FROM reviews WHERE uid = ?", (uid,))
+        if not found:
             return None
-        found = _stored(row)
+        row = _stored(found[0])
         return {
-            "uid": found.uid,
-            "schemaUid": found.schema_uid,
-            "attester": found.attester,
-            "recipient": found.recipient,
-            "subject": found.subject,
-            "time": found.time,
-            "revocationTime": found.revocation_time,
-            "blockNumber": found.block_number,
-            "txHash": found.tx_hash,
-            "ratingValue": found.rating_value,
-            "reviewBody": found.review_body,
-            "version": found.version,
-            "screenshotUrls": list(found.screenshot_urls),
-            "proofs": list(found.proofs),
-            "level": found.level,
-            "judgement": found.judgement,
+            "uid": row.uid,
+            "schemaUid": row.schema_uid,
+            "attester": row.attester,
+            "recipient": row.recipient,
+            "subject": row.subject,
+            "time": row.time,
+            "revocationTime": row.revocation_time,
+            "blockNumber": row.block_number,
+            "txHash": row.tx_hash,
+            "ratingValue": row.rating_value,
+            "reviewBody": row.review_body,
+            "version": row.version,
+            "screenshotUrls": list(row.screenshot_urls),
+            "proofs": list(row.proofs),
+            "level": row.level,
+            "judgement": row.judgement,
         }
 
     def count(self) -> int:
-        return int(self._db().execute("SELECT COUNT(*) FROM reviews").fetchone()[0])
+        return int(self.engine.rows("SELECT COUNT(*) AS n FROM reviews")[0]["n"])
+
+    def contents(self) -> list[tuple[Any, ...]]:
+        """Every review's chain-derived columns, ordered by UID: what two syncs of one chain must agree on."""
+        names = [name.strip() for name in _COLUMNS.split(",")]
+        rows = self.engine.rows(f"SELECT {_COLUMNS} FROM reviews ORDER BY uid")
+        return [tuple(row[name] for name in names) for row in rows]
 
 
-def _stored(row: sqlite3.Row) -> StoredReview:
+def _stored(row: Mapping[str, Any]) -> StoredReview:
     return StoredReview(
         uid=row["uid"],
         schema_uid=row["schema_uid"],

@@ -60,16 +60,21 @@ def _row(
         row["decode_error"] = str(exc)
         return row
     row.update(
-        subject=str(fields.get("subject", "")),
-        version=str(fields.get("version", "")),
+        subject=_text(fields.get("subject", "")),
+        version=_text(fields.get("version", "")),
         rating_value=int(fields["ratingValue"])
         if isinstance(fields.get("ratingValue"), int) and fields["ratingValue"] < 2**63
         else None,
-        review_body=str(fields.get("reviewBody", "")),
+        review_body=_text(fields.get("reviewBody", "")),
         screenshot_urls=json.dumps(list(fields.get("screenshotUrls", ()))),
         proofs=json.dumps(list(fields.get("proofs", ()))),
     )
     return row
+
+
+def _text(value: object) -> str:
+    """On-chain text as stored: a NUL (which PostgreSQL's text cannot hold) becomes U+FFFD in either engine."""
+    return str(value).replace("\x00", "\ufffd")
 
 
 class Syncer:

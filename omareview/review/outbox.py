@@ -17,11 +17,8 @@ construction:
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,10 +26,11 @@ from typing import Any, Literal
 from pydantic import Field
 
 from omareview._home import home_dir
+from omareview._owners import owner_is_gone
 from omareview._sqlite import Database
 from omareview._wire import WireModel
 
-__all__ = ["CLAIM_LEASE_S", "Outbox", "OutboxEntry", "RecordedSend", "Status", "new_owner"]
+__all__ = ["CLAIM_LEASE_S", "Outbox", "OutboxEntry", "RecordedSend", "Status"]
 
 CLAIM_LEASE_S = 600
 
@@ -85,26 +83,6 @@ _ADDED_COLUMNS = (
     "payment_tx TEXT",
     "review_links TEXT",
 )
-
-
-def new_owner() -> str:
-    """A claim owner name: host, process and a random part (one per submitter run)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _owner_is_gone(owner: str) -> bool:
-    """A claim held by a process of this host that no longer runs can be taken over at once."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 @dataclass(frozen=True)
@@ -285,10 +263,7 @@ class Outbox:
                     continue
                 holder = row["claim_owner"]
                 free = (
-                    holder is None
-                    or holder == owner
-                    or (row["claim_expires"] or 0) < now
-                    or _owner_is_gone(str(holder))
+                    holder is None or holder == owner or (row["claim_expires"] or 0) < now or owner_is_gone(str(holder))
                 )
                 if not free:
                     elsewhere.add(digest)

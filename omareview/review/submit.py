@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from omareview._owners import new_owner
 from omareview.eas.client import EasClient, Submitted, review_request
 from omareview.eas.relay import relay_delegated
 from omareview.eas.rpc import RpcError
@@ -17,7 +18,7 @@ from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError
 from omareview.keys import Signer, SignerLike, as_signer
 from omareview.review.duplicates import DuplicateReviewError, reviewed_receipts
 from omareview.review.model import UserReview
-from omareview.review.outbox import Outbox, RecordedSend, new_owner
+from omareview.review.outbox import Outbox, RecordedSend
 from omareview.x402.load import LoadedArtifact
 from omareview.x402.verify import artifact_digest
 

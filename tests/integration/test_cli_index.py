@@ -11,7 +11,7 @@ from omareview.devnet.node import Devnet
 from tests.helpers import run_cli
 from tests.reviews import receipt_for, write_json
 
-pytestmark = pytest.mark.chain_isolated
+pytestmark = [pytest.mark.chain_isolated, pytest.mark.usefixtures("store_engine")]
 
 
 @pytest.fixture

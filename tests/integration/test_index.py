@@ -27,7 +27,7 @@ from tests.helpers import run_node
 from tests.rpc_proxy import rpc_proxy
 from tests.servers import Reply, dns_server, http_server
 
-pytestmark = pytest.mark.devnet
+pytestmark = [pytest.mark.devnet, pytest.mark.usefixtures("store_engine")]
 
 SERVER = Eip712Issuer("0x" + "51" * 32)
 STRANGER = Eip712Issuer("0x" + "52" * 32)

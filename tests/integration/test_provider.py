@@ -140,6 +140,7 @@ def world(
             thread.join(10)
 
 
+@pytest.mark.usefixtures("store_engine")
 def test_pay_follow_the_write_link_and_read_it_back(world: World, tmp_path: Path) -> None:
     outbox, entry = world.pay()
     # The settlement carried the reviews block: the write link names the payment, at the listed provider.
@@ -207,6 +208,7 @@ def test_pay_follow_the_write_link_and_read_it_back(world: World, tmp_path: Path
     assert f"reviews extension: provider {PROVIDER} is not on the allowlist" in decision.reasons
 
 
+@pytest.mark.usefixtures("store_engine")
 def test_a_retry_after_a_lost_answer_yields_the_same_review(world: World) -> None:
     outbox, entry = world.pay()
     first = world.send(outbox, entry)
@@ -268,6 +270,7 @@ def test_a_payment_to_another_pay_to_is_not_payment_backed(world: World, w3: Any
     assert "not bound to the subject" in refused.json()["message"]
 
 
+@pytest.mark.usefixtures("store_engine")
 def test_one_review_per_payment_even_two_at_once(world: World) -> None:
     _, entry = world.pay()
     url = world.write_url(entry)
