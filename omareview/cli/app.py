@@ -76,6 +76,7 @@ class GlobalOptions:
     eas_address: str | None
     schema_uid: str | None
     verbose: bool
+    store: str | None = None
 
     def resolve_network(self) -> Network:
         """The network of the global options; the running devnet is looked up only when it is the one asked for."""
@@ -149,6 +150,11 @@ class LazyGroup(click.Group):
 @click.option("--rpc-url", metavar="URL", help="JSON-RPC endpoint; overrides the network's.")
 @click.option("--eas-address", metavar="ADDRESS", help="EAS contract; overrides the network's.")
 @click.option("--schema-uid", metavar="UID", help="User Review schema UID; overrides the network's.")
+@click.option(
+    "--store",
+    metavar="URL",
+    help="The index's store: postgresql://… (else OMAREVIEW_STORE, or store in config.toml; default SQLite).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and more detail on errors.")
 @click.version_option(version=__version__, prog_name="omareview")
 @click.pass_context
@@ -158,10 +164,11 @@ def cli(
     rpc_url: str | None,
     eas_address: str | None,
     schema_uid: str | None,
+    store: str | None,
     verbose: bool,
 ) -> None:
     """Verified-purchase reviews for x402 services: OMATrust User Reviews on EAS, backed by signed receipts."""
-    ctx.obj = GlobalOptions(network, rpc_url, eas_address, schema_uid, verbose)
+    ctx.obj = GlobalOptions(network, rpc_url, eas_address, schema_uid, verbose, store)
 
 
 def _verbose(argv: list[str]) -> bool:

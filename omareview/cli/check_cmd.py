@@ -48,7 +48,7 @@ def check(ctx: click.Context, url: str, policy_file: Path | None, timeout: float
     policy = load_policy(policy_file)
     try:
         network = global_options(ctx).resolve_network()
-        index: ReviewIndex | None = ReviewIndex(network, judge_context=JudgeContext())
+        index: ReviewIndex | None = ReviewIndex(network, judge_context=JudgeContext(), store=global_options(ctx).store)
     except ConfigError:
         index = None
     status, headers, body = fetch_within(url, timeout_s=timeout)

@@ -1,4 +1,4 @@
-"""`omareview index sync` and `omareview reviews SUBJECT`."""
+"""`omareview index sync | follow` and `omareview reviews SUBJECT`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 
 from omareview.cli.common import global_options
 from omareview.cli.output import JSON_OPTION, emit, note, when
-from omareview.errors import ChainError
+from omareview.errors import ChainError, ToolchainError
 from omareview.index import JudgeContext, ReviewIndex, SubjectReviews, SyncResult
 from omareview.index.judge import LEVEL_RANK
 
@@ -45,7 +45,8 @@ def _sync(index: ReviewIndex) -> SyncResult:
 
 
 def _open(ctx: click.Context, authorize: bool = True) -> ReviewIndex:
-    return ReviewIndex(global_options(ctx).resolve_network(), judge_context=JudgeContext(authorize=authorize))
+    options = global_options(ctx)
+    return ReviewIndex(options.resolve_network(), judge_context=JudgeContext(authorize=authorize), store=options.store)
 
 
 @click.group()
@@ -64,6 +65,43 @@ def sync(ctx: click.Context, as_json: bool) -> None:
         as_json,
         lambda: [f"indexed blocks {result.from_block}-{result.to_block}: {result.added} new, {result.removed} dropped"],
     )
+
+
+@index.command()
+@click.option("--interval", type=click.FloatRange(0.1), default=2.0, show_default=True, help="Seconds between rounds.")
+@click.option(
+    "--metrics-port", type=click.IntRange(1, 65535), help="Serve Prometheus metrics (lag, block) on this port."
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for the metrics.")
+@click.pass_context
+def follow(ctx: click.Context, interval: float, metrics_port: int | None, metrics_host: str) -> None:
+    """Keep the index current until stopped (SIGTERM or Ctrl-C): one writer per store, any number of readers."""
+    import signal
+    import threading
+
+    from omareview.index.follow import Follower
+
+    index_ = _open(ctx)
+    on_round = None
+    if metrics_port is not None:
+        try:
+            from prometheus_client import start_http_server
+
+            from omareview.serve.metrics import Metrics
+        except ModuleNotFoundError as exc:
+            raise ToolchainError(
+                f"metrics need the `serve` extra ({exc.name} is missing): pip install 'omareview[serve]'",
+                reason="serve-missing",
+            ) from None
+        metrics = Metrics(index_)
+        start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
+        on_round = metrics.observe_round
+        note(f"metrics on http://{metrics_host}:{metrics_port}/metrics")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    Follower(index_, interval_s=interval, progress=note, on_round=on_round).run(stop)
+    note("stopped")
 
 
 def _when(timestamp: int) -> str:

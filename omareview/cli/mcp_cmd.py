@@ -53,7 +53,7 @@ def mcp(
         network = global_options(ctx).resolve_network()
     except ConfigError:
         network = None
-    index = ReviewIndex(network) if network is not None else None
+    index = ReviewIndex(network, store=global_options(ctx).store) if network is not None else None
     signer = load_signer(network, keystore, dev_account) if allow_submit and network is not None else None
     if allow_submit and signer is None:
         raise ConfigError("submitting needs a review network and a signing key", reason="no-signing-key")

@@ -45,6 +45,7 @@ def _relayer(ctx: click.Context, keystore: Path | None, dev_account: int | None)
 @click.option(
     "--sync-interval", type=click.FloatRange(0.2), default=5.0, show_default=True, help="Seconds between syncs."
 )
+@click.option("--no-sync", is_flag=True, help="Only read the store; `omareview index follow` keeps it current.")
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -56,6 +57,7 @@ def serve(
     requests_per_minute: int,
     writes_per_payer: int,
     sync_interval: float,
+    no_sync: bool,
 ) -> None:
     """Run a review provider: a service's reviews as JSON and as a page, payment-backed writes, a relay."""
     try:
@@ -76,15 +78,18 @@ def serve(
     config = ProviderConfig(
         network,
         relayer,
+        store=global_options(ctx).store,
+        syncs=not no_sync,
         gas_per_hour=gas_per_hour,
         writes_per_payer_per_hour=writes_per_payer,
         sync_interval_s=sync_interval,
     )
     provider = ReviewProvider(config)
-    click.echo(f"syncing the {network.name} index before serving…", err=True)
-    block, added, _ = provider.sync()
-    click.echo(f"index at block {block} ({added} new review(s))", err=True)
+    if not no_sync:
+        click.echo(f"syncing the {network.name} index before serving…", err=True)
+        block, added, _ = provider.sync()
+        click.echo(f"index at block {block} ({added} new review(s))", err=True)
     who = f"relaying from {relayer.address}" if relayer else "read-only (no relayer key)"
     click.echo(f"serving reviews of {network.name} on http://{host}:{port}, {who}", err=True)
-    app = create_app(provider, requests_per_minute=requests_per_minute)
+    app = create_app(provider, requests_per_minute=requests_per_minute, sync_in_background=not no_sync)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=True)

@@ -1,3 +1,9 @@
+from .follow import (
+    Follower as Follower,
+)
+from .follow import (
+    FollowRound as FollowRound,
+)
 from .judge import (
     JudgeContext as JudgeContext,
 )
@@ -15,6 +21,12 @@ from .query import (
 )
 from .query import (
     SubjectReviews as SubjectReviews,
+)
+from .store import (
+    IndexStore as IndexStore,
+)
+from .store import (
+    open_store as open_store,
 )
 from .sync import (
     SyncResult as SyncResult,

@@ -13,6 +13,7 @@ from pydantic import Field
 from omareview._hashing import to_checksum_address
 from omareview._wire import WireModel
 from omareview.eas.rpc import RpcClient
+from omareview.errors import InputError
 from omareview.identity.dids import did_address, subject_did
 from omareview.index.judge import LEVEL_RANK, JudgeContext, ReviewLevel, judge_many
 from omareview.index.store import StoredReview, open_store
@@ -145,6 +146,26 @@ class ReviewIndex:
             self.rpc.check_deployment(self.network.eas_address, self.network.chain_id, self.network.name)
             self._deployment_checked = True
         return self.syncer.sync(progress)
+
+    def close(self) -> None:
+        """Close the store (its file, or its connection pool)."""
+        self.store.close()
+
+    def __enter__(self) -> ReviewIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def judge_pending(self) -> int:
+        """Judge every subject with a review not judged yet (or whose payment was undecided); how many."""
+        subjects = self.store.unjudged_subjects()
+        for subject in subjects:
+            try:
+                self.reviews(subject)
+            except InputError:
+                continue
+        return len(subjects)
 
     def synced_to(self) -> int | None:
         cursors = self.store.cursors()

@@ -10,6 +10,9 @@ from .limits import (
 from .limits import (
     RateLimiter as RateLimiter,
 )
+from .metrics import (
+    Metrics as Metrics,
+)
 from .page import (
     render_reviews_page as render_reviews_page,
 )

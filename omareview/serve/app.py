@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.serve.limits import RateLimiter
+from omareview.serve.metrics import CONTENT_TYPE, Metrics
 from omareview.serve.page import render_reviews_page
 from omareview.serve.provider import MAX_BODY_BYTES, PaymentReviewedError, ReviewProvider
 
@@ -111,18 +112,25 @@ def create_app(
     Parameters:
         provider: reads and writes the reviews.
         requests_per_minute: requests one client address may make per minute.
-        sync_in_background: keep the index synced from a thread while the application runs.
+        sync_in_background: keep the index synced from a thread while the application runs (False when
+            `omareview index follow` writes the store and this process only reads it).
     """
     per_ip = RateLimiter(requests_per_minute, 60.0)
+    metrics = Metrics(provider.index)
 
     async def guarded(request: Request, work: Callable[[], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        route = request.url.path.split("/", 2)[1] if request.url.path.count("/") else request.url.path
         wait = per_ip.allow(request.client.host if request.client else "unknown")
         if wait is not None:
-            return _error(429, "RATE_LIMITED", "too many requests from this address", int(wait) + 1)
-        try:
-            return await work()
-        except OmaReviewError as exc:
-            return _refusal(exc)
+            response = _error(429, "RATE_LIMITED", "too many requests from this address", int(wait) + 1)
+        else:
+            try:
+                response = await work()
+            except OmaReviewError as exc:
+                response = _refusal(exc)
+        metrics.observe_request(route, response.status_code, time.perf_counter() - started)
+        return response
 
     def links(request: Request, offset: int, limit: int, total: int) -> tuple[str | None, str | None]:
         def at(start: int) -> str:
@@ -214,6 +222,10 @@ def create_app(
     async def health(request: Request) -> Response:
         return _json({"status": "ok", "syncedToBlock": provider.index.synced_to()}, request, max_age=0)
 
+    async def exposition(request: Request) -> Response:
+        await run_in_threadpool(metrics.refresh)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         stop = threading.Event()
@@ -233,6 +245,7 @@ def create_app(
             Route("/v1/nonce", nonce),
             Route("/v1/delegated-attest", relay, methods=["POST"]),
             Route("/healthz", health),
+            Route("/metrics", exposition),
         ],
         lifespan=lifespan,
     )

@@ -77,6 +77,10 @@ class ProviderConfig:
         gas_per_hour: the relayer's gas budget per hour.
         writes_per_payer_per_hour: writes one payer may ask for per hour.
         sync_interval_s: seconds between index syncs.
+        store: the index's store URL (None: `$OMAREVIEW_STORE`, config.toml, else the SQLite file).
+        syncs: this process syncs the index (False: a follower does; this one only reads, and sees the
+            follower's work through the store's cursor).
+        index: an index to serve instead of opening one.
     """
 
     network: Network
@@ -85,6 +89,8 @@ class ProviderConfig:
     gas_per_hour: int = 20_000_000
     writes_per_payer_per_hour: int = 20
     sync_interval_s: float = 5.0
+    store: str | None = field(default=None, repr=False)
+    syncs: bool = True
     index: ReviewIndex | None = field(default=None, repr=False)
 
 
@@ -127,7 +133,7 @@ class ReviewProvider:
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
         self.network = config.network
-        self.index = config.index or ReviewIndex(config.network, home=config.home)
+        self.index = config.index or ReviewIndex(config.network, home=config.home, store=config.store)
         self.store = self.index.store
         self.schema_uid = config.network.schema_uid(USER_REVIEW).lower()
         self._client = EasClient(config.network, config.relayer, rpc=self.index.rpc)
@@ -136,6 +142,7 @@ class ReviewProvider:
         self.budget = GasBudget(config.gas_per_hour)
         self.payer_limit = RateLimiter(config.writes_per_payer_per_hour, 3600.0)
         self._version = 0
+        self._cursor: tuple[float, int] = (0.0, 0)
         self._cache: OrderedDict[tuple[str, Any], tuple[int, float, SubjectReviews]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -145,15 +152,10 @@ class ReviewProvider:
         """Sync the index and judge what is new: (block synced to, reviews added, subjects judged)."""
         with self._sync_lock:
             result = self.index.sync()
-            subjects = self.store.unjudged_subjects()
-            for subject in subjects:
-                try:
-                    self.index.reviews(subject)
-                except InputError:
-                    continue
-            if result.added or result.removed or subjects:
+            judged = self.index.judge_pending()
+            if result.added or result.removed or judged:
                 self._version += 1
-        return result.to_block, result.added, len(subjects)
+        return result.to_block, result.added, judged
 
     def reviews(
         self, resource: str, *, limit: int = 50, offset: int = 0, min_level: str | None = None
@@ -167,15 +169,25 @@ class ReviewProvider:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
-        if cached is None or cached[0] != self._version or now - cached[1] > CACHE_TTL_S:
+        version = self._store_version(now)
+        if cached is None or cached[0] != version or now - cached[1] > CACHE_TTL_S:
             listed = self.index.reviews(key[0], min_level=key[1])
-            cached = (self._version, now, listed)
+            cached = (version, now, listed)
             with self._cache_lock:
                 self._cache[key] = cached
                 while len(self._cache) > MAX_CACHED_SUBJECTS:
                     self._cache.popitem(last=False)
         full = cached[2]
         return full.model_copy(update={"reviews": full.reviews[offset : offset + limit]})
+
+    def _store_version(self, now: float) -> int:
+        """What a cached answer is valid for: this process's own syncs, or (reading a follower's store) the
+        block the store is synced to, read at most once a second."""
+        if self.config.syncs:
+            return self._version
+        if now - self._cursor[0] > 1.0:
+            self._cursor = (now, self.index.synced_to() or 0)
+        return self._cursor[1]
 
     def subjects_paid_to(self, pay_to: str) -> list[str]:
         return self.store.subjects_paid_to(pay_to)
@@ -267,7 +279,7 @@ class ReviewProvider:
         if self.payer_limit.allow(attester) is not None:
             raise ServiceError(f"{delegated.attester} asked for too many writes this hour", reason="rate-limited")
         self._check_paid(review, attester)
-        self.sync()
+        self._sync_quietly()
         key = f"{network}:{tx_hash}"
         existing = self.store.review_naming(tx_hash, attester)
         if existing is not None:
@@ -306,7 +318,10 @@ class ReviewProvider:
         return Written(submitted.uid, submitted.tx_hash, submitted.block_number, delegated.attester, review.subject)
 
     def _sync_quietly(self) -> None:
-        """Sync after a write, so the next read shows it; a failure waits for the next scheduled sync."""
+        """Sync around a write, so the duplicate check and the next read see the chain as it is now; a failure
+        waits for the next scheduled sync. A reader of a follower's store leaves syncing to the follower."""
+        if not self.config.syncs:
+            return
         try:
             self.sync()
         except ChainError:

@@ -74,6 +74,17 @@ setup_chromium() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
 }
 
+setup_postgres() {
+  # The index's PostgreSQL engine is tested against a throwaway cluster made with Debian's initdb/pg_ctl.
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="$(command -v sudo || true)"
+  command -v apt-get >/dev/null || die "PostgreSQL is missing and this is not a Debian system; install its server"
+  say "installing postgresql (Debian package) for the PostgreSQL store tests"
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >&2
+}
+
 setup_all() {
   setup_python
   setup_wheelhouse
