@@ -145,6 +145,19 @@ class LogScanner:
         attester: str | None = None,
     ) -> Iterator[list[AttestedLog]]:
         """Yield the matching `Attested` logs chunk by chunk, in block order."""
+        for _, logs in self.scan_through(from_block, to_block, schemas=schemas, recipient=recipient, attester=attester):
+            yield logs
+
+    def scan_through(
+        self,
+        from_block: int,
+        to_block: int,
+        *,
+        schemas: Sequence[str] | None = None,
+        recipient: str | None = None,
+        attester: str | None = None,
+    ) -> Iterator[tuple[int, list[AttestedLog]]]:
+        """As `scan`, each chunk with the last block it covers (every block up to it has been read)."""
         topics = attested_topics(schemas, recipient, attester)
         start, failures = from_block, 0
         while start <= to_block:
@@ -165,7 +178,7 @@ class LogScanner:
             failures = 0
             if time.monotonic() - began < FAST_ANSWER_S:
                 self.range = min(self.range * 2, MAX_RANGE, (self.ceiling or MAX_RANGE + 1) - 1)
-            yield attested_logs(raw, self.eas_address)
+            yield end, attested_logs(raw, self.eas_address)
             if self.progress is not None:
                 self.progress(end, to_block)
             start = end + 1

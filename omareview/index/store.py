@@ -162,13 +162,14 @@ class IndexStore:
         return added
 
     @staticmethod
-    def in_window(tx: Tx, from_block: int, schemas: Sequence[str]) -> dict[str, str]:
+    def in_window(tx: Tx, from_block: int, schemas: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """The reviews mined from `from_block` on: UID → (block hash, block number)."""
         marks = ", ".join("?" for _ in schemas)
         rows = tx.rows(
-            f"SELECT uid, block_hash FROM reviews WHERE block_number >= ? AND schema_uid IN ({marks})",
+            f"SELECT uid, block_hash, block_number FROM reviews WHERE block_number >= ? AND schema_uid IN ({marks})",
             (from_block, *schemas),
         )
-        return {row["uid"]: row["block_hash"] for row in rows}
+        return {row["uid"]: (row["block_hash"], int(row["block_number"])) for row in rows}
 
     @staticmethod
     def delete(tx: Tx, uids: Iterable[str]) -> int:

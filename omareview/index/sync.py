@@ -153,7 +153,7 @@ class Syncer:
             stored = self.store.in_window(db, window, self.schemas)
         fresh = {log.uid: log.block_hash for log in logs}
         ghosts = [uid for uid in stored if uid not in fresh]
-        moved_or_new = [log for log in logs if stored.get(log.uid) != log.block_hash]
+        moved_or_new = [log for log in logs if stored.get(log.uid, ("", 0))[0] != log.block_hash]
         rows = self._bodies(moved_or_new)
         with self.store.transaction() as db:
             removed = self.store.delete(db, ghosts)
@@ -168,28 +168,52 @@ class Syncer:
             round_trips=self.rpc.requests_sent - sent_before,
         )
 
+    def _commit(self, work: tuple[list[AttestedLog], list[str]], added: int, removed: int) -> tuple[int, int]:
+        """Write whole blocks: their new reviews and the reviews a reorg took from them, in one transaction."""
+        rows = self._bodies(work[0])
+        with self.store.transaction() as db:
+            return added + self.store.upsert(db, rows), removed + self.store.delete(db, work[1])
+
     def _scan(self, start: int, progress: Progress | None) -> SyncResult:
-        """Scan [start, head], committing the bodies of every `COMMIT_CHUNK` new reviews as they come, so
-        memory stays flat whatever the chain's length; the cursor moves (and reviews reorged away go) only
-        at the end, so a scan cut short is simply done again."""
+        """Scan [start, head], committing as it goes (at most about `COMMIT_CHUNK` new reviews a commit, so
+        memory stays flat whatever the chain's length). Commits fall between blocks, and reviews a reorg
+        took away go in the commit that brings their block's new contents, so a reader never sees half a
+        block. The cursor moves only at the end, so a scan cut short is simply done again."""
         sent_before = self.rpc.requests_sent
         head_block = self.rpc.call("eth_getBlockByNumber", ["latest", False])
         head, head_hash = int(head_block["number"], 16), str(head_block["hash"]).lower()
         with self.store.transaction() as db:
             stored = self.store.in_window(db, start, self.schemas)
         seen: set[str] = set()
-        added = 0
+        gone: set[str] = set()
+        by_height = sorted(stored, key=lambda uid: stored[uid][1])
+        checked = 0
+        added = removed = 0
         scanner = LogScanner(self.rpc, self.eas_address, progress=progress)
-        for chunk in scanner.scan(start, head, schemas=self.schemas):
+        for through, chunk in scanner.scan_through(start, head, schemas=self.schemas):
             logs = [log for log in chunk if log.block_number <= head]
             seen.update(log.uid for log in logs)
-            fresh = [log for log in logs if stored.get(log.uid) != log.block_hash]
-            for offset in range(0, len(fresh), COMMIT_CHUNK):
-                rows = self._bodies(fresh[offset : offset + COMMIT_CHUNK])
-                with self.store.transaction() as db:
-                    added += self.store.upsert(db, rows)
+            by_block: dict[int, tuple[list[AttestedLog], list[str]]] = {}
+            for log in logs:
+                if stored.get(log.uid, ("", 0))[0] != log.block_hash:
+                    by_block.setdefault(log.block_number, ([], []))[0].append(log)
+            while checked < len(by_height) and stored[by_height[checked]][1] <= through:
+                uid = by_height[checked]
+                checked += 1
+                if uid not in seen:
+                    by_block.setdefault(stored[uid][1], ([], []))[1].append(uid)
+                    gone.add(uid)
+            pending: tuple[list[AttestedLog], list[str]] = ([], [])
+            for block in sorted(by_block):
+                pending[0].extend(by_block[block][0])
+                pending[1].extend(by_block[block][1])
+                if len(pending[0]) >= COMMIT_CHUNK:
+                    added, removed = self._commit(pending, added, removed)
+                    pending = ([], [])
+            if pending[0] or pending[1]:
+                added, removed = self._commit(pending, added, removed)
         with self.store.transaction() as db:
-            removed = self.store.delete(db, [uid for uid in stored if uid not in seen])
+            removed += self.store.delete(db, [uid for uid in stored if uid not in seen and uid not in gone])
             for schema in self.schemas:
                 self.store.set_cursor(db, schema, head, head_hash)
         return SyncResult(
