@@ -78,17 +78,21 @@ class GlobalOptions:
     verbose: bool
     store: str | None = None
 
-    def resolve_network(self) -> Network:
-        """The network of the global options; the running devnet is looked up only when it is the one asked for."""
+    def resolve_network(self, name: str | None = None) -> Network:
+        """The network of the global options (or the one named, without the overrides); the running devnet is
+        looked up only when it is the one asked for."""
         from omareview.networks import DEVNET, resolve_network
 
+        chosen = name or self.network
         devnet = None
-        if (self.network or os.environ.get("OMAREVIEW_NETWORK") or DEVNET) == DEVNET:
+        if (chosen or os.environ.get("OMAREVIEW_NETWORK") or DEVNET) == DEVNET:
             from omareview.devnet import devnet_network
 
             devnet = devnet_network()
+        if name is not None:
+            return resolve_network(name, devnet=devnet)
         return resolve_network(
-            self.network,
+            chosen,
             rpc_url=self.rpc_url,
             eas_address=self.eas_address,
             schema_uid=self.schema_uid,

@@ -13,6 +13,7 @@ from omareview.cli.output import JSON_OPTION, emit, note, when
 from omareview.errors import ChainError, ToolchainError
 from omareview.index import JudgeContext, ReviewIndex, SubjectReviews, SyncResult
 from omareview.index.judge import LEVEL_RANK
+from omareview.index.query import merged_reviews
 
 
 def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
@@ -156,6 +157,13 @@ def _table(result: SubjectReviews) -> Iterator[str]:
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many reviews (pagination).")
 @click.option("--rejudge", is_flag=True, help="Judge every proof again instead of using cached levels.")
 @click.option("--no-authorize", is_flag=True, help="Judge without signer-authorization look-ups (offline).")
+@click.option(
+    "--also-network",
+    "also_networks",
+    multiple=True,
+    metavar="NAME",
+    help="Merge in the subject's reviews on this network too (repeatable).",
+)
 @JSON_OPTION
 @click.pass_context
 def reviews(
@@ -170,25 +178,32 @@ def reviews(
     offset: int,
     rejudge: bool,
     no_authorize: bool,
+    also_networks: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """The reviews of SUBJECT (a DID, or a service URL), latest per reviewer, each with its proof's level."""
-    index = _open(ctx, authorize=not no_authorize)
-    if not no_sync:
+    indexes = [_open(ctx, authorize=not no_authorize)]
+    options = global_options(ctx)
+    for name in also_networks:
+        judge = JudgeContext(authorize=not no_authorize)
+        indexes.append(ReviewIndex(options.resolve_network(name), judge_context=judge, store=options.store))
+    for index in indexes if not no_sync else []:
         try:
             _sync(index)
         except ChainError as exc:
             if index.synced_to() is None:
                 raise
-            note(f"warning: could not sync ({exc}); showing the index as of block {index.synced_to()}")
-    result = index.reviews(
-        subject,
-        min_level=min_level,
-        since=since,
-        attester=attester,
-        limit=limit,
-        offset=offset,
-        rejudge=rejudge,
-        average_from=average_from,
+            note(f"warning: could not sync {index.network.name} ({exc}); showing it as of block {index.synced_to()}")
+    filters: dict[str, Any] = {
+        "min_level": min_level,
+        "since": since,
+        "attester": attester,
+        "limit": limit,
+        "offset": offset,
+        "rejudge": rejudge,
+        "average_from": average_from,
+    }
+    result = (
+        indexes[0].reviews(subject, **filters) if len(indexes) == 1 else merged_reviews(indexes, subject, **filters)
     )
     emit(result.to_json(), as_json, lambda: _table(result))

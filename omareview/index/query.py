@@ -22,7 +22,15 @@ from omareview.networks import Network, payment_networks
 from omareview.review.payment import PaymentVerifier
 from omareview.schemas import USER_REVIEW, all_schemas, get_schema
 
-__all__ = ["JUDGEMENT_TTL_S", "AsyncReviewIndex", "IndexedReview", "ReviewIndex", "SubjectReviews"]
+__all__ = [
+    "JUDGEMENT_TTL_S",
+    "AsyncReviewIndex",
+    "IndexedReview",
+    "ReviewIndex",
+    "SubjectReviews",
+    "merged_reviews",
+    "summarize",
+]
 
 JUDGEMENT_TTL_S = 3600
 LEVELS: tuple[ReviewLevel, ...] = ("paid", "verified", "signed", "unverified", "invalid")
@@ -45,6 +53,7 @@ class IndexedReview(WireModel):
         block_number: the block it was attested in.
         tx_hash: its transaction.
         legacy: written under an older User Review schema.
+        network: the network whose EAS holds it.
     """
 
     uid: str
@@ -61,6 +70,7 @@ class IndexedReview(WireModel):
     block_number: int
     tx_hash: str
     legacy: bool = False
+    network: str | None = None
 
 
 class SubjectReviews(WireModel):
@@ -205,38 +215,62 @@ class ReviewIndex:
                 to_save.append((row.uid, level, judgement, 0 if judgement.get("recheck") else now))
             else:
                 level, judgement = _stored_level(row.level or "invalid"), row.judgement or {}
-            judged.append(_entry(row, level, judgement))
+            judged.append(_entry(row, level, judgement, self.network.name))
         if to_save:
             self.store.save_judgements(to_save)
-        floor = LEVEL_RANK[average_from]
-        counted = [
-            r
-            for r in judged
-            if LEVEL_RANK[r.level] >= floor and r.rating_value is not None and 1 <= r.rating_value <= 5
-        ]
-        by_level = {level: sum(r.level == level for r in judged) for level in LEVELS}
-        histogram = {str(star): sum(r.rating_value == star for r in counted) for star in range(1, 6)}
-        average = round(sum(r.rating_value or 0 for r in counted) / len(counted), 2) if counted else None
-        listed = [
-            r
-            for r in judged
-            if (min_level is None or LEVEL_RANK[r.level] >= LEVEL_RANK[min_level])
-            and (since is None or r.time >= since)
-            and (attester is None or r.attester.lower() == attester.lower())
-        ]
-        page = listed[offset : offset + limit if limit is not None else None]
-        return SubjectReviews(
-            subject=did,
-            recipient=recipient,
-            count=len(judged),
-            average_rating=average,
+        return summarize(
+            did,
+            judged,
+            min_level=min_level,
+            since=since,
+            attester=attester,
+            limit=limit,
+            offset=offset,
             average_from=average_from,
-            by_level=by_level,
-            histogram=histogram,
-            reviews=page,
-            total=len(listed),
-            synced_to_block=self.synced_to(),
+            synced_to=self.synced_to(),
         )
+
+
+def summarize(
+    did: str,
+    judged: list[IndexedReview],
+    *,
+    min_level: ReviewLevel | None = None,
+    since: int | None = None,
+    attester: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    average_from: ReviewLevel = "verified",
+    synced_to: int | None = None,
+) -> SubjectReviews:
+    """The summary of a subject's judged reviews (newest first) and the page of them the filters select."""
+    floor = LEVEL_RANK[average_from]
+    counted = [
+        r for r in judged if LEVEL_RANK[r.level] >= floor and r.rating_value is not None and 1 <= r.rating_value <= 5
+    ]
+    by_level = {level: sum(r.level == level for r in judged) for level in LEVELS}
+    histogram = {str(star): sum(r.rating_value == star for r in counted) for star in range(1, 6)}
+    average = round(sum(r.rating_value or 0 for r in counted) / len(counted), 2) if counted else None
+    listed = [
+        r
+        for r in judged
+        if (min_level is None or LEVEL_RANK[r.level] >= LEVEL_RANK[min_level])
+        and (since is None or r.time >= since)
+        and (attester is None or r.attester.lower() == attester.lower())
+    ]
+    page = listed[offset : offset + limit if limit is not None else None]
+    return SubjectReviews(
+        subject=did,
+        recipient=did_address(did),
+        count=len(judged),
+        average_rating=average,
+        average_from=average_from,
+        by_level=by_level,
+        histogram=histogram,
+        reviews=page,
+        total=len(listed),
+        synced_to_block=synced_to,
+    )
 
 
 def _stored_level(value: str) -> ReviewLevel:
@@ -250,7 +284,29 @@ def _stored_level(value: str) -> ReviewLevel:
     return levels[value]
 
 
-def _entry(row: StoredReview, level: ReviewLevel, judgement: dict[str, Any]) -> IndexedReview:
+def merged_reviews(indexes: list[ReviewIndex], subject: str, **filters: Any) -> SubjectReviews:
+    """A subject's reviews across several networks' indexes: latest per attester over all of them (an EVM
+    wallet is one reviewer on every chain), each marked with its network, summarized as one."""
+    page = {key: filters.pop(key) for key in ("min_level", "since", "attester", "limit", "offset") if key in filters}
+    average_from = filters.pop("average_from", "verified")
+    found = [r for index in indexes for r in index.reviews(subject, average_from=average_from, **filters).reviews]
+    latest: dict[str, IndexedReview] = {}
+    for review in found:
+        kept = latest.get(review.attester.lower())
+        if kept is None or (review.time, review.block_number) > (kept.time, kept.block_number):
+            latest[review.attester.lower()] = review
+    judged = sorted(latest.values(), key=lambda r: (r.time, r.block_number), reverse=True)
+    blocks = [index.synced_to() for index in indexes]
+    return summarize(
+        subject_did(subject),
+        judged,
+        average_from=average_from,
+        synced_to=min((b for b in blocks if b is not None), default=None),
+        **page,
+    )
+
+
+def _entry(row: StoredReview, level: ReviewLevel, judgement: dict[str, Any], network: str) -> IndexedReview:
     return IndexedReview(
         uid=row.uid,
         attester=to_checksum_address(row.attester),
@@ -266,6 +322,7 @@ def _entry(row: StoredReview, level: ReviewLevel, judgement: dict[str, Any]) -> 
         block_number=row.block_number,
         tx_hash=row.tx_hash,
         legacy=row.legacy,
+        network=network,
     )
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from omareview.devnet.node import Devnet
+from omareview.devnet.node import Devnet, network_of, start_devnet
+from omareview.eas.client import EasClient, review_request
+from omareview.keys import Signer
+from omareview.networks import Network
+from omareview.review import review_of_subject
 from tests.helpers import run_cli
 from tests.reviews import receipt_for, write_json
 
@@ -80,3 +85,30 @@ def test_unreachable_chain(env: dict[str, str]) -> None:
     assert stale.code == 0
     assert json.loads(stale.stdout)["subject"] == "did:web:shop.example"
     assert stale.stderr.startswith("warning: could not sync") and "showing the index as of block" in stale.stderr
+
+
+def test_reviews_merge_networks_the_user_chooses(
+    env: dict[str, str], use_devnet: Devnet, network: Network, dev_signer: Callable[[int], Signer], tmp_path: Path
+) -> None:
+    subject = "did:web:two-chains.example"
+    mine = review_of_subject(subject, rating=5, body="on the devnet")
+    EasClient(network, dev_signer(3)).attest(review_request(mine.recipient, mine.encode()))
+    with start_devnet(home=tmp_path / "second") as second:
+        theirs = review_of_subject(subject, rating=1, body="on the second chain")
+        other = network_of(second.state).model_copy(update={"name": "second"})
+        EasClient(other, dev_signer(4)).attest(review_request(theirs.recipient, theirs.encode()))
+        home = Path(env["OMAREVIEW_HOME"])
+        (home / "config.toml").write_text(
+            f'[networks.second]\nrpc-url = "{other.rpc_url}"\neas-address = "{other.eas_address}"\n'
+            f"chain-id = {other.chain_id}\n"
+        )
+        alone = run_cli("reviews", subject, "--json", env=env)
+        merged = run_cli("reviews", subject, "--also-network", "second", "--json", env=env)
+    assert alone.code == 0 and alone.json()["count"] == 1, alone.stderr
+    assert merged.code == 0, merged.stderr
+    listed = merged.json()
+    assert (listed["count"], listed["byLevel"]["unverified"]) == (2, 2)
+    assert sorted((r["network"], r["reviewBody"]) for r in listed["reviews"]) == [
+        ("devnet", "on the devnet"),
+        ("second", "on the second chain"),
+    ]
