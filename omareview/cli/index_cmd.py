@@ -193,7 +193,8 @@ def reviews(
         except ChainError as exc:
             if index.synced_to() is None:
                 raise
-            note(f"warning: could not sync {index.network.name} ({exc}); showing it as of block {index.synced_to()}")
+            synced = index.synced_to()
+            note(f"warning: could not sync ({exc}); showing the index of {index.network.name} as of block {synced}")
     filters: dict[str, Any] = {
         "min_level": min_level,
         "since": since,
