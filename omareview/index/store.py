@@ -71,6 +71,8 @@ _COLUMNS = (
     "uid, schema_uid, attester, recipient, time, revocation_time, block_number, block_hash, tx_hash, log_index, "
     "subject, version, rating_value, review_body, screenshot_urls, proofs, legacy, decode_error"
 )
+_NAMES = [name.strip() for name in _COLUMNS.split(",")]
+_DEFAULTS: dict[str, Any] = {"screenshot_urls": "[]", "proofs": "[]", "legacy": 0}
 
 
 @dataclass(frozen=True)
@@ -149,17 +151,24 @@ class IndexStore:
 
     @staticmethod
     def upsert(tx: Tx, rows: Iterable[dict[str, Any]]) -> int:
-        """Insert or refresh reviews; returns how many were new."""
-        added = 0
-        for row in rows:
-            exists = tx.rows("SELECT block_hash FROM reviews WHERE uid = ?", (row["uid"],))
-            if exists and exists[0]["block_hash"] == row["block_hash"]:
-                continue
-            tx.execute("DELETE FROM reviews WHERE uid = ?", (row["uid"],))
-            columns = ", ".join(row)
-            tx.execute(f"INSERT INTO reviews ({columns}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values()))
-            added += not exists
-        return added
+        """Insert reviews, or refresh those whose block changed (a reorg moved them; their judgement goes);
+        returns how many were new. Two statements per call, whatever the number of rows."""
+        batch = [tuple(row.get(name, _DEFAULTS.get(name)) for name in _NAMES) for row in rows]
+        if not batch:
+            return 0
+        known: set[str] = set()
+        for offset in range(0, len(batch), 500):
+            uids = [row[0] for row in batch[offset : offset + 500]]
+            marks = ", ".join("?" for _ in uids)
+            known.update(r["uid"] for r in tx.rows(f"SELECT uid FROM reviews WHERE uid IN ({marks})", uids))
+        updates = ", ".join(f"{name} = excluded.{name}" for name in _NAMES[1:])
+        tx.executemany(
+            f"INSERT INTO reviews ({_COLUMNS}) VALUES ({', '.join('?' for _ in _NAMES)}) ON CONFLICT (uid) DO UPDATE "
+            f"SET {updates}, level = NULL, judgement = NULL, judged_at = NULL "
+            "WHERE reviews.block_hash <> excluded.block_hash",
+            batch,
+        )
+        return sum(uid not in known for uid in {row[0] for row in batch})
 
     @staticmethod
     def in_window(tx: Tx, from_block: int, schemas: Sequence[str]) -> dict[str, tuple[str, int]]:
@@ -283,9 +292,8 @@ class IndexStore:
 
     def contents(self) -> list[tuple[Any, ...]]:
         """Every review's chain-derived columns, ordered by UID: what two syncs of one chain must agree on."""
-        names = [name.strip() for name in _COLUMNS.split(",")]
         rows = self.engine.rows(f"SELECT {_COLUMNS} FROM reviews ORDER BY uid")
-        return [tuple(row[name] for name in names) for row in rows]
+        return [tuple(row[name] for name in _NAMES) for row in rows]
 
 
 def _stored(row: Mapping[str, Any]) -> StoredReview:
