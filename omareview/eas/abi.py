@@ -9,6 +9,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 
 from omareview._hashing import keccak, to_checksum_address
+from omareview.eas.fixed_layout import decode_attestation_fields
 from omareview.eas.schema import split_top_level
 from omareview.errors import InputError
 
@@ -123,8 +124,14 @@ def attest_by_delegation_call(
 
 
 def decode_attestation(raw: bytes) -> Attestation:
-    (value,) = abi_decode([_ATTESTATION], raw)
-    uid, schema, time, expiration, revocation, ref_uid, recipient, attester, revocable, data = value
+    """`getAttestation`'s return data: the fixed layout when canonical, else eth_abi's generic decoder."""
+    fast = decode_attestation_fields(raw)
+    if fast is not None:
+        uid, schema, time, expiration, revocation, ref_uid, recipient_raw, attester_raw, revocable, data = fast
+        recipient, attester = "0x" + recipient_raw.hex(), "0x" + attester_raw.hex()
+    else:
+        (value,) = abi_decode([_ATTESTATION], raw)
+        uid, schema, time, expiration, revocation, ref_uid, recipient, attester, revocable, data = value
     return Attestation(
         "0x" + uid.hex(),
         "0x" + schema.hex(),

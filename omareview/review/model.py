@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from omareview._wire import WireModel
+from omareview.eas.fixed_layout import decode_user_review_fields
 from omareview.eas.schema import decode_data, encode_data, parse_schema
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, subject_did
@@ -140,7 +141,9 @@ def new_review(**fields: Any) -> UserReview:
 def decode_user_review(data: bytes, schema: str | None = None) -> dict[str, Any]:
     """The fields of User Review attestation data, without limits (on-chain data is whatever was written).
     `schema` reads a legacy User Review schema instead of the current one."""
-    text = schema or get_schema(USER_REVIEW).schema_string
+    current = get_schema(USER_REVIEW).schema_string
+    text = schema or current
     names = [field.name for field in parse_schema(text)]
-    values: Sequence[Any] = decode_data(text, data)
+    fast = decode_user_review_fields(data) if text == current else None
+    values: Sequence[Any] = fast if fast is not None else decode_data(text, data)
     return dict(zip(names, values, strict=True))

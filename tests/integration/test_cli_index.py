@@ -84,7 +84,9 @@ def test_unreachable_chain(env: dict[str, str]) -> None:
     )
     assert stale.code == 0
     assert json.loads(stale.stdout)["subject"] == "did:web:shop.example"
-    assert stale.stderr.startswith("warning: could not sync") and "showing the index of devnet as of block" in stale.stderr
+    assert (
+        stale.stderr.startswith("warning: could not sync") and "showing the index of devnet as of block" in stale.stderr
+    )
 
 
 def test_reviews_merge_networks_the_user_chooses(
