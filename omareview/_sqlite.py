@@ -37,7 +37,11 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """An immediate transaction; one opened inside another on the same thread joins it (one commit)."""
         db = self.connection()
+        if db.in_transaction:
+            yield db
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -174,6 +175,10 @@ class Outbox:
 
     def close(self) -> None:
         self._database.close()
+
+    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
+        """Group the writes made inside it (on this thread) into one transaction and one commit."""
+        return self._database.transaction()
 
     def add(
         self,

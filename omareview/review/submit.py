@@ -168,8 +168,9 @@ def submit_reviews(
     keyed = [o for o in outcomes if o.job.digest is not None]
     todo: list[JobOutcome] = []
     try:
-        for outcome in keyed:
-            _remember(outbox, outcome.job)
+        with outbox.batch():
+            for outcome in keyed:
+                _remember(outbox, outcome.job)
         _claim(outbox, keyed, owner, allow_duplicate)
         _recover(client, outbox, [o for o in keyed if o.error is None])
         if not allow_duplicate:
@@ -177,12 +178,14 @@ def submit_reviews(
                 if outcomes[index].error is None and outcomes[index].submitted is None:
                     outcomes[index].error = error
         todo = [o for o in outcomes if o.error is None and o.submitted is None]
-        for outcome in todo:
-            if outcome.job.digest is not None:
-                outbox.update(outcome.job.digest, draft=draft_of(outcome.job.review), network=client.network.name)
+        with outbox.batch():
+            for outcome in todo:
+                if outcome.job.digest is not None:
+                    outbox.update(outcome.job.digest, draft=draft_of(outcome.job.review), network=client.network.name)
         _send(client, todo, attester, mode, relay_url, progress, outbox)
     finally:
-        _record(outbox, todo, allow_duplicate)
+        with outbox.batch():
+            _record(outbox, todo, allow_duplicate)
         outbox.release(owner)
     return outcomes
 
