@@ -61,12 +61,14 @@ def _verify(
         if not found:
             raise InputError(f"{path} holds no signed {kind}")
         artifacts += found
-    results = [verify_artifact(artifact, options).to_json() for artifact in artifacts]
-    emit_many(results, as_json, _human)
-    for result in results:
+    invalid = 0
+    for artifact in artifacts:
+        result = verify_artifact(artifact, options).to_json()
+        emit_many([result], as_json, _human)
         if not result["valid"]:
+            invalid += 1
             fail(f"{result['source']}: {result['errors'][0]}")
-    return 0 if all(r["valid"] for r in results) else 1
+    return 0 if not invalid else 1
 
 
 def _verify_command(kind: ArtifactKind) -> click.Command:

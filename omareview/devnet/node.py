@@ -18,14 +18,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_serializer
 from pydantic.alias_generators import to_camel
 
 from omareview._files import make_private
 from omareview._home import home_dir
 from omareview.devnet.toolchain import find_anvil
-from omareview.errors import DevnetError, OmaReviewError
+from omareview.eas.rpc import RpcClient
+from omareview.errors import ChainError, DevnetError, OmaReviewError
 from omareview.networks import DEVNET, Network
 from omareview.schemas import all_schemas
 
@@ -204,15 +204,15 @@ def _log_tail(log_file: Path, lines: int = 5) -> str:
 
 def _wait_ready(process: subprocess.Popen[bytes], rpc_url: str, log_file: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
-    payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    rpc = RpcClient(rpc_url, timeout_s=1.0)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise DevnetError(
                 f"Anvil exited with code {process.returncode} at start: {_log_tail(log_file)}", reason="devnet-failed"
             )
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.post(rpc_url, json=payload, timeout=1.0).status_code == 200:
-                return
+        with contextlib.suppress(ChainError):
+            rpc.chain_id()
+            return
         time.sleep(0.05)
     raise DevnetError(f"Anvil did not answer at {rpc_url} within {READY_TIMEOUT_S:.0f} s", reason="devnet-failed")
 

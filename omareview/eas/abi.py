@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
-
 from omareview._hashing import keccak, to_checksum_address
 from omareview.eas.fixed_layout import decode_attestation_fields
 from omareview.eas.schema import split_top_level
@@ -100,9 +97,15 @@ def _b32(hex_value: str) -> bytes:
 
 
 def encode_call(signature: str, args: Sequence[Any] = ()) -> bytes:
+    """Call data: the selector, then the arguments (32-byte words as they are; anything else by eth_abi,
+    imported only then: it costs about 80 ms to import)."""
     types = signature[signature.index("(") + 1 : -1]
     arg_types = split_top_level(types) if types else []
-    return selector(signature) + (abi_encode(arg_types, list(args)) if arg_types else b"")
+    if all(t == "bytes32" and isinstance(a, bytes) and len(a) == 32 for t, a in zip(arg_types, args, strict=True)):
+        return selector(signature) + b"".join(args)
+    from eth_abi.abi import encode as abi_encode
+
+    return selector(signature) + abi_encode(arg_types, list(args))
 
 
 def attest_call(schema_uid: str, request: RequestData) -> bytes:
@@ -130,6 +133,8 @@ def decode_attestation(raw: bytes) -> Attestation:
         uid, schema, time, expiration, revocation, ref_uid, recipient_raw, attester_raw, revocable, data = fast
         recipient, attester = "0x" + recipient_raw.hex(), "0x" + attester_raw.hex()
     else:
+        from eth_abi.abi import decode as abi_decode
+
         (value,) = abi_decode([_ATTESTATION], raw)
         uid, schema, time, expiration, revocation, ref_uid, recipient, attester, revocable, data = value
     return Attestation(
@@ -200,6 +205,8 @@ def decode_revert(data: str | None, what: str) -> EasRevertError:
     if head in REVERT_MESSAGES:
         name, message = REVERT_MESSAGES[head]
         return EasRevertError(name, f"{what} refused by EAS: {message} ({name})")
+    from eth_abi.abi import decode as abi_decode
+
     if head == _ERROR_STRING:
         (reason,) = abi_decode(["string"], bytes.fromhex(data[10:]))
         return EasRevertError("Error(string)", f"{what} reverted: {reason}")

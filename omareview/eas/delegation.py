@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from eth_abi.abi import decode as abi_decode
-
 from omareview._eip712 import digest, domain_separator, hash_struct, type_hash
 from omareview._hashing import to_checksum_address
 from omareview.eas.abi import EIP712_DOMAIN, GET_ATTEST_TYPE_HASH, GET_DOMAIN_SEPARATOR, RequestData, encode_call
@@ -106,6 +104,8 @@ def detect_domain(rpc: RpcClient, eas_address: str, chain_id: int) -> EasDomain:
     eas = to_checksum_address(eas_address)
     raw = _call(rpc, eas, EIP712_DOMAIN)
     if raw is not None:
+        from eth_abi.abi import decode as abi_decode
+
         _, name, version, domain_chain, contract, _, _ = abi_decode(
             ["bytes1", "string", "string", "uint256", "address", "bytes32", "uint256[]"], raw
         )

@@ -1,22 +1,32 @@
-"""A small JSON-RPC client over httpx: single calls and batches, with errors mapped to ChainError.
+"""A small JSON-RPC client over the standard library's `http.client`: single calls and batches, with errors
+mapped to ChainError.
 
-Reverts come back as `RpcError` carrying the revert data, so callers can decode EAS's custom errors.
+Reverts come back as `RpcError` carrying the revert data, so callers can decode EAS's custom errors. One
+keep-alive connection per thread; a request on a connection the node closed while it was idle is sent once
+more on a fresh one (JSON-RPC reads, and resending the same signed transaction, are idempotent). The standard
+library rather than httpx: every command that talks to a node imports this module, and httpx costs about
+100 ms to import where `http.client` costs a few.
 """
 
 from __future__ import annotations
 
+import http.client
 import itertools
+import json
+import ssl
 import threading
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
+import certifi
 
 from omareview.errors import ChainError, ConfigError
 
 __all__ = ["DEFAULT_TIMEOUT_S", "RpcClient", "RpcError"]
 
 DEFAULT_TIMEOUT_S = 30.0
+_STALE = (http.client.RemoteDisconnected, http.client.BadStatusLine, BrokenPipeError, ConnectionResetError)
 
 
 class RpcError(ChainError):
@@ -40,34 +50,82 @@ def _revert_data(error: dict[str, Any]) -> str | None:
 
 
 class RpcClient:
-    """JSON-RPC to one endpoint. Thread-safe; reuses one HTTP connection pool."""
+    """JSON-RPC to one endpoint. Thread-safe: each thread keeps its own keep-alive connection.
 
-    def __init__(self, url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, client: httpx.Client | None = None) -> None:
+    Parameters:
+        url: the node's `http://` or `https://` URL (HTTPS verified against certifi's CA bundle; anything
+            else fails at the first request).
+        timeout_s: how long one request may wait on the network.
+    """
+
+    def __init__(self, url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.url = url
-        self._client = client or httpx.Client(timeout=timeout_s)
+        parts = urlsplit(url)
+        self._usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or ""
+        self._port = parts.port
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._auth = _basic_auth(parts.username, parts.password)
+        self._timeout = timeout_s
+        self._local = threading.local()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.requests_sent = 0
 
     def close(self) -> None:
-        self._client.close()
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            if self._https:
+                context = ssl.create_default_context(cafile=certifi.where())
+                connection = http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout, context=context)
+            else:
+                connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+            self._local.connection = connection
+        return connection
+
+    def _exchange(self, payload: bytes) -> tuple[int, bytes]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json", **self._auth}
+        for attempt in range(2):
+            connection = self._connection()
+            reused = connection.sock is not None
+            try:
+                connection.request("POST", self._path, body=payload, headers=headers)
+                response = connection.getresponse()
+                return response.status, response.read()
+            except _STALE:
+                self.close()
+                if not reused or attempt:
+                    raise
+            except BaseException:
+                self.close()
+                raise
+        raise AssertionError("unreachable")
 
     def _post(self, body: object) -> Any:
         with self._lock:
             self.requests_sent += 1
+        if not self._usable:
+            raise ChainError(f"cannot reach the node at {self.url!r}: it is not an http(s) URL", reason="rpc-failed")
         try:
-            response = self._client.post(self.url, json=body)
-        except httpx.HTTPError as exc:
+            status, content = self._exchange(json.dumps(body, separators=(",", ":")).encode())
+        except (OSError, http.client.HTTPException) as exc:
             raise ChainError(
                 f"cannot reach the node at {self.url} ({type(exc).__name__}: {exc})", reason="rpc-failed"
             ) from exc
-        if response.status_code >= 400 and not response.content.startswith((b"{", b"[")):
+        if status >= 400 and not content.lstrip().startswith((b"{", b"[")):
             raise ChainError(
-                f"the node at {self.url} answered HTTP {response.status_code}: {response.text[:200]}",
+                f"the node at {self.url} answered HTTP {status}: {content[:200].decode('utf-8', 'replace')}",
                 reason="rpc-failed",
             )
         try:
-            return response.json()
+            return json.loads(content)
         except ValueError as exc:
             raise ChainError(f"the node at {self.url} did not answer JSON-RPC", reason="rpc-failed") from exc
 
@@ -137,3 +195,14 @@ class RpcClient:
     def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes:
         result = self.call("eth_call", [{"to": to, "data": "0x" + data.hex()}, block])
         return bytes.fromhex(str(result).removeprefix("0x"))
+
+
+def _basic_auth(user: str | None, password: str | None) -> dict[str, str]:
+    """The Authorization header of credentials in the URL (some hosted nodes take them there)."""
+    if user is None:
+        return {}
+    import base64
+    from urllib.parse import unquote
+
+    token = base64.b64encode(f"{unquote(user)}:{unquote(password or '')}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}

@@ -12,10 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
-from eth_abi.exceptions import DecodingError, EncodingError
-
 from omareview.errors import InputError
 
 __all__ = ["SchemaField", "abi_types", "decode_data", "encode_data", "parse_schema", "split_top_level"]
@@ -108,6 +104,9 @@ def encode_data(schema: str, values: Sequence[Any]) -> bytes:
         raise InputError(
             f"the schema has {len(types)} fields, {len(values)} values were given", reason="bad-attestation-data"
         )
+    from eth_abi.abi import encode as abi_encode
+    from eth_abi.exceptions import EncodingError
+
     try:
         return abi_encode(types, list(values))
     except (EncodingError, TypeError, ValueError, OverflowError) as exc:
@@ -116,6 +115,9 @@ def encode_data(schema: str, values: Sequence[Any]) -> bytes:
 
 def decode_data(schema: str, data: bytes) -> tuple[Any, ...]:
     """The values encoded in attestation data; InputError when the bytes do not fit the schema."""
+    from eth_abi.abi import decode as abi_decode
+    from eth_abi.exceptions import DecodingError
+
     try:
         return tuple(abi_decode(abi_types(schema), data, strict=False))
     except (DecodingError, OverflowError, ValueError) as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import idna
@@ -102,8 +103,10 @@ def _host_from_url(url: str) -> str:
     return host
 
 
+@lru_cache(maxsize=4096)
 def subject_did_from_url(url: str) -> str:
-    """`did:web:<host>` of a resource URL (IPv4 hosts are allowed and kept as they are)."""
+    """`did:web:<host>` of a resource URL (IPv4 hosts are allowed and kept as they are). Cached: a batch of
+    receipts names the same few resources again and again."""
     return "did:web:" + normalize_domain(_host_from_url(url))
 
 
