@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 DEFAULT_DEADLINE_S = 600
+#: The fixed cost of one attestation (its record's storage slots) in bytes of data that cost the same.
+_FIXED_WEIGHT = 256
 Progress = Callable[[str], None]
 
 
@@ -210,6 +212,7 @@ class EasClient:
         self.eas_address = to_checksum_address(network.eas_address)
         self._chain_id = network.chain_id
         self._domain: EasDomain | None = None
+        self._gas_per_weight: float | None = None
 
     @property
     def chain_id(self) -> int:
@@ -295,25 +298,35 @@ class EasClient:
     def _largest_fitting_prefix(
         self, sender: TxSender, schema: str, requests: Sequence[RequestData]
     ) -> tuple[int, int]:
-        """How many of `requests` one multiAttest can carry under the cap, and its estimated gas. Per-item
-        cost only grows with batch size, so `size * limit / gas` bounds what can still fit."""
+        """How many of `requests` one multiAttest carries under the cap, and its estimated gas. A per-review
+        gas model (gas per byte of data, plus a fixed part per attestation, learnt from this client's last
+        estimate) picks the size; one estimate checks it. Only when the model overshoots is the size halved
+        until it fits."""
         limit = TX_GAS_CAP / GAS_MARGIN
-        single = self._gas_if_fits(sender, schema, requests[:1])
-        if single is None:
-            raise InputError(
-                "one attestation alone needs more gas than a transaction may use", reason="attestation-failed"
-            )
-        fits, fits_gas, too_big = 1, single, len(requests) + 1
-        guess = min(len(requests), max(1, int(limit / single)))
-        while too_big - fits > 1:
-            gas = self._gas_if_fits(sender, schema, requests[:guess])
-            if gas is None:
-                too_big = guess
-            else:
-                fits, fits_gas = guess, gas
-                too_big = min(too_big, int(guess * limit / gas) + 1)
-            guess = (fits + too_big) // 2
-        return fits, fits_gas
+        weights = [len(r.data) + _FIXED_WEIGHT for r in requests]
+        if self._gas_per_weight is None:
+            single = self._gas_if_fits(sender, schema, requests[:1])
+            if single is None:
+                raise InputError(
+                    "one attestation alone needs more gas than a transaction may use", reason="attestation-failed"
+                )
+            self._gas_per_weight = single / weights[0]
+        size, total = 0, 0
+        for weight in weights:
+            if (total + weight) * self._gas_per_weight > limit:
+                break
+            size, total = size + 1, total + weight
+        size = max(size, 1)
+        while True:
+            gas = self._gas_if_fits(sender, schema, requests[:size])
+            if gas is not None:
+                self._gas_per_weight = gas / sum(weights[:size])
+                return size, gas
+            if size == 1:
+                raise InputError(
+                    "one attestation alone needs more gas than a transaction may use", reason="attestation-failed"
+                )
+            size = max(1, size // 2)
 
     def attest_many(
         self,
