@@ -158,6 +158,7 @@ class Gate:
         self._lock = threading.Lock()
         self._decisions: dict[str, Decision] = {}
         self._verifications: OrderedDict[str, VerificationResult] = OrderedDict()
+        self._subjects: OrderedDict[str, tuple[float, float, SubjectReviews]] = OrderedDict()
         self._provider_fetcher = SafeFetcher(
             overrides=self.resolver.fetcher.overrides, timeout_s=PROVIDER_TIMEOUT_S, max_bytes=PROVIDER_MAX_BYTES
         )
@@ -262,8 +263,24 @@ class Gate:
                 reasons.append(
                     f"the review index could not be synced ({exc}); using it as of block {self.index.synced_to()}"
                 )
-        result = self.index.reviews(subject)
+        result = self._index_reviews(subject)
         return _summary([*result.reviews, *remote], stale=stale, synced_to=result.synced_to_block)
+
+    def _index_reviews(self, subject: str) -> SubjectReviews:
+        """The subject's reviews from the index, kept until the gate next syncs it (nothing else changes
+        them) or the index may be stale anyway."""
+        assert self.index is not None
+        with self._lock:
+            cached = self._subjects.get(subject)
+        now = time.monotonic()
+        if cached is not None and cached[0] == self._last_sync and now - cached[1] < self.policy.max_index_age_seconds:
+            return cached[2]
+        result = self.index.reviews(subject)
+        with self._lock:
+            self._subjects[subject] = (self._last_sync, now, result)
+            while len(self._subjects) > MAX_CACHED_OFFERS:
+                self._subjects.popitem(last=False)
+        return result
 
     def decide(self, url: str, status: int, headers: Mapping[str, str], body: bytes | None) -> Decision:
         """Decide about one 402. InputError when the response is not a usable 402."""
