@@ -32,10 +32,11 @@ from omareview.identity import DidWebResolver, SafeFetcher
 from omareview.index import JudgeContext, ReviewIndex
 from omareview.keys import Signer
 from omareview.networks import Network
+from omareview.review import review_of_subject
 from omareview.review.outbox import Outbox, OutboxEntry
 from omareview.serve import ProviderConfig, ReviewProvider, create_app
 from omareview.x402 import VerifyOptions
-from tests.helpers import devnet_payer, devserver_process, free_port, run_cli
+from tests.helpers import devnet_payer, devserver_process, free_port, run_cli, run_node
 from tests.reviews import receipt_for
 from tests.servers import Reply, dns_server, http_server
 
@@ -444,3 +445,53 @@ def test_the_serve_command_and_outbox_review_via(world: World, cli_env: dict[str
     )
     assert sent.code == 0, sent.stderr
     assert sent.json()["status"] == "done" and sent.json()["uid"].startswith("0x")
+
+
+def test_an_eas_sdk_client_uses_the_provider_as_its_relay(world: World, devnet_key: Callable[[int], str]) -> None:
+    """The OMATrust way of relaying: eas-sdk signs the delegated Attest, the client posts the relay body."""
+    review = review_of_subject("did:web:sdk.example", rating=4, body="signed by eas-sdk")
+    deadline = int(time.time()) + 600
+    request = {
+        "schema": world.network.schema_uid(),
+        "recipient": review.recipient,
+        "data": "0x" + review.encode().hex(),
+        "deadline": deadline,
+    }
+    signed = run_node(
+        "eas_reference.mjs",
+        {
+            "action": "sign-delegated",
+            "rpcUrl": world.network.rpc_url,
+            "easAddress": world.network.eas_address,
+            "privateKey": devnet_key(6),
+            "request": request,
+        },
+    )
+    body = {
+        "attester": signed["attester"],
+        "signature": signed["signature"],
+        "prepared": {
+            "delegatedRequest": {
+                "schema": request["schema"],
+                "attester": signed["attester"],
+                "easContractAddress": world.network.eas_address,
+                "chainId": world.network.chain_id,
+                "recipient": review.recipient,
+                "expirationTime": "0",
+                "revocable": False,
+                "refUID": "0x" + "00" * 32,
+                "data": request["data"],
+                "value": "0",
+                "nonce": signed["nonce"],
+                "deadline": str(deadline),
+            },
+            "typedData": {"domain": signed["domain"], "types": {}, "message": {}},
+        },
+    }
+    answer = httpx.post(f"{world.provider_url}/v1/delegated-attest", json=body, timeout=60)
+    assert answer.status_code == 200 and answer.json()["success"], answer.text
+    (onchain,) = EasClient(world.network).attestations([answer.json()["uid"]])
+    assert onchain.attester == world.devnet.state.accounts[6].address
+    again = httpx.post(f"{world.provider_url}/v1/delegated-attest", json=body, timeout=60)
+    assert (again.status_code, again.json()["code"]) == (400, "INVALID_SIGNATURE"), "a used nonce is never sent twice"
+    assert "stale EAS nonce" in again.json()["message"]

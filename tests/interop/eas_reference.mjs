@@ -1,5 +1,5 @@
 // Drives @ethereum-attestation-service/eas-sdk for omareview's interop tests and benchmarks.
-// Usage: node eas_reference.mjs < request.json   (request: {"action": "decode" | "encode" | "attest", ...})
+// Usage: node eas_reference.mjs < request.json   (request: {"action": "decode" | "encode" | "attest" | "sign-delegated", ...})
 import { createRequire } from "node:module";
 
 const require = createRequire(new URL("../../contracts/package.json", import.meta.url));
@@ -49,8 +49,41 @@ async function attest({ rpcUrl, easAddress, privateKey, schemaUid, schema, revie
   return { results, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
+// Sign a delegated attestation the way an OMATrust client does with eas-sdk: the EAS domain read from the
+// contract, the attester's nonce from the chain; returns the signature (r ‖ s ‖ v) and the signed message.
+async function signDelegated({ rpcUrl, easAddress, privateKey, request }) {
+  const provider = new ethers.JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  const wallet = new ethers.Wallet(privateKey, provider);
+  const eas = new EAS(easAddress);
+  eas.connect(provider);
+  const delegated = await eas.getDelegated();
+  const nonce = await eas.getNonce(wallet.address);
+  const signed = await delegated.signDelegatedAttestation(
+    {
+      schema: request.schema,
+      recipient: request.recipient,
+      expirationTime: 0n,
+      revocable: false,
+      refUID: ethers.ZeroHash,
+      data: request.data,
+      value: 0n,
+      deadline: BigInt(request.deadline),
+      nonce,
+      attester: wallet.address,
+    },
+    wallet,
+  );
+  const { r, s, v } = signed.signature;
+  return {
+    attester: wallet.address,
+    signature: ethers.concat([r, s, ethers.toBeHex(v, 1)]),
+    nonce: nonce.toString(),
+    domain: Object.fromEntries(Object.entries(signed.domain).map(([key, value]) => [key, plain(value)])),
+  };
+}
+
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
 const request = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-const actions = { decode, encode, attest };
+const actions = { decode, encode, attest, "sign-delegated": signDelegated };
 process.stdout.write(JSON.stringify(await actions[request.action](request)));
