@@ -114,3 +114,13 @@ def test_reviews_merge_networks_the_user_chooses(
         ("devnet", "on the devnet"),
         ("second", "on the second chain"),
     ]
+
+
+def test_a_store_that_is_not_postgresql_or_sqlite_is_refused(env: dict[str, str]) -> None:
+    refused = run_cli("--store", "mysql://user:secret@db/reviews", "reviews", "did:web:x.example", env=env)
+    assert refused.code == 2
+    assert refused.error_line == (
+        "error: the store 'db/reviews' is neither postgresql://… nor sqlite:///PATH "
+        "(leave it unset for the embedded SQLite index)"
+    )
+    assert "secret" not in refused.stderr
