@@ -30,6 +30,7 @@ __all__ = [
     "RequestData",
     "attest_by_delegation_call",
     "attest_call",
+    "attestation_of",
     "decode_attestation",
     "decode_revert",
     "encode_call",
@@ -130,13 +131,18 @@ def decode_attestation(raw: bytes) -> Attestation:
     """`getAttestation`'s return data: the fixed layout when canonical, else eth_abi's generic decoder."""
     fast = decode_attestation_fields(raw)
     if fast is not None:
-        uid, schema, time, expiration, revocation, ref_uid, recipient_raw, attester_raw, revocable, data = fast
-        recipient, attester = "0x" + recipient_raw.hex(), "0x" + attester_raw.hex()
-    else:
-        from eth_abi.abi import decode as abi_decode
+        fields: list[Any] = list(fast)
+        fields[6], fields[7] = "0x" + fast[6].hex(), "0x" + fast[7].hex()
+        return attestation_of(fields)
+    from eth_abi.abi import decode as abi_decode
 
-        (value,) = abi_decode([_ATTESTATION], raw)
-        uid, schema, time, expiration, revocation, ref_uid, recipient, attester, revocable, data = value
+    (value,) = abi_decode([_ATTESTATION], raw)
+    return attestation_of(tuple(value))
+
+
+def attestation_of(fields: Sequence[Any]) -> Attestation:
+    """The `Attestation` of decoded struct fields (bytes32 as bytes, addresses as hex text)."""
+    uid, schema, time, expiration, revocation, ref_uid, recipient, attester, revocable, data = fields
     return Attestation(
         "0x" + uid.hex(),
         "0x" + schema.hex(),

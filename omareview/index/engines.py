@@ -132,13 +132,7 @@ class SqliteEngine:
         self._owner = new_owner()
         self._database = Database(path, "", synchronous="NORMAL")
         with self.transaction() as tx:
-            tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY)")
-            done = {int(row["version"]) for row in tx.rows("SELECT version FROM schema_version")}
-            for version, statements in migrations:
-                if version not in done:
-                    for statement in statements:
-                        tx.execute(statement)
-                    tx.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+            _migrate(tx, migrations)
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return list(self._database.connection().execute(sql, tuple(params)))
@@ -170,6 +164,17 @@ class SqliteEngine:
 
     def close(self) -> None:
         self._database.close()
+
+
+def _migrate(tx: Tx, migrations: Migrations) -> None:
+    """Apply, in order, every migration the store has not had yet (the caller holds the migration lock)."""
+    tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY)")
+    done = {int(row["version"]) for row in tx.rows("SELECT version FROM schema_version")}
+    for version, statements in migrations:
+        if version not in done:
+            for statement in statements:
+                tx.execute(statement)
+            tx.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
 
 def _pg(sql: str) -> str:
@@ -244,13 +249,7 @@ class PostgresEngine:
         )
         with self.transaction() as tx:
             tx.execute("SELECT pg_advisory_xact_lock(?)", (_key(f"{schema}/migrations"),))
-            tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY)")
-            done = {int(row["version"]) for row in tx.rows("SELECT version FROM schema_version")}
-            for version, statements in migrations:
-                if version not in done:
-                    for statement in statements:
-                        tx.execute(statement)
-                    tx.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+            _migrate(tx, migrations)
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._pool.connection() as connection:

@@ -62,27 +62,25 @@ PY
   fi
 }
 
-setup_chromium() {
-  # The provider's page is tested in a real browser: Debian's chromium, driven by Playwright (which is
-  # never asked to download a browser of its own).
-  [ -x /usr/bin/chromium ] && return
+apt_install() {
+  # apt_install PACKAGE WHY: install a Debian package the tests need (as root, or through sudo).
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="$(command -v sudo || true)"
-  command -v apt-get >/dev/null || die "chromium is missing and this is not a Debian system; install it at /usr/bin/chromium"
-  say "installing chromium (Debian package) for the browser tests"
+  command -v apt-get >/dev/null || die "$1 is missing and this is not a Debian system; install it ($2)"
+  say "installing $1 (Debian package) for $2"
   $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >&2
+}
+
+setup_chromium() {
+  # The provider's page is tested in a real browser: Debian's chromium at /usr/bin/chromium, driven by
+  # Playwright (which is never asked to download a browser of its own).
+  [ -x /usr/bin/chromium ] || apt_install chromium "the browser tests"
 }
 
 setup_postgres() {
   # The index's PostgreSQL engine is tested against a throwaway cluster made with Debian's initdb/pg_ctl.
-  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return
-  local sudo=""
-  [ "$(id -u)" = 0 ] || sudo="$(command -v sudo || true)"
-  command -v apt-get >/dev/null || die "PostgreSQL is missing and this is not a Debian system; install its server"
-  say "installing postgresql (Debian package) for the PostgreSQL store tests"
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >&2
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_install postgresql "the PostgreSQL store tests"
 }
 
 setup_all() {

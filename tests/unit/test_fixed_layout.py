@@ -10,7 +10,7 @@ from eth_abi.abi import encode as abi_encode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omareview.eas.abi import decode_attestation
+from omareview.eas.abi import attestation_of, decode_attestation
 from omareview.eas.fixed_layout import decode_attestation_fields, decode_user_review_fields
 from omareview.errors import InputError
 from omareview.review.model import decode_user_review
@@ -111,24 +111,4 @@ def test_attestations_decode_like_eth_abi(fields: tuple[Any, ...], mutation: Any
         if isinstance(generic, type):
             assert ours is generic or isinstance(ours, type)
             continue
-        assert ours == decode_attestation_from(generic)
-
-
-def decode_attestation_from(value: tuple[Any, ...]) -> Any:
-    """What `decode_attestation` makes of eth_abi's answer."""
-    from omareview._hashing import to_checksum_address
-    from omareview.eas.abi import Attestation
-
-    uid, schema, time, expiration, revocation, ref_uid, recipient, attester, revocable, data = value
-    return Attestation(
-        "0x" + uid.hex(),
-        "0x" + schema.hex(),
-        time,
-        expiration,
-        revocation,
-        "0x" + ref_uid.hex(),
-        to_checksum_address(recipient),
-        to_checksum_address(attester),
-        revocable,
-        data,
-    )
+        assert ours == attestation_of(generic)
