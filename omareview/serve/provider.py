@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from omareview._json import loads_untrusted
+from omareview._wire import WireModel
 from omareview.eas.abi import ZERO_UID
 from omareview.eas.client import DelegatedAttestation, EasClient
 from omareview.errors import ChainError, InputError, ServiceError
@@ -94,16 +95,16 @@ class ProviderConfig:
     index: ReviewIndex | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(WireModel):
     """A review the provider put on-chain.
 
-    Parameters:
+    Attributes:
         uid: the attestation UID.
         tx_hash: the relayer's transaction.
         block_number: its block.
         attester: the payer, recorded as attester.
         subject: the reviewed subject DID.
+        success: always true (the OMATrust relay's answer has it).
     """
 
     uid: str
@@ -111,16 +112,7 @@ class Written:
     block_number: int
     attester: str
     subject: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "success": True,
-            "uid": self.uid,
-            "txHash": self.tx_hash,
-            "blockNumber": self.block_number,
-            "attester": self.attester,
-            "subject": self.subject,
-        }
+    success: bool = True
 
 
 class ReviewProvider:
@@ -301,7 +293,13 @@ class ReviewProvider:
             raise
         self.store.settle_payment(key, submitted.uid)
         self._sync_quietly()
-        return Written(submitted.uid, submitted.tx_hash, submitted.block_number, delegated.attester, review.subject)
+        return Written(
+            uid=submitted.uid,
+            tx_hash=submitted.tx_hash,
+            block_number=submitted.block_number,
+            attester=delegated.attester,
+            subject=review.subject,
+        )
 
     def relay(self, body: bytes) -> Written:
         """The OMATrust relay's `/v1/delegated-attest`: a User Review signed by its attester, each signature
@@ -315,7 +313,13 @@ class ReviewProvider:
             raise InputError("this signature was relayed before", reason="duplicate")
         submitted = self._send(delegated)
         self._sync_quietly()
-        return Written(submitted.uid, submitted.tx_hash, submitted.block_number, delegated.attester, review.subject)
+        return Written(
+            uid=submitted.uid,
+            tx_hash=submitted.tx_hash,
+            block_number=submitted.block_number,
+            attester=delegated.attester,
+            subject=review.subject,
+        )
 
     def _sync_quietly(self) -> None:
         """Sync around a write, so the duplicate check and the next read see the chain as it is now; a failure
