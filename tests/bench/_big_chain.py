@@ -120,6 +120,10 @@ def big_chain() -> Iterator[BigChain]:
             with start_devnet(home=Path(home) / "devnet", anvil_args=args) as devnet:
                 network = network_of(devnet.state)
                 _build(devnet, network)
+                # Anvil writes the dump as it exits; a large chain takes minutes, so wait for it here
+                # (the devnet's own stop would kill it after a few seconds, leaving half a file).
+                devnet.process.terminate()
+                devnet.process.wait(1800)
             described.write_text(network.model_dump_json())
             built = time.monotonic() - started
         network = Network.model_validate_json(described.read_text())
