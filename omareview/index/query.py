@@ -218,6 +218,10 @@ class ReviewIndex:
             judged.append(_entry(row, level, judgement, self.network.name))
         if to_save:
             self.store.save_judgements(to_save)
+        kept = {row.uid for row in latest}
+        superseded = [row.uid for row in rows if row.uid not in kept and row.judged_at is None]
+        if superseded:
+            self.store.mark_superseded(superseded, now)
         return summarize(
             did,
             judged,

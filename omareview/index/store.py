@@ -200,6 +200,12 @@ class IndexStore:
                 [(level, json.dumps(judgement), at, uid) for uid, level, judgement, at in judged],
             )
 
+    def mark_superseded(self, uids: Iterable[str], at: int) -> None:
+        """Reviews a later review by the same attester replaced: seen at `at`, never judged (nothing shows
+        them), so the follower stops finding them pending."""
+        with self.transaction() as tx:
+            tx.executemany("UPDATE reviews SET judged_at = ? WHERE uid = ?", [(at, uid) for uid in uids])
+
     def claim_payment(self, payment: str, attester: str, now: int, lease_s: int) -> tuple[bool, str | None]:
         """Claim the one review of `payment` for `attester`: (claimed, UID of the review it already has). A claim
         whose sender vanished is taken over once its lease is over; a finished one never. One statement, so
