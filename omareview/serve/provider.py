@@ -26,7 +26,7 @@ from typing import Any
 from omareview._json import loads_untrusted
 from omareview._wire import WireModel
 from omareview.eas.abi import ZERO_UID
-from omareview.eas.client import DelegatedAttestation, EasClient
+from omareview.eas.client import DelegatedAttestation, EasClient, Submitted
 from omareview.errors import ChainError, InputError, ServiceError
 from omareview.identity.dids import did_address, subject_did
 from omareview.index.judge import judge
@@ -293,13 +293,7 @@ class ReviewProvider:
             raise
         self.store.settle_payment(key, submitted.uid)
         self._sync_quietly()
-        return Written(
-            uid=submitted.uid,
-            tx_hash=submitted.tx_hash,
-            block_number=submitted.block_number,
-            attester=delegated.attester,
-            subject=review.subject,
-        )
+        return _written(submitted, delegated, review)
 
     def relay(self, body: bytes) -> Written:
         """The OMATrust relay's `/v1/delegated-attest`: a User Review signed by its attester, each signature
@@ -313,13 +307,7 @@ class ReviewProvider:
             raise InputError("this signature was relayed before", reason="duplicate")
         submitted = self._send(delegated)
         self._sync_quietly()
-        return Written(
-            uid=submitted.uid,
-            tx_hash=submitted.tx_hash,
-            block_number=submitted.block_number,
-            attester=delegated.attester,
-            subject=review.subject,
-        )
+        return _written(submitted, delegated, review)
 
     def _sync_quietly(self) -> None:
         """Sync around a write, so the duplicate check and the next read see the chain as it is now; a failure
@@ -369,7 +357,7 @@ class ReviewProvider:
             reason="not-payment-backed",
         )
 
-    def _send(self, delegated: DelegatedAttestation) -> Any:
+    def _send(self, delegated: DelegatedAttestation) -> Submitted:
         if not self.budget.take():
             raise ServiceError("the relayer's gas budget for this hour is spent", reason="gas-budget")
         used = 0
@@ -382,6 +370,16 @@ class ReviewProvider:
             raise ChainError(f"the chain refused or lost the attestation: {exc}", reason=exc.reason) from exc
         finally:
             self.budget.settle(used)
+
+
+def _written(submitted: Submitted, delegated: DelegatedAttestation, review: UserReview) -> Written:
+    return Written(
+        uid=submitted.uid,
+        tx_hash=submitted.tx_hash,
+        block_number=submitted.block_number,
+        attester=delegated.attester,
+        subject=review.subject,
+    )
 
 
 def _level(value: str | None) -> Any:
