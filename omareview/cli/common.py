@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,7 +11,7 @@ import click
 
 from omareview.devnet.node import read_state
 from omareview.errors import ConfigError
-from omareview.keys import Signer, signer_from_environment, signer_from_key
+from omareview.keys import Signer, signer_from_environment, signer_from_key, signer_from_keystore
 from omareview.networks import DEVNET, Network
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,6 +39,17 @@ def load_signer(network: Network, keystore: Path | None, dev_account: int | None
             raise ConfigError("--dev-account works only on a running devnet (--network devnet)")
         return signer_from_key(state.accounts[dev_account].private_key.get_secret_value())
     return signer_from_environment(keystore)
+
+
+RELAYER_KEY_ENV = "OMAREVIEW_RELAYER_KEY"
+
+
+def load_relayer(keystore: Path | None) -> Signer | None:
+    """The key that sends others' delegated attestations: `keystore`, else $OMAREVIEW_RELAYER_KEY, else None."""
+    if keystore is not None:
+        return signer_from_keystore(keystore)
+    key = os.environ.get(RELAYER_KEY_ENV, "").strip()
+    return signer_from_key(key, what=RELAYER_KEY_ENV) if key else None
 
 
 def global_options(ctx: click.Context) -> Any:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from omareview._files import read_regular
 from omareview._json import UntrustedJsonError, loads_untrusted
-from omareview.cli.common import global_options, key_options, load_signer
+from omareview.cli.common import global_options, key_options, load_relayer, load_signer
 from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import ConfigError, InputError, validation_problem
@@ -327,15 +327,8 @@ def _client(network: Network, signer: Signer, mode: Mode, relayer_keystore: Path
     if mode != "delegated":
         client = EasClient(network, signer)
     else:
-        import os
-
-        from omareview.keys import signer_from_key, signer_from_keystore
-
-        if relayer_keystore is not None:
-            relayer = signer_from_keystore(relayer_keystore)
-        elif os.environ.get("OMAREVIEW_RELAYER_KEY"):
-            relayer = signer_from_key(os.environ["OMAREVIEW_RELAYER_KEY"].strip(), what="OMAREVIEW_RELAYER_KEY")
-        else:
+        relayer = load_relayer(relayer_keystore)
+        if relayer is None:
             raise ConfigError(
                 "--delegated needs --relay URL, or a relayer key (OMAREVIEW_RELAYER_KEY or --relayer-keystore)"
             )

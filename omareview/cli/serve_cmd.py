@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import click
 
-from omareview.cli.common import global_options, load_signer
+from omareview.cli.common import RELAYER_KEY_ENV, global_options, load_relayer, load_signer
 from omareview.errors import ToolchainError
-from omareview.keys import Signer, signer_from_key, signer_from_keystore
-
-RELAYER_KEY_ENV = "OMAREVIEW_RELAYER_KEY"
+from omareview.keys import Signer
 
 
 def _relayer(ctx: click.Context, keystore: Path | None, dev_account: int | None) -> Signer | None:
     if dev_account is not None:
         return load_signer(global_options(ctx).resolve_network(), None, dev_account)
-    if keystore is not None:
-        return signer_from_keystore(keystore)
-    key = os.environ.get(RELAYER_KEY_ENV, "").strip()
-    return signer_from_key(key, what=RELAYER_KEY_ENV) if key else None
+    return load_relayer(keystore)
 
 
 @click.command("serve")
