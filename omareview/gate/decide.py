@@ -26,7 +26,7 @@ from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
 from omareview.identity.fetch import SafeFetcher
 from omareview.index.judge import LEVEL_RANK
-from omareview.index.query import IndexedReview, ReviewIndex, SubjectReviews
+from omareview.index.query import IndexedReview, ReviewIndex, SubjectReviews, latest_per_attester
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.reviews import read_links
@@ -159,6 +159,7 @@ class Gate:
         self._decisions: dict[str, Decision] = {}
         self._verifications: OrderedDict[str, VerificationResult] = OrderedDict()
         self._subjects: OrderedDict[str, tuple[float, float, SubjectReviews]] = OrderedDict()
+        self._provider_answers: OrderedDict[str, tuple[float, str, list[IndexedReview]]] = OrderedDict()
         self._provider_fetcher = SafeFetcher(
             overrides=self.resolver.fetcher.overrides, timeout_s=PROVIDER_TIMEOUT_S, max_bytes=PROVIDER_MAX_BYTES
         )
@@ -229,22 +230,38 @@ class Gate:
         urls += [f"{base}/reviews?resource={quote(url, safe='')}" for base in self.policy.own_providers]
         found: list[IndexedReview] = []
         for read in dict.fromkeys(urls):
-            host = urlsplit(read).hostname
-            try:
-                status, _, body = self._provider_fetcher.fetch(read)
-                if status != 200:
-                    raise InputError(f"it answered HTTP {status}")
-                document = loads_untrusted(body, what=f"reviews from {host}")
-                answer = SubjectReviews.model_validate(document)
-            except (InputError, ValidationError, ValueError) as exc:
-                reasons.append(f"review provider {host} could not be read: {str(exc).splitlines()[0]}")
-                continue
-            if answer.subject != subject:
-                reasons.append(f"review provider {host} answered about {answer.subject}, not {subject}")
-                continue
-            reasons.append(f"review provider {host}: {answer.count} review(s)")
-            found += answer.reviews
+            reason, reviews = self._provider_read(read, subject)
+            reasons.append(reason)
+            found += reviews
         return found
+
+    def _provider_read(self, read: str, subject: str) -> tuple[str, list[IndexedReview]]:
+        """One provider's answer about `subject` (a reason line, and its reviews), fetched at most once per
+        `max_index_age_seconds`, like the index's own sync: a warm decision asks no provider."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._provider_answers.get(read)
+        if cached is not None and now - cached[0] < self.policy.max_index_age_seconds:
+            return cached[1], cached[2]
+        host = urlsplit(read).hostname
+        reviews: list[IndexedReview] = []
+        try:
+            status, _, body = self._provider_fetcher.fetch(read)
+            if status != 200:
+                raise InputError(f"it answered HTTP {status}")
+            answer = SubjectReviews.model_validate(loads_untrusted(body, what=f"reviews from {host}"))
+        except (InputError, ValidationError, ValueError) as exc:
+            reason = f"review provider {host} could not be read: {str(exc).splitlines()[0]}"
+        else:
+            if answer.subject != subject:
+                reason = f"review provider {host} answered about {answer.subject}, not {subject}"
+            else:
+                reason, reviews = f"review provider {host}: {answer.count} review(s)", answer.reviews
+        with self._lock:
+            self._provider_answers[read] = (now, reason, reviews)
+            while len(self._provider_answers) > MAX_CACHED_OFFERS:
+                self._provider_answers.popitem(last=False)
+        return reason, reviews
 
     def _reviews(self, url: str, subject: str, message: dict[str, Any], reasons: list[str]) -> dict[str, Any] | None:
         remote = self._provider_reviews(url, subject, message, reasons)
@@ -410,13 +427,7 @@ class Gate:
 def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None) -> dict[str, Any]:
     """The summary the policy reads, over the index's and the providers' reviews together: one per UID, the
     latest per attester. Proven: payment-backed or verified, the levels nobody can forge."""
-    by_uid = {r.uid.lower(): r for r in reversed(reviews)}
-    latest: dict[str, IndexedReview] = {}
-    for review in by_uid.values():
-        current = latest.get(review.attester.lower())
-        if current is None or review.time > current.time:
-            latest[review.attester.lower()] = review
-    kept = list(latest.values())
+    kept = latest_per_attester(reviews)
     proven = [r.rating_value for r in kept if r.level in ("paid", "verified") and r.rating_value]
     average = round(sum(proven) / len(proven), 2) if proven else None
     return {

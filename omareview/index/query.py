@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "IndexedReview",
     "ReviewIndex",
     "SubjectReviews",
+    "latest_per_attester",
     "merged_reviews",
     "summarize",
 ]
@@ -288,18 +289,28 @@ def _stored_level(value: str) -> ReviewLevel:
     return levels[value]
 
 
+def latest_per_attester(reviews: Iterable[IndexedReview]) -> list[IndexedReview]:
+    """One review per UID (the first met), then the latest per attester across every source, newest first:
+    an EVM wallet is one reviewer on every chain and at every provider."""
+    latest: dict[str, IndexedReview] = {}
+    seen: set[str] = set()
+    for review in reviews:
+        if review.uid.lower() in seen:
+            continue
+        seen.add(review.uid.lower())
+        kept = latest.get(review.attester.lower())
+        if kept is None or (review.time, review.block_number) > (kept.time, kept.block_number):
+            latest[review.attester.lower()] = review
+    return sorted(latest.values(), key=lambda r: (r.time, r.block_number), reverse=True)
+
+
 def merged_reviews(indexes: list[ReviewIndex], subject: str, **filters: Any) -> SubjectReviews:
     """A subject's reviews across several networks' indexes: latest per attester over all of them (an EVM
     wallet is one reviewer on every chain), each marked with its network, summarized as one."""
     page = {key: filters.pop(key) for key in ("min_level", "since", "attester", "limit", "offset") if key in filters}
     average_from = filters.pop("average_from", "verified")
     found = [r for index in indexes for r in index.reviews(subject, average_from=average_from, **filters).reviews]
-    latest: dict[str, IndexedReview] = {}
-    for review in found:
-        kept = latest.get(review.attester.lower())
-        if kept is None or (review.time, review.block_number) > (kept.time, kept.block_number):
-            latest[review.attester.lower()] = review
-    judged = sorted(latest.values(), key=lambda r: (r.time, r.block_number), reverse=True)
+    judged = latest_per_attester(found)
     blocks = [index.synced_to() for index in indexes]
     return summarize(
         subject_did(subject),
