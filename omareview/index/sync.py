@@ -154,14 +154,28 @@ class Syncer:
         fresh = {log.uid: log.block_hash for log in logs}
         ghosts = [uid for uid in stored if uid not in fresh]
         moved_or_new = [log for log in logs if stored.get(log.uid, ("", 0))[0] != log.block_hash]
-        rows = self._bodies(moved_or_new)
+        return self._finish(window, head, head_hash, sent_before, rows=self._bodies(moved_or_new), gone=ghosts)
+
+    def _finish(
+        self,
+        from_block: int,
+        head: int,
+        head_hash: str,
+        sent_before: int,
+        *,
+        rows: Sequence[dict[str, Any]] = (),
+        gone: Sequence[str] = (),
+        added: int = 0,
+        removed: int = 0,
+    ) -> SyncResult:
+        """The last commit of a sync: its remaining rows in, the reviews gone out, the cursor to `head`."""
         with self.store.transaction() as db:
-            removed = self.store.delete(db, ghosts)
-            added = self.store.upsert(db, rows)
+            removed += self.store.delete(db, gone)
+            added += self.store.upsert(db, rows)
             for schema in self.schemas:
                 self.store.set_cursor(db, schema, head, head_hash)
         return SyncResult(
-            from_block=window,
+            from_block=from_block,
             to_block=head,
             added=added,
             removed=removed,
@@ -212,14 +226,5 @@ class Syncer:
                     pending = ([], [])
             if pending[0] or pending[1]:
                 added, removed = self._commit(pending, added, removed)
-        with self.store.transaction() as db:
-            removed += self.store.delete(db, [uid for uid in stored if uid not in seen and uid not in gone])
-            for schema in self.schemas:
-                self.store.set_cursor(db, schema, head, head_hash)
-        return SyncResult(
-            from_block=start,
-            to_block=head,
-            added=added,
-            removed=removed,
-            round_trips=self.rpc.requests_sent - sent_before,
-        )
+        left = [uid for uid in stored if uid not in seen and uid not in gone]
+        return self._finish(start, head, head_hash, sent_before, gone=left, added=added, removed=removed)
