@@ -120,7 +120,7 @@ def create_app(
 
     async def guarded(request: Request, work: Callable[[], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        route = request.url.path.split("/", 2)[1] if request.url.path.count("/") else request.url.path
+        route = request.url.path.split("/")[1]
         wait = per_ip.allow(request.client.host if request.client else "unknown")
         if wait is not None:
             response = _error(429, "RATE_LIMITED", "too many requests from this address", int(wait) + 1)

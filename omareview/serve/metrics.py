@@ -46,16 +46,20 @@ class Metrics:
             registry=self.registry,
         )
         self._head: tuple[float, int] | None = None
+        self._counted = False
 
     def observe_request(self, route: str, status: int, seconds: float) -> None:
         self.requests.labels(route, str(status)).inc()
         self.latency.labels(route).observe(seconds)
 
     def observe_round(self, done: FollowRound) -> None:
-        """A follower's round: its block and the lag it found."""
+        """A follower's round: its block and the lag it found; the reviews are counted again only when the
+        round changed them (a count is a scan of the whole table)."""
         self.indexed_block.set(done.to_block)
         self.lag.set(done.lag)
-        self.reviews.set(self.index.store.count())
+        if done.added or done.removed or not self._counted:
+            self.reviews.set(self.index.store.count())
+            self._counted = True
 
     def refresh(self) -> None:
         """Read the index's block and size, and the head (at most every few seconds), for a scrape."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omareview._hashing import is_address, to_checksum_address
 from omareview._json import loads_untrusted
 from omareview._wire import WireModel
 from omareview.eas.abi import ZERO_UID
@@ -205,8 +206,6 @@ class ReviewProvider:
         }
 
     def nonce(self, attester: str) -> dict[str, Any]:
-        from omareview._hashing import is_address, to_checksum_address
-
         if not is_address(attester):
             raise InputError(f"{attester[:60]!r} is not an address")
         domain = self._client.domain()
