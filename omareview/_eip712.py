@@ -10,9 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from omareview._hashing import keccak, keccak_text
+import coincurve
 
-__all__ = ["TypedField", "digest", "domain_separator", "encode_value", "hash_struct", "type_hash"]
+from omareview._hashing import address_of_point, keccak, keccak_text
+from omareview.errors import InputError
+
+__all__ = [
+    "TypedField",
+    "digest",
+    "domain_separator",
+    "encode_value",
+    "hash_struct",
+    "recover_signer",
+    "sign_digest",
+    "type_hash",
+]
+
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 #: One member of a struct type: (name, Solidity type).
 TypedField = tuple[str, str]
@@ -64,3 +78,37 @@ def domain_separator(name: str, version: str, chain_id: int, verifying_contract:
 def digest(separator: bytes, struct_hash: bytes) -> bytes:
     """The digest that is signed: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct)."""
     return keccak(b"\x19\x01" + separator + struct_hash)
+
+
+def _signature_bytes(signature: str) -> bytes:
+    if not isinstance(signature, str) or not signature.startswith("0x") or len(signature) != 132:
+        raise InputError("an EIP-712 signature must be 0x followed by 65 bytes of hex (r ‖ s ‖ v)", reason="bad-eip712")
+    try:
+        return bytes.fromhex(signature[2:])
+    except ValueError:
+        raise InputError("the EIP-712 signature is not hex", reason="bad-eip712") from None
+
+
+def recover_signer(message_digest: bytes, signature: str) -> str:
+    """The checksummed address that signed `message_digest`; `v` may be 0/1 or 27/28."""
+    raw = _signature_bytes(signature)
+    v = raw[64]
+    recovery_id = v - 27 if v in (27, 28) else v
+    if recovery_id not in (0, 1):
+        raise InputError(f"the EIP-712 signature has v = {v}; expected 27, 28, 0 or 1", reason="bad-eip712")
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")
+    if not (0 < r < _SECP256K1_N and 0 < s < _SECP256K1_N):
+        raise InputError("the EIP-712 signature's r or s is out of range", reason="bad-eip712")
+    try:
+        public_key = coincurve.PublicKey.from_signature_and_message(
+            raw[:64] + bytes([recovery_id]), message_digest, hasher=None
+        )
+    except ValueError as exc:
+        raise InputError(f"the EIP-712 signature does not recover a key ({exc})", reason="bad-eip712") from exc
+    return address_of_point(public_key.format(compressed=False))
+
+
+def sign_digest(message_digest: bytes, private_key: bytes) -> str:
+    """A 65-byte r ‖ s ‖ v signature (v = 27/28, low s, RFC 6979) as 0x-hex, as viem and ethers make them."""
+    recoverable = coincurve.PrivateKey(private_key).sign_recoverable(message_digest, hasher=None)
+    return "0x" + recoverable[:64].hex() + bytes([recoverable[64] + 27]).hex()

@@ -15,6 +15,7 @@ from omareview.cli.common import global_options, key_options, load_relayer, load
 from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import ConfigError, InputError, validation_problem
+from omareview.identity.jws import looks_like_compact_jws
 from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review.build import review_from_receipt, review_of_subject
@@ -22,7 +23,6 @@ from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox
 from omareview.review.payment import parse_payment_tx
 from omareview.review.submit import JobOutcome, Mode, ReviewJob, check_duplicates, submit_reviews
-from omareview.x402.jws import looks_like_compact_jws
 from omareview.x402.load import MAX_INPUT_BYTES, LoadedArtifact, load_artifacts, load_artifacts_from_path
 from omareview.x402.verify import VerifyOptions
 from omareview.x402.wire import ArtifactKind

@@ -22,8 +22,8 @@ from omareview._wire import WireModel
 from omareview.errors import OmaReviewError
 from omareview.identity._b64 import decode_header_value
 from omareview.identity.dids import subject_did_from_url
+from omareview.identity.jws import parse_compact
 from omareview.review.outbox import Outbox
-from omareview.x402.jws import parse_compact
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.reviews import write_links
 from omareview.x402.verify import VerifyOptions, artifact_digest, verify_artifact

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omareview._eip712 import recover_signer
 from omareview._hashing import is_address, to_checksum_address
 from omareview._json import loads_untrusted
 from omareview._wire import WireModel
@@ -40,7 +41,6 @@ from omareview.review.payment import parse_payment_tx
 from omareview.review.proofs import parse_proof
 from omareview.schemas import USER_REVIEW
 from omareview.serve.limits import GasBudget, RateLimiter
-from omareview.x402.eip712 import recover_signer
 
 __all__ = ["MAX_BODY_BYTES", "PaymentReviewedError", "ProviderConfig", "ReviewProvider", "Written"]
 

@@ -17,12 +17,13 @@ from typing import Any, Literal
 
 import coincurve
 
+from omareview._eip712 import sign_digest
 from omareview._hashing import address_of_point
 from omareview.errors import InputError
+from omareview.identity.jws import PrivateKey, sign_compact
 from omareview.identity.keys import PublicKey, public_key_to_jwk
 from omareview.x402 import eip712
 from omareview.x402.caip2 import to_caip2
-from omareview.x402.jws import PrivateKey, sign_compact
 from omareview.x402.load import OFFER_RECEIPT
 from omareview.x402.wire import OfferPayload, ReceiptPayload
 
@@ -133,7 +134,7 @@ class Eip712Issuer(Issuer):
     def _sign(self, kind: eip712.ArtifactKind, payload: dict[str, Any]) -> dict[str, Any]:
         for name, default in eip712.OPTIONAL_DEFAULTS[kind].items():
             payload.setdefault(name, default)
-        signature = eip712.sign_digest(eip712.digest(kind, payload), self.__key)
+        signature = sign_digest(eip712.digest(kind, payload), self.__key)
         return {"format": "eip712", "payload": payload, "signature": signature}
 
 

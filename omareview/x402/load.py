@@ -20,8 +20,8 @@ from omareview._files import read_regular
 from omareview._json import loads_untrusted
 from omareview.errors import InputError
 from omareview.identity._b64 import decode_header_value
+from omareview.identity.jws import looks_like_compact_jws, parse_compact
 from omareview.x402.eip712 import ArtifactKind
-from omareview.x402.jws import looks_like_compact_jws, parse_compact
 
 __all__ = [
     "A2A_RECEIPTS",

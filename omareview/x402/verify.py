@@ -12,11 +12,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from omareview._eip712 import recover_signer
 from omareview._wire import WireModel
 from omareview.errors import InputError
 from omareview.identity.authorization import Authorization, SignerIdentity, authorize_signer, default_resolver
 from omareview.identity.dids import subject_did_from_url, web_domain
 from omareview.identity.didweb import DidWebResolver, find_verification_method, method_public_key
+from omareview.identity.jws import parse_compact, verify_signature
 from omareview.identity.keys import (
     PublicKey,
     did_jwk_from_key,
@@ -27,7 +29,6 @@ from omareview.identity.keys import (
 )
 from omareview.x402 import eip712
 from omareview.x402.eip712 import FIELDS, ArtifactKind
-from omareview.x402.jws import parse_compact, verify_signature
 from omareview.x402.load import LoadedArtifact
 
 __all__ = [
@@ -152,7 +153,7 @@ def _eip712_signature(kind: ArtifactKind, envelope: dict[str, Any]) -> _Signatur
             f"the {kind} payload has fields no signature covers: {', '.join(unsigned)}", reason="bad-artifact"
         )
     digest = eip712.digest(kind, payload)
-    address = eip712.recover_signer(digest, envelope["signature"])
+    address = recover_signer(digest, envelope["signature"])
     return _Signature(payload, digest, SignerInfo(address=address, did=did_pkh_from_address(address)), address)
 
 

@@ -3,9 +3,10 @@
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from omareview._eip712 import recover_signer, sign_digest
 from omareview.errors import InputError
+from omareview.identity.jws import parse_compact, sign_compact, verify_signature
 from omareview.x402 import eip712
-from omareview.x402.jws import parse_compact, sign_compact, verify_signature
 from tests.vectors import ANVIL0, ANVIL0_KEY, JWS_VECTOR, OFFER, OFFER_SIG, RECEIPT, RECEIPT_SIG, X402
 
 
@@ -19,16 +20,16 @@ def test_receipt_vector() -> None:
     assert eip712.struct_hash("receipt", RECEIPT).hex() == X402["receipt"]["structHash"]
     digest = eip712.digest("receipt", RECEIPT)
     assert digest.hex() == X402["receipt"]["digest"]
-    assert eip712.sign_digest(digest, ANVIL0_KEY) == RECEIPT_SIG
-    assert eip712.recover_signer(digest, RECEIPT_SIG) == ANVIL0
+    assert sign_digest(digest, ANVIL0_KEY) == RECEIPT_SIG
+    assert recover_signer(digest, RECEIPT_SIG) == ANVIL0
 
 
 def test_offer_vector() -> None:
     assert eip712.struct_hash("offer", OFFER).hex() == X402["offer"]["structHash"]
     digest = eip712.digest("offer", OFFER)
     assert digest.hex() == X402["offer"]["digest"]
-    assert eip712.sign_digest(digest, ANVIL0_KEY) == OFFER_SIG
-    assert eip712.recover_signer(digest, OFFER_SIG) == ANVIL0
+    assert sign_digest(digest, ANVIL0_KEY) == OFFER_SIG
+    assert recover_signer(digest, OFFER_SIG) == ANVIL0
 
 
 def test_absent_optionals_hash_as_their_defaults() -> None:
@@ -41,7 +42,7 @@ def test_absent_optionals_hash_as_their_defaults() -> None:
 def test_v_as_0_or_1_recovers_the_same_signer() -> None:
     digest = eip712.digest("receipt", RECEIPT)
     v01 = RECEIPT_SIG[:-2] + "01"
-    assert eip712.recover_signer(digest, v01) == ANVIL0
+    assert recover_signer(digest, v01) == ANVIL0
 
 
 @pytest.mark.parametrize(
@@ -55,7 +56,7 @@ def test_v_as_0_or_1_recovers_the_same_signer() -> None:
 )
 def test_bad_eip712_signatures(signature: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        eip712.recover_signer(eip712.digest("receipt", RECEIPT), signature)
+        recover_signer(eip712.digest("receipt", RECEIPT), signature)
 
 
 @pytest.mark.parametrize(

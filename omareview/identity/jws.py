@@ -1,4 +1,5 @@
-"""Compact JWS for x402 artifacts: verified over the bytes as sent, signed with a JCS payload.
+"""Compact JWS for x402 artifacts and OMATrust `pop-jws` proofs: verified over the bytes as sent, signed
+with a JCS payload.
 
 Only ES256K, ES256 and EdDSA (also spelled `Ed25519`) are accepted, each bound to its key type; `none`,
 HMAC and everything else are refused. Every part is size-limited before it is decoded.
