@@ -126,7 +126,10 @@ def _normalize_pkh(identifier: str, original: str) -> str:
     namespace, chain, address = parts
     if namespace.lower() == "eip155" and not re.fullmatch(r"0x[0-9a-fA-F]{40}", address):
         raise InputError(f"{original!r}: an eip155 account is 0x and 40 hex digits", reason="bad-did")
-    return f"did:pkh:{namespace.lower()}:{chain}:{address.lower()}"
+    # EVM addresses are hex, and OMATrust lowercases them; other namespaces' addresses (Solana's base58)
+    # are case-sensitive and kept as written.
+    account = address.lower() if namespace.lower() == "eip155" else address
+    return f"did:pkh:{namespace.lower()}:{chain}:{account}"
 
 
 def _normalize_handle(identifier: str, original: str) -> str:

@@ -54,6 +54,11 @@ def test_omatrust_did_pkh_vector() -> None:
             "did:pkh:EIP155:8453:0xABCDEFabcdef0123456789abcdef0123456789AB",
             "did:pkh:eip155:8453:0xabcdefabcdef0123456789abcdef0123456789ab",
         ),
+        # Solana addresses are base58, whose case is meaningful: kept as written.
+        (
+            "did:pkh:SOLANA:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp:7EcDhSYGxXyscszYEp35KHN8vvw3svAuLKTzXwCFLtV",
+            "did:pkh:solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp:7EcDhSYGxXyscszYEp35KHN8vvw3svAuLKTzXwCFLtV",
+        ),
         ("did:handle:Twitter:JackD", "did:handle:twitter:JackD"),
         (
             "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
