@@ -53,6 +53,8 @@ class Network(BaseModel):
         schemas: schema name → UID.
         payment_finality: when a payment on this chain is final: `finalized` (the node's finalized block) or
             a number of confirmations.
+        trust_anchors: OMATrust's trust-anchors document (a path or an HTTPS URL) whose approved issuers
+            make Controller Witnesses count (None: no witness counts).
     """
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
@@ -66,6 +68,7 @@ class Network(BaseModel):
     deployment_block: int = 0
     schemas: dict[str, str] = Field(default_factory=dict)
     payment_finality: Literal["finalized"] | int = "finalized"
+    trust_anchors: str | None = None
 
     @field_validator("eas_address", "schema_registry_address", "indexer_address")
     @classmethod
@@ -94,6 +97,7 @@ OMACHAIN_TESTNET_NETWORK = Network(
     eas_address="0x8835AF90f1537777F52E482C8630cE4e947eCa32",
     schema_registry_address="0x7946127D2f517c8584FdBF801b82F54436EC6FC7",
     schemas=_omatrust_uids(),
+    trust_anchors="https://api.omatrust.org/v1/trust-anchors",
 )
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "LOOPBACK",
     "READY_TIMEOUT_S",
     "STOP_TIMEOUT_S",
+    "WITNESS_ACCOUNT",
     "DevAccount",
     "Devnet",
     "DevnetState",
@@ -106,6 +107,7 @@ class DevnetState(BaseModel):
     log_file: str
     started_at: int
     detached: bool
+    trust_anchors: str | None = None
 
     def public(self) -> dict[str, Any]:
         """What `devnet up/status --json` prints: everything but the account keys."""
@@ -147,6 +149,9 @@ def read_state(home: Path | None = None) -> DevnetState | None:
     return state
 
 
+WITNESS_ACCOUNT = 8
+
+
 def network_of(state: DevnetState) -> Network:
     """The network of a running devnet, from its state."""
     return Network(
@@ -159,6 +164,7 @@ def network_of(state: DevnetState) -> Network:
         deployment_block=state.deployment_block,
         schemas=state.schemas,
         payment_finality=1,
+        trust_anchors=state.trust_anchors,
     )
 
 
@@ -360,6 +366,8 @@ def _deploy_and_describe(
     token = deploy_test_token(w3, deployer, holders, progress)
     if process.poll() is not None:
         raise DevnetError(f"Anvil exited during deployment: {_log_tail(log_file)}", reason="devnet-failed")
+    anchors = accounts_file.parent / "trust-anchors.json"
+    anchors.write_text(json.dumps(_trust_anchors(deployment.eas, schemas, accounts[WITNESS_ACCOUNT].address), indent=2))
     return DevnetState(
         pid=process.pid,
         rpc_url=rpc_url,
@@ -374,7 +382,32 @@ def _deploy_and_describe(
         log_file=str(log_file),
         started_at=int(time.time()),
         detached=detach,
+        trust_anchors=str(anchors),
     )
+
+
+def _trust_anchors(eas: str, schemas: dict[str, str], witness: str) -> dict[str, Any]:
+    """The devnet's own trust-anchors document, in OMATrust's shape: its chain, and one approved witness
+    issuer (a dev account that `omareview devnet witness` attests with)."""
+    return {
+        "version": 1,
+        "updatedAt": int(time.time()),
+        "chains": {f"eip155:{DEVNET_CHAIN_ID}": {"name": "omareview devnet", "easContract": eas, "schemas": schemas}},
+        "registries": [
+            {
+                "type": "approved-issuers",
+                "issuers": [
+                    {
+                        "address": witness,
+                        "label": "omareview devnet witness",
+                        "schemas": ["controller-witness"],
+                        "status": "active",
+                        "validFrom": 0,
+                    }
+                ],
+            }
+        ],
+    }
 
 
 def stop_devnet(home: Path | None = None) -> DevnetState | None:

@@ -23,6 +23,7 @@ __all__ = [
     "LEGACY_VERSION",
     "MULTI_ATTEST",
     "REVERT_MESSAGES",
+    "REVOKED_TOPIC",
     "VERSION",
     "ZERO_UID",
     "Attestation",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 ATTESTED_TOPIC = "0x8bf46bf4cfd674fa735a3d63ec1c9ad4153f033c290341f3a588b75685141b35"
+# Revoked(address indexed recipient, address indexed attester, bytes32 uid, bytes32 indexed schemaUID)
+REVOKED_TOPIC = "0xf930a6e2523c9cc298691873087a740550b8fc85a0680830414c148ed927f615"
 ZERO_UID = "0x" + "00" * 32
 
 _REQUEST_DATA = "(address,uint64,bool,bytes32,bytes,uint256)"

@@ -15,7 +15,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from omareview.eas.abi import ATTESTED_TOPIC, GET_ATTESTATION, Attestation, decode_attestation, encode_call
+from omareview.eas.abi import (
+    ATTESTED_TOPIC,
+    GET_ATTESTATION,
+    REVOKED_TOPIC,
+    Attestation,
+    decode_attestation,
+    encode_call,
+)
 from omareview.eas.rpc import RpcClient
 from omareview.errors import ChainError
 
@@ -56,6 +63,12 @@ class AttestedLog:
     block_hash: str
     tx_hash: str
     log_index: int
+    revoked: bool = False
+
+    @property
+    def key(self) -> str:
+        """What the log is about: the attestation's UID, or `revoked:<uid>` for its revocation."""
+        return f"revoked:{self.uid}" if self.revoked else self.uid
 
 
 def address_topic(address: str) -> str:
@@ -80,15 +93,21 @@ def parse_attested_log(log: dict[str, object]) -> AttestedLog:
         block_hash=str(log["blockHash"]).lower(),
         tx_hash=str(log["transactionHash"]).lower(),
         log_index=int(str(log["logIndex"]), 16),
+        revoked=str(topics[0]).lower() == REVOKED_TOPIC,
     )
 
 
 def attested_topics(
-    schemas: Sequence[str] | None = None, recipient: str | None = None, attester: str | None = None
+    schemas: Sequence[str] | None = None,
+    recipient: str | None = None,
+    attester: str | None = None,
+    *,
+    revocations: bool = False,
 ) -> list[object]:
-    """The `eth_getLogs` topic filter for `Attested` (topic1 recipient, topic2 attester, topic3 schema)."""
+    """The `eth_getLogs` topic filter for `Attested` (topic1 recipient, topic2 attester, topic3 schema), and
+    `Revoked` too (same layout) with `revocations`."""
     return [
-        ATTESTED_TOPIC,
+        [ATTESTED_TOPIC, REVOKED_TOPIC] if revocations else ATTESTED_TOPIC,
         address_topic(recipient) if recipient else None,
         address_topic(attester) if attester else None,
         [s.lower() for s in schemas] if schemas else None,
@@ -156,9 +175,11 @@ class LogScanner:
         schemas: Sequence[str] | None = None,
         recipient: str | None = None,
         attester: str | None = None,
+        revocations: bool = False,
     ) -> Iterator[tuple[int, list[AttestedLog]]]:
-        """As `scan`, each chunk with the last block it covers (every block up to it has been read)."""
-        topics = attested_topics(schemas, recipient, attester)
+        """As `scan`, each chunk with the last block it covers (every block up to it has been read); with
+        `revocations`, `Revoked` logs too."""
+        topics = attested_topics(schemas, recipient, attester, revocations=revocations)
         start, failures = from_block, 0
         while start <= to_block:
             end = min(start + self.range - 1, to_block)

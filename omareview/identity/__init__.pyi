@@ -10,9 +10,6 @@ from .authorization import (
 from .authorization import (
     default_resolver as default_resolver,
 )
-from .authorization import (
-    evm_address_of_key as evm_address_of_key,
-)
 from .dids import (
     did_address as did_address,
 )
@@ -64,6 +61,24 @@ from .fetch import (
 from .fetch import (
     parse_overrides as parse_overrides,
 )
+from .graph import (
+    IdentityAttestation as IdentityAttestation,
+)
+from .graph import (
+    IdentityGraph as IdentityGraph,
+)
+from .graph import (
+    ListGraph as ListGraph,
+)
+from .graph import (
+    WitnessIssuers as WitnessIssuers,
+)
+from .graph import (
+    link_between as link_between,
+)
+from .graph import (
+    load_witness_issuers as load_witness_issuers,
+)
 from .keys import (
     PublicKey as PublicKey,
 )
@@ -80,6 +95,9 @@ from .keys import (
     did_pkh_from_address as did_pkh_from_address,
 )
 from .keys import (
+    evm_address_of_key as evm_address_of_key,
+)
+from .keys import (
     jwk_to_public_key as jwk_to_public_key,
 )
 from .keys import (
@@ -93,4 +111,22 @@ from .keys import (
 )
 from .keys import (
     public_key_to_jwk as public_key_to_jwk,
+)
+from .keys import (
+    solana_address_of_key as solana_address_of_key,
+)
+from .pop import (
+    PopProof as PopProof,
+)
+from .pop import (
+    make_pop_eip712 as make_pop_eip712,
+)
+from .pop import (
+    make_pop_jws as make_pop_jws,
+)
+from .pop import (
+    proves as proves,
+)
+from .pop import (
+    read_pop as read_pop,
 )

@@ -1,30 +1,51 @@
-"""Is this signer authorized to speak for this domain? (SPEC §2 step 3)
+"""Is this signer authorized to speak for this domain, as of a time? (SPEC §2 step 3)
 
-Sources, strongest first: the domain's did:web document lists it (`blockchainAccountId`, `publicKeyJwk`,
+With an identity graph and a time (a receipt's `issuedAt`), OMATrust's on-chain sources come first:
+- a **Key Binding** of the signer's key for the subject, effective at that time, not expired or revoked by
+  then, with `keyPurpose` covering `assertionMethod` or `authentication`. It counts only when its attester
+  was the subject's controller at the binding's time (by a trusted witness, or the live did.json / TXT) and
+  the key itself signed a proof of shared control naming the subject. A counted binding that was revoked or
+  had expired by then, or whose purpose does not cover signing, *closes* authorization for that key from
+  then on, whatever did.json still says;
+- a **Controller Witness** by a trusted witness issuer whose latest observation of the subject (per method)
+  at or before that time names the signer as controller.
+Then the live sources, strongest first: the domain's did:web document lists it (`blockchainAccountId`, `publicKeyJwk`,
 `publicKeyMultibase`, `ethereumAddress`); its `_controllers` TXT record names it (`did:pkh`, `did:jwk`,
 `did:key`); failing those, it is the `payTo` of a signed offer for the same host (the weakest: anyone can
 sign an offer that pays themselves). An EVM address also matches a secp256k1 key whose address it is.
 A source that cannot be read (network down, no document, no record) says nothing; the answer is `unknown`
 unless another source decides. Never raises for network failures.
+
+OMATrust's SDK (`getControllerAuthorization`) reads the same attestations more loosely; the differences are
+listed in docs/guides/identity.md.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import dns.exception
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import BaseModel, ConfigDict
 
-from omareview._hashing import address_of_point, is_address, to_checksum_address
+from omareview._hashing import is_address, to_checksum_address
 from omareview.errors import InputError
-from omareview.identity.dids import normalize_domain
+from omareview.identity.dids import normalize_did, normalize_domain
 from omareview.identity.didweb import DidWebResolver, method_public_key, verification_methods
 from omareview.identity.dns_txt import lookup_controllers
 from omareview.identity.fetch import FetchError
-from omareview.identity.keys import PublicKey, address_from_did_pkh, jwk_to_public_key, key_from_did, keys_equal
+from omareview.identity.graph import IdentityAttestation, IdentityGraph, WitnessIssuers
+from omareview.identity.keys import (
+    PublicKey,
+    address_from_did_pkh,
+    did_jwk_from_key,
+    evm_address_of_key,
+    jwk_to_public_key,
+    key_from_did,
+    keys_equal,
+)
+from omareview.identity.pop import read_pop
 
 __all__ = [
     "Authorization",
@@ -33,11 +54,11 @@ __all__ = [
     "SignerIdentity",
     "authorize_signer",
     "default_resolver",
-    "evm_address_of_key",
 ]
 
 AuthorizationStatus = Literal["authorized", "unauthorized", "unknown"]
-AuthorizationMethod = Literal["did-json", "dns-txt", "pay-to"]
+AuthorizationMethod = Literal["key-binding", "witness", "did-json", "dns-txt", "pay-to"]
+_SIGNING_PURPOSES = ("assertionMethod", "authentication")
 SignerIdentity = str | PublicKey | dict[str, Any]
 
 
@@ -46,8 +67,12 @@ class Authorization(BaseModel):
 
     Attributes:
         status: `authorized`, `unauthorized` (a source names other signers) or `unknown` (no source answered).
-        method: the source that decided: `did-json`, `dns-txt` or `pay-to`; None when nothing decided.
+        method: the source that decided (its tier): `key-binding`, `witness`, `did-json`, `dns-txt` or
+            `pay-to`; None when nothing decided.
         detail: what was found, for a person.
+        uid: the attestation that decided, for the on-chain sources.
+        valid_from: from when that source authorizes the signer (on-chain sources).
+        valid_until: until when (None: open).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -55,12 +80,19 @@ class Authorization(BaseModel):
     status: AuthorizationStatus
     method: AuthorizationMethod | None = None
     detail: str
+    uid: str | None = None
+    valid_from: int | None = None
+    valid_until: int | None = None
 
 
 @dataclass(frozen=True)
 class _SignerIdentity:
     address: str | None
     key: PublicKey | None
+
+    @property
+    def cache_key(self) -> str:
+        return self.address or (did_jwk_from_key(self.key) if self.key is not None else "")
 
     def matches_address(self, address: str) -> bool:
         return self.address is not None and is_address(address) and self.address == to_checksum_address(address)
@@ -69,14 +101,6 @@ class _SignerIdentity:
         if self.key is not None and keys_equal(self.key, key):
             return True
         return self.address is not None and self.address == evm_address_of_key(key)
-
-
-def evm_address_of_key(key: PublicKey) -> str | None:
-    """The EVM address of a secp256k1 key; None for other curves."""
-    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256k1":
-        return None
-    point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    return address_of_point(point)
 
 
 def _identity(signer: SignerIdentity) -> _SignerIdentity:
@@ -143,6 +167,185 @@ def _check_dns(domain: str, signer: _SignerIdentity, server: str | None, timeout
     return None, f"dns-txt: no controller record at _controllers.{domain}"
 
 
+@dataclass(frozen=True)
+class _Live:
+    """The live sources (did.json, TXT), each answer kept in `cache` for the run."""
+
+    host: str
+    resolver: DidWebResolver | None
+    use_did_json: bool
+    use_dns: bool
+    dns_server: str | None
+    dns_timeout_s: float
+    cache: dict[tuple[str, str, str | None], Authorization] | None
+
+    def __call__(self, identity: _SignerIdentity, pay_to: str | None) -> Authorization:
+        key = (identity.cache_key, self.host, pay_to)
+        found = self.cache.get(key) if self.cache is not None else None
+        if found is None:
+            found = self._decide(identity, pay_to)
+            if self.cache is not None:
+                self.cache[key] = found
+        return found
+
+    def _decide(self, identity: _SignerIdentity, pay_to: str | None) -> Authorization:
+        checks: list[tuple[AuthorizationMethod, tuple[bool | None, str]]] = []
+        if self.use_did_json:
+            checks.append(("did-json", _check_did_json(self.host, identity, self.resolver or default_resolver())))
+            if checks[-1][1][0]:
+                return Authorization(status="authorized", method="did-json", detail=checks[-1][1][1])
+        if self.use_dns:
+            checks.append(("dns-txt", _check_dns(self.host, identity, self.dns_server, self.dns_timeout_s)))
+            if checks[-1][1][0]:
+                return Authorization(status="authorized", method="dns-txt", detail=checks[-1][1][1])
+        if pay_to is not None and identity.matches_address(pay_to):
+            return Authorization(
+                status="authorized", method="pay-to", detail=f"the signer is the offer's payTo {pay_to}"
+            )
+        detail = "; ".join(outcome[1] for _, outcome in checks) or "no authorization source was consulted"
+        refused = [method for method, outcome in checks if outcome[0] is False]
+        if refused:
+            return Authorization(status="unauthorized", method=refused[0], detail=detail)
+        return Authorization(status="unknown", detail=detail)
+
+
+@dataclass(frozen=True)
+class _OnChain:
+    """The on-chain sources for one subject: its key bindings and witnesses in `graph`."""
+
+    subject: str
+    graph: IdentityGraph
+    witnesses: WitnessIssuers | None
+    live: _Live
+
+    def witnessed(self, identity: _SignerIdentity, at: int) -> Authorization | None:
+        """Authorized when a trusted issuer's latest observation of the subject (per method) at or before
+        `at` names the signer; None when no such witness does."""
+        if self.witnesses is None:
+            return None
+        latest: dict[str, int] = {}
+        counted: list[IdentityAttestation] = []
+        for witness in self.graph.about(self.subject, "controller-witness"):
+            observed = witness.number("observedAt")
+            trusted = self.witnesses.trusts(witness.attester, witness.time)
+            if not trusted or not witness.is_about(self.subject) or observed > at or observed > witness.time:
+                continue
+            counted.append(witness)
+            method = witness.text("method")
+            latest[method] = max(latest.get(method, 0), observed)
+        for witness in sorted(counted, key=lambda w: w.number("observedAt"), reverse=True):
+            if witness.number("observedAt") != latest[witness.text("method")]:
+                continue
+            if _controller_matches(witness.text("controller"), identity):
+                return Authorization(
+                    status="authorized",
+                    method="witness",
+                    uid=witness.uid,
+                    valid_from=witness.number("observedAt"),
+                    detail=(
+                        f"a trusted witness ({witness.attester}) observed it as controller of {self.subject} by "
+                        f"{witness.text('method') or 'an unnamed method'} at {witness.number('observedAt')}"
+                    ),
+                )
+        return None
+
+    def controlled_by(self, address: str, at: int) -> bool:
+        """Whether the EVM `address` was the subject's controller at `at` (trusted witness, or live)."""
+        identity = _SignerIdentity(to_checksum_address(address), None)
+        if self.witnessed(identity, at) is not None:
+            return True
+        return self.live(identity, None).status == "authorized"
+
+    def key_bound(self, identity: _SignerIdentity, at: int) -> Authorization | None:
+        """The verdict of the counted key bindings of the signer's key, or None when none speaks to `at`."""
+        counted = [
+            binding
+            for binding in self.graph.about(self.subject, "key-binding")
+            if binding.is_about(self.subject)
+            and _binding_names(binding, identity)
+            and self.controlled_by(binding.attester, binding.time)
+            and _binding_proved(binding, self.subject)
+        ]
+        started = sorted((b for b in counted if b.starts <= at), key=lambda b: b.starts, reverse=True)
+        for binding in started:
+            purposes = binding.texts("keyPurpose")
+            if binding.holds_at(at) and any(p in purposes for p in _SIGNING_PURPOSES):
+                return Authorization(
+                    status="authorized",
+                    method="key-binding",
+                    uid=binding.uid,
+                    valid_from=binding.starts,
+                    valid_until=binding.ends,
+                    detail=f"its key is bound to {self.subject} by Key Binding {binding.uid} (purposes "
+                    f"{', '.join(purposes)}), attested by the subject's controller {binding.attester}",
+                )
+        for binding in started:
+            ends = binding.ends
+            if ends is not None and ends <= at:
+                how = (
+                    f"revoked at {binding.revocation_time}" if binding.revocation_time == ends else f"expired at {ends}"
+                )
+                return Authorization(
+                    status="unauthorized",
+                    method="key-binding",
+                    uid=binding.uid,
+                    valid_from=binding.starts,
+                    valid_until=ends,
+                    detail=f"the Key Binding {binding.uid} of its key for {self.subject} was {how}, before {at}",
+                )
+            purposes = binding.texts("keyPurpose")
+            return Authorization(
+                status="unauthorized",
+                method="key-binding",
+                uid=binding.uid,
+                valid_from=binding.starts,
+                detail=f"the Key Binding {binding.uid} of its key for {self.subject} covers "
+                f"{', '.join(purposes) or 'no purpose'}, not assertionMethod or authentication",
+            )
+        return None
+
+
+def _binding_key(binding: IdentityAttestation) -> _SignerIdentity | None:
+    """The key a Key Binding binds: its `publicKeyJwk`, else the key or address its `keyId` names."""
+    text = binding.text("publicKeyJwk")
+    try:
+        if text:
+            key = jwk_to_public_key(json.loads(text))
+            return _SignerIdentity(evm_address_of_key(key), key)
+        return _identity(binding.text("keyId").split("#")[0])
+    except (InputError, ValueError):
+        return None
+
+
+def _binding_names(binding: IdentityAttestation, identity: _SignerIdentity) -> bool:
+    bound = _binding_key(binding)
+    if bound is None:
+        return False
+    if bound.key is not None:
+        return identity.matches_key(bound.key)
+    return bound.address is not None and identity.matches_address(bound.address)
+
+
+def _binding_proved(binding: IdentityAttestation, subject: str) -> bool:
+    """The bound key itself signed a proof of shared control naming the subject (it consents to speak for
+    it), made before the binding was written."""
+    bound = _binding_key(binding)
+    if bound is None:
+        return False
+    for text in binding.texts("proofs"):
+        try:
+            proof = read_pop(text)
+            names_subject = normalize_did(proof.audience) == subject
+        except InputError:
+            continue
+        same_key = (bound.key is not None and proof.key is not None and keys_equal(bound.key, proof.key)) or (
+            bound.address is not None and proof.address == bound.address
+        )
+        if names_subject and same_key and proof.holds_at(binding.time):
+            return True
+    return False
+
+
 def authorize_signer(
     signer: SignerIdentity,
     domain: str,
@@ -153,26 +356,24 @@ def authorize_signer(
     use_dns: bool = True,
     dns_server: str | None = None,
     dns_timeout_s: float = 3.0,
+    at: int | None = None,
+    graph: IdentityGraph | None = None,
+    witnesses: WitnessIssuers | None = None,
+    cache: dict[tuple[str, str, str | None], Authorization] | None = None,
 ) -> Authorization:
-    """Decide whether `signer` (an EVM address, a DID, a key or a JWK) may sign for `domain`."""
+    """Decide whether `signer` (an EVM address, a DID, a key or a JWK) may sign for `domain` at time `at`.
+
+    With `graph` and `at`, key bindings and trusted witnesses (`witnesses`) are consulted first; the live
+    answers are kept in `cache` (failures included) so a run asks each domain once per signer."""
     identity = _identity(signer)
     host = normalize_domain(domain)
-    checks: list[tuple[AuthorizationMethod, tuple[bool | None, str]]] = []
-    if use_did_json:
-        checks.append(("did-json", _check_did_json(host, identity, resolver or default_resolver())))
-        if checks[-1][1][0]:
-            return Authorization(status="authorized", method="did-json", detail=checks[-1][1][1])
-    if use_dns:
-        checks.append(("dns-txt", _check_dns(host, identity, dns_server, dns_timeout_s)))
-        if checks[-1][1][0]:
-            return Authorization(status="authorized", method="dns-txt", detail=checks[-1][1][1])
-    if pay_to is not None and identity.matches_address(pay_to):
-        return Authorization(status="authorized", method="pay-to", detail=f"the signer is the offer's payTo {pay_to}")
-    detail = "; ".join(outcome[1] for _, outcome in checks) or "no authorization source was consulted"
-    refused = [method for method, outcome in checks if outcome[0] is False]
-    if refused:
-        return Authorization(status="unauthorized", method=refused[0], detail=detail)
-    return Authorization(status="unknown", detail=detail)
+    live = _Live(host, resolver, use_did_json, use_dns, dns_server, dns_timeout_s, cache)
+    if graph is not None and at is not None:
+        sources = _OnChain(f"did:web:{host}", graph, witnesses, live)
+        decided = sources.key_bound(identity, at) or sources.witnessed(identity, at)
+        if decided is not None:
+            return decided
+    return live(identity, pay_to)
 
 
 _DEFAULT_RESOLVER: DidWebResolver | None = None

@@ -14,7 +14,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from omareview._hashing import is_address, to_checksum_address
+from omareview._hashing import address_of_point, is_address, to_checksum_address
 from omareview.errors import InputError
 from omareview.identity._b64 import b64url_decode, b64url_encode
 from omareview.identity.dids import normalize_did, validate_did_jwk
@@ -26,6 +26,7 @@ __all__ = [
     "did_jwk_from_key",
     "did_key_from_key",
     "did_pkh_from_address",
+    "evm_address_of_key",
     "jwk_to_public_key",
     "key_from_did",
     "key_from_did_jwk",
@@ -33,6 +34,7 @@ __all__ = [
     "key_from_multibase",
     "keys_equal",
     "public_key_to_jwk",
+    "solana_address_of_key",
 ]
 
 PublicKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
@@ -176,3 +178,18 @@ def key_from_did(did: str) -> PublicKey:
     if method == "did:jwk:":
         return key_from_did_jwk(did)
     raise InputError(f"{did!r} does not carry a key itself; only did:key and did:jwk do", reason="bad-key")
+
+
+def evm_address_of_key(key: PublicKey) -> str | None:
+    """The EVM address of a secp256k1 key; None for other curves."""
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256k1":
+        return None
+    point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return address_of_point(point)
+
+
+def solana_address_of_key(key: PublicKey) -> str | None:
+    """The Solana address of an Ed25519 key (base58 of its 32 raw bytes); None for other curves."""
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        return None
+    return str(base58.b58encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii"))

@@ -20,6 +20,9 @@ from .query import (
     ReviewIndex as ReviewIndex,
 )
 from .query import (
+    ReviewResponse as ReviewResponse,
+)
+from .query import (
     SubjectReviews as SubjectReviews,
 )
 from .store import (

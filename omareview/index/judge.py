@@ -9,20 +9,22 @@ Other proof types are kept but not judged. Legacy-schema reviews carry no proofs
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from omareview._json import loads_untrusted
-from omareview.errors import InputError
+from omareview.errors import ConfigError, InputError
 from omareview.identity._b64 import decode_header_value
 from omareview.identity.authorization import Authorization, authorize_signer, default_resolver
 from omareview.identity.dids import subject_did
 from omareview.identity.didweb import DidWebResolver
 from omareview.identity.fetch import SafeFetcher
+from omareview.identity.graph import IdentityGraph, WitnessIssuers, link_between, load_witness_issuers
 from omareview.index.store import StoredReview
 from omareview.review.payment import PaymentClaim, PaymentEvidence, PaymentVerifier
 from omareview.review.proofs import Proof, parse_proof
@@ -52,6 +54,10 @@ class JudgeContext:
         authorizations: the cache of authorization results, shared across reviews.
         payments: checks claimed payments on their networks (None: payments are not checked).
         advertised: the cache of `payTo` addresses subjects' own 402s advertise.
+        graph: OMATrust's identity attestations (key bindings, witnesses, linked identifiers); None: the live
+            sources only, and no linked wallets.
+        trust_anchors: where the approved witness issuers are listed (a path or an HTTPS URL; None: no
+            witness counts), read once on first need.
     """
 
     authorize: bool = True
@@ -60,6 +66,32 @@ class JudgeContext:
     authorizations: dict[tuple[str, str, str | None], Authorization] = field(default_factory=dict)
     payments: PaymentVerifier | None = None
     advertised: dict[tuple[str, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
+    graph: IdentityGraph | None = None
+    trust_anchors: str | None = None
+    _witnesses: WitnessIssuers | None = field(default=None, init=False, repr=False)
+
+    def witnesses(self) -> WitnessIssuers:
+        """The approved witness issuers (none when the document cannot be had: no witness counts then)."""
+        if self._witnesses is None:
+            issuers = WitnessIssuers([], "none")
+            if self.trust_anchors:
+                with contextlib.suppress(ConfigError):
+                    fetch = self.resolver.fetcher.fetch if self.resolver is not None else None
+                    issuers = load_witness_issuers(self.trust_anchors, fetch)
+            self._witnesses = issuers
+        return self._witnesses
+
+    def payer_link(self, attester: str) -> Callable[[str, int], str | None] | None:
+        """How a receipt paid by another wallet is bound to `attester`: a Linked Identifier in the graph."""
+        graph = self.graph
+        if graph is None:
+            return None
+
+        def linked(payer: str, at: int) -> str | None:
+            link = link_between(graph, attester, payer, at)
+            return link.uid if link is not None else None
+
+        return linked
 
 
 def _artifacts(proof_object: Any, kind: ArtifactKind) -> list[LoadedArtifact]:
@@ -146,6 +178,9 @@ def _judge_receipts(review: StoredReview, subject: str, context: JudgeContext) -
         resolver=context.resolver,
         dns_server=context.dns_server,
         authorization_cache=context.authorizations,
+        graph=context.graph,
+        witnesses=context.witnesses() if context.graph is not None else None,
+        payer_link=context.payer_link(review.attester),
     )
     judged: list[dict[str, Any]] = []
     best_receipt: VerificationResult | None = None
@@ -186,8 +221,17 @@ def _judge_receipts(review: StoredReview, subject: str, context: JudgeContext) -
     judgement["evidence"] = {
         "signature": "ok",
         "binding": best_receipt.binding.status,
-        "authorization": {"status": authorization.status, "method": authorization.method, "tier": authorization.method},
+        "authorization": {
+            "status": authorization.status,
+            "method": authorization.method,
+            "tier": authorization.method,
+            **({"uid": authorization.uid} if authorization.uid else {}),
+            **({"validFrom": authorization.valid_from} if authorization.valid_from is not None else {}),
+            **({"validUntil": authorization.valid_until} if authorization.valid_until is not None else {}),
+        },
     }
+    if best_receipt.binding.link is not None:
+        judgement["evidence"]["link"] = best_receipt.binding.link
     claim = _payment_claim(review, parsed, best_receipt, offers, options, context)
     return _Judged(best, judgement, claim)
 
@@ -235,7 +279,7 @@ def _payment_claim(
     return PaymentClaim(
         network=network,
         tx_hash=tx_hash.lower(),
-        payer=review.attester,
+        payer=str(payload.get("payer") or review.attester),
         asset=asset,
         amount=amount,
         pay_to=frozenset(bound),

@@ -14,9 +14,11 @@ from omareview._hashing import to_checksum_address
 from omareview._wire import WireModel
 from omareview.eas.rpc import RpcClient
 from omareview.errors import InputError
-from omareview.identity.dids import did_address, subject_did
+from omareview.identity.authorization import authorize_signer
+from omareview.identity.dids import did_address, subject_did, web_domain
+from omareview.identity.graph import IDENTITY_KINDS, IdentityAttestation
 from omareview.index.judge import LEVEL_RANK, JudgeContext, ReviewLevel, judge_many
-from omareview.index.store import StoredReview, open_store
+from omareview.index.store import StoredReview, StoreGraph, open_store
 from omareview.index.sync import Syncer, SyncResult
 from omareview.networks import Network, payment_networks
 from omareview.review.payment import PaymentVerifier
@@ -27,6 +29,7 @@ __all__ = [
     "AsyncReviewIndex",
     "IndexedReview",
     "ReviewIndex",
+    "ReviewResponse",
     "SubjectReviews",
     "latest_per_attester",
     "merged_reviews",
@@ -35,6 +38,29 @@ __all__ = [
 
 JUDGEMENT_TTL_S = 3600
 LEVELS: tuple[ReviewLevel, ...] = ("paid", "verified", "signed", "unverified", "invalid")
+
+
+class ReviewResponse(WireModel):
+    """A User Review Response to a review.
+
+    Attributes:
+        uid: the response's UID.
+        responder: who wrote it.
+        time: when.
+        response_body: its text.
+        counted: whether the responder was the subject's controller at that time (only then is it the
+            service's answer).
+        tier: the source that made the responder the controller, when it was.
+        reason: why it is not counted, when it is not.
+    """
+
+    uid: str
+    responder: str
+    time: int
+    response_body: str
+    counted: bool
+    tier: str | None = None
+    reason: str | None = None
 
 
 class IndexedReview(WireModel):
@@ -55,6 +81,7 @@ class IndexedReview(WireModel):
         tx_hash: its transaction.
         legacy: written under an older User Review schema.
         network: the network whose EAS holds it.
+        responses: the responses to it, oldest first; only `counted` ones are the service's.
     """
 
     uid: str
@@ -72,6 +99,7 @@ class IndexedReview(WireModel):
     tx_hash: str
     legacy: bool = False
     network: str | None = None
+    responses: list[ReviewResponse] = Field(default_factory=list)
 
 
 class SubjectReviews(WireModel):
@@ -141,14 +169,23 @@ class ReviewIndex:
         self.judge_context = judge_context or JudgeContext()
         if self.judge_context.payments is None:
             self.judge_context.payments = PaymentVerifier(payment_networks(network, home))
+        if self.judge_context.graph is None:
+            self.judge_context.graph = StoreGraph(self.store)
+        if self.judge_context.trust_anchors is None:
+            self.judge_context.trust_anchors = network.trust_anchors
         current = network.schema_uid(USER_REVIEW)
         schema_strings = {current: get_schema(USER_REVIEW).schema_string}
         legacy = {s.uid for s in all_schemas() if s.legacy and s.kind == USER_REVIEW}
         schema_strings.update({s.uid: s.schema_string for s in all_schemas() if s.uid in legacy})
         self.schema_uids = sorted(uid.lower() for uid in schema_strings)
         self._deployment_checked = False
+        identity = {
+            network.schemas[kind]: (kind, get_schema(kind).schema_string)
+            for kind in IDENTITY_KINDS
+            if kind in network.schemas
+        }
         self.syncer = Syncer(
-            self.rpc, self.store, network.eas_address, network.deployment_block, schema_strings, legacy
+            self.rpc, self.store, network.eas_address, network.deployment_block, schema_strings, legacy, identity
         )
 
     def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:
@@ -219,6 +256,7 @@ class ReviewIndex:
             judged.append(_entry(row, level, judgement, self.network.name))
         if to_save:
             self.store.save_judgements(to_save)
+        _attach_responses(self.store.responses_to([r.uid for r in judged]), judged, did, self.judge_context)
         kept = {row.uid for row in latest}
         superseded = [row.uid for row in rows if row.uid not in kept and row.judged_at is None]
         if superseded:
@@ -234,6 +272,44 @@ class ReviewIndex:
             average_from=average_from,
             synced_to=self.synced_to(),
         )
+
+
+def _attach_responses(
+    found: dict[str, list[IdentityAttestation]], judged: list[IndexedReview], subject: str, context: JudgeContext
+) -> None:
+    """Each review's responses, counted when the responder was the subject's controller at the response's
+    time (by the same sources as a receipt's signer, `payTo` excepted)."""
+    domain = web_domain(subject)
+    for review in judged:
+        for response in found.get(review.uid, []):
+            authorization = None
+            if domain is not None:
+                authorization = authorize_signer(
+                    response.attester,
+                    domain,
+                    resolver=context.resolver,
+                    dns_server=context.dns_server,
+                    at=response.time,
+                    graph=context.graph,
+                    witnesses=context.witnesses(),
+                    cache=context.authorizations,
+                )
+            counted = authorization is not None and authorization.status == "authorized"
+            review.responses.append(
+                ReviewResponse(
+                    uid=response.uid,
+                    responder=to_checksum_address(response.attester),
+                    time=response.time,
+                    response_body=response.text("responseBody"),
+                    counted=counted,
+                    tier=authorization.method if counted and authorization is not None else None,
+                    reason=None
+                    if counted
+                    else authorization.detail
+                    if authorization is not None
+                    else f"{subject} has no controller omareview can check",
+                )
+            )
 
 
 def summarize(

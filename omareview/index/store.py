@@ -18,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from omareview._home import home_dir
+from omareview.errors import InputError
+from omareview.identity.dids import did_address
+from omareview.identity.graph import IdentityAttestation, IdentityKind
 from omareview.index.engines import Engine, PostgresEngine, SqliteEngine, Tx, schema_name, store_url
 
-__all__ = ["MIGRATIONS", "IndexStore", "StoredReview", "database_path", "open_store"]
+__all__ = ["MIGRATIONS", "IndexStore", "StoreGraph", "StoredReview", "database_path", "open_store"]
 
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
@@ -66,7 +69,40 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         ],
     ),
     (3, ["CREATE INDEX IF NOT EXISTS reviews_unjudged ON reviews(judged_at)"]),
+    (
+        4,
+        [
+            """CREATE TABLE IF NOT EXISTS identity (
+                uid                TEXT PRIMARY KEY,
+                schema_uid         TEXT NOT NULL,
+                kind               TEXT NOT NULL,
+                attester           TEXT NOT NULL,
+                recipient          TEXT NOT NULL,
+                time               BIGINT NOT NULL,
+                revocation_time    BIGINT NOT NULL,
+                block_number       BIGINT NOT NULL,
+                block_hash         TEXT NOT NULL,
+                tx_hash            TEXT NOT NULL,
+                log_index          BIGINT NOT NULL,
+                ref                TEXT,
+                fields             TEXT NOT NULL DEFAULT '{}',
+                decode_error       TEXT,
+                revoked_block      BIGINT,
+                revoked_block_hash TEXT
+            )""",
+            "CREATE INDEX IF NOT EXISTS identity_recipient ON identity(recipient, kind)",
+            "CREATE INDEX IF NOT EXISTS identity_attester ON identity(attester, kind)",
+            "CREATE INDEX IF NOT EXISTS identity_ref ON identity(ref, kind)",
+            "CREATE INDEX IF NOT EXISTS identity_block ON identity(block_number)",
+            "CREATE INDEX IF NOT EXISTS identity_revoked ON identity(revoked_block)",
+        ],
+    ),
 ]
+_IDENTITY_COLUMNS = (
+    "uid, schema_uid, kind, attester, recipient, time, revocation_time, block_number, block_hash, tx_hash, "
+    "log_index, ref, fields, decode_error"
+)
+_IDENTITY_NAMES = [name.strip() for name in _IDENTITY_COLUMNS.split(",")]
 _COLUMNS = (
     "uid, schema_uid, attester, recipient, time, revocation_time, block_number, block_hash, tx_hash, log_index, "
     "subject, version, rating_value, review_body, screenshot_urls, proofs, legacy, decode_error"
@@ -151,16 +187,50 @@ class IndexStore:
 
     @staticmethod
     def upsert(tx: Tx, rows: Iterable[dict[str, Any]]) -> int:
-        """Insert reviews, or refresh those whose block changed (a reorg moved them; their judgement goes);
-        returns how many were new. Two statements per call, whatever the number of rows."""
+        """Insert reviews and identity attestations (rows with a `kind`), or refresh those whose block
+        changed (a reorg moved them; a review's judgement goes); returns how many were new."""
+        reviews: list[dict[str, Any]] = []
+        identity: list[dict[str, Any]] = []
+        for row in rows:
+            (identity if "kind" in row else reviews).append(row)
+        return IndexStore._upsert_reviews(tx, reviews) + IndexStore._upsert_identity(tx, identity)
+
+    @staticmethod
+    def _known(tx: Tx, table: str, uids: Sequence[str]) -> set[str]:
+        known: set[str] = set()
+        for offset in range(0, len(uids), 500):
+            part = uids[offset : offset + 500]
+            marks = ", ".join("?" for _ in part)
+            known.update(r["uid"] for r in tx.rows(f"SELECT uid FROM {table} WHERE uid IN ({marks})", part))
+        return known
+
+    @staticmethod
+    def _upsert_identity(tx: Tx, rows: Sequence[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        known = IndexStore._known(tx, "identity", [row["uid"] for row in rows])
+        updates = ", ".join(f"{name} = excluded.{name}" for name in _IDENTITY_NAMES[1:])
+        tx.executemany(
+            f"INSERT INTO identity ({_IDENTITY_COLUMNS}) VALUES ({', '.join('?' for _ in _IDENTITY_NAMES)}) "
+            f"ON CONFLICT (uid) DO UPDATE SET {updates} WHERE identity.block_hash <> excluded.block_hash",
+            [tuple(row.get(name) for name in _IDENTITY_NAMES) for row in rows],
+        )
+        return sum(row["uid"] not in known for row in rows)
+
+    @staticmethod
+    def set_revocations(tx: Tx, revocations: Iterable[tuple[str, int, int | None, str | None]]) -> None:
+        """Record (uid, revocation time, block and hash of the `Revoked` log, None when it is gone)."""
+        tx.executemany(
+            "UPDATE identity SET revocation_time = ?, revoked_block = ?, revoked_block_hash = ? WHERE uid = ?",
+            [(at, block, block_hash, uid) for uid, at, block, block_hash in revocations],
+        )
+
+    @staticmethod
+    def _upsert_reviews(tx: Tx, rows: Sequence[dict[str, Any]]) -> int:
         batch = [tuple(row.get(name, _DEFAULTS.get(name)) for name in _NAMES) for row in rows]
         if not batch:
             return 0
-        known: set[str] = set()
-        for offset in range(0, len(batch), 500):
-            uids = [row[0] for row in batch[offset : offset + 500]]
-            marks = ", ".join("?" for _ in uids)
-            known.update(r["uid"] for r in tx.rows(f"SELECT uid FROM reviews WHERE uid IN ({marks})", uids))
+        known = IndexStore._known(tx, "reviews", [str(row[0]) for row in batch])
         updates = ", ".join(f"{name} = excluded.{name}" for name in _NAMES[1:])
         tx.executemany(
             f"INSERT INTO reviews ({_COLUMNS}) VALUES ({', '.join('?' for _ in _NAMES)}) ON CONFLICT (uid) DO UPDATE "
@@ -172,17 +242,58 @@ class IndexStore:
 
     @staticmethod
     def in_window(tx: Tx, from_block: int, schemas: Sequence[str]) -> dict[str, tuple[str, int]]:
-        """The reviews mined from `from_block` on: UID → (block hash, block number)."""
+        """What was mined from `from_block` on, keyed as the logs are (`AttestedLog.key`): each review's and
+        identity attestation's UID, and `revoked:<uid>` for each revocation → (block hash, block number)."""
         marks = ", ".join("?" for _ in schemas)
+        found: dict[str, tuple[str, int]] = {}
+        for table in ("reviews", "identity"):
+            rows = tx.rows(
+                f"SELECT uid, block_hash, block_number FROM {table} "
+                f"WHERE block_number >= ? AND schema_uid IN ({marks})",
+                (from_block, *schemas),
+            )
+            found.update({row["uid"]: (row["block_hash"], int(row["block_number"])) for row in rows})
         rows = tx.rows(
-            f"SELECT uid, block_hash, block_number FROM reviews WHERE block_number >= ? AND schema_uid IN ({marks})",
-            (from_block, *schemas),
+            "SELECT uid, revoked_block_hash, revoked_block FROM identity WHERE revoked_block >= ?", (from_block,)
         )
-        return {row["uid"]: (row["block_hash"], int(row["block_number"])) for row in rows}
+        found.update({f"revoked:{row['uid']}": (row["revoked_block_hash"], int(row["revoked_block"])) for row in rows})
+        return found
 
     @staticmethod
     def delete(tx: Tx, uids: Iterable[str]) -> int:
-        return sum(tx.execute("DELETE FROM reviews WHERE uid = ?", (uid,)) for uid in uids)
+        """Remove reviews and identity attestations a reorg took away."""
+        return sum(
+            tx.execute("DELETE FROM reviews WHERE uid = ?", (uid,))
+            + tx.execute("DELETE FROM identity WHERE uid = ?", (uid,))
+            for uid in uids
+        )
+
+    def responses_to(self, uids: Sequence[str]) -> dict[str, list[IdentityAttestation]]:
+        """The User Review Responses naming each of these reviews (by their `refUID`)."""
+        found: dict[str, list[IdentityAttestation]] = {}
+        wanted = {uid.lower(): uid for uid in uids}
+        for offset in range(0, len(uids), 500):
+            part = list(uids[offset : offset + 500])
+            marks = ", ".join("?" for _ in part)
+            rows = self.engine.rows(
+                f"SELECT uid, kind, attester, time, revocation_time, fields, ref FROM identity "
+                f"WHERE kind = 'user-review-response' AND decode_error IS NULL AND ref IN ({marks}) "
+                "ORDER BY time, block_number, log_index",
+                [uid.lower() for uid in part],
+            )
+            for row in rows:
+                found.setdefault(wanted[str(row["ref"])], []).append(_identity(row))
+        return found
+
+    def identity_rows(self, column: str, value: str, kind: str) -> list[IdentityAttestation]:
+        """The identity attestations of `kind` whose `column` (recipient, attester or ref) is `value`."""
+        assert column in ("recipient", "attester", "ref")
+        rows = self.engine.rows(
+            f"SELECT uid, kind, attester, time, revocation_time, fields FROM identity "
+            f"WHERE {column} = ? AND kind = ? AND decode_error IS NULL ORDER BY time, block_number, log_index",
+            (value if column == "ref" else value.lower(), kind),
+        )
+        return [_identity(row) for row in rows]
 
     def reviews_of(self, recipient: str, schemas: Sequence[str]) -> list[StoredReview]:
         marks = ", ".join("?" for _ in schemas)
@@ -300,6 +411,38 @@ class IndexStore:
         """Every review's chain-derived columns, ordered by UID: what two syncs of one chain must agree on."""
         rows = self.engine.rows(f"SELECT {_COLUMNS} FROM reviews ORDER BY uid")
         return [tuple(row[name] for name in _NAMES) for row in rows]
+
+
+def _identity(row: Mapping[str, Any]) -> IdentityAttestation:
+    return IdentityAttestation(
+        uid=row["uid"],
+        kind=row["kind"],
+        attester=row["attester"],
+        time=int(row["time"]),
+        revocation_time=int(row["revocation_time"]),
+        fields=json.loads(row["fields"]),
+    )
+
+
+class StoreGraph:
+    """OMATrust's identity graph over an index store (`omareview.identity.graph.IdentityGraph`).
+
+    Parameters:
+        store: the store whose `identity` table is read.
+    """
+
+    def __init__(self, store: IndexStore) -> None:
+        self.store = store
+
+    def about(self, subject: str, kind: IdentityKind) -> Sequence[IdentityAttestation]:
+        try:
+            recipient = did_address(subject)
+        except InputError:
+            return []
+        return self.store.identity_rows("recipient", recipient, kind)
+
+    def by(self, attester: str, kind: IdentityKind) -> Sequence[IdentityAttestation]:
+        return self.store.identity_rows("attester", attester, kind)
 
 
 def _stored(row: Mapping[str, Any]) -> StoredReview:

@@ -10,7 +10,8 @@ the index never keeps a ghost review.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
@@ -19,7 +20,9 @@ from omareview._wire import WireModel
 from omareview.eas.abi import Attestation
 from omareview.eas.rpc import RpcClient
 from omareview.eas.scanner import AttestedLog, LogScanner, attested_logs, attested_topics, fetch_attestations
+from omareview.eas.schema import decode_data, parse_schema
 from omareview.errors import ChainError, InputError
+from omareview.index.engines import Tx
 from omareview.index.store import IndexStore
 from omareview.review.model import decode_user_review
 
@@ -72,9 +75,61 @@ def _row(
     return row
 
 
+def _identity_row(log: AttestedLog, attestation: Attestation, kind: str, schema_string: str) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "uid": log.uid,
+        "schema_uid": log.schema,
+        "kind": kind,
+        "attester": log.attester,
+        "recipient": log.recipient,
+        "time": attestation.time,
+        "revocation_time": attestation.revocation_time,
+        "block_number": log.block_number,
+        "block_hash": log.block_hash,
+        "tx_hash": log.tx_hash,
+        "log_index": log.log_index,
+        "fields": "{}",
+    }
+    try:
+        names = [field.name for field in parse_schema(schema_string)]
+        fields = dict(zip(names, decode_data(schema_string, attestation.data), strict=True))
+    except InputError as exc:
+        row["decode_error"] = str(exc)
+        return row
+    plain = {name: _plain(value) for name, value in fields.items()}
+    row["fields"] = json.dumps(plain)
+    ref = next((plain[name] for name in _REF_FIELDS if isinstance(plain.get(name), str)), None)
+    # A response is found by the UID it answers, which is hex: compared in lowercase.
+    row["ref"] = ref.lower() if isinstance(ref, str) and kind == "user-review-response" else ref
+    return row
+
+
+# The field an identity attestation is looked up by besides its subject: what a response answers, whom a
+# link names, which controller a witness saw, which key a binding binds.
+_REF_FIELDS = ("refUID", "linkedId", "controller", "keyId")
+
+
+def _plain(value: object) -> object:
+    """Decoded ABI values as JSON: text (NULs replaced), numbers, lists of those."""
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, bool | int):
+        return value
+    return _text(value)
+
+
 def _text(value: object) -> str:
     """On-chain text as stored: a NUL (which PostgreSQL's text cannot hold) becomes U+FFFD in either engine."""
     return str(value).replace("\x00", "\ufffd")
+
+
+@dataclass
+class _Work:
+    rows: list[dict[str, Any]]
+    gone: list[str]
+    revocations: list[tuple[str, int, int | None, str | None]]
 
 
 class Syncer:
@@ -86,6 +141,7 @@ class Syncer:
         deployment_block: int,
         schema_strings: dict[str, str],
         legacy: set[str],
+        identity_schemas: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         self.rpc = rpc
         self.store = store
@@ -93,18 +149,35 @@ class Syncer:
         self.deployment_block = deployment_block
         self.schema_strings = {uid.lower(): text for uid, text in schema_strings.items()}
         self.legacy = {uid.lower() for uid in legacy}
+        self.identity_schemas = {uid.lower(): kind for uid, kind in (identity_schemas or {}).items()}
 
     @property
     def schemas(self) -> list[str]:
-        return sorted(self.schema_strings)
+        return sorted({*self.schema_strings, *self.identity_schemas})
 
-    def _bodies(self, logs: Sequence[AttestedLog]) -> list[dict[str, Any]]:
-        bodies = fetch_attestations(self.rpc, self.eas_address, [log.uid for log in logs])
-        return [
-            _row(log, body, self.schema_strings, self.legacy)
-            for log, body in zip(logs, bodies, strict=True)
-            if body.time
-        ]
+    def _prepare(self, logs: Sequence[AttestedLog], gone: Sequence[str]) -> _Work:
+        """Everything a commit writes, fetched first: the new or moved attestations' rows, the UIDs a reorg
+        took away, and the revocation state of every attestation whose `Revoked` log came or went."""
+        attested = [log for log in logs if not log.revoked]
+        revoked = {log.uid: log for log in logs if log.revoked}
+        unrevoked = [key.removeprefix("revoked:") for key in gone if key.startswith("revoked:")]
+        targets = [*revoked, *(uid for uid in unrevoked if uid not in revoked)]
+        bodies = fetch_attestations(self.rpc, self.eas_address, [log.uid for log in attested] + targets)
+        rows = []
+        for log, body in zip(attested, bodies, strict=False):
+            if not body.time:
+                continue
+            kind = self.identity_schemas.get(log.schema)
+            if kind is None:
+                rows.append(_row(log, body, self.schema_strings, self.legacy))
+            else:
+                rows.append(_identity_row(log, body, kind[0], kind[1]))
+        revocations: list[tuple[str, int, int | None, str | None]] = []
+        for uid, body in zip(targets, bodies[len(attested) :], strict=True):
+            by = revoked.get(uid)
+            block, block_hash = (by.block_number, by.block_hash) if by is not None else (None, None)
+            revocations.append((uid, body.revocation_time, block, block_hash))
+        return _Work(rows, [key for key in gone if not key.startswith("revoked:")], revocations)
 
     def sync(self, progress: Progress | None = None) -> SyncResult:
         cursors = self.store.cursors()
@@ -130,7 +203,7 @@ class Syncer:
             "address": self.eas_address,
             "fromBlock": hex(window),
             "toBlock": "latest",
-            "topics": attested_topics(self.schemas),
+            "topics": attested_topics(self.schemas, revocations=bool(self.identity_schemas)),
         }
         try:
             head_block, cursor_block, raw_logs = self.rpc.batch(
@@ -151,10 +224,10 @@ class Syncer:
         logs = [log for log in logs if log.block_number <= head]
         with self.store.transaction() as db:
             stored = self.store.in_window(db, window, self.schemas)
-        fresh = {log.uid: log.block_hash for log in logs}
-        ghosts = [uid for uid in stored if uid not in fresh]
-        moved_or_new = [log for log in logs if stored.get(log.uid, ("", 0))[0] != log.block_hash]
-        return self._finish(window, head, head_hash, sent_before, rows=self._bodies(moved_or_new), gone=ghosts)
+        fresh = {log.key: log.block_hash for log in logs}
+        ghosts = [key for key in stored if key not in fresh]
+        moved_or_new = [log for log in logs if stored.get(log.key, ("", 0))[0] != log.block_hash]
+        return self._finish(window, head, head_hash, sent_before, work=self._prepare(moved_or_new, ghosts))
 
     def _finish(
         self,
@@ -163,15 +236,14 @@ class Syncer:
         head_hash: str,
         sent_before: int,
         *,
-        rows: Sequence[dict[str, Any]] = (),
-        gone: Sequence[str] = (),
+        work: _Work | None = None,
         added: int = 0,
         removed: int = 0,
     ) -> SyncResult:
-        """The last commit of a sync: its remaining rows in, the reviews gone out, the cursor to `head`."""
+        """The last commit of a sync: its remaining rows in, the attestations gone out, the cursor to `head`."""
         with self.store.transaction() as db:
-            removed += self.store.delete(db, gone)
-            added += self.store.upsert(db, rows)
+            if work is not None:
+                added, removed = self._write(db, work, added, removed)
             for schema in self.schemas:
                 self.store.set_cursor(db, schema, head, head_hash)
         return SyncResult(
@@ -182,11 +254,18 @@ class Syncer:
             round_trips=self.rpc.requests_sent - sent_before,
         )
 
+    def _write(self, db: Tx, work: _Work, added: int, removed: int) -> tuple[int, int]:
+        removed += self.store.delete(db, work.gone)
+        added += self.store.upsert(db, work.rows)
+        self.store.set_revocations(db, work.revocations)
+        return added, removed
+
     def _commit(self, work: tuple[list[AttestedLog], list[str]], added: int, removed: int) -> tuple[int, int]:
-        """Write whole blocks: their new reviews and the reviews a reorg took from them, in one transaction."""
-        rows = self._bodies(work[0])
+        """Write whole blocks: their new attestations and revocations, and what a reorg took from them, in
+        one transaction."""
+        prepared = self._prepare(*work)
         with self.store.transaction() as db:
-            return added + self.store.upsert(db, rows), removed + self.store.delete(db, work[1])
+            return self._write(db, prepared, added, removed)
 
     def _scan(self, start: int, progress: Progress | None) -> SyncResult:
         """Scan [start, head], committing as it goes (at most about `COMMIT_CHUNK` new reviews a commit, so
@@ -204,12 +283,13 @@ class Syncer:
         checked = 0
         added = removed = 0
         scanner = LogScanner(self.rpc, self.eas_address, progress=progress)
-        for through, chunk in scanner.scan_through(start, head, schemas=self.schemas):
+        revocations = bool(self.identity_schemas)
+        for through, chunk in scanner.scan_through(start, head, schemas=self.schemas, revocations=revocations):
             logs = [log for log in chunk if log.block_number <= head]
-            seen.update(log.uid for log in logs)
+            seen.update(log.key for log in logs)
             by_block: dict[int, tuple[list[AttestedLog], list[str]]] = {}
             for log in logs:
-                if stored.get(log.uid, ("", 0))[0] != log.block_hash:
+                if stored.get(log.key, ("", 0))[0] != log.block_hash:
                     by_block.setdefault(log.block_number, ([], []))[0].append(log)
             while checked < len(by_height) and stored[by_height[checked]][1] <= through:
                 uid = by_height[checked]
@@ -227,4 +307,5 @@ class Syncer:
             if pending[0] or pending[1]:
                 added, removed = self._commit(pending, added, removed)
         left = [uid for uid in stored if uid not in seen and uid not in gone]
-        return self._finish(start, head, head_hash, sent_before, gone=left, added=added, removed=removed)
+        work = self._prepare([], left)
+        return self._finish(start, head, head_hash, sent_before, work=work, added=added, removed=removed)

@@ -6,7 +6,7 @@ A result never raises for a bad artifact: what failed is in `errors` and the lev
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +18,7 @@ from omareview.errors import InputError
 from omareview.identity.authorization import Authorization, SignerIdentity, authorize_signer, default_resolver
 from omareview.identity.dids import subject_did_from_url, web_domain
 from omareview.identity.didweb import DidWebResolver, find_verification_method, method_public_key
+from omareview.identity.graph import IdentityGraph, WitnessIssuers
 from omareview.identity.jws import parse_compact, verify_signature
 from omareview.identity.keys import (
     PublicKey,
@@ -53,11 +54,13 @@ class SignerInfo(WireModel):
 
 
 class Check(WireModel):
-    """One check of a verification. A failed check carries a stable `reason` code beside its detail."""
+    """One check of a verification. A failed check carries a stable `reason` code beside its detail; a
+    binding made through a Linked Identifier names it in `link`."""
 
     status: Literal["ok", "failed", "not-checked"]
     detail: str = ""
     reason: str | None = None
+    link: str | None = None
 
 
 class VerificationResult(WireModel):
@@ -112,8 +115,13 @@ class VerifyOptions:
         now: the time to judge at (None: now).
         resolver: the did:web resolver (None: the default, guarded one).
         dns_server: a DNS server for TXT look-ups (None: the system's).
-        authorization_cache: authorizations found, failures included, reused by every verification made with
-            these options (one look-up per signer and domain per run; None: no cache).
+        authorization_cache: the live sources' answers, failures included, reused by every verification made
+            with these options (one look-up per signer and domain per run; None: no cache).
+        graph: OMATrust's identity attestations (key bindings, witnesses), judged as of each receipt's
+            `issuedAt` (None: the live sources only).
+        witnesses: the witness issuers whose Controller Witnesses count.
+        payer_link: for a receipt whose payer is not the review's attester: the UID of a Linked Identifier
+            binding the two, given (payer, time), or None.
     """
 
     authorize: bool = True
@@ -126,6 +134,9 @@ class VerifyOptions:
     resolver: DidWebResolver | None = None
     dns_server: str | None = None
     authorization_cache: dict[tuple[str, str, str | None], Authorization] | None = field(default_factory=dict)
+    graph: IdentityGraph | None = None
+    witnesses: WitnessIssuers | None = None
+    payer_link: Callable[[str, int], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -240,11 +251,15 @@ def _freshness(kind: ArtifactKind, payload: dict[str, Any], options: VerifyOptio
 def _binding(kind: ArtifactKind, payload: dict[str, Any], subject: str, options: VerifyOptions) -> Check:
     problems = []
     reason = None
+    linked = None
     if kind == "receipt" and options.expected_payer is not None:
         payer = str(payload["payer"])
         if payer.lower() != options.expected_payer.lower():
-            problems.append(f"the receipt's payer {payer} is not the attester {options.expected_payer}")
-            reason = "payer-not-attester"
+            at = options.now if options.now is not None else int(time.time())
+            linked = options.payer_link(payer, at) if options.payer_link is not None else None
+            if linked is None:
+                problems.append(f"the receipt's payer {payer} is not the attester {options.expected_payer}")
+                reason = "payer-not-attester"
     if options.expected_subject is not None and options.expected_subject != subject:
         problems.insert(0, f"the {kind} is for {subject}, the review is of {options.expected_subject}")
         reason = "wrong-subject"
@@ -252,6 +267,10 @@ def _binding(kind: ArtifactKind, payload: dict[str, Any], subject: str, options:
         return Check(status="failed", detail="; ".join(problems), reason=reason)
     if options.expected_subject is None and options.expected_payer is None:
         return Check(status="not-checked", detail="no review to bind to")
+    if linked is not None:
+        return Check(
+            status="ok", detail=f"the payer is linked to the attester by Linked Identifier {linked}", link=linked
+        )
     return Check(status="ok", detail="subject and payer match the review")
 
 
@@ -284,13 +303,18 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
     if options.authorize:
         own_pay_to = str(signed.payload["payTo"]) if artifact.kind == "offer" else None
         pay_to = own_pay_to or _pay_to_for(signed, subject, options, resolver)
-        key = (signed.signer.address or signed.signer.did, domain, pay_to)
-        cached = options.authorization_cache.get(key) if options.authorization_cache is not None else None
-        authorization = cached or authorize_signer(
-            signed.identity, domain, pay_to=pay_to, resolver=resolver, dns_server=options.dns_server
+        issued_at = signed.payload.get("issuedAt")
+        authorization = authorize_signer(
+            signed.identity,
+            domain,
+            pay_to=pay_to,
+            resolver=resolver,
+            dns_server=options.dns_server,
+            at=issued_at if isinstance(issued_at, int) and artifact.kind == "receipt" else None,
+            graph=options.graph,
+            witnesses=options.witnesses,
+            cache=options.authorization_cache,
         )
-        if options.authorization_cache is not None:
-            options.authorization_cache[key] = authorization
     else:
         authorization = Authorization(status="unknown", detail="not checked (authorization was not asked for)")
     failed = [check for check in (freshness, binding) if check.status == "failed"]

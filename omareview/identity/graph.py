@@ -1,0 +1,305 @@
+"""OMATrust's identity graph as read from EAS: Key Bindings, Controller Witnesses, Linked Identifiers and
+User Review Responses, and the trusted witness issuers that make a witness count.
+
+Anyone can write any attestation to EAS, so nothing here is believed for being on-chain: a witness counts
+only when its attester is an approved issuer (`WitnessIssuers`, from OMATrust's trust-anchors document); a
+Linked Identifier only when both sides signed a proof of shared control (`omareview.identity.pop`); a Key
+Binding only when its attester controlled the subject (see `omareview.identity.authorization`).
+
+The graph itself is a protocol: the index implements it over its store, tests over a list.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from omareview._files import read_regular
+from omareview._hashing import is_address
+from omareview._json import loads_untrusted
+from omareview.errors import ConfigError, InputError
+from omareview.identity.dids import normalize_did
+from omareview.identity.keys import key_from_did
+from omareview.identity.pop import denotes, proves
+
+__all__ = [
+    "IDENTITY_KINDS",
+    "ApprovedIssuer",
+    "IdentityAttestation",
+    "IdentityGraph",
+    "IdentityKind",
+    "ListGraph",
+    "WitnessIssuers",
+    "link_between",
+    "load_witness_issuers",
+]
+
+IdentityKind = Literal["key-binding", "linked-identifier", "controller-witness", "user-review-response"]
+IDENTITY_KINDS: tuple[IdentityKind, ...] = (
+    "key-binding",
+    "linked-identifier",
+    "controller-witness",
+    "user-review-response",
+)
+_MAX_ANCHORS_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IdentityAttestation:
+    """One identity attestation as indexed.
+
+    Attributes:
+        uid: its UID.
+        kind: which OMATrust schema it is under.
+        attester: who wrote it (lowercase address).
+        time: its EAS time.
+        revocation_time: when it was revoked (0: never).
+        fields: its decoded data (`subject`, `keyId`, `keyPurpose`, `proofs`, `effectiveAt`, ...).
+    """
+
+    uid: str
+    kind: str
+    attester: str
+    time: int
+    revocation_time: int = 0
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, name: str) -> str:
+        value = self.fields.get(name)
+        return value if isinstance(value, str) else ""
+
+    def number(self, name: str) -> int:
+        value = self.fields.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    def texts(self, name: str) -> list[str]:
+        value = self.fields.get(name)
+        return [item for item in value if isinstance(item, str)] if isinstance(value, list | tuple) else []
+
+    @property
+    def starts(self) -> int:
+        """When it takes effect: `effectiveAt`, else `issuedAt`, else its EAS time."""
+        return self.number("effectiveAt") or self.number("issuedAt") or self.time
+
+    @property
+    def ends(self) -> int | None:
+        """When it stops holding: the earlier of `expiresAt` and its revocation (None: never)."""
+        ends = [t for t in (self.number("expiresAt"), self.revocation_time) if t]
+        return min(ends) if ends else None
+
+    def holds_at(self, at: int) -> bool:
+        ends = self.ends
+        return self.starts <= at and (ends is None or at < ends)
+
+    def is_about(self, did: str) -> bool:
+        try:
+            return normalize_did(self.text("subject")) == normalize_did(did)
+        except InputError:
+            return False
+
+
+class IdentityGraph(Protocol):
+    """Where identity attestations are looked up (the index's store, or a list in tests)."""
+
+    def about(self, subject: str, kind: IdentityKind) -> Sequence[IdentityAttestation]:
+        """The attestations of `kind` sent to `subject`'s DID address (its EAS recipient)."""
+        ...
+
+    def by(self, attester: str, kind: IdentityKind) -> Sequence[IdentityAttestation]:
+        """The attestations of `kind` written by `attester`."""
+        ...
+
+
+@dataclass
+class ListGraph:
+    """An identity graph over a list of attestations.
+
+    Parameters:
+        attestations: every attestation the graph holds.
+    """
+
+    attestations: list[IdentityAttestation] = field(default_factory=list)
+
+    def about(self, subject: str, kind: IdentityKind) -> Sequence[IdentityAttestation]:
+        return [a for a in self.attestations if a.kind == kind and a.is_about(subject)]
+
+    def by(self, attester: str, kind: IdentityKind) -> Sequence[IdentityAttestation]:
+        return [a for a in self.attestations if a.kind == kind and a.attester == attester.lower()]
+
+
+def _timestamp(value: object) -> int | None:
+    """A time from the trust anchors: Unix seconds, or an ISO 8601 date-time."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        raise ValueError(f"{value!r} is neither Unix seconds nor an ISO 8601 time") from None
+
+
+class ApprovedIssuer(BaseModel):
+    """One entry of OMATrust's approved-issuers registry.
+
+    Attributes:
+        address: the issuer's wallet.
+        label: a name for people.
+        schemas: the schemas it may issue (names or UIDs; empty: any).
+        status: `active` or not.
+        valid_from: from when it is approved (None: always).
+        revoked_at: from when it is no longer approved (None: never).
+    """
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    address: str
+    label: str = ""
+    schemas: list[str] = Field(default_factory=list)
+    status: str = "active"
+    valid_from: Any = Field(default=None, alias="validFrom")
+    revoked_at: Any = Field(default=None, alias="revokedAt")
+
+
+class WitnessIssuers:
+    """The witness issuers a policy trusts, from a trust-anchors document.
+
+    Parameters:
+        issuers: the approved issuers.
+        source: where they were read from, for messages.
+    """
+
+    def __init__(self, issuers: Sequence[ApprovedIssuer], source: str = "") -> None:
+        self.source = source
+        self._issuers: dict[str, list[tuple[int | None, int | None]]] = {}
+        for issuer in issuers:
+            names = {s.lower() for s in issuer.schemas}
+            if issuer.status != "active" or not is_address(issuer.address):
+                continue
+            if names and not names & {"controller-witness", "controllerwitness", _WITNESS_UID}:
+                continue
+            window = (_timestamp(issuer.valid_from), _timestamp(issuer.revoked_at))
+            self._issuers.setdefault(issuer.address.lower(), []).append(window)
+
+    def __len__(self) -> int:
+        return len(self._issuers)
+
+    def trusts(self, address: str, at: int) -> bool:
+        """Whether `address` was an approved witness issuer at time `at`."""
+        return any(
+            (start is None or start <= at) and (end is None or at < end)
+            for start, end in self._issuers.get(address.lower(), [])
+        )
+
+    @classmethod
+    def from_document(cls, document: object, source: str = "") -> WitnessIssuers:
+        """From a trust-anchors document (`registries[type=approved-issuers].issuers`)."""
+        if not isinstance(document, dict):
+            raise ConfigError(f"the trust anchors {source} are not a JSON object", reason="bad-trust-anchors")
+        registries = document.get("registries")
+        entries: list[ApprovedIssuer] = []
+        try:
+            for registry in registries if isinstance(registries, list) else []:
+                if isinstance(registry, dict) and registry.get("type") == "approved-issuers":
+                    for item in registry.get("issuers") or []:
+                        issuer = ApprovedIssuer.model_validate(item)
+                        _timestamp(issuer.valid_from)
+                        _timestamp(issuer.revoked_at)
+                        entries.append(issuer)
+        except (ValidationError, ValueError) as exc:
+            raise ConfigError(
+                f"the trust anchors {source} have a malformed approved issuer: {exc}".replace("\n", " "),
+                reason="bad-trust-anchors",
+            ) from None
+        return cls(entries, source)
+
+
+_WITNESS_UID = "0xc81419f828755c0be2c49091dcad0887b5ca7342316dfffb4314aadbf8205090"
+
+
+def load_witness_issuers(source: str, fetch: Any = None) -> WitnessIssuers:
+    """The approved witness issuers of a trust-anchors document at a path or an HTTPS URL (fetched with
+    `fetch`, a `SafeFetcher`-like callable returning (status, headers, body); None: the default guard)."""
+    what = f"at {source}"
+    if source.startswith(("https://", "http://")):
+        if fetch is None:
+            from omareview.identity.fetch import SafeFetcher
+
+            fetch = SafeFetcher().fetch
+        try:
+            status, _, body = fetch(source)
+        except InputError as exc:
+            raise ConfigError(f"cannot fetch the trust anchors {what}: {exc}", reason="bad-trust-anchors") from None
+        if status != 200:
+            raise ConfigError(f"the trust anchors {what} answered HTTP {status}", reason="bad-trust-anchors")
+        text = body
+    else:
+        try:
+            text = read_regular(Path(source), _MAX_ANCHORS_BYTES, what=f"the trust anchors {what}")
+        except InputError as exc:
+            raise ConfigError(str(exc), reason="bad-trust-anchors") from None
+    try:
+        document = loads_untrusted(text, what=f"the trust anchors {what}")
+    except InputError as exc:
+        raise ConfigError(str(exc), reason="bad-trust-anchors") from None
+    return WitnessIssuers.from_document(document, what)
+
+
+def _proofs(attestation: IdentityAttestation) -> list[object]:
+    found: list[object] = []
+    for text in attestation.texts("proofs"):
+        try:
+            found.append(json.loads(text))
+        except ValueError:
+            continue
+    return found
+
+
+def mutually_proved(attestation: IdentityAttestation, one: str, other: str, at: int) -> bool:
+    """Each of the two DIDs signed a proof of shared control naming the other (holding at `at`)."""
+    proofs = _proofs(attestation)
+    return any(proves(p, one, other, at) for p in proofs) and any(proves(p, other, one, at) for p in proofs)
+
+
+def link_between(graph: IdentityGraph, attester: str, payer: str, at: int) -> IdentityAttestation | None:
+    """The Linked Identifier, written by `attester` and holding at `at`, that binds the EVM wallet `attester`
+    to the account `payer` (an EVM address or a Solana address), both sides having signed a proof of shared
+    control; None when there is none."""
+    evm = is_address(payer)
+    for link in sorted(graph.by(attester, "linked-identifier"), key=lambda a: a.time, reverse=True):
+        if not link.holds_at(at):
+            continue
+        subject, linked = link.text("subject"), link.text("linkedId")
+        for own, other in ((subject, linked), (linked, subject)):
+            if not denotes(own, address=attester):
+                continue
+            if not _names_account(other, payer, evm):
+                continue
+            if mutually_proved(link, own, other, link.time):
+                return link
+    return None
+
+
+def _names_account(did: str, account: str, evm: bool) -> bool:
+    """Whether `did` is the DID of `account`: its eip155 `did:pkh` (any chain) for an EVM address, its
+    solana `did:pkh` for a Solana address (a `did:jwk`/`did:key` is matched through the proof's key)."""
+    try:
+        parts = normalize_did(did).split(":")
+    except InputError:
+        return False
+    if parts[1] == "pkh" and len(parts) == 5:
+        if evm:
+            return parts[2] == "eip155" and parts[4] == account.lower()
+        return parts[2] == "solana" and parts[4] == account
+    if not evm and parts[1] in ("jwk", "key"):
+        try:
+            return denotes(f"did:pkh:solana:any:{account}", key=key_from_did(did))
+        except InputError:
+            return False
+    return False
