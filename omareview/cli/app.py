@@ -120,6 +120,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "omareview.cli.outbox_cmd:outbox",
         "The local outbox of captured receipts and the reviews made from them.",
     ),
+    "identity": (
+        "omareview.cli.identity_cmd:identity",
+        "OMATrust identity attestations: key bindings, linked wallets,...",
+    ),
+    "respond": (
+        "omareview.cli.identity_cmd:respond",
+        "Answer the User Review REVIEW_UID as the reviewed service (a User...",
+    ),
     "check": ("omareview.cli.check_cmd:check", "Fetch URL (paying nothing) and show whether the gate would pay its..."),
     "mcp": ("omareview.cli.mcp_cmd:mcp", "Serve omareview's tools to an MCP client: check a service, read its..."),
     "serve": ("omareview.cli.serve_cmd:serve", "Run a review provider: a service's reviews as JSON and as a page,..."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from types import FrameType
 from typing import Any
@@ -14,7 +15,7 @@ import httpx
 from omareview.cli.output import JSON_OPTION, emit, note
 from omareview.devnet.node import DevnetState, read_state, start_devnet, stop_devnet
 from omareview.devnet.toolchain import eas_artifact, find_anvil, install_toolchain
-from omareview.errors import ToolchainError
+from omareview.errors import ConfigError, ToolchainError
 
 
 def _describe(state: DevnetState) -> Iterator[str]:
@@ -99,6 +100,38 @@ def _block_number(rpc_url: str) -> int | None:
         return int(httpx.post(rpc_url, json=payload, timeout=2.0).json()["result"], 16)
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return None
+
+
+@devnet.command()
+@click.argument("subject")
+@click.argument("controller")
+@click.option(
+    "--method",
+    type=click.Choice(["dns-txt", "did-json", "social-profile", "manual"]),
+    default="dns-txt",
+    show_default=True,
+    help="How the controller was observed.",
+)
+@click.option("--observed-at", type=click.IntRange(0), metavar="UNIX", help="When it was observed (default: now).")
+@JSON_OPTION
+def witness(subject: str, controller: str, method: str, observed_at: int | None, as_json: bool) -> None:
+    """As the devnet's trusted witness, attest that SUBJECT (a did:web) names CONTROLLER (a DID) as controller.
+
+    The devnet's trust anchors list this witness as an approved issuer, so `reviews` counts what it attests."""
+    from omareview.devnet.node import WITNESS_ACCOUNT, network_of
+    from omareview.eas.client import EasClient
+    from omareview.keys import signer_from_key
+    from omareview.review.identity import controller_witness_request
+
+    state = read_state()
+    if state is None:
+        raise ConfigError("no devnet is running; start one with `omareview devnet up`")
+    network = network_of(state)
+    signer = signer_from_key(state.accounts[WITNESS_ACCOUNT].private_key.get_secret_value())
+    request = controller_witness_request(subject, controller, method, observed_at or int(time.time()))
+    submitted = EasClient(network, signer).attest(request, network.schema_uid("controller-witness"))
+    data = {"uid": submitted.uid, "witness": signer.address, "subject": subject, "controller": controller}
+    emit(data, as_json, lambda: [f"controller-witness {submitted.uid} by the devnet witness {signer.address}"])
 
 
 @devnet.command()

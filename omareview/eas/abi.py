@@ -23,6 +23,7 @@ __all__ = [
     "LEGACY_VERSION",
     "MULTI_ATTEST",
     "REVERT_MESSAGES",
+    "REVOKE",
     "REVOKED_TOPIC",
     "VERSION",
     "ZERO_UID",
@@ -36,6 +37,7 @@ __all__ = [
     "decode_revert",
     "encode_call",
     "multi_attest_call",
+    "revoke_call",
     "selector",
 ]
 
@@ -55,6 +57,7 @@ def selector(signature: str) -> bytes:
 
 ATTEST = f"attest((bytes32,{_REQUEST_DATA}))"
 MULTI_ATTEST = f"multiAttest((bytes32,{_REQUEST_DATA}[])[])"
+REVOKE = "revoke((bytes32,(bytes32,uint256)))"
 ATTEST_BY_DELEGATION = f"attestByDelegation((bytes32,{_REQUEST_DATA},{_SIGNATURE},address,uint64))"
 ATTEST_BY_DELEGATION_LEGACY = f"attestByDelegation((bytes32,{_REQUEST_DATA},{_SIGNATURE},address))"
 GET_ATTESTATION = "getAttestation(bytes32)"
@@ -114,6 +117,10 @@ def encode_call(signature: str, args: Sequence[Any] = ()) -> bytes:
 
 def attest_call(schema_uid: str, request: RequestData) -> bytes:
     return encode_call(ATTEST, [(_b32(schema_uid), request.as_tuple())])
+
+
+def revoke_call(schema_uid: str, uid: str) -> bytes:
+    return encode_call(REVOKE, [(_b32(schema_uid), (_b32(uid), 0))])
 
 
 def multi_attest_call(schema_uid: str, requests: Sequence[RequestData]) -> bytes:

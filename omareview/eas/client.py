@@ -22,6 +22,7 @@ from omareview.eas.abi import (
     attest_call,
     encode_call,
     multi_attest_call,
+    revoke_call,
 )
 from omareview.eas.delegation import EasDomain, attest_digest, attest_typed_data, detect_domain
 from omareview.eas.rpc import RpcClient, RpcError
@@ -263,6 +264,12 @@ class EasClient:
         sender = self.sender()
         tx_hash = sender.send(self.eas_address, attest_call(schema, request), "attest", journal=journal)
         return self._submitted(sender.wait(tx_hash, "attest"), [request], sender.signer.address, schema)[0]
+
+    def revoke(self, uid: str, schema_uid: str) -> str:
+        """Revoke one of this signer's revocable attestations; the mined transaction's hash."""
+        sender = self.sender()
+        tx_hash = sender.send(self.eas_address, revoke_call(schema_uid, uid), "revoke")
+        return sender.wait(tx_hash, "revoke").tx_hash
 
     def _gas_if_fits(self, sender: TxSender, schema: str, requests: Sequence[RequestData]) -> int | None:
         """Estimated gas of one multiAttest of `requests` (with the send margin), or None when over the cap.
