@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from types import FrameType
 from typing import Any
@@ -112,7 +111,9 @@ def _block_number(rpc_url: str) -> int | None:
     show_default=True,
     help="How the controller was observed.",
 )
-@click.option("--observed-at", type=click.IntRange(0), metavar="UNIX", help="When it was observed (default: now).")
+@click.option(
+    "--observed-at", type=click.IntRange(0), metavar="UNIX", help="When it was observed (default: the chain's now)."
+)
 @JSON_OPTION
 def witness(subject: str, controller: str, method: str, observed_at: int | None, as_json: bool) -> None:
     """As the devnet's trusted witness, attest that SUBJECT (a did:web) names CONTROLLER (a DID) as controller.
@@ -128,7 +129,11 @@ def witness(subject: str, controller: str, method: str, observed_at: int | None,
         raise ConfigError("no devnet is running; start one with `omareview devnet up`")
     network = network_of(state)
     signer = signer_from_key(state.accounts[WITNESS_ACCOUNT].private_key.get_secret_value())
-    request = controller_witness_request(subject, controller, method, observed_at or int(time.time()))
+    if observed_at is None:
+        from omareview.eas.rpc import RpcClient
+
+        observed_at = int(RpcClient(state.rpc_url).call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    request = controller_witness_request(subject, controller, method, observed_at)
     submitted = EasClient(network, signer).attest(request, network.schema_uid("controller-witness"))
     data = {"uid": submitted.uid, "witness": signer.address, "subject": subject, "controller": controller}
     emit(data, as_json, lambda: [f"controller-witness {submitted.uid} by the devnet witness {signer.address}"])

@@ -30,7 +30,9 @@ _VALID_FOR = click.option(
     help="How long the proof holds.",
 )  # fmt: skip
 _WINDOW = [
-    click.option("--effective-at", type=click.IntRange(0), default=0, metavar="UNIX", help="From when (0: now)."),
+    click.option(
+        "--effective-at", type=click.IntRange(0), default=0, metavar="UNIX", help="From when (0: when written)."
+    ),
     click.option("--expires-at", type=click.IntRange(0), default=0, metavar="UNIX", help="Until when (0: never)."),
 ]
 
@@ -58,6 +60,15 @@ def _attest(network: Network, signer: Signer, kind: str, request: RequestData) -
         "blockNumber": submitted.block_number,
         "network": network.name,
     }
+
+
+def _chain_now(network: Network) -> int:
+    """The chain's time (its latest block's), which the attestation's own time will follow: a devnet whose
+    clock was moved, or a node behind this machine's clock, stays consistent with itself."""
+    from omareview.eas.rpc import RpcClient
+
+    block = RpcClient(network.rpc_url).call("eth_getBlockByNumber", ["latest", False])
+    return int(block["timestamp"], 16)
 
 
 def _human(data: dict[str, Any]) -> Iterator[str]:
@@ -146,14 +157,14 @@ def link(
     linked = normalize_did(linked_id)
     own = did_pkh_from_address(signer.address, network.chain_id or 1)
     theirs = _read_proof(proof_file)
-    now = int(time.time())
+    now = _chain_now(network)
     if not proves(theirs, linked, own, now):
         raise InputError(f"{proof_file} is not a valid, current proof by {linked} naming {own}", reason="bad-proof")
     proofs = [make_pop_eip712(signer, linked, network.chain_id or 1, now, valid_for), theirs]
     from omareview.review.identity import linked_identifier_request
 
     request = linked_identifier_request(
-        own, linked, proofs, issued_at=now, effective_at=effective_at or now, expires_at=expires_at
+        own, linked, proofs, issued_at=now, effective_at=effective_at, expires_at=expires_at
     )
     data = _attest(network, signer, "linked-identifier", request)
     emit(data, as_json, lambda: _human(data))
@@ -208,7 +219,7 @@ def bind_key(
     from cryptography.hazmat.primitives.asymmetric import ec
 
     public = ec.derive_private_key(int(key_hex.removeprefix("0x"), 16), ec.SECP256K1()).public_key()
-    now = int(time.time())
+    now = _chain_now(network)
     key_id = did_pkh_from_address(signing.address, 1)
     proof = make_pop_eip712(signing, did, 1, now, valid_for)
     from omareview.review.identity import key_binding_request
@@ -220,7 +231,7 @@ def bind_key(
         purposes,
         [proof],
         issued_at=now,
-        effective_at=effective_at or now,
+        effective_at=effective_at,
         expires_at=expires_at,
     )
     data = {**_attest(network, signer, "key-binding", request), "keyId": key_id}

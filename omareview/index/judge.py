@@ -254,7 +254,10 @@ def _payment_claim(
             if isinstance(chain, str) and isinstance(named, str) and _TX_HASH.fullmatch(named):
                 network, tx_hash = chain, named
                 break
-    if not network or not _TX_HASH.fullmatch(tx_hash or ""):
+    # An EVM settlement is 0x and 64 hex digits; another network's (a Solana signature) is kept as named, to
+    # be reported as a network omareview cannot check.
+    evm = network.startswith("eip155:")
+    if not network or not tx_hash or (evm and not _TX_HASH.fullmatch(tx_hash)):
         return None
     subject = receipt.subject or ""
     asset: str | None = None
@@ -278,7 +281,7 @@ def _payment_claim(
     bound |= _advertised_pay_to(str(payload.get("resourceUrl") or ""), network, context)
     return PaymentClaim(
         network=network,
-        tx_hash=tx_hash.lower(),
+        tx_hash=tx_hash.lower() if evm else tx_hash,
         payer=str(payload.get("payer") or review.attester),
         asset=asset,
         amount=amount,

@@ -1,0 +1,245 @@
+"""The OMATrust identity graph on the devnet: key bindings and witnesses judged as of a receipt's `issuedAt`,
+linked wallets (EVM and Solana), and service responses — written with the `identity`, `respond` and
+`devnet witness` commands, read by the index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import base58
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from omareview.devnet.node import Devnet
+from omareview.eas.client import EasClient, review_request
+from omareview.eas.rpc import RpcClient
+from omareview.identity import DidWebResolver, SafeFetcher, make_pop_eip712
+from omareview.identity.keys import did_pkh_from_address
+from omareview.index import JudgeContext, ReviewIndex
+from omareview.keys import Signer
+from omareview.networks import Network
+from omareview.review import Proof, new_review
+from omareview.review.identity import controller_witness_request, linked_identifier_request
+from omareview.x402 import Eip712Issuer, receipt_payload
+from tests.helpers import run_cli
+from tests.servers import dns_server, http_server
+
+pytestmark = pytest.mark.devnet
+
+SIGNING_KEY = "0x" + "61" * 32
+SERVER = Eip712Issuer(SIGNING_KEY)
+ROTATED_KEY = "0x" + "62" * 32
+ROTATED = Eip712Issuer(ROTATED_KEY)
+STRANGER_KEY = "0x" + "63" * 32
+STRANGER = Eip712Issuer(STRANGER_KEY)
+WITNESSED = Eip712Issuer("0x" + "64" * 32)
+SUBJECT = "did:web:keys.example"
+WITNESS_SUBJECT = "did:web:witnessed.example"
+SOLANA = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"
+CONTROLLER, STRANGE, PAYER, IDENTITY, SOL_REVIEWER = 3, 6, 1, 2, 7
+
+
+@dataclass
+class World:
+    devnet: Devnet
+    network: Network
+    env: dict[str, str]
+    context: JudgeContext
+    home: Path
+    signer: Callable[[int], Signer]
+
+    def now(self) -> int:
+        return int(RpcClient(self.network.rpc_url).call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+
+    def advance(self, seconds: int) -> None:
+        rpc = RpcClient(self.network.rpc_url)
+        rpc.call("evm_increaseTime", [seconds])
+        rpc.call("evm_mine", [])
+
+    def cli(self, *args: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
+        # `identity prove` always prints its proof as JSON; the others are asked to.
+        json_flag = () if args[:2] == ("identity", "prove") else ("--json",)
+        result = run_cli(*args, *json_flag, env={**self.env, **(extra or {})})
+        assert result.code == 0, result.stderr
+        parsed: dict[str, Any] = json.loads(result.stdout)
+        return parsed
+
+    def review(self, account: int, issuer: Eip712Issuer, payer: str, *, at: int, network: str = "eip155:31337",
+               subject: str = SUBJECT, transaction: str | None = None) -> str:  # fmt: skip
+        host = subject.removeprefix("did:web:")
+        payload = receipt_payload(f"https://{host}/paid", payer, network, issued_at=at, transaction=transaction)
+        envelope = issuer.sign_receipt(payload)
+        review = new_review(
+            subject=subject, rating_value=4, review_body=f"by {account}", proofs=(Proof.wrap("x402-receipt", envelope).to_text(),)
+        )  # fmt: skip
+        return (
+            EasClient(self.network, self.signer(account)).attest(review_request(review.recipient, review.encode())).uid
+        )
+
+    def judged(self, subject: str = SUBJECT) -> dict[str, Any]:
+        with ReviewIndex(self.network, home=self.home, judge_context=self.context) as index:
+            index.sync()
+            found = index.reviews(subject, rejudge=True)
+        return {review.uid: review for review in found.reviews}
+
+
+@pytest.fixture
+def world(
+    devnet: Devnet,
+    isolated_chain: object,
+    cli_env: dict[str, str],
+    network: Network,
+    dev_signer: Callable[[int], Signer],
+    tmp_path: Path,
+) -> Iterator[World]:
+    # Neither host publishes a did.json or a TXT record: only the chain can authorize their signers.
+    with http_server({}) as empty, dns_server({}) as dns:
+        fetcher = SafeFetcher(overrides={"keys.example": empty.base_url, "witnessed.example": empty.base_url})
+        context = JudgeContext(resolver=DidWebResolver(fetcher=fetcher), dns_server=dns)
+        env = {**cli_env, "OMAREVIEW_DNS_SERVER": dns, "SIGNING": SIGNING_KEY, "ROTATED": ROTATED_KEY}
+        yield World(devnet, network, env, context, tmp_path / "home", dev_signer)
+
+
+def _errors(review: Any) -> str:
+    return " ".join(error for proof in review.proofs for error in proof["errors"])
+
+
+def _level(review: Any) -> tuple[str, str | None]:
+    authorization = (review.evidence or {}).get("authorization") or {}
+    return review.level, authorization.get("tier")
+
+
+def test_a_witnessed_controller_binds_its_receipt_key_and_revoking_it_closes_authorization(world: World) -> None:
+    controller = world.signer(CONTROLLER).address
+    world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(controller, 31337))
+    bound = world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(CONTROLLER))
+    assert bound["kind"] == "key-binding" and bound["keyId"] == did_pkh_from_address(SERVER.address, 1)
+    # A rotated key, bound for a minute only.
+    expiring = world.now() + 60
+    world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "ROTATED", "--expires-at", str(expiring),
+              "--dev-account", str(CONTROLLER))  # fmt: skip
+    # A stranger binds a key of its own for the subject: it is not the subject's controller.
+    world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(STRANGE),
+              extra={"SIGNING": STRANGER_KEY})  # fmt: skip
+    world.advance(5)
+    before = world.review(4, SERVER, world.signer(4).address, at=world.now())
+    by_stranger_key = world.review(5, STRANGER, world.signer(5).address, at=world.now())
+    judged = world.judged()
+    assert _level(judged[before]) == ("verified", "key-binding")
+    assert judged[before].evidence["authorization"]["uid"] == bound["uid"]
+    assert _level(judged[by_stranger_key]) == ("signed", None)
+
+    world.advance(5)
+    world.cli("identity", "revoke", bound["uid"], "--dev-account", str(CONTROLLER))
+    world.advance(120)
+    after = world.review(5, SERVER, world.signer(5).address, at=world.now())
+    rotated_late = world.review(8, ROTATED, world.signer(8).address, at=world.now())
+    judged = world.judged()
+    assert _level(judged[before]) == ("verified", "key-binding"), "a review of a receipt before the revocation stays"
+    assert judged[after].level == "invalid"
+    assert "revoked" in _errors(judged[after])
+    assert judged[rotated_late].level == "invalid" and "expired" in _errors(judged[rotated_late])
+
+    # The controller answers a review; a stranger's answer is shown but not counted.
+    world.cli("respond", before, "--body", "Thanks, fixed in v2.", "--dev-account", str(CONTROLLER))
+    world.cli("respond", before, "--body", "I am the service, honest.", "--dev-account", str(STRANGE))
+    responses = world.judged()[before].responses
+    assert [(r.response_body, r.counted) for r in responses] == [
+        ("Thanks, fixed in v2.", True),
+        ("I am the service, honest.", False),
+    ]
+    assert responses[0].tier == "witness"
+
+
+def test_a_witness_counts_from_its_observation_and_only_from_a_trusted_issuer(world: World) -> None:
+    signer_did = did_pkh_from_address(WITNESSED.address, 31337)
+    observed = world.now() + 30
+    # A stranger "witnesses" earlier; the devnet's trusted witness observes 30 s later.
+    stranger = EasClient(world.network, world.signer(STRANGE))
+    stranger.attest(
+        controller_witness_request(WITNESS_SUBJECT, signer_did, "dns-txt", observed - 1000),
+        world.network.schema_uid("controller-witness"),
+    )
+    world.advance(40)
+    world.cli("devnet", "witness", WITNESS_SUBJECT, signer_did, "--observed-at", str(observed))
+    early = world.review(4, WITNESSED, world.signer(4).address, at=observed - 20, subject=WITNESS_SUBJECT)
+    late = world.review(5, WITNESSED, world.signer(5).address, at=observed + 5, subject=WITNESS_SUBJECT)
+    judged = world.judged(WITNESS_SUBJECT)
+    assert _level(judged[early]) == ("signed", None), "observed after issuedAt: no witness counts"
+    assert _level(judged[late]) == ("verified", "witness")
+
+
+def test_a_payer_wallet_linked_to_the_reviewer(world: World, tmp_path: Path) -> None:
+    payer, reviewer = world.signer(PAYER).address, world.signer(IDENTITY).address
+    payer_did, reviewer_did = did_pkh_from_address(payer, 31337), did_pkh_from_address(reviewer, 31337)
+    controller = world.signer(CONTROLLER).address
+    world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(controller, 31337))
+    world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(CONTROLLER))
+    world.advance(5)
+    unlinked = world.review(IDENTITY, SERVER, payer, at=world.now())
+
+    # A forged proof (signed by another wallet, claiming to be the payer) is refused by `identity link`.
+    forged = make_pop_eip712(world.signer(STRANGE), reviewer_did, 31337, world.now(), 600)
+    forged["proofObject"]["message"]["signer"] = payer
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    refused = run_cli("identity", "link", payer_did, "--proof", str(tmp_path / "forged.json"), "--dev-account",
+                      str(IDENTITY), env=world.env)  # fmt: skip
+    assert refused.code == 1
+    assert refused.stderr.strip().splitlines()[-1].startswith("error:")
+    # ... and one written straight to EAS does not count.
+    EasClient(world.network, world.signer(IDENTITY)).attest(
+        linked_identifier_request(
+            reviewer_did,
+            payer_did,
+            [make_pop_eip712(world.signer(IDENTITY), payer_did, 31337, world.now(), 600), forged],
+            issued_at=world.now(),
+        ),
+        world.network.schema_uid("linked-identifier"),
+    )
+    world.advance(5)
+    assert world.judged()[unlinked].level == "invalid"
+    assert "payer" in _errors(world.judged()[unlinked])
+
+    proof = world.cli("identity", "prove", reviewer_did, "--dev-account", str(PAYER))
+    (tmp_path / "proof.json").write_text(json.dumps(proof))
+    link = world.cli("identity", "link", payer_did, "--proof", str(tmp_path / "proof.json"), "--dev-account",
+                     str(IDENTITY))  # fmt: skip
+    world.advance(5)
+    linked = world.review(IDENTITY, SERVER, payer, at=world.now())
+    judged = world.judged()
+    assert judged[linked].level == "verified"
+    assert judged[linked].evidence["link"] == link["uid"]
+
+    world.advance(5)
+    world.cli("identity", "revoke", link["uid"], "--dev-account", str(IDENTITY))
+    world.advance(5)
+    after = world.review(IDENTITY, SERVER, payer, at=world.now())
+    assert world.judged()[after].level == "invalid", "the link was revoked before this review was written"
+
+
+def test_a_solana_payer_linked_to_an_evm_reviewer(world: World, tmp_path: Path) -> None:
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+    address = base58.b58encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+    assert address.lower() != address, "the test needs a mixed-case base58 address"
+    reviewer = world.signer(SOL_REVIEWER).address
+    world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(world.signer(CONTROLLER).address, 31337))
+    world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(CONTROLLER))
+    raw = key.private_bytes_raw().hex()
+    proof = world.cli("identity", "prove", did_pkh_from_address(reviewer, 31337), "--ed25519-key-env", "SOLKEY",
+                      extra={"SOLKEY": raw})  # fmt: skip
+    assert proof["proofType"] == "pop-jws"
+    (tmp_path / "sol.json").write_text(json.dumps(proof))
+    solana_did = f"did:pkh:{SOLANA}:{address}"
+    world.cli("identity", "link", solana_did, "--proof", str(tmp_path / "sol.json"), "--dev-account",
+              str(SOL_REVIEWER))  # fmt: skip
+    world.advance(5)
+    paid = world.review(SOL_REVIEWER, SERVER, address, at=world.now(), network=SOLANA,
+                        transaction="5" + "h" * 86)  # fmt: skip
+    judged = world.judged()[paid]
+    assert judged.level == "verified"
+    assert judged.evidence["payment"]["status"] == "unsupported-network"
