@@ -132,6 +132,12 @@ def _table(result: SubjectReviews) -> Iterator[str]:
             yield f"{'':<11} paid {payment.get('amount')} of {payment.get('asset')} to {payment.get('payTo')}"
         elif LEVEL_RANK[review.level] < rank:
             yield f"{'':<11} not averaged: {review.reason or review.level}"
+        for response in review.responses:
+            if response.counted:
+                yield f"{'':<11} ↳ the service answered ({_when(response.time)}): {response.response_body[:60]}"
+            else:
+                who = f"{response.responder[:6]}…{response.responder[-4:]}"
+                yield f"{'':<11} ↳ {who}, not the service, answered: {response.response_body[:50]}"
     if result.total > len(result.reviews):
         yield f"({len(result.reviews)} of {result.total} shown)"
 

@@ -29,7 +29,7 @@ from omareview.x402 import Eip712Issuer, receipt_payload
 from tests.helpers import run_cli
 from tests.servers import dns_server, http_server
 
-pytestmark = pytest.mark.devnet
+pytestmark = [pytest.mark.devnet, pytest.mark.usefixtures("store_engine")]
 
 SIGNING_KEY = "0x" + "61" * 32
 SERVER = Eip712Issuer(SIGNING_KEY)
@@ -52,6 +52,7 @@ class World:
     context: JudgeContext
     home: Path
     signer: Callable[[int], Signer]
+    index: ReviewIndex
 
     def now(self) -> int:
         return int(RpcClient(self.network.rpc_url).call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
@@ -82,9 +83,8 @@ class World:
         )
 
     def judged(self, subject: str = SUBJECT) -> dict[str, Any]:
-        with ReviewIndex(self.network, home=self.home, judge_context=self.context) as index:
-            index.sync()
-            found = index.reviews(subject, rejudge=True)
+        self.index.sync()
+        found = self.index.reviews(subject, rejudge=True)
         return {review.uid: review for review in found.reviews}
 
 
@@ -101,8 +101,15 @@ def world(
     with http_server({}) as empty, dns_server({}) as dns:
         fetcher = SafeFetcher(overrides={"keys.example": empty.base_url, "witnessed.example": empty.base_url})
         context = JudgeContext(resolver=DidWebResolver(fetcher=fetcher), dns_server=dns)
-        env = {**cli_env, "OMAREVIEW_DNS_SERVER": dns, "SIGNING": SIGNING_KEY, "ROTATED": ROTATED_KEY}
-        yield World(devnet, network, env, context, tmp_path / "home", dev_signer)
+        env = {
+            **cli_env,
+            "OMAREVIEW_DNS_SERVER": dns,
+            "OMAREVIEW_DID_WEB_OVERRIDES": f"keys.example={empty.base_url},witnessed.example={empty.base_url}",
+            "SIGNING": SIGNING_KEY,
+            "ROTATED": ROTATED_KEY,
+        }
+        with ReviewIndex(network, home=tmp_path / "home", judge_context=context) as index:
+            yield World(devnet, network, env, context, tmp_path / "home", dev_signer, index)
 
 
 def _errors(review: Any) -> str:
@@ -154,6 +161,10 @@ def test_a_witnessed_controller_binds_its_receipt_key_and_revoking_it_closes_aut
         ("I am the service, honest.", False),
     ]
     assert responses[0].tier == "witness"
+    shown = run_cli("reviews", SUBJECT, env=world.env)
+    assert shown.code == 0, shown.stderr
+    assert "↳ the service answered" in shown.stdout and "Thanks, fixed in v2." in shown.stdout
+    assert "not the service, answered: I am the service, honest." in shown.stdout
 
 
 def test_a_witness_counts_from_its_observation_and_only_from_a_trusted_issuer(world: World) -> None:
@@ -243,3 +254,25 @@ def test_a_solana_payer_linked_to_an_evm_reviewer(world: World, tmp_path: Path) 
     judged = world.judged()[paid]
     assert judged.level == "verified"
     assert judged.evidence["payment"]["status"] == "unsupported-network"
+
+
+def test_a_revocation_a_reorg_takes_away_is_undone(world: World) -> None:
+    world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(world.signer(CONTROLLER).address, 31337))
+    bound = world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(CONTROLLER))
+    world.advance(5)
+    world.judged()
+    rpc = RpcClient(world.network.rpc_url)
+    snapshot = rpc.call("evm_snapshot", [])
+    world.cli("identity", "revoke", bound["uid"], "--dev-account", str(CONTROLLER))
+    world.judged()
+    graph = world.context.graph
+    assert graph is not None
+
+    def revoked_at() -> int:
+        return next(b.revocation_time for b in graph.about(SUBJECT, "key-binding") if b.uid == bound["uid"])
+
+    assert revoked_at() > 0
+    assert rpc.call("evm_revert", [snapshot])
+    rpc.call("anvil_mine", [hex(3)])  # the same heights, other blocks: the revocation's block is gone
+    world.judged()
+    assert revoked_at() == 0
