@@ -26,9 +26,13 @@ from omareview.schemas import USER_REVIEW, schema_by_uid
 
 _PROOF_BYTES = 64 * 1024
 _VALID_FOR = click.option(
-    "--valid-for", type=click.IntRange(60), default=3600, show_default=True, metavar="SECONDS",
+    "--valid-for",
+    type=click.IntRange(60),
+    default=3600,
+    show_default=True,
+    metavar="SECONDS",
     help="How long the proof holds.",
-)  # fmt: skip
+)
 _WINDOW = [
     click.option(
         "--effective-at", type=click.IntRange(0), default=0, metavar="UNIX", help="From when (0: when written)."

@@ -70,14 +70,26 @@ class World:
         parsed: dict[str, Any] = json.loads(result.stdout)
         return parsed
 
-    def review(self, account: int, issuer: Eip712Issuer, payer: str, *, at: int, network: str = "eip155:31337",
-               subject: str = SUBJECT, transaction: str | None = None) -> str:  # fmt: skip
+    def review(
+        self,
+        account: int,
+        issuer: Eip712Issuer,
+        payer: str,
+        *,
+        at: int,
+        network: str = "eip155:31337",
+        subject: str = SUBJECT,
+        transaction: str | None = None,
+    ) -> str:
         host = subject.removeprefix("did:web:")
         payload = receipt_payload(f"https://{host}/paid", payer, network, issued_at=at, transaction=transaction)
         envelope = issuer.sign_receipt(payload)
         review = new_review(
-            subject=subject, rating_value=4, review_body=f"by {account}", proofs=(Proof.wrap("x402-receipt", envelope).to_text(),)
-        )  # fmt: skip
+            subject=subject,
+            rating_value=4,
+            review_body=f"by {account}",
+            proofs=(Proof.wrap("x402-receipt", envelope).to_text(),),
+        )
         return (
             EasClient(self.network, self.signer(account)).attest(review_request(review.recipient, review.encode())).uid
         )
@@ -128,11 +140,28 @@ def test_a_witnessed_controller_binds_its_receipt_key_and_revoking_it_closes_aut
     assert bound["kind"] == "key-binding" and bound["keyId"] == did_pkh_from_address(SERVER.address, 1)
     # A rotated key, bound for a minute only.
     expiring = world.now() + 60
-    world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "ROTATED", "--expires-at", str(expiring),
-              "--dev-account", str(CONTROLLER))  # fmt: skip
+    world.cli(
+        "identity",
+        "bind-key",
+        SUBJECT,
+        "--signing-key-env",
+        "ROTATED",
+        "--expires-at",
+        str(expiring),
+        "--dev-account",
+        str(CONTROLLER),
+    )
     # A stranger binds a key of its own for the subject: it is not the subject's controller.
-    world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(STRANGE),
-              extra={"SIGNING": STRANGER_KEY})  # fmt: skip
+    world.cli(
+        "identity",
+        "bind-key",
+        SUBJECT,
+        "--signing-key-env",
+        "SIGNING",
+        "--dev-account",
+        str(STRANGE),
+        extra={"SIGNING": STRANGER_KEY},
+    )
     world.advance(5)
     before = world.review(4, SERVER, world.signer(4).address, at=world.now())
     by_stranger_key = world.review(5, STRANGER, world.signer(5).address, at=world.now())
@@ -198,8 +227,16 @@ def test_a_payer_wallet_linked_to_the_reviewer(world: World, tmp_path: Path) -> 
     forged = make_pop_eip712(world.signer(STRANGE), reviewer_did, 31337, world.now(), 600)
     forged["proofObject"]["message"]["signer"] = payer
     (tmp_path / "forged.json").write_text(json.dumps(forged))
-    refused = run_cli("identity", "link", payer_did, "--proof", str(tmp_path / "forged.json"), "--dev-account",
-                      str(IDENTITY), env=world.env)  # fmt: skip
+    refused = run_cli(
+        "identity",
+        "link",
+        payer_did,
+        "--proof",
+        str(tmp_path / "forged.json"),
+        "--dev-account",
+        str(IDENTITY),
+        env=world.env,
+    )
     assert refused.code == 1
     assert refused.stderr.strip().splitlines()[-1].startswith("error:")
     # ... and one written straight to EAS does not count.
@@ -218,8 +255,9 @@ def test_a_payer_wallet_linked_to_the_reviewer(world: World, tmp_path: Path) -> 
 
     proof = world.cli("identity", "prove", reviewer_did, "--dev-account", str(PAYER))
     (tmp_path / "proof.json").write_text(json.dumps(proof))
-    link = world.cli("identity", "link", payer_did, "--proof", str(tmp_path / "proof.json"), "--dev-account",
-                     str(IDENTITY))  # fmt: skip
+    link = world.cli(
+        "identity", "link", payer_did, "--proof", str(tmp_path / "proof.json"), "--dev-account", str(IDENTITY)
+    )
     world.advance(5)
     linked = world.review(IDENTITY, SERVER, payer, at=world.now())
     judged = world.judged()
@@ -241,16 +279,15 @@ def test_a_solana_payer_linked_to_an_evm_reviewer(world: World, tmp_path: Path) 
     world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(world.signer(CONTROLLER).address, 31337))
     world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(CONTROLLER))
     raw = key.private_bytes_raw().hex()
-    proof = world.cli("identity", "prove", did_pkh_from_address(reviewer, 31337), "--ed25519-key-env", "SOLKEY",
-                      extra={"SOLKEY": raw})  # fmt: skip
+    proof = world.cli(
+        "identity", "prove", did_pkh_from_address(reviewer, 31337), "--ed25519-key-env", "SOLKEY", extra={"SOLKEY": raw}
+    )
     assert proof["proofType"] == "pop-jws"
     (tmp_path / "sol.json").write_text(json.dumps(proof))
     solana_did = f"did:pkh:{SOLANA}:{address}"
-    world.cli("identity", "link", solana_did, "--proof", str(tmp_path / "sol.json"), "--dev-account",
-              str(SOL_REVIEWER))  # fmt: skip
+    world.cli("identity", "link", solana_did, "--proof", str(tmp_path / "sol.json"), "--dev-account", str(SOL_REVIEWER))
     world.advance(5)
-    paid = world.review(SOL_REVIEWER, SERVER, address, at=world.now(), network=SOLANA,
-                        transaction="5" + "h" * 86)  # fmt: skip
+    paid = world.review(SOL_REVIEWER, SERVER, address, at=world.now(), network=SOLANA, transaction="5" + "h" * 86)
     judged = world.judged()[paid]
     assert judged.level == "verified"
     assert judged.evidence["payment"]["status"] == "unsupported-network"
