@@ -34,3 +34,39 @@ def test_the_gas_budget_reserves_then_settles_what_was_used() -> None:
     assert budget.take() and budget.take(), "what was not spent is free again"
     clock.now += 3601
     assert budget.take(), "a new window"
+
+
+def test_the_page_shows_responses_under_their_review_escaped() -> None:
+    from omareview.index.query import IndexedReview, ReviewResponse, summarize
+    from omareview.serve.page import render_reviews_page
+
+    review = IndexedReview(
+        uid="0x" + "11" * 32,
+        attester="0x" + "22" * 20,
+        time=1_800_000_000,
+        rating_value=4,
+        review_body="ok",
+        version="",
+        screenshot_urls=[],
+        level="verified",
+        block_number=1,
+        tx_hash="0x" + "33" * 32,
+        responses=[
+            ReviewResponse(
+                uid="0xa",
+                responder="0x" + "44" * 20,
+                time=1_800_000_100,
+                response_body="Thanks <b>!</b>",
+                counted=True,
+                tier="witness",
+            ),
+            ReviewResponse(
+                uid="0xb", responder="0x" + "55" * 20, time=1_800_000_200, response_body="fake", counted=False
+            ),
+        ],
+    )
+    page = render_reviews_page(
+        summarize("did:web:svc.example", [review]), service="svc.example", base="", previous=None, next_page=None
+    )
+    assert "Thanks &lt;b&gt;!&lt;/b&gt;" in page and "the service's answer" in page
+    assert "by 0x" + "55" * 20 + ", not shown to be the service" in page
