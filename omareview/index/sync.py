@@ -41,10 +41,9 @@ class SyncResult(WireModel):
     round_trips: int = Field(exclude=True)
 
 
-def _row(
-    log: AttestedLog, attestation: Attestation, schema_strings: dict[str, str], legacy: set[str]
-) -> dict[str, Any]:
-    row: dict[str, Any] = {
+def _mined(log: AttestedLog, attestation: Attestation) -> dict[str, Any]:
+    """What every indexed attestation keeps: who, to whom, when, and where it was mined."""
+    return {
         "uid": log.uid,
         "schema_uid": log.schema,
         "attester": log.attester,
@@ -55,8 +54,13 @@ def _row(
         "block_hash": log.block_hash,
         "tx_hash": log.tx_hash,
         "log_index": log.log_index,
-        "legacy": int(log.schema in legacy),
     }
+
+
+def _row(
+    log: AttestedLog, attestation: Attestation, schema_strings: dict[str, str], legacy: set[str]
+) -> dict[str, Any]:
+    row = {**_mined(log, attestation), "legacy": int(log.schema in legacy)}
     try:
         fields = decode_user_review(attestation.data, schema_strings[log.schema])
     except InputError as exc:
@@ -76,20 +80,7 @@ def _row(
 
 
 def _identity_row(log: AttestedLog, attestation: Attestation, kind: str, schema_string: str) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "uid": log.uid,
-        "schema_uid": log.schema,
-        "kind": kind,
-        "attester": log.attester,
-        "recipient": log.recipient,
-        "time": attestation.time,
-        "revocation_time": attestation.revocation_time,
-        "block_number": log.block_number,
-        "block_hash": log.block_hash,
-        "tx_hash": log.tx_hash,
-        "log_index": log.log_index,
-        "fields": "{}",
-    }
+    row = {**_mined(log, attestation), "kind": kind, "fields": "{}"}
     try:
         names = [field.name for field in parse_schema(schema_string)]
         fields = dict(zip(names, decode_data(schema_string, attestation.data), strict=True))

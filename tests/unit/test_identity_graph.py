@@ -29,7 +29,8 @@ SUBJECT = "did:web:svc.example"
 T = 1_800_000_000
 
 
-def _sdk_typed_data(audience: str) -> dict[str, Any]:
+def _typed_data(primary: str, timestamps: str, domain: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """The full EIP-712 document of a `pop-eip712` as eth-account takes it (an independent hasher)."""
     return {
         "types": {
             "EIP712Domain": [
@@ -37,54 +38,26 @@ def _sdk_typed_data(audience: str) -> dict[str, Any]:
                 {"name": "version", "type": "string"},
                 {"name": "chainId", "type": "uint256"},
             ],
-            "OmaTrustProof": [
+            primary: [
                 {"name": "signer", "type": "address"},
                 {"name": "authorizedEntity", "type": "string"},
                 {"name": "signingPurpose", "type": "string"},
-                {"name": "creationTimestamp", "type": "uint256"},
-                {"name": "expirationTimestamp", "type": "uint256"},
+                {"name": "creationTimestamp", "type": timestamps},
+                {"name": "expirationTimestamp", "type": timestamps},
                 {"name": "randomValue", "type": "bytes32"},
                 {"name": "statement", "type": "string"},
             ],
         },
-        "primaryType": "OmaTrustProof",
-        "domain": {"name": "OMATrust Proof", "version": "1", "chainId": 1},
-        "message": {
-            "signer": SIGNER.address,
-            "authorizedEntity": audience,
-            "signingPurpose": "shared-control",
-            "creationTimestamp": T,
-            "expirationTimestamp": T + 600,
-            "randomValue": "0x" + "ab" * 32,
-            "statement": "This is not a transaction or asset approval.",
-        },
+        "primaryType": primary,
+        "domain": domain,
+        "message": message,
     }
 
 
 def test_pop_eip712_in_the_spec_form_verifies_as_eth_account_hashes_it() -> None:
     proof = make_pop_eip712(SIGNER, SUBJECT, 66238, T, 600)
     body = proof["proofObject"]
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-            ],
-            "OMATrustProof": [
-                {"name": "signer", "type": "address"},
-                {"name": "authorizedEntity", "type": "string"},
-                {"name": "signingPurpose", "type": "string"},
-                {"name": "creationTimestamp", "type": "uint64"},
-                {"name": "expirationTimestamp", "type": "uint64"},
-                {"name": "randomValue", "type": "bytes32"},
-                {"name": "statement", "type": "string"},
-            ],
-        },
-        "primaryType": "OMATrustProof",
-        "domain": body["domain"],
-        "message": body["message"],
-    }
+    typed = _typed_data("OMATrustProof", "uint64", body["domain"], body["message"])
     assert Account.recover_message(encode_typed_data(full_message=typed), signature=body["signature"]) == SIGNER.address
     read = read_pop(json.dumps(proof))
     assert (read.address, read.audience, read.issued_at, read.expires_at) == (SIGNER.address, SUBJECT, T, T + 600)
@@ -92,7 +65,16 @@ def test_pop_eip712_in_the_spec_form_verifies_as_eth_account_hashes_it() -> None
 
 
 def test_pop_eip712_in_the_sdk_form_is_read_too() -> None:
-    typed = _sdk_typed_data(SUBJECT)
+    message = {
+        "signer": SIGNER.address,
+        "authorizedEntity": SUBJECT,
+        "signingPurpose": "shared-control",
+        "creationTimestamp": T,
+        "expirationTimestamp": T + 600,
+        "randomValue": "0x" + "ab" * 32,
+        "statement": "This is not a transaction or asset approval.",
+    }
+    typed = _typed_data("OmaTrustProof", "uint256", {"name": "OMATrust Proof", "version": "1", "chainId": 1}, message)
     signed = Account.sign_message(encode_typed_data(full_message=typed), KEY)
     proof = {
         "proofType": "pop-eip712",
