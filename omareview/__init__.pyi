@@ -69,7 +69,6 @@ from .hooks.httpx_hook import install_hook as install_hook
 from .hooks.httpx_hook import paying_client as paying_client
 from .hooks.submitter import AsyncSubmitter as AsyncSubmitter
 from .hooks.submitter import Submitter as Submitter
-from .identity.authorization import Authorization as Authorization
 from .identity.authorization import authorize_signer as authorize_signer
 from .identity.dids import (
     did_address as did_address,
@@ -83,6 +82,7 @@ from .identity.dids import (
 from .identity.dids import (
     subject_did as subject_did,
 )
+from .identity.verdict import Authorization as Authorization
 from .index.judge import JudgeContext as JudgeContext
 from .index.query import AsyncReviewIndex as AsyncReviewIndex
 from .index.query import IndexedReview as IndexedReview

@@ -29,7 +29,10 @@ def checksum_address(address: bytes) -> str:
     """EIP-55 mixed-case hex of a 20-byte address."""
     lower = address.hex()
     nibbles = keccak(lower.encode("ascii")).hex()[:40]
-    return "0x" + "".join(c.upper() if int(n, 16) >= 8 else c for c, n in zip(lower, nibbles, strict=True))
+    return "0x" + "".join(c.upper() if n in _UPPER_NIBBLES else c for c, n in zip(lower, nibbles, strict=True))
+
+
+_UPPER_NIBBLES = frozenset("89abcdef")
 
 
 def address_of_point(uncompressed: bytes) -> str:

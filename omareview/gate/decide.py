@@ -21,10 +21,11 @@ from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
 from omareview.gate.policy import DEFAULT_POLICY, Action, Policy
 from omareview.identity._b64 import decode_header_value
-from omareview.identity.authorization import Authorization, default_resolver
+from omareview.identity.authorization import default_resolver
 from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
 from omareview.identity.fetch import SafeFetcher
+from omareview.identity.verdict import Authorization
 from omareview.index.judge import LEVEL_RANK
 from omareview.index.query import IndexedReview, ReviewIndex, SubjectReviews, latest_per_attester
 from omareview.x402.caip2 import to_caip2

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from omareview._home import home_dir
 from omareview.errors import ConfigError, validation_problem
-from omareview.identity.authorization import AuthorizationMethod
+from omareview.identity.verdict import AuthorizationMethod
 
 __all__ = [
     "DEFAULT_POLICY",

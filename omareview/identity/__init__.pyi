@@ -1,10 +1,4 @@
 from .authorization import (
-    Authorization as Authorization,
-)
-from .authorization import (
-    AuthorizationMethod as AuthorizationMethod,
-)
-from .authorization import (
     authorize_signer as authorize_signer,
 )
 from .authorization import (
@@ -129,4 +123,10 @@ from .pop import (
 )
 from .pop import (
     read_pop as read_pop,
+)
+from .verdict import (
+    Authorization as Authorization,
+)
+from .verdict import (
+    AuthorizationMethod as AuthorizationMethod,
 )

@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import dns.exception
-from pydantic import BaseModel, ConfigDict
 
 from omareview._hashing import is_address, to_checksum_address
 from omareview.errors import InputError
@@ -46,43 +45,11 @@ from omareview.identity.keys import (
     keys_equal,
 )
 from omareview.identity.pop import read_pop
+from omareview.identity.verdict import Authorization, AuthorizationMethod, SignerIdentity
 
-__all__ = [
-    "Authorization",
-    "AuthorizationMethod",
-    "AuthorizationStatus",
-    "SignerIdentity",
-    "authorize_signer",
-    "default_resolver",
-]
+__all__ = ["authorize_signer", "default_resolver"]
 
-AuthorizationStatus = Literal["authorized", "unauthorized", "unknown"]
-AuthorizationMethod = Literal["key-binding", "witness", "did-json", "dns-txt", "pay-to"]
 _SIGNING_PURPOSES = ("assertionMethod", "authentication")
-SignerIdentity = str | PublicKey | dict[str, Any]
-
-
-class Authorization(BaseModel):
-    """Whether a signer is authorized for a subject, and by which source.
-
-    Attributes:
-        status: `authorized`, `unauthorized` (a source names other signers) or `unknown` (no source answered).
-        method: the source that decided (its tier): `key-binding`, `witness`, `did-json`, `dns-txt` or
-            `pay-to`; None when nothing decided.
-        detail: what was found, for a person.
-        uid: the attestation that decided, for the on-chain sources.
-        valid_from: from when that source authorizes the signer (on-chain sources).
-        valid_until: until when (None: open).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    status: AuthorizationStatus
-    method: AuthorizationMethod | None = None
-    detail: str
-    uid: str | None = None
-    valid_from: int | None = None
-    valid_until: int | None = None
 
 
 @dataclass(frozen=True)

@@ -103,11 +103,22 @@ def _host_from_url(url: str) -> str:
     return host
 
 
-@lru_cache(maxsize=4096)
 def subject_did_from_url(url: str) -> str:
-    """`did:web:<host>` of a resource URL (IPv4 hosts are allowed and kept as they are). Cached: a batch of
-    receipts names the same few resources again and again."""
-    return "did:web:" + normalize_domain(_host_from_url(url))
+    """`did:web:<host>` of a resource URL (IPv4 hosts are allowed and kept as they are). Only the URL's
+    origin decides it, so that is what is parsed (and cached: a batch of receipts names the same few
+    services, each at many paths)."""
+    candidate = url.strip()
+    start = candidate.find("://") + 3 if _URL_SCHEME.match(candidate) else 0
+    ends = [i for i in (candidate.find(c, start) for c in "/?#") if i >= 0]
+    cut = min(ends, default=len(candidate))
+    if "\\" in candidate[cut:]:
+        raise InputError(f"{url!r} holds a backslash, which URL parsers read differently", reason="bad-did")
+    return _subject_of_origin(candidate[:cut])
+
+
+@lru_cache(maxsize=4096)
+def _subject_of_origin(origin: str) -> str:
+    return "did:web:" + normalize_domain(_host_from_url(origin))
 
 
 def _normalize_web(identifier: str, original: str) -> str:

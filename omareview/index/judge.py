@@ -20,11 +20,12 @@ from urllib.parse import urlsplit
 from omareview._json import loads_untrusted
 from omareview.errors import ConfigError, InputError
 from omareview.identity._b64 import decode_header_value
-from omareview.identity.authorization import Authorization, authorize_signer, default_resolver
+from omareview.identity.authorization import authorize_signer, default_resolver
 from omareview.identity.dids import subject_did
 from omareview.identity.didweb import DidWebResolver
 from omareview.identity.fetch import SafeFetcher
 from omareview.identity.graph import IdentityGraph, WitnessIssuers, link_between, load_witness_issuers
+from omareview.identity.verdict import Authorization
 from omareview.index.store import StoredReview
 from omareview.review.payment import PaymentClaim, PaymentEvidence, PaymentVerifier
 from omareview.review.proofs import Proof, parse_proof

@@ -8,17 +8,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from omareview._eip712 import recover_signer
 from omareview._wire import WireModel
 from omareview.errors import InputError
-from omareview.identity.authorization import Authorization, SignerIdentity, authorize_signer, default_resolver
 from omareview.identity.dids import subject_did_from_url, web_domain
-from omareview.identity.didweb import DidWebResolver, find_verification_method, method_public_key
-from omareview.identity.graph import IdentityGraph, WitnessIssuers
 from omareview.identity.jws import parse_compact, verify_signature
 from omareview.identity.keys import (
     PublicKey,
@@ -28,9 +25,14 @@ from omareview.identity.keys import (
     key_from_did,
     keys_equal,
 )
+from omareview.identity.verdict import Authorization, SignerIdentity
 from omareview.x402 import eip712
 from omareview.x402.eip712 import FIELDS, ArtifactKind
 from omareview.x402.load import LoadedArtifact
+
+if TYPE_CHECKING:
+    from omareview.identity.didweb import DidWebResolver
+    from omareview.identity.graph import IdentityGraph, WitnessIssuers
 
 __all__ = [
     "CLOCK_SKEW_S",
@@ -168,9 +170,21 @@ def _eip712_signature(kind: ArtifactKind, envelope: dict[str, Any]) -> _Signatur
     return _Signature(payload, digest, SignerInfo(address=address, did=did_pkh_from_address(address)), address)
 
 
-def _kid_key(kid: str, resolver: DidWebResolver) -> PublicKey:
+def _resolver(options: VerifyOptions) -> DidWebResolver:
+    """The did:web resolver, loaded only when a key or an authorization needs one (a signature check of an
+    EIP-712 artifact needs neither, and the resolver brings DNS and HTTP)."""
+    if options.resolver is not None:
+        return options.resolver
+    from omareview.identity.authorization import default_resolver
+
+    return default_resolver()
+
+
+def _kid_key(kid: str, options: VerifyOptions) -> PublicKey:
     if kid.lower().startswith("did:web:"):
-        method = find_verification_method(resolver.resolve(kid), kid)
+        from omareview.identity.didweb import find_verification_method, method_public_key
+
+        method = find_verification_method(_resolver(options).resolve(kid), kid)
         key = method_public_key(method)
         if key is None:
             raise InputError(f"the verification method {kid} publishes no public key", reason="bad-artifact")
@@ -178,7 +192,7 @@ def _kid_key(kid: str, resolver: DidWebResolver) -> PublicKey:
     return key_from_did(kid)
 
 
-def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], resolver: DidWebResolver) -> _Signature:
+def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], options: VerifyOptions) -> _Signature:
     if "payload" in envelope:
         raise InputError("a jws artifact must not carry a payload beside its signature", reason="bad-artifact")
     parsed = parse_compact(envelope["signature"])
@@ -191,7 +205,7 @@ def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], resolver: DidWe
     key = embedded
     if kid is not None:
         try:
-            resolved = _kid_key(kid, resolver)
+            resolved = _kid_key(kid, options)
         except InputError:
             if embedded is None:
                 raise
@@ -207,19 +221,19 @@ def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], resolver: DidWe
     return _Signature(parsed.payload, parsed.digest, signer, key)
 
 
-def _signature(artifact: LoadedArtifact, resolver: DidWebResolver) -> _Signature:
+def _signature(artifact: LoadedArtifact, options: VerifyOptions) -> _Signature:
     if artifact.envelope.get("format") == "eip712":
         return _eip712_signature(artifact.kind, artifact.envelope)
-    return _jws_signature(artifact.kind, artifact.envelope, resolver)
+    return _jws_signature(artifact.kind, artifact.envelope, options)
 
 
-def _pay_to_for(signed: _Signature, subject: str, options: VerifyOptions, resolver: DidWebResolver) -> str | None:
+def _pay_to_for(signed: _Signature, subject: str, options: VerifyOptions) -> str | None:
     """The payTo of a signed offer, by the same signer, for the same host: evidence of authorization."""
     if signed.signer.address is None:
         return None
     for offer in options.offers:
         try:
-            offer_signed = _signature(offer, resolver)
+            offer_signed = _signature(offer, options)
         except InputError:
             continue
         same_host = subject_did_from_url(str(offer_signed.payload["resourceUrl"])) == subject
@@ -278,11 +292,10 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
     """Judge one signed offer or receipt. Network trouble during authorization yields `unknown`, never an
     exception; a bad artifact yields `valid: false`, level `invalid`, and the reason in `errors`."""
     options = options or VerifyOptions()
-    resolver = options.resolver or default_resolver()
     fmt = str(artifact.envelope.get("format"))
     skipped = Authorization(status="unknown", detail="not checked")
     try:
-        signed = _signature(artifact, resolver)
+        signed = _signature(artifact, options)
         subject = subject_did_from_url(str(signed.payload["resourceUrl"]))
     except InputError as exc:
         return VerificationResult(
@@ -302,13 +315,15 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
     domain = web_domain(subject) or subject
     if options.authorize:
         own_pay_to = str(signed.payload["payTo"]) if artifact.kind == "offer" else None
-        pay_to = own_pay_to or _pay_to_for(signed, subject, options, resolver)
+        pay_to = own_pay_to or _pay_to_for(signed, subject, options)
         issued_at = signed.payload.get("issuedAt")
+        from omareview.identity.authorization import authorize_signer
+
         authorization = authorize_signer(
             signed.identity,
             domain,
             pay_to=pay_to,
-            resolver=resolver,
+            resolver=_resolver(options),
             dns_server=options.dns_server,
             at=issued_at if isinstance(issued_at, int) and artifact.kind == "receipt" else None,
             graph=options.graph,
