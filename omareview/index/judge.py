@@ -14,16 +14,13 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from omareview._json import loads_untrusted
 from omareview.errors import ConfigError, InputError
 from omareview.identity._b64 import decode_header_value
-from omareview.identity.authorization import authorize_signer, default_resolver
 from omareview.identity.dids import subject_did
-from omareview.identity.didweb import DidWebResolver
-from omareview.identity.fetch import SafeFetcher
 from omareview.identity.graph import IdentityGraph, WitnessIssuers, link_between, load_witness_issuers
 from omareview.identity.verdict import Authorization
 from omareview.index.store import StoredReview
@@ -33,6 +30,9 @@ from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
 from omareview.x402.wire import ArtifactKind
+
+if TYPE_CHECKING:
+    from omareview.identity.didweb import DidWebResolver
 
 __all__ = ["ADVERTISED_TTL_S", "LEVEL_RANK", "JudgeContext", "ReviewLevel", "judge", "judge_many"]
 
@@ -294,6 +294,8 @@ def _named_by_subject(address: str, domain: str, context: JudgeContext) -> bool:
     """The subject's did.json or `_controllers` TXT record names this address."""
     if not address:
         return False
+    from omareview.identity.authorization import authorize_signer, default_resolver
+
     found = authorize_signer(
         address, domain, resolver=context.resolver or default_resolver(), dns_server=context.dns_server
     )
@@ -310,6 +312,8 @@ def _advertised_pay_to(resource_url: str, network: str, context: JudgeContext) -
     now = time.monotonic()
     if cached is not None and now - cached[0] < ADVERTISED_TTL_S:
         return set(cached[1])
+    from omareview.identity.fetch import SafeFetcher
+
     fetcher = context.resolver.fetcher if context.resolver is not None else SafeFetcher()
     found: set[str] = set()
     try:

@@ -14,7 +14,6 @@ from omareview._hashing import to_checksum_address
 from omareview._wire import WireModel
 from omareview.eas.rpc import RpcClient
 from omareview.errors import InputError
-from omareview.identity.authorization import authorize_signer
 from omareview.identity.dids import did_address, subject_did, web_domain
 from omareview.identity.graph import IDENTITY_KINDS, IdentityAttestation
 from omareview.index.judge import LEVEL_RANK, JudgeContext, ReviewLevel, judge_many
@@ -280,6 +279,10 @@ def _attach_responses(
     """Each review's responses, counted when the responder was the subject's controller at the response's
     time (by the same sources as a receipt's signer, `payTo` excepted)."""
     domain = web_domain(subject)
+    if not any(review.uid in found for review in judged):
+        return
+    from omareview.identity.authorization import authorize_signer
+
     for review in judged:
         for response in found.get(review.uid, []):
             authorization = None
