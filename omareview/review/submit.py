@@ -11,7 +11,6 @@ from typing import Literal
 
 from omareview._owners import new_owner
 from omareview.eas.client import EasClient, Submitted, review_request
-from omareview.eas.relay import relay_delegated
 from omareview.eas.rpc import RpcError
 from omareview.eas.tx import Receipt, SendJournal, SignedTx, is_nonce_clash
 from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError
@@ -301,6 +300,10 @@ def _send(
         return
     if mode == "relay" and not relay_url:
         raise ConfigError("relaying needs a relay URL", reason="bad-review")
+    # The relay's HTTP client (httpx) is loaded only when a relay is used: it costs a direct submission's
+    # start-up about 60 ms.
+    from omareview.eas.relay import relay_delegated
+
     for outcome, request in zip(todo, requests, strict=True):
         try:
             delegated = client.sign_delegated(request, attester)
