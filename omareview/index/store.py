@@ -342,10 +342,13 @@ class IndexStore:
             else:
                 tx.execute("UPDATE payment_reviews SET state = 'done', uid = ? WHERE payment = ?", (uid, payment))
 
-    def payment_review(self, payment: str) -> str | None:
-        """The UID of the review written for `payment`, once it is on-chain."""
-        found = self.engine.rows("SELECT uid FROM payment_reviews WHERE payment = ? AND state = 'done'", (payment,))
-        return str(found[0]["uid"]) if found else None
+    def payment_review(self, payment: str, *, in_flight: bool = False) -> str | None:
+        """The UID of the review written for `payment`, once it is on-chain; with `in_flight`, also "" while
+        one is being written."""
+        found = self.engine.rows("SELECT uid, state FROM payment_reviews WHERE payment = ?", (payment,))
+        if not found or (found[0]["state"] != "done" and not in_flight):
+            return None
+        return str(found[0]["uid"] or "")
 
     def claim_signature(self, signature: str, now: int) -> bool:
         """Record a relayed signature; False when it was relayed before."""

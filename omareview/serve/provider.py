@@ -260,7 +260,15 @@ class ReviewProvider:
     def write(self, payment: str, body: bytes) -> Written:
         """Write the payer's review of `payment`, by every check above, or refuse it saying why."""
         network, tx_hash = parse_payment_tx(payment)
-        delegated, review = self._delegated(body)
+        key = f"{network}:{tx_hash}"
+        self._refuse_if_reviewed(key)
+        try:
+            delegated, review = self._delegated(body)
+        except InputError as exc:
+            # Two signatures of one payer share a nonce: when the other one won, its review is the answer.
+            if exc.reason == "invalid-signature":
+                self._refuse_if_reviewed(key, in_flight=True)
+            raise
         attester = delegated.attester.lower()
         if (network, tx_hash) not in _named_payments(review):
             raise InputError(
@@ -271,16 +279,12 @@ class ReviewProvider:
             raise ServiceError(f"{delegated.attester} asked for too many writes this hour", reason="rate-limited")
         self._check_paid(review, attester)
         self._sync_quietly()
-        key = f"{network}:{tx_hash}"
         existing = self.store.review_naming(tx_hash, attester)
         if existing is not None:
             raise PaymentReviewedError(f"this payment already has a review: {existing}", existing)
         claimed, uid = self.store.claim_payment(key, attester, int(time.time()), CLAIM_LEASE_S)
         if not claimed:
-            raise PaymentReviewedError(
-                f"this payment already has a review: {uid}" if uid else "a review of this payment is being written",
-                uid,
-            )
+            raise _reviewed(uid)
         try:
             submitted = self._send(delegated)
         except ChainError:
@@ -293,6 +297,16 @@ class ReviewProvider:
         self.store.settle_payment(key, submitted.uid)
         self._sync_quietly()
         return _written(submitted, delegated, review)
+
+    def _refuse_if_reviewed(self, key: str, *, in_flight: bool = False) -> None:
+        existing = self.store.payment_review(key, in_flight=in_flight)
+        if existing is not None:
+            raise PaymentReviewedError(
+                f"this payment already has a review: {existing}"
+                if existing
+                else "a review of this payment is being written",
+                existing or None,
+            )
 
     def relay(self, body: bytes) -> Written:
         """The OMATrust relay's `/v1/delegated-attest`: a User Review signed by its attester, each signature
@@ -385,6 +399,12 @@ def _level(value: str | None) -> Any:
     if value in (None, "", "paid", "verified", "signed", "unverified", "invalid"):
         return value or None
     raise InputError(f"minLevel must be paid, verified, signed, unverified or invalid, not {value!r}")
+
+
+def _reviewed(uid: str | None) -> PaymentReviewedError:
+    """The refusal of a payment that has its review (`uid`), or one being written (None)."""
+    message = f"this payment already has a review: {uid}" if uid else "a review of this payment is being written"
+    return PaymentReviewedError(message, uid)
 
 
 def _named_payments(review: UserReview) -> set[tuple[str, str]]:
