@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -165,13 +166,15 @@ class ReviewIndex:
         self.network = network
         self.rpc = rpc or RpcClient(network.rpc_url)
         self.store = open_store(network.name, network.chain_id, network.eas_address, store=store, home=home)
-        self.judge_context = judge_context or JudgeContext()
-        if self.judge_context.payments is None:
-            self.judge_context.payments = PaymentVerifier(payment_networks(network, home))
-        if self.judge_context.graph is None:
-            self.judge_context.graph = StoreGraph(self.store)
-        if self.judge_context.trust_anchors is None:
-            self.judge_context.trust_anchors = network.trust_anchors
+        shared = judge_context or JudgeContext()
+        # This network's own payment networks, identity graph and trust anchors; the caches stay shared, so
+        # one context can serve several networks' indexes.
+        self.judge_context = dataclasses.replace(
+            shared,
+            payments=shared.payments or PaymentVerifier(payment_networks(network, home)),
+            graph=shared.graph or StoreGraph(self.store),
+            trust_anchors=shared.trust_anchors or network.trust_anchors,
+        )
         current = network.schema_uid(USER_REVIEW)
         schema_strings = {current: get_schema(USER_REVIEW).schema_string}
         legacy = {s.uid for s in all_schemas() if s.legacy and s.kind == USER_REVIEW}

@@ -302,7 +302,7 @@ def test_a_revocation_a_reorg_takes_away_is_undone(world: World) -> None:
     snapshot = rpc.call("evm_snapshot", [])
     world.cli("identity", "revoke", bound["uid"], "--dev-account", str(CONTROLLER))
     world.judged()
-    graph = world.context.graph
+    graph = world.index.judge_context.graph
     assert graph is not None
 
     def revoked_at() -> int:

@@ -190,21 +190,18 @@ def test_filters_and_pagination(world: World, tmp_path: Path) -> None:
 
 
 def test_a_hostile_proxy_does_not_change_the_answer(world: World, tmp_path: Path) -> None:
-    with rpc_proxy(world.network.rpc_url, max_log_range=1000, fail_every=5) as (url, stats):
-        index = ReviewIndex(
+    with (
+        rpc_proxy(world.network.rpc_url, max_log_range=1000, fail_every=5) as (url, stats),
+        ReviewIndex(
             world.network.model_copy(update={"rpc_url": url}), home=tmp_path, judge_context=world.context
-        )
+        ) as index,
+    ):
         synced = index.sync()
-    assert stats.refused_ranges > 0 and stats.failed > 0
-    assert synced.added == 9
-    assert (
-        _by_body(index.reviews(SUBJECT))
-        == _by_body(ReviewIndex(world.network, home=tmp_path / "direct", judge_context=world.context).reviews(SUBJECT))
-        or True
-    )
-    direct = ReviewIndex(world.network, home=tmp_path / "direct", judge_context=world.context)
-    direct.sync()
-    assert _by_body(index.reviews(SUBJECT)) == _by_body(direct.reviews(SUBJECT))
+        assert stats.refused_ranges > 0 and stats.failed > 0
+        assert synced.added == 9
+        with ReviewIndex(world.network, home=tmp_path / "direct", judge_context=world.context) as direct:
+            direct.sync()
+            assert _by_body(index.reviews(SUBJECT)) == _by_body(direct.reviews(SUBJECT))
 
 
 def test_incremental_sync_takes_two_round_trips(world: World, tmp_path: Path) -> None:
@@ -265,3 +262,17 @@ def test_a_gap_wider_than_the_node_range_resumes_from_the_cursor(world: World, t
     finally:
         rpc.call("evm_revert", [snapshot])
         reset_nonce_tracking()
+
+
+def test_one_judge_context_serves_several_indexes_each_with_its_own_graph(world: World, tmp_path: Path) -> None:
+    shared = JudgeContext(resolver=world.context.resolver, dns_server=world.context.dns_server)
+    with (
+        ReviewIndex(world.network, home=tmp_path / "a", judge_context=shared) as first,
+        ReviewIndex(world.network, home=tmp_path / "b", judge_context=shared) as second,
+    ):
+        assert shared.graph is None and shared.payments is None, "the caller's context is left as it was"
+        assert first.judge_context.graph is not second.judge_context.graph
+        assert first.judge_context.authorizations is second.judge_context.authorizations, "caches stay shared"
+    with ReviewIndex(world.network, home=tmp_path / "c", judge_context=shared) as third:
+        third.sync()
+        assert third.reviews(SUBJECT).count > 0, "a closed index's store is not read by the next"
