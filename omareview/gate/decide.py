@@ -200,8 +200,13 @@ class Gate:
             loaded = load_artifacts(message, kind="offer")
         except InputError:
             return []
+        context = self.index.judge_context if self.index is not None else None
         options = VerifyOptions(
-            resolver=self.resolver, dns_server=self.dns_server, authorization_cache=self._authorizations
+            resolver=self.resolver,
+            dns_server=self.dns_server,
+            authorization_cache=self._authorizations,
+            graph=context.graph if context is not None else None,
+            witnesses=context.witnesses() if context is not None and context.graph is not None else None,
         )
         return [self._offer_view(self._verified(offer, options), message["accepts"], subject, now) for offer in loaded]
 

@@ -33,7 +33,7 @@ Action = Literal["pay", "ask", "refuse"]
 
 def _trusted_methods() -> list[AuthorizationMethod]:
     """`payTo` signing is left out: anyone can sign an offer that pays themselves."""
-    return ["did-json", "dns-txt"]
+    return ["key-binding", "witness", "did-json", "dns-txt"]
 
 
 POLICY_FILE = "policy.toml"

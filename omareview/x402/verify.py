@@ -325,7 +325,10 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
             pay_to=pay_to,
             resolver=_resolver(options),
             dns_server=options.dns_server,
-            at=issued_at if isinstance(issued_at, int) and artifact.kind == "receipt" else None,
+            # A receipt is judged as of its issuedAt; an offer (terms about to be paid) as of now.
+            at=issued_at
+            if isinstance(issued_at, int) and artifact.kind == "receipt"
+            else options.now or int(time.time()),
             graph=options.graph,
             witnesses=options.witnesses,
             cache=options.authorization_cache,
