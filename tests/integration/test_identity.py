@@ -313,3 +313,46 @@ def test_a_revocation_a_reorg_takes_away_is_undone(world: World) -> None:
     rpc.call("anvil_mine", [hex(3)])  # the same heights, other blocks: the revocation's block is gone
     world.judged()
     assert revoked_at() == 0
+
+
+def test_identity_commands_refuse_bad_input_in_one_line(world: World, tmp_path: Path) -> None:
+    controller = str(CONTROLLER)
+    witness = world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(world.signer(CONTROLLER).address, 31337))
+    (tmp_path / "deep.json").write_text("[" * 100 + "]" * 100)
+    cases = [
+        (("respond", witness["uid"], "--body", "hi", "--dev-account", controller), "is not a User Review"),
+        (("respond", "0x" + "00" * 32, "--body", "x" * 501, "--dev-account", controller), "at most 500 characters"),
+        (("identity", "revoke", witness["uid"], "--dev-account", controller), "not a revocable"),
+        (
+            (
+                "identity",
+                "bind-key",
+                "did:pkh:eip155:1:" + "0x" + "11" * 20,
+                "--signing-key-env",
+                "SIGNING",
+                "--dev-account",
+                controller,
+            ),
+            "not a did:web subject",
+        ),
+        (
+            (
+                "identity",
+                "link",
+                "did:pkh:eip155:1:0x" + "11" * 20,
+                "--proof",
+                str(tmp_path / "deep.json"),
+                "--dev-account",
+                controller,
+            ),
+            "nested",
+        ),
+    ]
+    rpc = RpcClient(world.network.rpc_url)
+    before = rpc.block_number()
+    for args, message in cases:
+        result = run_cli(*args, env=world.env)
+        lines = result.stderr.strip().splitlines()
+        assert result.code == 1 and len(lines) == 1 and lines[0].startswith("error:"), (args, result.stderr)
+        assert message in lines[0], (args, lines[0])
+    assert rpc.block_number() == before, "nothing was written"
