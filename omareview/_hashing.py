@@ -25,8 +25,9 @@ def keccak_text(value: str) -> bytes:
     return keccak(value.encode("utf-8"))
 
 
+@lru_cache(maxsize=4096)
 def checksum_address(address: bytes) -> str:
-    """EIP-55 mixed-case hex of a 20-byte address."""
+    """EIP-55 mixed-case hex of a 20-byte address. Cached: a batch's signers and payers repeat."""
     lower = address.hex()
     nibbles = keccak(lower.encode("ascii")).hex()[:40]
     return "0x" + "".join(c.upper() if n in _UPPER_NIBBLES else c for c, n in zip(lower, nibbles, strict=True))

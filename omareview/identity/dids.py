@@ -219,8 +219,9 @@ def did_address(did: str) -> str:
     return "0x" + did_hash(did)[-40:]
 
 
+@lru_cache(maxsize=4096)
 def web_domain(did: str) -> str | None:
-    """The host of a did:web DID (without port or path), else None."""
+    """The host of a did:web DID (without port or path), else None. Cached: one per verified artifact."""
     normalized = normalize_did(did)
     if not normalized.startswith("did:web:"):
         return None
