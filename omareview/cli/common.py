@@ -52,6 +52,15 @@ def load_relayer(keystore: Path | None) -> Signer | None:
     return signer_from_key(key, what=RELAYER_KEY_ENV) if key else None
 
 
+def chain_time(network: Network) -> int:
+    """The chain's time (its latest block's), which a new attestation's own time will follow: a devnet
+    whose clock was moved, or a node behind this machine's clock, stays consistent with itself."""
+    from omareview.eas.rpc import RpcClient
+
+    block = RpcClient(network.rpc_url).call("eth_getBlockByNumber", ["latest", False])
+    return int(block["timestamp"], 16)
+
+
 def global_options(ctx: click.Context) -> Any:
     """The GlobalOptions object the top-level group stored."""
     return ctx.find_root().obj

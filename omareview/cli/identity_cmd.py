@@ -12,7 +12,7 @@ import click
 
 from omareview._files import read_regular
 from omareview._json import loads_untrusted
-from omareview.cli.common import global_options, key_options, load_signer
+from omareview.cli.common import chain_time, global_options, key_options, load_signer
 from omareview.cli.output import JSON_OPTION, emit
 from omareview.eas.abi import RequestData
 from omareview.eas.client import EasClient
@@ -64,15 +64,6 @@ def _attest(network: Network, signer: Signer, kind: str, request: RequestData) -
         "blockNumber": submitted.block_number,
         "network": network.name,
     }
-
-
-def _chain_now(network: Network) -> int:
-    """The chain's time (its latest block's), which the attestation's own time will follow: a devnet whose
-    clock was moved, or a node behind this machine's clock, stays consistent with itself."""
-    from omareview.eas.rpc import RpcClient
-
-    block = RpcClient(network.rpc_url).call("eth_getBlockByNumber", ["latest", False])
-    return int(block["timestamp"], 16)
 
 
 def _human(data: dict[str, Any]) -> Iterator[str]:
@@ -161,7 +152,7 @@ def link(
     linked = normalize_did(linked_id)
     own = did_pkh_from_address(signer.address, network.chain_id or 1)
     theirs = _read_proof(proof_file)
-    now = _chain_now(network)
+    now = chain_time(network)
     if not proves(theirs, linked, own, now):
         raise InputError(f"{proof_file} is not a valid, current proof by {linked} naming {own}", reason="bad-proof")
     proofs = [make_pop_eip712(signer, linked, network.chain_id or 1, now, valid_for), theirs]
@@ -223,7 +214,7 @@ def bind_key(
     from cryptography.hazmat.primitives.asymmetric import ec
 
     public = ec.derive_private_key(int(key_hex.removeprefix("0x"), 16), ec.SECP256K1()).public_key()
-    now = _chain_now(network)
+    now = chain_time(network)
     key_id = did_pkh_from_address(signing.address, 1)
     proof = make_pop_eip712(signing, did, 1, now, valid_for)
     from omareview.review.identity import key_binding_request

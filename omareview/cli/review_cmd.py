@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from omareview._files import read_regular
 from omareview._json import UntrustedJsonError, loads_untrusted
-from omareview.cli.common import global_options, key_options, load_relayer, load_signer
+from omareview.cli.common import chain_time, global_options, key_options, load_relayer, load_signer
 from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import ConfigError, InputError, validation_problem
@@ -65,7 +65,14 @@ def _inline(value: str) -> bool:
     return len(text) > 255 or text.startswith(("{", "[")) or (text.startswith("eyJ") and looks_like_compact_jws(text))
 
 
-def _job(spec: ReviewInput, attester: str, options: VerifyOptions, base: Path, payment_proof: bool = True) -> ReviewJob:
+def _job(
+    spec: ReviewInput,
+    attester: str,
+    options: VerifyOptions,
+    base: Path,
+    payment_proof: bool = True,
+    payer_link: Callable[[str], str | None] | None = None,
+) -> ReviewJob:
     if spec.receipt is not None and spec.subject is not None:
         raise InputError("give a receipt or a subject, not both (the receipt names the subject)")
     if spec.receipt is None:
@@ -92,6 +99,7 @@ def _job(spec: ReviewInput, attester: str, options: VerifyOptions, base: Path, p
         options=options,
         payment=parse_payment_tx(spec.payment_tx) if spec.payment_tx else None,
         payment_proof=payment_proof,
+        payer_link=payer_link,
     )
     return ReviewJob(review, receipt, offer)
 
@@ -269,6 +277,12 @@ def _mode(delegated: bool, relay: str | None) -> Mode:
     help="With --delegated and no --relay: the relayer's keystore (else OMAREVIEW_RELAYER_KEY).",
 )
 @click.option("--allow-duplicate", is_flag=True, help="Review a receipt that already backs a review.")
+@click.option(
+    "--payer-link",
+    metavar="UID",
+    help="The Linked Identifier binding this wallet to the receipt's payer (`omareview identity link`), "
+    "when another wallet paid.",
+)
 @key_options
 @JSON_OPTION
 @click.pass_context
@@ -288,6 +302,7 @@ def submit(
     relay: str | None,
     relayer_keystore: Path | None,
     allow_duplicate: bool,
+    payer_link: str | None,
     keystore: Path | None,
     dev_account: int | None,
     as_json: bool,
@@ -296,12 +311,19 @@ def submit(
     network = global_options(ctx).resolve_network()
     mode = _mode(delegated, relay)
     signer = load_signer(network, keystore, dev_account)
+    linked = None
+    if payer_link is not None:
+        from omareview.review.identity import fetch_identity_attestation, payer_link_checker
+
+        link = fetch_identity_attestation(EasClient(network, signer), payer_link, "linked-identifier")
+        linked = payer_link_checker(link, signer.address, chain_time(network))
     job = _job(
         _spec(receipt, subject, rating, body, screenshots, service_version, offer, payment_tx),
         signer.address,
         VerifyOptions(authorize=not no_authorize),
         Path.cwd(),
         not no_payment_proof,
+        linked,
     )
     client = _client(network, signer, mode, relayer_keystore)
     (outcome,) = submit_reviews(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from omareview._hashing import is_address, to_checksum_address
 from omareview.errors import InputError
@@ -37,20 +37,24 @@ def review_from_receipt(
     options: VerifyOptions | None = None,
     payment: tuple[str, str] | None = None,
     payment_proof: bool = True,
+    payer_link: Callable[[str], str | None] | None = None,
 ) -> tuple[UserReview, VerificationResult]:
     """A review whose subject comes from the receipt's `resourceUrl` and whose proofs carry the receipt
     (and the matching signed offer, if given) exactly as received, and the settlement as a `tx-interaction`
     proof `{chainId, txHash}` — `payment` (network, transaction), else the settlement the receipt came in,
     else the receipt's own `transaction` — so readers can check that the money moved. `payment_proof=False`
     leaves the payment out (it publishes the paying transaction). Refuses a receipt that does not verify,
-    or whose payer is not `attester`."""
+    or whose payer is not `attester` (unless `payer_link`, given the payer, names a Linked Identifier that
+    binds it to `attester`)."""
     if receipt.kind != "receipt":
         raise InputError(f"{receipt.source} is a signed {receipt.kind}, not a receipt", reason="bad-review")
     options = options or VerifyOptions()
     result = verify_artifact(receipt, options)
     if result.payload is None or result.subject is None:
         raise InputError(f"the receipt does not verify: {result.errors[0]}", reason="bad-review")
-    check_payer_is_attester(str(result.payload["payer"]), attester)
+    payer = str(result.payload["payer"])
+    if payer_link is None or payer_link(payer) is None:
+        check_payer_is_attester(payer, attester)
     if not result.valid:
         raise InputError(f"the receipt does not verify: {result.errors[0]}", reason="bad-review")
     proofs = [Proof.wrap("x402-receipt", receipt.envelope).to_text()]

@@ -9,18 +9,23 @@ Proofs are stored as JSON text, one string per proof, as the OMATrust portal wri
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from omareview.eas.abi import ZERO_UID, RequestData
-from omareview.eas.schema import encode_data
+from omareview.eas.client import EasClient
+from omareview.eas.schema import decode_data, encode_data, parse_schema
+from omareview.errors import InputError
 from omareview.identity.dids import did_address, normalize_did
+from omareview.identity.graph import IdentityAttestation, IdentityKind, ListGraph, link_between
 from omareview.schemas import get_schema
 
 __all__ = [
     "controller_witness_request",
+    "fetch_identity_attestation",
     "key_binding_request",
     "linked_identifier_request",
+    "payer_link_checker",
     "response_request",
 ]
 
@@ -78,3 +83,27 @@ def response_request(reviewer: str, review_uid: str, body: str) -> RequestData:
     """A User Review Response to the review `review_uid`, whose subject field is its reviewer's DID."""
     did = normalize_did(reviewer)
     return _request("user-review-response", did, [did, review_uid.lower(), body])
+
+
+def fetch_identity_attestation(client: EasClient, uid: str, kind: IdentityKind) -> IdentityAttestation:
+    """The identity attestation `uid` as the chain holds it now (its revocation included), decoded; an
+    InputError when there is none of that kind on the client's network."""
+    found = client.attestations([uid])[0]
+    schema = get_schema(kind)
+    if not found.time or found.schema.lower() != client.network.schema_uid(kind).lower():
+        raise InputError(f"{uid} is not a {schema.title} on {client.network.name}", reason="not-found")
+    names = [field.name for field in parse_schema(schema.schema_string)]
+    fields = dict(zip(names, decode_data(schema.schema_string, found.data), strict=True))
+    return IdentityAttestation(uid.lower(), kind, found.attester.lower(), found.time, found.revocation_time, fields)
+
+
+def payer_link_checker(link: IdentityAttestation, attester: str, at: int) -> Callable[[str], str | None]:
+    """For a receipt paid by another wallet: the link's UID when `link` binds `attester` to that payer at
+    time `at` (both sides' proofs verified), else None."""
+    graph = ListGraph([link])
+
+    def linked(payer: str) -> str | None:
+        found = link_between(graph, attester, payer, at)
+        return found.uid if found is not None else None
+
+    return linked

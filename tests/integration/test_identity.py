@@ -259,7 +259,25 @@ def test_a_payer_wallet_linked_to_the_reviewer(world: World, tmp_path: Path) -> 
         "identity", "link", payer_did, "--proof", str(tmp_path / "proof.json"), "--dev-account", str(IDENTITY)
     )
     world.advance(5)
-    linked = world.review(IDENTITY, SERVER, payer, at=world.now())
+    # `review submit` writes it: refused without the link, accepted with it (checked on-chain first).
+    receipt = SERVER.sign_receipt(
+        receipt_payload("https://keys.example/paid", payer, "eip155:31337", issued_at=world.now())
+    )
+    (tmp_path / "receipt.json").write_text(json.dumps(receipt))
+    submit = (
+        "review",
+        "submit",
+        "--receipt",
+        str(tmp_path / "receipt.json"),
+        "--rating",
+        "4",
+        "--no-authorize",
+        "--dev-account",
+        str(IDENTITY),
+    )
+    refused = run_cli(*submit, env=world.env)
+    assert refused.code == 1 and "payer" in refused.stderr.strip().splitlines()[-1]
+    linked = world.cli(*submit, "--payer-link", link["uid"])["uid"]
     judged = world.judged()
     assert judged[linked].level == "verified"
     assert judged[linked].evidence["link"] == link["uid"]
