@@ -186,6 +186,10 @@ class ReviewIndex:
             for kind in IDENTITY_KINDS
             if kind in network.schemas
         }
+        # The prior, non-revocable Key Binding and Linked Identifier schemas: their attestations still count.
+        identity.update(
+            {s.uid: (s.kind, s.schema_string) for s in all_schemas() if s.legacy and s.kind in IDENTITY_KINDS}
+        )
         self.syncer = Syncer(
             self.rpc, self.store, network.eas_address, network.deployment_block, schema_strings, legacy, identity
         )

@@ -21,10 +21,11 @@ from omareview.eas.rpc import RpcClient
 from omareview.identity import DidWebResolver, SafeFetcher, make_pop_eip712
 from omareview.identity.keys import did_pkh_from_address
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.keys import Signer
+from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network
 from omareview.review import Proof, new_review
-from omareview.review.identity import controller_witness_request, linked_identifier_request
+from omareview.review.identity import controller_witness_request, key_binding_request, linked_identifier_request
+from omareview.schemas import get_schema
 from omareview.x402 import Eip712Issuer, receipt_payload
 from tests.helpers import run_cli
 from tests.servers import dns_server, http_server
@@ -374,3 +375,24 @@ def test_identity_commands_refuse_bad_input_in_one_line(world: World, tmp_path: 
         assert result.code == 1 and len(lines) == 1 and lines[0].startswith("error:"), (args, result.stderr)
         assert message in lines[0], (args, lines[0])
     assert rpc.block_number() == before, "nothing was written"
+
+
+def test_a_key_binding_under_the_prior_non_revocable_schema_counts(world: World) -> None:
+    prior = get_schema("key-binding-legacy-nonrevocable")
+    controller = world.signer(CONTROLLER)
+    world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(controller.address, 31337))
+    world.advance(5)
+    now = world.now()
+    signing = signer_from_key(SIGNING_KEY)
+    request = key_binding_request(
+        SUBJECT,
+        did_pkh_from_address(signing.address, 1),
+        None,
+        ["assertionMethod"],
+        [make_pop_eip712(signing, SUBJECT, 1, now, 600)],
+        issued_at=now,
+    )
+    EasClient(world.network, controller).attest(request._replace(revocable=False), prior.uid)
+    world.advance(5)
+    review = world.review(4, SERVER, world.signer(4).address, at=world.now())
+    assert _level(world.judged()[review]) == ("verified", "key-binding")

@@ -41,8 +41,14 @@ def test_every_current_and_legacy_schema_is_present() -> None:
         "certification",
     } <= names
     legacy = [s for s in all_schemas() if s.legacy]
-    assert len(legacy) == 3
-    assert all(s.kind == "user-review" for s in legacy)
+    assert sorted((s.kind, s.uid[:10]) for s in legacy) == [
+        ("key-binding", "0x290ce7f9"),  # the prior, non-revocable Key Binding and Linked Identifier
+        ("linked-identifier", "0xed79388b"),
+        ("user-review", "0x21deb2c3"),
+        ("user-review", "0x86891951"),
+        ("user-review", "0xdcc94cf5"),
+    ]
+    assert all(not s.revocable for s in legacy)
     assert [s.name for s in all_schemas(include_legacy=False)] == [s.name for s in all_schemas() if not s.legacy]
 
 
