@@ -5,6 +5,7 @@ linked wallets (EVM and Solana), and service responses — written with the `ide
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from omareview.devnet.node import Devnet
 from omareview.eas.client import EasClient, review_request
 from omareview.eas.rpc import RpcClient
+from omareview.gate import Gate
+from omareview.gate.policy import DEFAULT_POLICY
 from omareview.identity import DidWebResolver, SafeFetcher, make_pop_eip712
 from omareview.identity.keys import did_pkh_from_address
 from omareview.index import JudgeContext, ReviewIndex
@@ -26,7 +29,7 @@ from omareview.networks import Network
 from omareview.review import Proof, new_review
 from omareview.review.identity import controller_witness_request, key_binding_request, linked_identifier_request
 from omareview.schemas import get_schema
-from omareview.x402 import Eip712Issuer, receipt_payload
+from omareview.x402 import Eip712Issuer, encode_header, offer_payload, offer_receipt_extension, receipt_payload
 from tests.helpers import run_cli
 from tests.servers import dns_server, http_server
 
@@ -396,3 +399,46 @@ def test_a_key_binding_under_the_prior_non_revocable_schema_counts(world: World)
     world.advance(5)
     review = world.review(4, SERVER, world.signer(4).address, at=world.now())
     assert _level(world.judged()[review]) == ("verified", "key-binding")
+
+
+def test_the_gate_trusts_an_offer_signed_by_a_bound_key(world: World) -> None:
+    controller = world.signer(CONTROLLER)
+    url = "https://keys.example/paid"
+    accepts = {
+        "scheme": "exact",
+        "network": "eip155:31337",
+        "asset": "0x" + "11" * 20,
+        "payTo": controller.address,
+        "amount": "1000",
+        "maxTimeoutSeconds": 60,
+    }
+    offer = SERVER.sign_offer(offer_payload(url, accepts), accept_index=0)
+    message = {
+        "x402Version": 2,
+        "resource": {"url": url},
+        "accepts": [accepts],
+        "extensions": offer_receipt_extension(offers=[offer]),
+    }
+    headers = {"payment-required": encode_header(message)}
+
+    def decide() -> Any:
+        gate = Gate(world.index, DEFAULT_POLICY, resolver=world.context.resolver, dns_server=world.context.dns_server)
+        return gate.decide(url, 402, headers, b"{}")
+
+    assert not any("key-binding" in reason for reason in decide().reasons)
+    world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(controller.address, 31337))
+    # The gate judges an offer as of this machine's clock, which the devnet's (moved by other tests) may be ahead of.
+    world.cli(
+        "identity",
+        "bind-key",
+        SUBJECT,
+        "--signing-key-env",
+        "SIGNING",
+        "--effective-at",
+        str(int(time.time()) - 60),
+        "--dev-account",
+        str(CONTROLLER),
+    )
+    world.index.sync()
+    decided = decide()
+    assert any("authorized for the host via key-binding" in reason for reason in decided.reasons), decided.reasons
