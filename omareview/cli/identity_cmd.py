@@ -25,6 +25,7 @@ from omareview.networks import Network
 from omareview.schemas import USER_REVIEW, schema_by_uid
 
 _PROOF_BYTES = 64 * 1024
+SOLANA_MAINNET = "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"
 _VALID_FOR = click.option(
     "--valid-for",
     type=click.IntRange(60),
@@ -84,6 +85,13 @@ def identity() -> None:
     help="Sign a pop-jws with the Ed25519 key (32 hex bytes) in this environment variable, as a Solana "
     "wallet would (default: a pop-eip712 with the EVM key).",
 )
+@click.option(
+    "--solana-chain",
+    default=SOLANA_MAINNET,
+    show_default=True,
+    metavar="GENESIS",
+    help="With --ed25519-key-env: the Solana chain of the signer's did:pkh (CAIP-2 reference).",
+)
 @_VALID_FOR
 @key_options
 @click.pass_context
@@ -91,6 +99,7 @@ def prove(
     ctx: click.Context,
     audience: str,
     ed25519_key_env: str | None,
+    solana_chain: str,
     valid_for: int,
     keystore: Path | None,
     dev_account: int | None,
@@ -108,7 +117,7 @@ def prove(
             key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw))
         except ValueError:
             raise InputError(f"${ed25519_key_env} does not hold an Ed25519 key (32 bytes of hex)") from None
-        issuer = f"did:pkh:solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp:{solana_address_of_key(key.public_key())}"
+        issuer = f"did:pkh:solana:{solana_chain}:{solana_address_of_key(key.public_key())}"
         proof = make_pop_jws(key, issuer, audience, now, valid_for)
     else:
         network = global_options(ctx).resolve_network()
