@@ -79,12 +79,13 @@ def test_version_is_exported() -> None:
     assert omareview.__version__.count(".") == 2
 
 
-def test_importing_eip712_loads_no_network_code() -> None:
-    code = (
-        "import sys, omareview.x402.eip712\n"
-        "heavy = [m for m in ('httpx', 'dns.resolver', 'omareview.identity.fetch', 'web3') if m in sys.modules]\n"
-        "print(heavy)"
-    )
+@pytest.mark.parametrize(
+    "module", ["omareview.x402.eip712", "omareview.x402.verify", "omareview.review.submit", "omareview.index.query"]
+)
+def test_signature_and_index_modules_load_no_network_code(module: str) -> None:
+    """Verifying a signature, submitting directly and reading the index need no DNS or HTTP library."""
+    heavy = ("httpx", "httpcore", "dns.resolver", "omareview.identity.fetch", "web3")
+    code = f"import sys, {module}\nprint([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
 
