@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -94,6 +95,7 @@ def identity() -> None:
 )
 @_VALID_FOR
 @key_options
+@JSON_OPTION
 @click.pass_context
 def prove(
     ctx: click.Context,
@@ -103,8 +105,10 @@ def prove(
     valid_for: int,
     keystore: Path | None,
     dev_account: int | None,
+    as_json: bool,
 ) -> None:
-    """Print a proof of shared control, signed by this wallet, authorizing AUDIENCE (a DID)."""
+    """Print a proof of shared control, signed by this wallet, authorizing AUDIENCE (a DID): the file the
+    other side passes to `identity link --proof` (indented, or one line with --json)."""
     audience = normalize_did(audience)
     now = int(time.time())
     if ed25519_key_env:
@@ -123,7 +127,7 @@ def prove(
         network = global_options(ctx).resolve_network()
         signer = load_signer(network, keystore, dev_account)
         proof = make_pop_eip712(signer, audience, network.chain_id or 1, now, valid_for)
-    emit(proof, True, lambda: [])
+    emit(proof, as_json, lambda: [json.dumps(proof, indent=2, ensure_ascii=False)])
 
 
 @identity.command()

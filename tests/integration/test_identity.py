@@ -67,9 +67,7 @@ class World:
         rpc.call("evm_mine", [])
 
     def cli(self, *args: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
-        # `identity prove` always prints its proof as JSON; the others are asked to.
-        json_flag = () if args[:2] == ("identity", "prove") else ("--json",)
-        result = run_cli(*args, *json_flag, env={**self.env, **(extra or {})})
+        result = run_cli(*args, "--json", env={**self.env, **(extra or {})})
         assert result.code == 0, result.stderr
         parsed: dict[str, Any] = json.loads(result.stdout)
         return parsed
