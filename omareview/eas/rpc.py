@@ -15,11 +15,12 @@ import itertools
 import json
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import certifi
+import ijson
 
 from omareview.errors import ChainError, ConfigError
 
@@ -109,25 +110,97 @@ class RpcClient:
         raise AssertionError("unreachable")
 
     def _post(self, body: object) -> Any:
+        self._count_request()
+        try:
+            status, content = self._exchange(json.dumps(body, separators=(",", ":")).encode())
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._unreachable(exc) from exc
+        self._check_status(status, content)
+        try:
+            return json.loads(content)
+        except ValueError as exc:
+            raise ChainError(f"the node at {self.url} did not answer JSON-RPC", reason="rpc-failed") from exc
+
+    def _count_request(self) -> None:
         with self._lock:
             self.requests_sent += 1
         if not self._usable:
             raise ChainError(f"cannot reach the node at {self.url!r}: it is not an http(s) URL", reason="rpc-failed")
-        try:
-            status, content = self._exchange(json.dumps(body, separators=(",", ":")).encode())
-        except (OSError, http.client.HTTPException) as exc:
-            raise ChainError(
-                f"cannot reach the node at {self.url} ({type(exc).__name__}: {exc})", reason="rpc-failed"
-            ) from exc
+
+    def _unreachable(self, exc: BaseException) -> ChainError:
+        return ChainError(f"cannot reach the node at {self.url} ({type(exc).__name__}: {exc})", reason="rpc-failed")
+
+    def _check_status(self, status: int, content: bytes) -> None:
         if status >= 400 and not content.lstrip().startswith((b"{", b"[")):
             raise ChainError(
                 f"the node at {self.url} answered HTTP {status}: {content[:200].decode('utf-8', 'replace')}",
                 reason="rpc-failed",
             )
+
+    def stream_result(self, method: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        """The items of a call's array `result`, parsed from the response as it arrives (ijson), so a reply
+        of any length costs the memory of one item: for `eth_getLogs` over a dense range. An error reply
+        raises as `call` does (before any item, since it carries none)."""
+        self._count_request()
+        body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})
+        headers = {"Content-Type": "application/json", "Accept": "application/json", **self._auth}
+        done = False
         try:
-            return json.loads(content)
-        except ValueError as exc:
-            raise ChainError(f"the node at {self.url} did not answer JSON-RPC", reason="rpc-failed") from exc
+            for attempt in range(2):
+                connection = self._connection()
+                reused = connection.sock is not None
+                try:
+                    connection.request("POST", self._path, body=body.encode(), headers=headers)
+                    response = connection.getresponse()
+                    break
+                except _STALE:
+                    self.close()
+                    if not reused or attempt:
+                        raise
+            if response.status >= 400:
+                content = response.read()
+                self._check_status(response.status, content)
+                yield from self._result(method, json.loads(content))
+                done = True
+                return
+            error: dict[str, Any] = {}
+            has_result = False
+            builder: Any = None
+            depth = 0
+            for prefix, event, value in ijson.parse(response):
+                if builder is not None:
+                    builder.event(event, value)
+                    depth += event in ("start_map", "start_array")
+                    depth -= event in ("end_map", "end_array")
+                    if depth == 0:
+                        yield builder.value
+                        builder = None
+                elif prefix == "result.item":
+                    builder = ijson.ObjectBuilder()
+                    builder.event(event, value)
+                    depth = int(event in ("start_map", "start_array"))
+                    if depth == 0:
+                        yield builder.value
+                        builder = None
+                elif prefix == "result":
+                    has_result = True
+                elif prefix in ("error.code", "error.message") and event in ("number", "string"):
+                    error[prefix.removeprefix("error.")] = value
+                elif prefix == "error" and event == "string":
+                    error["message"] = value
+            done = True
+            if error:
+                self._result(method, {"error": error})
+            if not has_result:
+                raise ChainError(f"{method}: the JSON-RPC reply has no result", reason="rpc-failed")
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._unreachable(exc) from exc
+        except ijson.JSONError as exc:
+            raise ChainError(f"the node at {self.url} did not answer JSON-RPC ({exc})", reason="rpc-failed") from exc
+        finally:
+            if not done:
+                # A reply left half-read cannot carry the next request on this connection.
+                self.close()
 
     @staticmethod
     def _result(method: str, reply: Any) -> Any:

@@ -3,9 +3,12 @@
 Block ranges adapt and are learned: a range the node refuses (too wide, too many results; providers word it
 in many ways) sets a ceiling, and the next range is the limit the refusal states when it states one, else
 half; ranges grow again while answers come quickly, but never back to a size the node refused, so a long scan
-stays just under the node's limit instead of being refused every other call. Transient failures are retried
-with backoff. Only
-logs emitted by the EAS contract itself count (a resolver could emit look-alike events).
+stays just under the node's limit instead of being refused every other call; a range that held many logs
+shrinks the next one to about `TARGET_LOGS`. A reply is parsed as it streams in and handed on in pieces at
+block boundaries, so memory does not grow with a range's density (a node that sets no result limit can
+answer a dense range with a hundred thousand logs). Transient failures are retried with backoff, from the
+first block not yet handed on. Only logs emitted by the EAS contract itself count (a resolver could emit
+look-alike events).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ __all__ = [
     "INITIAL_RANGE",
     "MAX_RANGE",
     "MAX_TRANSIENT_RETRIES",
+    "TARGET_LOGS",
+    "YIELD_LOGS",
     "AttestedLog",
     "LogScanner",
     "address_topic",
@@ -47,6 +52,10 @@ MAX_RANGE = 2_000_000
 FAST_ANSWER_S = 1.0
 MAX_TRANSIENT_RETRIES = 6
 BATCH_SIZE = 200
+# A range's logs are handed on in pieces of about this many (at block boundaries) as its reply streams in.
+YIELD_LOGS = 2_000
+# A range that held more logs than this is shrunk to hold about this many at the same density.
+TARGET_LOGS = 10_000
 _RANGE_REFUSAL = re.compile(
     r"range|too many|more than|limit|exceed|too large|too big|response size|timeout|timed out|max.*block",
     re.IGNORECASE,
@@ -140,12 +149,14 @@ class LogScanner:
         self.progress = progress
         self.ceiling: int | None = None  # the smallest range the node refused
 
-    def _get_logs(self, start: int, end: int, topics: list[object]) -> list[dict[str, object]]:
+    def _stream_logs(self, start: int, end: int, topics: list[object]) -> Iterator[AttestedLog]:
+        """The EAS contract's own logs of [start, end], parsed as the reply arrives."""
         params = {"address": self.eas_address, "fromBlock": hex(start), "toBlock": hex(end), "topics": topics}
-        logs = self.rpc.call("eth_getLogs", [params])
-        if not isinstance(logs, list):
-            raise ChainError("eth_getLogs returned something other than a list", reason="scan-failed")
-        return logs
+        for raw in self.rpc.stream_result("eth_getLogs", [params]):
+            if not isinstance(raw, dict):
+                raise ChainError("eth_getLogs returned something other than log objects", reason="scan-failed")
+            if str(raw.get("address", "")).lower() == self.eas_address and not raw.get("removed"):
+                yield parse_attested_log(raw)
 
     def _refused(self, size: int, message: str) -> None:
         """Learn from a refused range: the limit the message states, else half of what was refused; ranges
@@ -183,9 +194,18 @@ class LogScanner:
         start, failures = from_block, 0
         while start <= to_block:
             end = min(start + self.range - 1, to_block)
-            began = time.monotonic()
+            began, first = time.monotonic(), start
+            count, pending = 0, list[AttestedLog]()
             try:
-                raw = self._get_logs(start, end, topics)
+                for log in self._stream_logs(start, end, topics):
+                    count += 1
+                    if len(pending) >= YIELD_LOGS and log.block_number > pending[-1].block_number:
+                        # Every block before this log's is complete: hand them on, so a dense range costs
+                        # the memory of a few thousand logs, not of its whole reply.
+                        through = log.block_number - 1
+                        yield through, sorted(pending, key=lambda p: (p.block_number, p.log_index))
+                        pending, start = [], through + 1
+                    pending.append(log)
             except ChainError as exc:
                 failures += 1
                 if failures > MAX_TRANSIENT_RETRIES:
@@ -197,9 +217,13 @@ class LogScanner:
                 time.sleep(min(0.05 * failures, 0.5))
                 continue
             failures = 0
-            if time.monotonic() - began < FAST_ANSWER_S:
+            size = end - first + 1
+            if count > TARGET_LOGS:
+                # A dense stretch: the next range is sized to hold about TARGET_LOGS at this density.
+                self.range = max(1, min(self.range, size * TARGET_LOGS // count))
+            elif time.monotonic() - began < FAST_ANSWER_S:
                 self.range = min(self.range * 2, MAX_RANGE, (self.ceiling or MAX_RANGE + 1) - 1)
-            yield end, attested_logs(raw, self.eas_address)
+            yield end, sorted(pending, key=lambda p: (p.block_number, p.log_index))
             if self.progress is not None:
                 self.progress(end, to_block)
             start = end + 1
