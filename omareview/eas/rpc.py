@@ -75,20 +75,27 @@ class RpcClient:
         self.requests_sent = 0
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
+        """Close this thread's connections."""
+        self._drop("connection")
+        self._drop("stream")
+
+    def _drop(self, slot: str) -> None:
+        connection = getattr(self._local, slot, None)
         if connection is not None:
             connection.close()
-            self._local.connection = None
+            setattr(self._local, slot, None)
 
-    def _connection(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+    def _connection(self, slot: str = "connection") -> http.client.HTTPConnection:
+        """This thread's keep-alive connection in `slot`: `connection` for whole replies, `stream` for a reply
+        read while its reader makes other calls (they must not share a connection)."""
+        connection: http.client.HTTPConnection | None = getattr(self._local, slot, None)
         if connection is None:
             if self._https:
                 context = ssl.create_default_context(cafile=certifi.where())
                 connection = http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout, context=context)
             else:
                 connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-            self._local.connection = connection
+            setattr(self._local, slot, connection)
         return connection
 
     def _exchange(self, payload: bytes) -> tuple[int, bytes]:
@@ -101,11 +108,11 @@ class RpcClient:
                 response = connection.getresponse()
                 return response.status, response.read()
             except _STALE:
-                self.close()
+                self._drop("connection")
                 if not reused or attempt:
                     raise
             except BaseException:
-                self.close()
+                self._drop("connection")
                 raise
         raise AssertionError("unreachable")
 
@@ -139,22 +146,23 @@ class RpcClient:
 
     def stream_result(self, method: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         """The items of a call's array `result`, parsed from the response as it arrives (ijson), so a reply
-        of any length costs the memory of one item: for `eth_getLogs` over a dense range. An error reply
-        raises as `call` does (before any item, since it carries none)."""
+        of any length costs the memory of one item: for `eth_getLogs` over a dense range. It has a
+        connection of its own, so the reader may make other calls between items. An error reply raises as
+        `call` does (before any item, since it carries none)."""
         self._count_request()
         body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})
         headers = {"Content-Type": "application/json", "Accept": "application/json", **self._auth}
         done = False
         try:
             for attempt in range(2):
-                connection = self._connection()
+                connection = self._connection("stream")
                 reused = connection.sock is not None
                 try:
                     connection.request("POST", self._path, body=body.encode(), headers=headers)
                     response = connection.getresponse()
                     break
                 except _STALE:
-                    self.close()
+                    self._drop("stream")
                     if not reused or attempt:
                         raise
             if response.status >= 400:
@@ -200,7 +208,7 @@ class RpcClient:
         finally:
             if not done:
                 # A reply left half-read cannot carry the next request on this connection.
-                self.close()
+                self._drop("stream")
 
     @staticmethod
     def _result(method: str, reply: Any) -> Any:

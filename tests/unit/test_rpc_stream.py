@@ -26,6 +26,7 @@ REPLIES: dict[str, tuple[int, bytes, int | None]] = {
     "cut": (200, json.dumps({"jsonrpc": "2.0", "id": 1, "result": LOGS}).encode()[:90], 4000),
     "down": (503, b"upstream unavailable", None),
     "no-result": (200, b'{"jsonrpc":"2.0","id":1}', None),
+    "head": (200, b'{"jsonrpc":"2.0","id":1,"result":"0x10"}', None),
 }
 
 
@@ -85,3 +86,12 @@ def test_a_reader_that_stops_early_closes_the_connection() -> None:
         assert next(items) == LOGS[0]
         items.close()
         assert list(rpc.stream_result("logs")) == LOGS
+
+
+def test_the_reader_may_call_the_node_between_items() -> None:
+    with _node() as rpc:
+        seen, heads = [], []
+        for item in rpc.stream_result("logs"):
+            seen.append(item)
+            heads.append(rpc.call("head"))
+        assert seen == LOGS and heads == ["0x10"] * len(LOGS)
