@@ -1,4 +1,5 @@
-"""Helpers for tests that write reviews: receipts signed by a test server key for a given payer."""
+"""Helpers for tests that write reviews: receipts signed by a test server key for a given payer, and the
+402 a service answers with a signed offer."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from omareview.x402 import Eip712Issuer, load_artifacts, receipt_payload
+from omareview.x402 import (
+    Eip712Issuer,
+    encode_header,
+    load_artifacts,
+    offer_payload,
+    offer_receipt_extension,
+    receipt_payload,
+)
 from omareview.x402.load import LoadedArtifact
 
 SERVER_KEY = "0x" + "42" * 32
@@ -27,3 +35,15 @@ def artifact(envelope: dict[str, Any]) -> LoadedArtifact:
 def write_json(path: Path, value: Any) -> str:
     path.write_text(json.dumps(value))
     return str(path)
+
+
+def payment_required(issuer: Eip712Issuer, url: str, accepts: dict[str, Any]) -> str:
+    """The `PAYMENT-REQUIRED` header of a 402 for `url` offering `accepts`, signed by `issuer`."""
+    offer = issuer.sign_offer(offer_payload(url, accepts), accept_index=0)
+    message = {
+        "x402Version": 2,
+        "resource": {"url": url},
+        "accepts": [accepts],
+        "extensions": offer_receipt_extension(offers=[offer]),
+    }
+    return encode_header(message)

@@ -23,11 +23,9 @@ from omareview.x402 import (
     DidKey,
     Eip712Issuer,
     did_document,
-    encode_header,
-    offer_payload,
-    offer_receipt_extension,
     receipt_payload,
 )
+from tests.reviews import payment_required
 from tests.rpc_proxy import rpc_proxy
 from tests.servers import Reply, dns_server, http_server
 
@@ -65,14 +63,7 @@ def main() -> dict[str, float]:
             "amount": "10000",
             "maxTimeoutSeconds": 60,
         }
-        offer = SERVICE.sign_offer(offer_payload(url, accepts), accept_index=0)
-        message = {
-            "x402Version": 2,
-            "resource": {"url": url},
-            "accepts": [accepts],
-            "extensions": offer_receipt_extension(offers=[offer]),
-        }
-        routes["/paid"] = Reply(402, b"{}", headers={"PAYMENT-REQUIRED": encode_header(message)})
+        routes["/paid"] = Reply(402, b"{}", headers={"PAYMENT-REQUIRED": payment_required(SERVICE, url, accepts)})
 
         with rpc_proxy(state.rpc_url) as (rpc_url, rpc_stats):
             resolver = DidWebResolver(fetcher=SafeFetcher(overrides={"127.0.0.1": did_server.base_url}))

@@ -29,8 +29,9 @@ from omareview.networks import Network
 from omareview.review import Proof, new_review
 from omareview.review.identity import controller_witness_request, key_binding_request, linked_identifier_request
 from omareview.schemas import get_schema
-from omareview.x402 import Eip712Issuer, encode_header, offer_payload, offer_receipt_extension, receipt_payload
+from omareview.x402 import Eip712Issuer, receipt_payload
 from tests.helpers import run_cli
+from tests.reviews import payment_required
 from tests.servers import dns_server, http_server
 
 pytestmark = [pytest.mark.devnet, pytest.mark.usefixtures("store_engine")]
@@ -71,6 +72,10 @@ class World:
         assert result.code == 0, result.stderr
         parsed: dict[str, Any] = json.loads(result.stdout)
         return parsed
+
+    def bind_key(self, *options: str, key: str = "SIGNING", extra: dict[str, str] | None = None) -> dict[str, Any]:
+        """`identity bind-key` of the subject, the signing key read from $`key`."""
+        return self.cli("identity", "bind-key", SUBJECT, "--signing-key-env", key, *options, extra=extra)
 
     def review(
         self,
@@ -138,32 +143,13 @@ def _level(review: Any) -> tuple[str, str | None]:
 def test_a_witnessed_controller_binds_its_receipt_key_and_revoking_it_closes_authorization(world: World) -> None:
     controller = world.signer(CONTROLLER).address
     world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(controller, 31337))
-    bound = world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(CONTROLLER))
+    bound = world.bind_key("--dev-account", str(CONTROLLER))
     assert bound["kind"] == "key-binding" and bound["keyId"] == did_pkh_from_address(SERVER.address, 1)
     # A rotated key, bound for a minute only.
     expiring = world.now() + 60
-    world.cli(
-        "identity",
-        "bind-key",
-        SUBJECT,
-        "--signing-key-env",
-        "ROTATED",
-        "--expires-at",
-        str(expiring),
-        "--dev-account",
-        str(CONTROLLER),
-    )
+    world.bind_key("--expires-at", str(expiring), "--dev-account", str(CONTROLLER), key="ROTATED")
     # A stranger binds a key of its own for the subject: it is not the subject's controller.
-    world.cli(
-        "identity",
-        "bind-key",
-        SUBJECT,
-        "--signing-key-env",
-        "SIGNING",
-        "--dev-account",
-        str(STRANGE),
-        extra={"SIGNING": STRANGER_KEY},
-    )
+    world.bind_key("--dev-account", str(STRANGE), extra={"SIGNING": STRANGER_KEY})
     world.advance(5)
     before = world.review(4, SERVER, world.signer(4).address, at=world.now())
     by_stranger_key = world.review(5, STRANGER, world.signer(5).address, at=world.now())
@@ -221,7 +207,7 @@ def test_a_payer_wallet_linked_to_the_reviewer(world: World, tmp_path: Path) -> 
     payer_did, reviewer_did = did_pkh_from_address(payer, 31337), did_pkh_from_address(reviewer, 31337)
     controller = world.signer(CONTROLLER).address
     world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(controller, 31337))
-    world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(CONTROLLER))
+    world.bind_key("--dev-account", str(CONTROLLER))
     world.advance(5)
     unlinked = world.review(IDENTITY, SERVER, payer, at=world.now())
 
@@ -297,7 +283,7 @@ def test_a_solana_payer_linked_to_an_evm_reviewer(world: World, tmp_path: Path) 
     assert address.lower() != address, "the test needs a mixed-case base58 address"
     reviewer = world.signer(SOL_REVIEWER).address
     world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(world.signer(CONTROLLER).address, 31337))
-    world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(CONTROLLER))
+    world.bind_key("--dev-account", str(CONTROLLER))
     raw = key.private_bytes_raw().hex()
     proof = world.cli(
         "identity", "prove", did_pkh_from_address(reviewer, 31337), "--ed25519-key-env", "SOLKEY", extra={"SOLKEY": raw}
@@ -315,7 +301,7 @@ def test_a_solana_payer_linked_to_an_evm_reviewer(world: World, tmp_path: Path) 
 
 def test_a_revocation_a_reorg_takes_away_is_undone(world: World) -> None:
     world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(world.signer(CONTROLLER).address, 31337))
-    bound = world.cli("identity", "bind-key", SUBJECT, "--signing-key-env", "SIGNING", "--dev-account", str(CONTROLLER))
+    bound = world.bind_key("--dev-account", str(CONTROLLER))
     world.advance(5)
     world.judged()
     rpc = RpcClient(world.network.rpc_url)
@@ -410,14 +396,7 @@ def test_the_gate_trusts_an_offer_signed_by_a_bound_key(world: World) -> None:
         "amount": "1000",
         "maxTimeoutSeconds": 60,
     }
-    offer = SERVER.sign_offer(offer_payload(url, accepts), accept_index=0)
-    message = {
-        "x402Version": 2,
-        "resource": {"url": url},
-        "accepts": [accepts],
-        "extensions": offer_receipt_extension(offers=[offer]),
-    }
-    headers = {"payment-required": encode_header(message)}
+    headers = {"payment-required": payment_required(SERVER, url, accepts)}
 
     def decide() -> Any:
         gate = Gate(world.index, DEFAULT_POLICY, resolver=world.context.resolver, dns_server=world.context.dns_server)
@@ -426,12 +405,7 @@ def test_the_gate_trusts_an_offer_signed_by_a_bound_key(world: World) -> None:
     assert not any("key-binding" in reason for reason in decide().reasons)
     world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(controller.address, 31337))
     # The gate judges an offer as of this machine's clock, which the devnet's (moved by other tests) may be ahead of.
-    world.cli(
-        "identity",
-        "bind-key",
-        SUBJECT,
-        "--signing-key-env",
-        "SIGNING",
+    world.bind_key(
         "--effective-at",
         str(int(time.time()) - 60),
         "--dev-account",
