@@ -67,7 +67,11 @@ class RpcClient:
         self._host = parts.hostname or ""
         self._port = parts.port
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._auth = _basic_auth(parts.username, parts.password)
+        self._headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **_basic_auth(parts.username, parts.password),
+        }
         self._timeout = timeout_s
         self._local = threading.local()
         self._ids = itertools.count(1)
@@ -98,23 +102,30 @@ class RpcClient:
             setattr(self._local, slot, connection)
         return connection
 
-    def _exchange(self, payload: bytes) -> tuple[int, bytes]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json", **self._auth}
+    def _send(self, payload: bytes, slot: str, *, whole: bool) -> tuple[http.client.HTTPResponse, bytes | None]:
+        """POST `payload` on this thread's connection in `slot`: the response, and its body when `whole`
+        (else it is left for the caller to read). A request on a connection the node closed while it was
+        idle is sent once more on a fresh one."""
         for attempt in range(2):
-            connection = self._connection()
+            connection = self._connection(slot)
             reused = connection.sock is not None
             try:
-                connection.request("POST", self._path, body=payload, headers=headers)
+                connection.request("POST", self._path, body=payload, headers=self._headers)
                 response = connection.getresponse()
-                return response.status, response.read()
+                return response, response.read() if whole else None
             except _STALE:
-                self._drop("connection")
+                self._drop(slot)
                 if not reused or attempt:
                     raise
             except BaseException:
-                self._drop("connection")
+                self._drop(slot)
                 raise
         raise AssertionError("unreachable")
+
+    def _exchange(self, payload: bytes) -> tuple[int, bytes]:
+        response, content = self._send(payload, "connection", whole=True)
+        assert content is not None
+        return response.status, content
 
     def _post(self, body: object) -> Any:
         self._count_request()
@@ -151,20 +162,9 @@ class RpcClient:
         `call` does (before any item, since it carries none)."""
         self._count_request()
         body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})
-        headers = {"Content-Type": "application/json", "Accept": "application/json", **self._auth}
         done = False
         try:
-            for attempt in range(2):
-                connection = self._connection("stream")
-                reused = connection.sock is not None
-                try:
-                    connection.request("POST", self._path, body=body.encode(), headers=headers)
-                    response = connection.getresponse()
-                    break
-                except _STALE:
-                    self._drop("stream")
-                    if not reused or attempt:
-                        raise
+            response, _ = self._send(body.encode(), "stream", whole=False)
             if response.status >= 400:
                 content = response.read()
                 self._check_status(response.status, content)

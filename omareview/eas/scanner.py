@@ -123,13 +123,19 @@ def attested_topics(
     ]
 
 
+def _emitted_by(log: dict[str, object], eas: str) -> bool:
+    """The log was emitted by the EAS contract itself (lowercase `eas`) and not removed by a reorg."""
+    return str(log.get("address", "")).lower() == eas and not log.get("removed")
+
+
+def _in_block_order(logs: Sequence[AttestedLog]) -> list[AttestedLog]:
+    return sorted(logs, key=lambda log: (log.block_number, log.log_index))
+
+
 def attested_logs(raw: Sequence[dict[str, object]], eas_address: str) -> list[AttestedLog]:
     """The logs the EAS contract itself emitted (not removed by a reorg), parsed, in block order."""
     eas = eas_address.lower()
-    logs = [
-        parse_attested_log(log) for log in raw if str(log.get("address", "")).lower() == eas and not log.get("removed")
-    ]
-    return sorted(logs, key=lambda log: (log.block_number, log.log_index))
+    return _in_block_order([parse_attested_log(log) for log in raw if _emitted_by(log, eas)])
 
 
 class LogScanner:
@@ -155,7 +161,7 @@ class LogScanner:
         for raw in self.rpc.stream_result("eth_getLogs", [params]):
             if not isinstance(raw, dict):
                 raise ChainError("eth_getLogs returned something other than log objects", reason="scan-failed")
-            if str(raw.get("address", "")).lower() == self.eas_address and not raw.get("removed"):
+            if _emitted_by(raw, self.eas_address):
                 yield parse_attested_log(raw)
 
     def _refused(self, size: int, message: str) -> None:
@@ -203,7 +209,7 @@ class LogScanner:
                         # Every block before this log's is complete: hand them on, so a dense range costs
                         # the memory of a few thousand logs, not of its whole reply.
                         through = log.block_number - 1
-                        yield through, sorted(pending, key=lambda p: (p.block_number, p.log_index))
+                        yield through, _in_block_order(pending)
                         pending, start = [], through + 1
                     pending.append(log)
             except ChainError as exc:
@@ -223,7 +229,7 @@ class LogScanner:
                 self.range = max(1, min(self.range, size * TARGET_LOGS // count))
             elif time.monotonic() - began < FAST_ANSWER_S:
                 self.range = min(self.range * 2, MAX_RANGE, (self.ceiling or MAX_RANGE + 1) - 1)
-            yield end, sorted(pending, key=lambda p: (p.block_number, p.log_index))
+            yield end, _in_block_order(pending)
             if self.progress is not None:
                 self.progress(end, to_block)
             start = end + 1
