@@ -119,6 +119,7 @@ def witness(subject: str, controller: str, method: str, observed_at: int | None,
     """As the devnet's trusted witness, attest that SUBJECT (a did:web) names CONTROLLER (a DID) as controller.
 
     The devnet's trust anchors list this witness as an approved issuer, so `reviews` counts what it attests."""
+    from omareview.cli.common import chain_time
     from omareview.devnet.node import WITNESS_ACCOUNT, network_of
     from omareview.eas.client import EasClient
     from omareview.keys import signer_from_key
@@ -129,11 +130,8 @@ def witness(subject: str, controller: str, method: str, observed_at: int | None,
         raise ConfigError("no devnet is running; start one with `omareview devnet up`")
     network = network_of(state)
     signer = signer_from_key(state.accounts[WITNESS_ACCOUNT].private_key.get_secret_value())
-    if observed_at is None:
-        from omareview.eas.rpc import RpcClient
-
-        observed_at = int(RpcClient(state.rpc_url).call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
-    request = controller_witness_request(subject, controller, method, observed_at)
+    observed = observed_at if observed_at is not None else chain_time(network)
+    request = controller_witness_request(subject, controller, method, observed)
     submitted = EasClient(network, signer).attest(request, network.schema_uid("controller-witness"))
     data = {"uid": submitted.uid, "witness": signer.address, "subject": subject, "controller": controller}
     emit(data, as_json, lambda: [f"controller-witness {submitted.uid} by the devnet witness {signer.address}"])

@@ -24,7 +24,7 @@ from omareview._eip712 import digest as typed_digest
 from omareview._hashing import is_address, to_checksum_address
 from omareview.errors import InputError
 from omareview.identity.dids import normalize_did
-from omareview.identity.jws import PrivateKey, parse_compact, verify_signature
+from omareview.identity.jws import PrivateKey, parse_compact, sign_compact, verify_signature
 from omareview.identity.keys import (
     PublicKey,
     evm_address_of_key,
@@ -265,8 +265,6 @@ def make_pop_eip712(signer: HashSigner, audience: str, chain_id: int, now: int, 
 
 def make_pop_jws(key: PrivateKey, issuer: str, audience: str, now: int, valid_s: int) -> dict[str, Any]:
     """A `pop-jws` proof wrapper: `issuer` (the key's DID) authorizes `audience`, the key in the header."""
-    from omareview.identity.jws import sign_compact
-
     claims = {
         "iss": issuer,
         "aud": audience,

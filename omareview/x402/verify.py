@@ -171,8 +171,8 @@ def _eip712_signature(kind: ArtifactKind, envelope: dict[str, Any]) -> _Signatur
 
 
 def _resolver(options: VerifyOptions) -> DidWebResolver:
-    """The did:web resolver, loaded only when a key or an authorization needs one (a signature check of an
-    EIP-712 artifact needs neither, and the resolver brings DNS and HTTP)."""
+    """The did:web resolver, loaded only when a JWS key must be resolved (a signature check of an EIP-712
+    artifact needs none, and the resolver brings DNS and HTTP)."""
     if options.resolver is not None:
         return options.resolver
     from omareview.identity.authorization import default_resolver
@@ -323,7 +323,7 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
             signed.identity,
             domain,
             pay_to=pay_to,
-            resolver=_resolver(options),
+            resolver=options.resolver,
             dns_server=options.dns_server,
             # A receipt is judged as of its issuedAt; an offer (terms about to be paid) as of now.
             at=issued_at
