@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import dns.exception
@@ -185,21 +186,29 @@ class _OnChain:
     witnesses: WitnessIssuers | None
     live: _Live
 
+    @cached_property
+    def _observations(self) -> list[IdentityAttestation]:
+        """The subject's Controller Witnesses by trusted issuers (observed no later than attested), read
+        once: every key binding's attester is checked against them too."""
+        if self.witnesses is None:
+            return []
+        witnesses = self.witnesses
+        return [
+            witness
+            for witness in self.graph.about(self.subject, "controller-witness")
+            if witnesses.trusts(witness.attester, witness.time)
+            and witness.is_about(self.subject)
+            and witness.number("observedAt") <= witness.time
+        ]
+
     def witnessed(self, identity: _SignerIdentity, at: int) -> Authorization | None:
         """Authorized when a trusted issuer's latest observation of the subject (per method) at or before
         `at` names the signer; None when no such witness does."""
-        if self.witnesses is None:
-            return None
+        counted = [w for w in self._observations if w.number("observedAt") <= at]
         latest: dict[str, int] = {}
-        counted: list[IdentityAttestation] = []
-        for witness in self.graph.about(self.subject, "controller-witness"):
-            observed = witness.number("observedAt")
-            trusted = self.witnesses.trusts(witness.attester, witness.time)
-            if not trusted or not witness.is_about(self.subject) or observed > at or observed > witness.time:
-                continue
-            counted.append(witness)
+        for witness in counted:
             method = witness.text("method")
-            latest[method] = max(latest.get(method, 0), observed)
+            latest[method] = max(latest.get(method, 0), witness.number("observedAt"))
         for witness in sorted(counted, key=lambda w: w.number("observedAt"), reverse=True):
             if witness.number("observedAt") != latest[witness.text("method")]:
                 continue
@@ -225,14 +234,17 @@ class _OnChain:
 
     def key_bound(self, identity: _SignerIdentity, at: int) -> Authorization | None:
         """The verdict of the counted key bindings of the signer's key, or None when none speaks to `at`."""
-        counted = [
-            binding
-            for binding in self.graph.about(self.subject, "key-binding")
-            if binding.is_about(self.subject)
-            and _binding_names(binding, identity)
-            and self.controlled_by(binding.attester, binding.time)
-            and _binding_proved(binding, self.subject)
-        ]
+        counted = []
+        for binding in self.graph.about(self.subject, "key-binding"):
+            bound = _binding_key(binding)
+            if (
+                bound is not None
+                and binding.is_about(self.subject)
+                and _names(bound, identity)
+                and self.controlled_by(binding.attester, binding.time)
+                and _proved(binding, bound, self.subject)
+            ):
+                counted.append(binding)
         started = sorted((b for b in counted if b.starts <= at), key=lambda b: b.starts, reverse=True)
         for binding in started:
             purposes = binding.texts("keyPurpose")
@@ -284,31 +296,24 @@ def _binding_key(binding: IdentityAttestation) -> _SignerIdentity | None:
         return None
 
 
-def _binding_names(binding: IdentityAttestation, identity: _SignerIdentity) -> bool:
-    bound = _binding_key(binding)
-    if bound is None:
-        return False
+def _names(bound: _SignerIdentity, identity: _SignerIdentity) -> bool:
+    """The bound key (or address) is the signer's."""
     if bound.key is not None:
         return identity.matches_key(bound.key)
     return bound.address is not None and identity.matches_address(bound.address)
 
 
-def _binding_proved(binding: IdentityAttestation, subject: str) -> bool:
+def _proved(binding: IdentityAttestation, bound: _SignerIdentity, subject: str) -> bool:
     """The bound key itself signed a proof of shared control naming the subject (it consents to speak for
     it), made before the binding was written."""
-    bound = _binding_key(binding)
-    if bound is None:
-        return False
     for text in binding.texts("proofs"):
         try:
             proof = read_pop(text)
             names_subject = normalize_did(proof.audience) == subject
         except InputError:
             continue
-        same_key = (bound.key is not None and proof.key is not None and keys_equal(bound.key, proof.key)) or (
-            bound.address is not None and proof.address == bound.address
-        )
-        if names_subject and same_key and proof.holds_at(binding.time):
+        by_bound = _names(bound, _SignerIdentity(proof.address, proof.key))
+        if names_subject and by_bound and proof.holds_at(binding.time):
             return True
     return False
 

@@ -11,8 +11,7 @@ The graph itself is a protocol: the index implements it over its store, tests ov
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,13 +19,13 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from omareview._files import read_regular
 from omareview._hashing import is_address
-from omareview._json import loads_untrusted
+from omareview._json import load_untrusted_file, loads_untrusted
 from omareview.errors import ConfigError, InputError
 from omareview.identity.dids import normalize_did
 from omareview.identity.keys import key_from_did
 from omareview.identity.pop import denotes, proves
+from omareview.schemas import get_schema
 
 __all__ = [
     "IDENTITY_KINDS",
@@ -182,7 +181,7 @@ class WitnessIssuers:
             names = {s.lower() for s in issuer.schemas}
             if issuer.status != "active" or not is_address(issuer.address):
                 continue
-            if names and not names & {"controller-witness", "controllerwitness", _WITNESS_UID}:
+            if names and not names & {"controller-witness", "controllerwitness", get_schema("controller-witness").uid}:
                 continue
             window = (_timestamp(issuer.valid_from), _timestamp(issuer.revoked_at))
             self._issuers.setdefault(issuer.address.lower(), []).append(window)
@@ -220,13 +219,14 @@ class WitnessIssuers:
         return cls(entries, source)
 
 
-_WITNESS_UID = "0xc81419f828755c0be2c49091dcad0887b5ca7342316dfffb4314aadbf8205090"
+Fetch = Callable[[str], tuple[int, dict[str, str], bytes]]
 
 
-def load_witness_issuers(source: str, fetch: Any = None) -> WitnessIssuers:
+def load_witness_issuers(source: str, fetch: Fetch | None = None) -> WitnessIssuers:
     """The approved witness issuers of a trust-anchors document at a path or an HTTPS URL (fetched with
     `fetch`, a `SafeFetcher`-like callable returning (status, headers, body); None: the default guard)."""
     what = f"at {source}"
+    text: bytes | None = None
     if source.startswith(("https://", "http://")):
         if fetch is None:
             from omareview.identity.fetch import SafeFetcher
@@ -239,31 +239,19 @@ def load_witness_issuers(source: str, fetch: Any = None) -> WitnessIssuers:
         if status != 200:
             raise ConfigError(f"the trust anchors {what} answered HTTP {status}", reason="bad-trust-anchors")
         text = body
-    else:
-        try:
-            text = read_regular(Path(source), _MAX_ANCHORS_BYTES, what=f"the trust anchors {what}")
-        except InputError as exc:
-            raise ConfigError(str(exc), reason="bad-trust-anchors") from None
     try:
-        document = loads_untrusted(text, what=f"the trust anchors {what}")
+        if text is None:
+            document = load_untrusted_file(Path(source), _MAX_ANCHORS_BYTES, f"the trust anchors {what}")
+        else:
+            document = loads_untrusted(text, what=f"the trust anchors {what}")
     except InputError as exc:
         raise ConfigError(str(exc), reason="bad-trust-anchors") from None
     return WitnessIssuers.from_document(document, what)
 
 
-def _proofs(attestation: IdentityAttestation) -> list[object]:
-    found: list[object] = []
-    for text in attestation.texts("proofs"):
-        try:
-            found.append(json.loads(text))
-        except ValueError:
-            continue
-    return found
-
-
-def mutually_proved(attestation: IdentityAttestation, one: str, other: str, at: int) -> bool:
+def _mutually_proved(attestation: IdentityAttestation, one: str, other: str, at: int) -> bool:
     """Each of the two DIDs signed a proof of shared control naming the other (holding at `at`)."""
-    proofs = _proofs(attestation)
+    proofs = attestation.texts("proofs")
     return any(proves(p, one, other, at) for p in proofs) and any(proves(p, other, one, at) for p in proofs)
 
 
@@ -281,7 +269,7 @@ def link_between(graph: IdentityGraph, attester: str, payer: str, at: int) -> Id
                 continue
             if not _names_account(other, payer, evm):
                 continue
-            if mutually_proved(link, own, other, link.time):
+            if _mutually_proved(link, own, other, link.time):
                 return link
     return None
 
