@@ -12,12 +12,20 @@ from __future__ import annotations
 import json
 import re
 from itertools import accumulate
+from pathlib import Path
 from typing import Any
 
-from omareview._files import human_size
+from omareview._files import human_size, read_regular
 from omareview.errors import InputError
 
-__all__ = ["MAX_DEPTH", "MAX_UNTRUSTED_BYTES", "UntrustedJsonError", "check_depth", "loads_untrusted"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_UNTRUSTED_BYTES",
+    "UntrustedJsonError",
+    "check_depth",
+    "load_untrusted_file",
+    "loads_untrusted",
+]
 
 MAX_DEPTH = 64
 MAX_UNTRUSTED_BYTES = 8 * 1024 * 1024
@@ -81,6 +89,11 @@ def loads_untrusted(
     if _SURROGATE_ESCAPE.search(text) is not None or (isinstance(data, str) and not _is_utf8(text)):
         _refuse_lone_surrogates(value, what)
     return value
+
+
+def load_untrusted_file(path: Path, max_bytes: int, what: str) -> Any:
+    """The JSON in a regular file of at most `max_bytes`, parsed as untrusted; InputError says why not."""
+    return loads_untrusted(read_regular(path, max_bytes, what), what=what, max_bytes=max_bytes)
 
 
 def _is_utf8(text: str) -> bool:

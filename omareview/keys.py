@@ -10,9 +10,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from omareview._files import read_regular
 from omareview._hashing import address_of_point, keccak
-from omareview._json import loads_untrusted
+from omareview._json import load_untrusted_file
 from omareview.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -147,7 +146,7 @@ def signer_from_key(private_key: str | bytes, *, what: str = "the private key") 
 
 
 def signer_from_keystore(path: Path, password: str | None = None) -> Signer:
-    keystore = loads_untrusted(read_regular(path, _MAX_KEYSTORE_BYTES, f"keystore {path}"), what=f"keystore {path}")
+    keystore = load_untrusted_file(path, _MAX_KEYSTORE_BYTES, f"keystore {path}")
     if not isinstance(keystore, dict) or not isinstance(keystore.get("crypto") or keystore.get("Crypto"), dict):
         raise InputError(f"keystore {path} is not an Ethereum keystore (it has no crypto section)", reason="bad-key")
     if password is None:

@@ -11,8 +11,7 @@ from typing import Any
 
 import click
 
-from omareview._files import read_regular
-from omareview._json import loads_untrusted
+from omareview._json import load_untrusted_file
 from omareview.cli.common import chain_time, global_options, key_options, load_signer
 from omareview.cli.output import JSON_OPTION, emit
 from omareview.eas.abi import RequestData
@@ -50,7 +49,7 @@ def _window(func: Any) -> Any:
 
 
 def _read_proof(path: Path) -> dict[str, Any]:
-    proof = loads_untrusted(read_regular(path, _PROOF_BYTES, what=str(path)), what=str(path))
+    proof = load_untrusted_file(path, _PROOF_BYTES, str(path))
     if not isinstance(proof, dict):
         raise InputError(f"{path} does not hold a proof (a JSON object)", reason="bad-proof")
     return proof

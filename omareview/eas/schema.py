@@ -14,7 +14,15 @@ from typing import Any
 
 from omareview.errors import InputError
 
-__all__ = ["SchemaField", "abi_types", "decode_data", "encode_data", "parse_schema", "split_top_level"]
+__all__ = [
+    "SchemaField",
+    "abi_types",
+    "decode_data",
+    "decode_fields",
+    "encode_data",
+    "parse_schema",
+    "split_top_level",
+]
 
 _INT_SIZES = "|".join(str(bits) for bits in range(8, 257, 8))
 _ELEMENTARY = re.compile(rf"^(address|bool|string|bytes([1-9]|[12][0-9]|3[0-2])?|u?int({_INT_SIZES})?)$")
@@ -124,3 +132,9 @@ def decode_data(schema: str, data: bytes) -> tuple[Any, ...]:
         raise InputError(
             f"the attestation data does not decode with the schema ({exc})", reason="bad-attestation-data"
         ) from exc
+
+
+def decode_fields(schema: str, data: bytes) -> dict[str, Any]:
+    """The values encoded in attestation data, by field name; InputError when the bytes do not fit."""
+    names = [field.name for field in parse_schema(schema)]
+    return dict(zip(names, decode_data(schema, data), strict=True))

@@ -20,7 +20,7 @@ from omareview._wire import WireModel
 from omareview.eas.abi import Attestation
 from omareview.eas.rpc import RpcClient
 from omareview.eas.scanner import AttestedLog, LogScanner, attested_logs, attested_topics, fetch_attestations
-from omareview.eas.schema import decode_data, parse_schema
+from omareview.eas.schema import decode_fields
 from omareview.errors import ChainError, InputError
 from omareview.index.engines import Tx
 from omareview.index.store import IndexStore
@@ -82,8 +82,7 @@ def _row(
 def _identity_row(log: AttestedLog, attestation: Attestation, kind: str, schema_string: str) -> dict[str, Any]:
     row = {**_mined(log, attestation), "kind": kind, "fields": "{}"}
     try:
-        names = [field.name for field in parse_schema(schema_string)]
-        fields = dict(zip(names, decode_data(schema_string, attestation.data), strict=True))
+        fields = decode_fields(schema_string, attestation.data)
     except InputError as exc:
         row["decode_error"] = str(exc)
         return row

@@ -14,7 +14,7 @@ from typing import Any
 
 from omareview.eas.abi import ZERO_UID, RequestData
 from omareview.eas.client import EasClient
-from omareview.eas.schema import decode_data, encode_data, parse_schema
+from omareview.eas.schema import decode_fields, encode_data
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, normalize_did
 from omareview.identity.graph import IdentityAttestation, IdentityKind, ListGraph, link_between
@@ -92,8 +92,7 @@ def fetch_identity_attestation(client: EasClient, uid: str, kind: IdentityKind) 
     schema = get_schema(kind)
     if not found.time or found.schema.lower() != client.network.schema_uid(kind).lower():
         raise InputError(f"{uid} is not a {schema.title} on {client.network.name}", reason="not-found")
-    names = [field.name for field in parse_schema(schema.schema_string)]
-    fields = dict(zip(names, decode_data(schema.schema_string, found.data), strict=True))
+    fields = decode_fields(schema.schema_string, found.data)
     return IdentityAttestation(uid.lower(), kind, found.attester.lower(), found.time, found.revocation_time, fields)
 
 
