@@ -292,7 +292,8 @@ def _attach_responses(
 
     for review in judged:
         for response in found.get(review.uid, []):
-            authorization = None
+            tier: str | None = None
+            reason: str | None = f"{subject} has no controller omareview can check"
             if domain is not None:
                 authorization = authorize_signer(
                     response.attester,
@@ -304,20 +305,17 @@ def _attach_responses(
                     witnesses=context.witnesses(),
                     cache=context.authorizations,
                 )
-            counted = authorization is not None and authorization.status == "authorized"
+                counted = authorization.status == "authorized"
+                tier, reason = (authorization.method, None) if counted else (None, authorization.detail)
             review.responses.append(
                 ReviewResponse(
                     uid=response.uid,
                     responder=to_checksum_address(response.attester),
                     time=response.time,
                     response_body=response.text("responseBody"),
-                    counted=counted,
-                    tier=authorization.method if counted and authorization is not None else None,
-                    reason=None
-                    if counted
-                    else authorization.detail
-                    if authorization is not None
-                    else f"{subject} has no controller omareview can check",
+                    counted=reason is None,
+                    tier=tier,
+                    reason=reason,
                 )
             )
 
