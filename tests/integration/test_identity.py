@@ -325,7 +325,27 @@ def test_identity_commands_refuse_bad_input_in_one_line(world: World, tmp_path: 
     controller = str(CONTROLLER)
     witness = world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(world.signer(CONTROLLER).address, 31337))
     (tmp_path / "deep.json").write_text("[" * 100 + "]" * 100)
+    receipt = SERVER.sign_receipt(
+        receipt_payload("https://keys.example/paid", world.signer(PAYER).address, "eip155:31337")
+    )
+    (tmp_path / "receipt.json").write_text(json.dumps(receipt))
     cases = [
+        (
+            (
+                "review",
+                "submit",
+                "--receipt",
+                str(tmp_path / "receipt.json"),
+                "--rating",
+                "4",
+                "--no-authorize",
+                "--payer-link",
+                witness["uid"],
+                "--dev-account",
+                str(IDENTITY),
+            ),
+            "is not a Linked Identifier",
+        ),
         (("respond", witness["uid"], "--body", "hi", "--dev-account", controller), "is not a User Review"),
         (("respond", "0x" + "00" * 32, "--body", "x" * 501, "--dev-account", controller), "at most 500 characters"),
         (("identity", "revoke", witness["uid"], "--dev-account", controller), "not a revocable"),
