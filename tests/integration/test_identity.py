@@ -77,6 +77,24 @@ class World:
         """`identity bind-key` of the subject, the signing key read from $`key`."""
         return self.cli("identity", "bind-key", SUBJECT, "--signing-key-env", key, *options, extra=extra)
 
+    def submit(self, payer: str, path: Path, account: int) -> tuple[str, ...]:
+        """`review submit` of a fresh receipt paid by `payer` (written to `path`), signed by dev `account`."""
+        receipt = SERVER.sign_receipt(
+            receipt_payload("https://keys.example/paid", payer, "eip155:31337", issued_at=self.now())
+        )
+        path.write_text(json.dumps(receipt))
+        return (
+            "review",
+            "submit",
+            "--receipt",
+            str(path),
+            "--rating",
+            "4",
+            "--no-authorize",
+            "--dev-account",
+            str(account),
+        )
+
     def review(
         self,
         account: int,
@@ -248,21 +266,7 @@ def test_a_payer_wallet_linked_to_the_reviewer(world: World, tmp_path: Path) -> 
     )
     world.advance(5)
     # `review submit` writes it: refused without the link, accepted with it (checked on-chain first).
-    receipt = SERVER.sign_receipt(
-        receipt_payload("https://keys.example/paid", payer, "eip155:31337", issued_at=world.now())
-    )
-    (tmp_path / "receipt.json").write_text(json.dumps(receipt))
-    submit = (
-        "review",
-        "submit",
-        "--receipt",
-        str(tmp_path / "receipt.json"),
-        "--rating",
-        "4",
-        "--no-authorize",
-        "--dev-account",
-        str(IDENTITY),
-    )
+    submit = world.submit(payer, tmp_path / "receipt.json", IDENTITY)
     refused = run_cli(*submit, env=world.env)
     assert refused.code == 1 and "payer" in refused.stderr.strip().splitlines()[-1]
     linked = world.cli(*submit, "--payer-link", link["uid"])["uid"]
@@ -325,25 +329,10 @@ def test_identity_commands_refuse_bad_input_in_one_line(world: World, tmp_path: 
     controller = str(CONTROLLER)
     witness = world.cli("devnet", "witness", SUBJECT, did_pkh_from_address(world.signer(CONTROLLER).address, 31337))
     (tmp_path / "deep.json").write_text("[" * 100 + "]" * 100)
-    receipt = SERVER.sign_receipt(
-        receipt_payload("https://keys.example/paid", world.signer(PAYER).address, "eip155:31337")
-    )
-    (tmp_path / "receipt.json").write_text(json.dumps(receipt))
+    submit = world.submit(world.signer(PAYER).address, tmp_path / "receipt.json", IDENTITY)
     cases = [
         (
-            (
-                "review",
-                "submit",
-                "--receipt",
-                str(tmp_path / "receipt.json"),
-                "--rating",
-                "4",
-                "--no-authorize",
-                "--payer-link",
-                witness["uid"],
-                "--dev-account",
-                str(IDENTITY),
-            ),
+            (*submit, "--payer-link", witness["uid"]),
             "is not a Linked Identifier",
         ),
         (("respond", witness["uid"], "--body", "hi", "--dev-account", controller), "is not a User Review"),
