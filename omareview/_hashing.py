@@ -6,6 +6,7 @@ under a millisecond (pycryptodome's binding costs ~20 ms through cffi's parser) 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from sha3 import keccak_256
@@ -41,21 +42,14 @@ def address_of_point(uncompressed: bytes) -> str:
     return checksum_address(keccak(uncompressed[1:])[-20:])
 
 
-def _hex_body(value: object) -> str | None:
-    if not isinstance(value, str) or len(value) != 42 or value[:2] not in ("0x", "0X"):
-        return None
-    body = value[2:]
-    return body if all(c in _HEX_DIGITS for c in body) else None
-
-
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_HEX_ADDRESS = re.compile(r"0[xX][0-9a-fA-F]{40}")
 
 
 def is_address(value: object) -> bool:
     """A 0x-prefixed 20-byte hex address; a mixed-case one must carry a valid EIP-55 checksum."""
-    body = _hex_body(value)
-    if body is None:
+    if not isinstance(value, str) or _HEX_ADDRESS.fullmatch(value) is None:
         return False
+    body = value[2:]
     if body.islower() or body.isupper() or body.isdigit():
         return True
     return checksum_address(bytes.fromhex(body)) == "0x" + body
