@@ -29,11 +29,14 @@ __all__ = [
 
 MAX_DEPTH = 64
 MAX_UNTRUSTED_BYTES = 8 * 1024 * 1024
-# A JSON string, written as an unrolled loop (linear, and four times faster than an alternation per character).
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_BRACKETS = re.compile(r"[\[\]{}]")
+# Nesting is counted on the bytes with their escapes and then their strings taken out. Every step is a C
+# pass over the text (bytes.replace, bytes.translate, one regex over what is left), several times faster
+# than a regex walking every string: a bulk file of receipts is mostly strings.
+_ESCAPED_BACKSLASH, _ESCAPED_QUOTE = b"\\\\", b'\\"'
+_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'"[]{}')
+_STRING = re.compile(rb'"[^"]*"')
+_OPENING = frozenset(b"[{")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class UntrustedJsonError(InputError):
@@ -53,8 +56,14 @@ class UntrustedJsonError(InputError):
 
 def check_depth(text: str, max_depth: int = MAX_DEPTH, what: str = "the input") -> None:
     """Refuse JSON text nested deeper than `max_depth`, counting without recursion."""
-    brackets = _BRACKETS.findall(_STRING.sub('""', text))
-    deepest = max(accumulate(_STEP[b] for b in brackets), default=0)
+    data = text.encode("utf-8", "surrogatepass")
+    if b"\\" in data:
+        # In JSON text every backslash starts a two-character escape; escaped backslashes go first, so the
+        # quotes left after the next step are exactly the strings' delimiters.
+        data = data.replace(_ESCAPED_BACKSLASH, b"").replace(_ESCAPED_QUOTE, b"")
+    # Taking out adjacent quotes first (an empty string, or two strings made one) leaves the regex little to do.
+    brackets = _STRING.sub(b"", data.translate(None, _NOT_STRUCTURE).replace(b'""', b""))
+    deepest = max(accumulate(1 if b in _OPENING else -1 for b in brackets), default=0)
     if deepest > max_depth:
         raise UntrustedJsonError(
             what, f"is nested {deepest} levels deep; at most {max_depth} are allowed", reason="too-deep"

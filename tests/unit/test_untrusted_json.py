@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from omareview._json import UntrustedJsonError, check_depth, loads_untrusted
 
 # Strings full of what confuses a bracket counter: quotes, backslashes, brackets, escapes.
-TRICKY = st.text(alphabet='[]{}"\\\\/ \\nab\\u00e9', max_size=12)
+TRICKY = st.text(alphabet='[]{}"\\\\/ \\nab\u00e9\U0001f600', max_size=12)
 VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | TRICKY,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(TRICKY, children, max_size=3),
@@ -29,9 +29,9 @@ def _depth(value: Any) -> int:
     return 0
 
 
-@given(VALUES, st.integers(min_value=0, max_value=8))
-def test_the_text_depth_count_agrees_with_the_value(value: Any, limit: int) -> None:
-    text = json.dumps(value)
+@given(VALUES, st.integers(min_value=0, max_value=8), st.booleans())
+def test_the_text_depth_count_agrees_with_the_value(value: Any, limit: int, ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
     if _depth(value) > limit:
         with pytest.raises(UntrustedJsonError, match=f"nested {_depth(value)} levels deep"):
             check_depth(text, limit)
