@@ -39,6 +39,8 @@ OFFER_RECEIPT = "offer-receipt"
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 MAX_ARTIFACT_BYTES = 64 * 1024
 MCP_PAYMENT_RESPONSE = "x402/payment-response"
+# An artifact's size is its compact JSON's (what goes on-chain); one encoder serves every artifact.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 A2A_REQUIRED = "x402.payment.required"
 A2A_RECEIPTS = "x402.payment.receipts"
 
@@ -138,7 +140,7 @@ def _from_payment_required(message: Mapping[str, Any], source: str) -> list[Load
 def _envelope(value: Mapping[str, Any], expected: ArtifactKind | None, source: str) -> LoadedArtifact:
     if not _is_envelope(value):
         raise InputError(f"{source}: a signed artifact needs format and signature", reason="unreadable-artifact")
-    if len(json.dumps(value, separators=(",", ":"))) > MAX_ARTIFACT_BYTES:
+    if len(_COMPACT.encode(value)) > MAX_ARTIFACT_BYTES:
         raise InputError(
             f"{source}: the signed artifact is larger than {MAX_ARTIFACT_BYTES // 1024} KiB",
             reason="unreadable-artifact",
