@@ -24,3 +24,8 @@ class WireModel(BaseModel):
     def to_json(self) -> dict[str, Any]:
         """The JSON document: camelCase keys, JSON types only."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=self.json_exclude_none)
+
+    def to_json_text(self) -> str:
+        """The same document as compact JSON text, serialized by pydantic-core: several times faster than
+        `json.dumps(self.to_json())`, which counts when results stream by the ten thousand."""
+        return self.model_dump_json(by_alias=True, exclude_none=self.json_exclude_none)

@@ -6,9 +6,12 @@ import datetime
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from omareview._wire import WireModel
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 
@@ -32,6 +35,14 @@ def emit_many(items: Sequence[dict[str, Any]], as_json: bool, human: Callable[[d
     for item in items:
         for line in human(item):
             click.echo(line)
+
+
+def emit_model(model: WireModel, as_json: bool, human: Callable[[dict[str, Any]], Iterable[str]]) -> None:
+    """One result of a stream: a JSON line straight from the model, or the lines `human` makes of its JSON form."""
+    if as_json:
+        sys.stdout.write(model.to_json_text() + "\n")
+    else:
+        emit_many([model.to_json()], False, human)
 
 
 def when(timestamp: int, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

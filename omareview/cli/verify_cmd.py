@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from omareview.cli.output import JSON_OPTION, emit_many, fail, when
+from omareview.cli.output import JSON_OPTION, emit_model, fail, when
 from omareview.errors import InputError
 from omareview.x402.eip712 import ArtifactKind
 from omareview.x402.load import LoadedArtifact, load_artifacts_from_path
@@ -63,11 +63,11 @@ def _verify(
         artifacts += found
     invalid = 0
     for artifact in artifacts:
-        result = verify_artifact(artifact, options).to_json()
-        emit_many([result], as_json, _human)
-        if not result["valid"]:
+        result = verify_artifact(artifact, options)
+        emit_model(result, as_json, _human)
+        if not result.valid:
             invalid += 1
-            fail(f"{result['source']}: {result['errors'][0]}")
+            fail(f"{result.source}: {result.errors[0]}")
     return 0 if not invalid else 1
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
@@ -167,7 +168,13 @@ def _eip712_signature(kind: ArtifactKind, envelope: dict[str, Any]) -> _Signatur
         )
     digest = eip712.digest(kind, payload)
     address = recover_signer(digest, envelope["signature"])
-    return _Signature(payload, digest, SignerInfo(address=address, did=did_pkh_from_address(address)), address)
+    return _Signature(payload, digest, _evm_signer(address), address)
+
+
+@lru_cache(maxsize=1024)
+def _evm_signer(address: str) -> SignerInfo:
+    """Shared, as results are frozen: a batch's receipts come from a few signers."""
+    return SignerInfo(address=address, did=did_pkh_from_address(address))
 
 
 def _resolver(options: VerifyOptions) -> DidWebResolver:
@@ -280,12 +287,20 @@ def _binding(kind: ArtifactKind, payload: dict[str, Any], subject: str, options:
     if problems:
         return Check(status="failed", detail="; ".join(problems), reason=reason)
     if options.expected_subject is None and options.expected_payer is None:
-        return Check(status="not-checked", detail="no review to bind to")
+        return _UNBOUND
     if linked is not None:
         return Check(
             status="ok", detail=f"the payer is linked to the attester by Linked Identifier {linked}", link=linked
         )
-    return Check(status="ok", detail="subject and payer match the review")
+    return _BOUND
+
+
+# The checks and verdicts every result of a batch may share (results are frozen).
+_UNCHECKED = Check(status="not-checked")
+_UNBOUND = Check(status="not-checked", detail="no review to bind to")
+_BOUND = Check(status="ok", detail="subject and payer match the review")
+_NOT_ASKED = Authorization(status="unknown", detail="not checked (authorization was not asked for)")
+_SKIPPED = Authorization(status="unknown", detail="not checked")
 
 
 def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = None) -> VerificationResult:
@@ -293,7 +308,6 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
     exception; a bad artifact yields `valid: false`, level `invalid`, and the reason in `errors`."""
     options = options or VerifyOptions()
     fmt = str(artifact.envelope.get("format"))
-    skipped = Authorization(status="unknown", detail="not checked")
     try:
         signed = _signature(artifact, options)
         subject = subject_did_from_url(str(signed.payload["resourceUrl"]))
@@ -303,9 +317,9 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
             kind=artifact.kind,
             format=fmt,
             level="invalid",
-            authorization=skipped,
-            freshness=Check(status="not-checked"),
-            binding=Check(status="not-checked"),
+            authorization=_SKIPPED,
+            freshness=_UNCHECKED,
+            binding=_UNCHECKED,
             errors=[str(exc)],
             reasons=[exc.reason],
             source=artifact.source,
@@ -334,7 +348,7 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
             cache=options.authorization_cache,
         )
     else:
-        authorization = Authorization(status="unknown", detail="not checked (authorization was not asked for)")
+        authorization = _NOT_ASKED
     failed = [check for check in (freshness, binding) if check.status == "failed"]
     errors = [check.detail for check in failed]
     reasons = [check.reason or "check-failed" for check in failed]
