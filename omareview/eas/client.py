@@ -3,7 +3,6 @@ and delegated (`attestByDelegation`, signed by the attester, sent by a relayer).
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from omareview._hashing import to_checksum_address
+from omareview._offloop import off_loop
 from omareview._wire import WireModel
 from omareview.eas.abi import (
     ATTESTED_TOPIC,
@@ -428,16 +428,16 @@ class AsyncEasClient:
         self.client = client
 
     async def attest(self, request: RequestData, schema_uid: str | None = None) -> Submitted:
-        return await asyncio.to_thread(self.client.attest, request, schema_uid)
+        return await off_loop(self.client.attest, request, schema_uid)
 
     async def attest_many(self, requests: Sequence[RequestData], schema_uid: str | None = None) -> list[Submitted]:
-        return await asyncio.to_thread(self.client.attest_many, requests, schema_uid)
+        return await off_loop(self.client.attest_many, requests, schema_uid)
 
     async def sign_delegated(self, request: RequestData, attester: SignerLike) -> DelegatedAttestation:
-        return await asyncio.to_thread(self.client.sign_delegated, request, attester)
+        return await off_loop(self.client.sign_delegated, request, attester)
 
     async def submit_delegated(self, delegated: DelegatedAttestation) -> Submitted:
-        return await asyncio.to_thread(self.client.submit_delegated, delegated)
+        return await off_loop(self.client.submit_delegated, delegated)
 
     async def attestations(self, uids: Sequence[str]) -> list[Attestation]:
-        return await asyncio.to_thread(self.client.attestations, uids)
+        return await off_loop(self.client.attestations, uids)

@@ -4,7 +4,6 @@ authorization for the host), its proven reviews from the local index, and Attest
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -16,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field, ValidationError
 
 from omareview._json import loads_untrusted
+from omareview._offloop import off_loop
 from omareview._wire import WireModel
 from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
@@ -459,4 +459,4 @@ class AsyncGate:
         self.gate = gate
 
     async def decide(self, url: str, status: int, headers: Mapping[str, str], body: bytes | None) -> Decision:
-        return await asyncio.to_thread(self.gate.decide, url, status, headers, body)
+        return await off_loop(self.gate.decide, url, status, headers, body)

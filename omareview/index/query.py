@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
@@ -12,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from omareview._hashing import to_checksum_address
+from omareview._offloop import off_loop
 from omareview._wire import WireModel
 from omareview.eas.rpc import RpcClient
 from omareview.errors import InputError
@@ -436,8 +436,8 @@ class AsyncReviewIndex:
         self.index = index
 
     async def sync(self) -> SyncResult:
-        return await asyncio.to_thread(self.index.sync)
+        return await off_loop(self.index.sync)
 
     async def reviews(self, subject: str, **filters: Any) -> SubjectReviews:
         """As `ReviewIndex.reviews`, with the same keyword filters."""
-        return await asyncio.to_thread(lambda: self.index.reviews(subject, **filters))
+        return await off_loop(lambda: self.index.reviews(subject, **filters))
