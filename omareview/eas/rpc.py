@@ -5,29 +5,27 @@ Reverts come back as `RpcError` carrying the revert data, so callers can decode 
 keep-alive connection per thread; a request on a connection the node closed while it was idle is sent once
 more on a fresh one (JSON-RPC reads, and resending the same signed transaction, are idempotent). The standard
 library rather than httpx: every command that talks to a node imports this module, and httpx costs about
-100 ms to import where `http.client` costs a few.
+100 ms to import where `http.client` costs a few. Even those few (with `ssl`, `certifi` and `ijson`, about
+25 ms) are paid at the first request, not at import: a command that reads only its local index makes none.
 """
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import json
-import ssl
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import certifi
-import ijson
-
 from omareview.errors import ChainError, ConfigError
+
+if TYPE_CHECKING:
+    import http.client
 
 __all__ = ["DEFAULT_TIMEOUT_S", "RpcClient", "RpcError"]
 
 DEFAULT_TIMEOUT_S = 30.0
-_STALE = (http.client.RemoteDisconnected, http.client.BadStatusLine, BrokenPipeError, ConnectionResetError)
 
 
 class RpcError(ChainError):
@@ -92,9 +90,15 @@ class RpcClient:
     def _connection(self, slot: str = "connection") -> http.client.HTTPConnection:
         """This thread's keep-alive connection in `slot`: `connection` for whole replies, `stream` for a reply
         read while its reader makes other calls (they must not share a connection)."""
+        import http.client
+
         connection: http.client.HTTPConnection | None = getattr(self._local, slot, None)
         if connection is None:
             if self._https:
+                import ssl
+
+                import certifi
+
                 context = ssl.create_default_context(cafile=certifi.where())
                 connection = http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout, context=context)
             else:
@@ -106,6 +110,9 @@ class RpcClient:
         """POST `payload` on this thread's connection in `slot`: the response, and its body when `whole`
         (else it is left for the caller to read). A request on a connection the node closed while it was
         idle is sent once more on a fresh one."""
+        import http.client
+
+        stale = (http.client.RemoteDisconnected, http.client.BadStatusLine, BrokenPipeError, ConnectionResetError)
         for attempt in range(2):
             connection = self._connection(slot)
             reused = connection.sock is not None
@@ -113,7 +120,7 @@ class RpcClient:
                 connection.request("POST", self._path, body=payload, headers=self._headers)
                 response = connection.getresponse()
                 return response, response.read() if whole else None
-            except _STALE:
+            except stale:
                 self._drop(slot)
                 if not reused or attempt:
                     raise
@@ -128,6 +135,8 @@ class RpcClient:
         return response.status, content
 
     def _post(self, body: object) -> Any:
+        import http.client
+
         self._count_request()
         try:
             status, content = self._exchange(json.dumps(body, separators=(",", ":")).encode())
@@ -160,6 +169,10 @@ class RpcClient:
         of any length costs the memory of one item: for `eth_getLogs` over a dense range. It has a
         connection of its own, so the reader may make other calls between items. An error reply raises as
         `call` does (before any item, since it carries none)."""
+        import http.client
+
+        import ijson
+
         self._count_request()
         body = json.dumps({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})
         done = False
