@@ -2,15 +2,14 @@
 
 One implementation serves the x402 offer and receipt domains and EAS delegated attestations. Only the
 atomic types those use are encoded (`string`, `bytes`, `bytesN`, `address`, `uintN`, `bool`); callers
-validate their values first and pass them as the types below.
+validate their values first and pass them as the types below. coincurve (libsecp256k1) is loaded by the
+first signature made or recovered: hashing alone, as the index's reads do, needs none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-import coincurve
 
 from omareview._hashing import address_of_point, keccak, keccak_text
 from omareview.errors import InputError
@@ -96,6 +95,8 @@ def recover_signer(message_digest: bytes, signature: str) -> str:
     recovery_id = v - 27 if v in (27, 28) else v
     if recovery_id not in (0, 1):
         raise InputError(f"the EIP-712 signature has v = {v}; expected 27, 28, 0 or 1", reason="bad-eip712")
+    import coincurve
+
     r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")
     if not (0 < r < _SECP256K1_N and 0 < s < _SECP256K1_N):
         raise InputError("the EIP-712 signature's r or s is out of range", reason="bad-eip712")
@@ -110,5 +111,7 @@ def recover_signer(message_digest: bytes, signature: str) -> str:
 
 def sign_digest(message_digest: bytes, private_key: bytes) -> str:
     """A 65-byte r ‖ s ‖ v signature (v = 27/28, low s, RFC 6979) as 0x-hex, as viem and ethers make them."""
+    import coincurve
+
     recoverable = coincurve.PrivateKey(private_key).sign_recoverable(message_digest, hasher=None)
     return "0x" + recoverable[:64].hex() + bytes([recoverable[64] + 27]).hex()

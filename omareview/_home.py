@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,8 @@ def load_config(home: Path | None = None) -> dict[str, Any]:
     path = (home or home_dir()) / CONFIG_FILE_NAME
     if not path.exists():
         return {}
+    import tomllib  # only when there is a file to read
+
     try:
         with path.open("rb") as handle:
             config = tomllib.load(handle)
