@@ -10,18 +10,29 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import rfc8785
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from omareview._json import loads_untrusted
 from omareview.errors import InputError
 from omareview.identity._b64 import b64url_decode, b64url_encode
-from omareview.identity.keys import PublicKey
+
+if TYPE_CHECKING:
+    from cryptography import exceptions
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
+
+    from omareview.identity.keys import PublicKey
+else:
+    import lazy_loader
+
+    # Loaded by the first signature made or checked, as in `keys`: parsing a JWS needs no cryptography.
+    exceptions = lazy_loader.load("cryptography.exceptions", suppress_warning=True)
+    hashes = lazy_loader.load("cryptography.hazmat.primitives.hashes", suppress_warning=True)
+    ec = lazy_loader.load("cryptography.hazmat.primitives.asymmetric.ec", suppress_warning=True)
+    ed25519 = lazy_loader.load("cryptography.hazmat.primitives.asymmetric.ed25519", suppress_warning=True)
+    utils = lazy_loader.load("cryptography.hazmat.primitives.asymmetric.utils", suppress_warning=True)
 
 __all__ = [
     "ALGORITHM_CURVES",
@@ -40,7 +51,7 @@ MAX_JWS_CHARS = 16 * 1024
 MAX_HEADER_CHARS = 4 * 1024
 ALGORITHM_CURVES = {"ES256K": "secp256k1", "ES256": "secp256r1", "EdDSA": "ed25519", "Ed25519": "ed25519"}
 
-PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+PrivateKey: TypeAlias = "ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey"
 
 
 @dataclass(frozen=True)
@@ -129,8 +140,8 @@ def verify_signature(parsed: ParsedJws, key: PublicKey) -> None:
             )
         r = int.from_bytes(parsed.signature[:32], "big")
         s = int.from_bytes(parsed.signature[32:], "big")
-        key.verify(encode_dss_signature(r, s), parsed.signing_input, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
+        key.verify(utils.encode_dss_signature(r, s), parsed.signing_input, ec.ECDSA(hashes.SHA256()))
+    except exceptions.InvalidSignature:
         raise InputError("the JWS signature does not verify", reason="bad-jws") from None
 
 
@@ -147,7 +158,7 @@ def sign_compact(payload: dict[str, Any], key: PrivateKey, kid: str, *, include_
     if isinstance(key, ed25519.Ed25519PrivateKey):
         signature = key.sign(signing_input)
     else:
-        r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        r, s = utils.decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
         size = (key.curve.key_size + 7) // 8
         signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
     return f"{header_b64}.{payload_b64}.{b64url_encode(signature)}"

@@ -7,17 +7,29 @@ compare equal exactly when their JWKs do.
 from __future__ import annotations
 
 import json
-from typing import TypeAlias
+from functools import cache
+from typing import TYPE_CHECKING, TypeAlias
 
 import base58
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from omareview._hashing import address_of_point, is_address, to_checksum_address
 from omareview.errors import InputError
 from omareview.identity._b64 import b64url_decode, b64url_encode
 from omareview.identity.dids import normalize_did, validate_did_jwk
+
+if TYPE_CHECKING:
+    from cryptography import exceptions
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+else:
+    import lazy_loader
+
+    # cryptography costs ~15 ms to import, and reading the index or checking an EIP-712 signature never
+    # holds a key object: it loads when a key is first made or examined.
+    exceptions = lazy_loader.load("cryptography.exceptions", suppress_warning=True)
+    serialization = lazy_loader.load("cryptography.hazmat.primitives.serialization", suppress_warning=True)
+    ec = lazy_loader.load("cryptography.hazmat.primitives.asymmetric.ec", suppress_warning=True)
+    ed25519 = lazy_loader.load("cryptography.hazmat.primitives.asymmetric.ed25519", suppress_warning=True)
 
 __all__ = [
     "Jwk",
@@ -37,15 +49,19 @@ __all__ = [
     "solana_address_of_key",
 ]
 
-PublicKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+PublicKey: TypeAlias = "ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey"
 Jwk: TypeAlias = dict[str, str]
 
 # multicodec code → (varint prefix, key type); the varints of 0xed, 0xe7 and 0x1200.
 _ED25519_PREFIX = b"\xed\x01"
 _SECP256K1_PREFIX = b"\xe7\x01"
 _P256_PREFIX = b"\x80\x24"
-_CURVES: dict[str, ec.EllipticCurve] = {"secp256k1": ec.SECP256K1(), "P-256": ec.SECP256R1()}
 _CURVE_NAMES = {"secp256k1": "secp256k1", "secp256r1": "P-256"}
+
+
+@cache
+def _curves() -> dict[str, ec.EllipticCurve]:
+    return {"secp256k1": ec.SECP256K1(), "P-256": ec.SECP256R1()}
 
 
 def _curve_name(key: ec.EllipticCurvePublicKey) -> str:
@@ -60,7 +76,7 @@ def _curve_name(key: ec.EllipticCurvePublicKey) -> str:
 def public_key_to_jwk(key: PublicKey) -> Jwk:
     """The public JWK of a key, members in lexicographic order (RFC 7638 thumbprint order)."""
     if isinstance(key, ed25519.Ed25519PublicKey):
-        raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(raw)}
     numbers = key.public_numbers()
     size = (key.curve.key_size + 7) // 8
@@ -82,11 +98,11 @@ def jwk_to_public_key(jwk: object) -> PublicKey:
     try:
         if kty == "OKP" and crv == "Ed25519":
             return ed25519.Ed25519PublicKey.from_public_bytes(b64url_decode(str(jwk["x"])))
-        if kty == "EC" and isinstance(crv, str) and crv in _CURVES:
+        if kty == "EC" and isinstance(crv, str) and crv in _curves():
             x = int.from_bytes(b64url_decode(str(jwk["x"])), "big")
             y = int.from_bytes(b64url_decode(str(jwk["y"])), "big")
-            return ec.EllipticCurvePublicNumbers(x, y, _CURVES[crv]).public_key()
-    except (KeyError, ValueError, UnsupportedAlgorithm) as exc:
+            return ec.EllipticCurvePublicNumbers(x, y, _curves()[crv]).public_key()
+    except (KeyError, ValueError, exceptions.UnsupportedAlgorithm) as exc:
         raise InputError(f"the {kty}/{crv} JWK is not a valid public key ({exc})", reason="bad-key") from exc
     raise InputError(
         f"unsupported JWK key type {kty}/{crv}; omareview handles Ed25519, secp256k1 and P-256", reason="bad-key"
@@ -113,10 +129,10 @@ def key_from_did_jwk(did: str) -> PublicKey:
 def did_key_from_key(key: PublicKey) -> str:
     """`did:key:z…` for a key (multicodec prefix, compressed point for EC keys, base58btc)."""
     if isinstance(key, ed25519.Ed25519PublicKey):
-        body = _ED25519_PREFIX + key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        body = _ED25519_PREFIX + key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     else:
         prefix = _SECP256K1_PREFIX if _curve_name(key) == "secp256k1" else _P256_PREFIX
-        body = prefix + key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+        body = prefix + key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
     return "did:key:z" + base58.b58encode(body).decode("ascii")
 
 
@@ -184,7 +200,7 @@ def evm_address_of_key(key: PublicKey) -> str | None:
     """The EVM address of a secp256k1 key; None for other curves."""
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256k1":
         return None
-    point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    point = key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     return address_of_point(point)
 
 
@@ -192,4 +208,6 @@ def solana_address_of_key(key: PublicKey) -> str | None:
     """The Solana address of an Ed25519 key (base58 of its 32 raw bytes); None for other curves."""
     if not isinstance(key, ed25519.Ed25519PublicKey):
         return None
-    return str(base58.b58encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii"))
+    return str(
+        base58.b58encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode("ascii")
+    )

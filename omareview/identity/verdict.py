@@ -3,17 +3,18 @@ that verifying a signature alone loads neither."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict
 
-from omareview.identity.keys import PublicKey
+if TYPE_CHECKING:
+    from omareview.identity.keys import PublicKey
 
 __all__ = ["Authorization", "AuthorizationMethod", "AuthorizationStatus", "SignerIdentity"]
 
 AuthorizationStatus = Literal["authorized", "unauthorized", "unknown"]
 AuthorizationMethod = Literal["key-binding", "witness", "did-json", "dns-txt", "pay-to"]
-SignerIdentity = str | PublicKey | dict[str, Any]
+SignerIdentity: TypeAlias = "str | PublicKey | dict[str, Any]"
 
 
 class Authorization(BaseModel):
