@@ -90,6 +90,16 @@ def test_signature_and_index_modules_load_no_network_code(module: str) -> None:
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize("module", ["omareview.index.query", "omareview.x402.verify", "omareview.cli.index_cmd"])
+def test_what_only_some_calls_need_loads_at_the_first_such_call(module: str) -> None:
+    """asyncio, the HTTP stack, cryptography's key code, libsecp256k1 and the TOML parser are start-up cost
+    for a command that never awaits, connects, holds a key, signs or reads a config file."""
+    deferred = ("asyncio", "http.client", "ssl", "cryptography.hazmat.bindings._rust", "coincurve", "tomllib")
+    code = f"import sys, {module}\nprint([m for m in {deferred!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_help_lists_commands_without_importing_them() -> None:
     code = (
         "import sys\nfrom omareview.cli.app import run\nrun(['--help'])\n"
