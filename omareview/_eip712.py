@@ -8,7 +8,7 @@ first signature made or recovered: hashing alone, as the index's reads do, needs
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from omareview._hashing import address_of_point, keccak, keccak_text
@@ -37,30 +37,41 @@ def type_hash(primary: str, fields: Sequence[TypedField]) -> bytes:
     return keccak(f"{primary}({members})".encode())
 
 
+def _address(value: Any) -> bytes:
+    return bytes(12) + bytes.fromhex(str(value)[2:])
+
+
+def _uint(value: Any) -> bytes:
+    return int(value).to_bytes(32, "big")
+
+
+def _fixed_bytes(value: Any) -> bytes:
+    raw = bytes(value)
+    return raw + bytes(32 - len(raw))
+
+
+# The encoder of each atomic type, found by one look-up: bulk verification hashes six members a receipt.
+_ENCODERS: dict[str, Callable[[Any], bytes]] = {
+    "string": keccak_text,
+    "bytes": lambda value: keccak(bytes(value)),
+    "address": _address,
+    "bool": lambda value: _uint(bool(value)),
+    **{f"uint{bits}": _uint for bits in range(8, 257, 8)},
+    **{f"bytes{size}": _fixed_bytes for size in range(1, 33)},
+}
+
+
 def encode_value(solidity: str, value: Any) -> bytes:
     """The 32-byte encoding of one atomic member (`encodeData` of EIP-712)."""
-    if solidity == "string":
-        return keccak_text(value)
-    if solidity == "bytes":
-        return keccak(bytes(value))
-    if solidity == "address":
-        return bytes(12) + bytes.fromhex(str(value)[2:])
-    if solidity == "bool":
-        return int(bool(value)).to_bytes(32, "big")
-    if solidity.startswith("bytes"):
-        raw = bytes(value)
-        return raw + bytes(32 - len(raw))
-    if solidity.startswith("uint"):
-        return int(value).to_bytes(32, "big")
-    raise ValueError(f"EIP-712 type {solidity!r} is not supported here")
+    encoder = _ENCODERS.get(solidity)
+    if encoder is None:
+        raise ValueError(f"EIP-712 type {solidity!r} is not supported here")
+    return encoder(value)
 
 
 def hash_struct(struct_type_hash: bytes, fields: Sequence[TypedField], values: Mapping[str, Any]) -> bytes:
     """hashStruct: keccak256 of the type hash and each member's encoding, in declaration order."""
-    encoded = bytearray(struct_type_hash)
-    for name, solidity in fields:
-        encoded += encode_value(solidity, values[name])
-    return keccak(bytes(encoded))
+    return keccak(struct_type_hash + b"".join([encode_value(solidity, values[name]) for name, solidity in fields]))
 
 
 _DOMAIN_FIELDS: tuple[TypedField, ...] = (("name", "string"), ("version", "string"), ("chainId", "uint256"))

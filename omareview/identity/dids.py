@@ -36,6 +36,7 @@ __all__ = [
 _DID_PATTERN = re.compile(r"^did:([a-z0-9]+):(.+)$", re.IGNORECASE)
 _HOST_CHARS = re.compile(r"[a-z0-9._~:%-]+")
 _URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_ORIGIN_END = re.compile(r"[/?#]")
 _JWK_PUBLIC_MEMBERS = {"EC": ("crv", "x", "y"), "OKP": ("crv", "x"), "RSA": ("n", "e")}
 
 
@@ -109,8 +110,8 @@ def subject_did_from_url(url: str) -> str:
     services, each at many paths)."""
     candidate = url.strip()
     start = candidate.find("://") + 3 if _URL_SCHEME.match(candidate) else 0
-    ends = [i for i in (candidate.find(c, start) for c in "/?#") if i >= 0]
-    cut = min(ends, default=len(candidate))
+    end = _ORIGIN_END.search(candidate, start)
+    cut = end.start() if end is not None else len(candidate)
     if "\\" in candidate[cut:]:
         raise InputError(f"{url!r} holds a backslash, which URL parsers read differently", reason="bad-did")
     return _subject_of_origin(candidate[:cut])
