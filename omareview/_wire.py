@@ -16,7 +16,7 @@ __all__ = ["WireModel"]
 class WireModel(BaseModel):
     """A frozen model whose JSON form has camelCase keys; fields accept their Python names too."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True, frozen=True)
 
     #: Leave `None` fields out of the JSON form (for documents whose optional parts are absent, not null).
     json_exclude_none: ClassVar[bool] = False

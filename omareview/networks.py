@@ -57,7 +57,9 @@ class Network(BaseModel):
             make Controller Witnesses count (None: no witness counts).
     """
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        defer_build=True, alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid"
+    )
 
     name: str
     chain_id: int | None = Field(default=None, description="None: ask the node")

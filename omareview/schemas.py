@@ -51,7 +51,7 @@ class EasSchema(BaseModel):
         legacy: an older version kept for reading.
     """
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, populate_by_name=True)
 
     name: str
     title: str

@@ -31,7 +31,7 @@ from omareview.x402.wire import ArtifactKind
 class ReviewInput(BaseModel):
     """One review to write (a line of `submit-many`); mirrors schemas/user-review.input.schema.json."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, populate_by_name=True, extra="forbid")
 
     receipt: dict[str, Any] | str | None = None
     subject: str | None = None

@@ -30,7 +30,7 @@ class Authorization(BaseModel):
         valid_until: until when (None: open).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     status: AuthorizationStatus
     method: AuthorizationMethod | None = None

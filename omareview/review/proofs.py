@@ -35,7 +35,7 @@ class Proof(BaseModel):
         proof_object: the proof itself, exactly as received.
     """
 
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    model_config = ConfigDict(defer_build=True, populate_by_name=True, frozen=True)
 
     proof_type: str = Field(alias="proofType")
     proof_purpose: str | None = Field(default=None, alias="proofPurpose")

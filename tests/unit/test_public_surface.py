@@ -75,6 +75,27 @@ def test_every_module_declares_all_and_each_name_exists() -> None:
         assert not missing, f"{module.__name__}.__all__ names what it does not define: {missing}"
 
 
+def test_every_model_builds_its_deferred_schema() -> None:
+    """Models build their schemas at first use (`defer_build`), so a broken one would fail only then: build
+    them all here."""
+    from pydantic import BaseModel
+
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] != "__main__":
+            importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    pending = list(BaseModel.__subclasses__())
+    built = []
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.__module__.startswith("omareview."):
+            model.model_rebuild(force=True)
+            assert model.__pydantic_complete__, f"{model.__qualname__} does not build"
+            built.append(model)
+    assert len(built) > 20, "the walk found too few models to be looking in the right place"
+
+
 def test_version_is_exported() -> None:
     assert omareview.__version__.count(".") == 2
 
