@@ -12,7 +12,7 @@ from omareview.cli.common import global_options
 from omareview.cli.output import JSON_OPTION, emit, note, when
 from omareview.errors import ChainError, ToolchainError
 from omareview.index import JudgeContext, ReviewIndex, SubjectReviews, SyncResult
-from omareview.index.judge import LEVEL_RANK
+from omareview.index.context import LEVEL_RANK
 from omareview.index.query import merged_reviews
 
 

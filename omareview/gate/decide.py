@@ -26,7 +26,7 @@ from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
 from omareview.identity.fetch import SafeFetcher
 from omareview.identity.verdict import Authorization
-from omareview.index.judge import LEVEL_RANK
+from omareview.index.context import LEVEL_RANK
 from omareview.index.query import IndexedReview, ReviewIndex, SubjectReviews, latest_per_attester
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts

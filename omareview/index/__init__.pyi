@@ -1,14 +1,14 @@
+from .context import (
+    JudgeContext as JudgeContext,
+)
+from .context import (
+    ReviewLevel as ReviewLevel,
+)
 from .follow import (
     Follower as Follower,
 )
 from .follow import (
     FollowRound as FollowRound,
-)
-from .judge import (
-    JudgeContext as JudgeContext,
-)
-from .judge import (
-    ReviewLevel as ReviewLevel,
 )
 from .query import (
     AsyncReviewIndex as AsyncReviewIndex,

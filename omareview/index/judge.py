@@ -9,22 +9,20 @@ Other proof types are kept but not judged. Legacy-schema reviews carry no proofs
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from omareview._json import loads_untrusted
-from omareview.errors import ConfigError, InputError
+from omareview.errors import InputError
 from omareview.identity._b64 import decode_header_value
 from omareview.identity.dids import subject_did
-from omareview.identity.graph import IdentityGraph, WitnessIssuers, link_between, load_witness_issuers
-from omareview.identity.verdict import Authorization
+from omareview.index.context import LEVEL_RANK, JudgeContext, ReviewLevel
 from omareview.index.store import StoredReview
-from omareview.review.payment import PaymentClaim, PaymentEvidence, PaymentVerifier
+from omareview.review.payment import PaymentClaim, PaymentEvidence
 from omareview.review.proofs import Proof, parse_proof
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
@@ -32,67 +30,14 @@ from omareview.x402.verify import VerificationResult, VerifyOptions, verify_arti
 from omareview.x402.wire import ArtifactKind
 
 if TYPE_CHECKING:
-    from omareview.identity.didweb import DidWebResolver
+    pass
 
-__all__ = ["ADVERTISED_TTL_S", "LEVEL_RANK", "JudgeContext", "ReviewLevel", "judge", "judge_many"]
+__all__ = ["ADVERTISED_TTL_S", "judge", "judge_many"]
 
-ReviewLevel = Literal["paid", "verified", "signed", "unverified", "invalid"]
-LEVEL_RANK: dict[str, int] = {"paid": 4, "verified": 3, "signed": 2, "unverified": 1, "invalid": 0}
 ADVERTISED_TTL_S = 3600.0
 _TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 # Sources that speak for the subject itself; `pay-to` is not one (it would vouch for itself).
 _SUBJECT_SOURCES = ("did-json", "dns-txt")
-
-
-@dataclass
-class JudgeContext:
-    """What judging shares across reviews: the resolver, DNS server, and the authorization cache.
-
-    Parameters:
-        authorize: check signer authorization (False: signature and binding only).
-        resolver: the did:web resolver (None: the default, guarded one).
-        dns_server: a DNS server for TXT look-ups (None: the system's).
-        authorizations: the cache of authorization results, shared across reviews.
-        payments: checks claimed payments on their networks (None: payments are not checked).
-        advertised: the cache of `payTo` addresses subjects' own 402s advertise.
-        graph: OMATrust's identity attestations (key bindings, witnesses, linked identifiers); None: the live
-            sources only, and no linked wallets.
-        trust_anchors: where the approved witness issuers are listed (a path or an HTTPS URL; None: no
-            witness counts), read once on first need.
-    """
-
-    authorize: bool = True
-    resolver: DidWebResolver | None = None
-    dns_server: str | None = None
-    authorizations: dict[tuple[str, str, str | None], Authorization] = field(default_factory=dict)
-    payments: PaymentVerifier | None = None
-    advertised: dict[tuple[str, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
-    graph: IdentityGraph | None = None
-    trust_anchors: str | None = None
-    _witnesses: WitnessIssuers | None = field(default=None, init=False, repr=False)
-
-    def witnesses(self) -> WitnessIssuers:
-        """The approved witness issuers (none when the document cannot be had: no witness counts then)."""
-        if self._witnesses is None:
-            issuers = WitnessIssuers([], "none")
-            if self.trust_anchors:
-                with contextlib.suppress(ConfigError):
-                    fetch = self.resolver.fetcher.fetch if self.resolver is not None else None
-                    issuers = load_witness_issuers(self.trust_anchors, fetch)
-            self._witnesses = issuers
-        return self._witnesses
-
-    def payer_link(self, attester: str) -> Callable[[str, int], str | None] | None:
-        """How a receipt paid by another wallet is bound to `attester`: a Linked Identifier in the graph."""
-        graph = self.graph
-        if graph is None:
-            return None
-
-        def linked(payer: str, at: int) -> str | None:
-            link = link_between(graph, attester, payer, at)
-            return link.uid if link is not None else None
-
-        return linked
 
 
 def _artifacts(proof_object: Any, kind: ArtifactKind) -> list[LoadedArtifact]:

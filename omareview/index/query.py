@@ -17,7 +17,7 @@ from omareview.eas.rpc import RpcClient
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, subject_did, web_domain
 from omareview.identity.graph import IDENTITY_KINDS, IdentityAttestation
-from omareview.index.judge import LEVEL_RANK, JudgeContext, ReviewLevel, judge_many
+from omareview.index.context import LEVEL_RANK, JudgeContext, ReviewLevel
 from omareview.index.store import StoredReview, StoreGraph, open_store
 from omareview.index.sync import Syncer, SyncResult
 from omareview.networks import Network, payment_networks
@@ -225,6 +225,14 @@ class ReviewIndex:
         cursors = self.store.cursors()
         return min((block for block, _ in cursors.values()), default=None) if cursors else None
 
+    def _judge(self, rows: list[StoredReview], subject: str) -> list[tuple[ReviewLevel, dict[str, Any]]]:
+        """Judge what is stale; the judge (the x402 verifier, proofs, payment checks) loads only then."""
+        if not rows:
+            return []
+        from omareview.index.judge import judge_many
+
+        return judge_many(rows, subject, self.judge_context)
+
     def reviews(
         self,
         subject: str,
@@ -250,7 +258,7 @@ class ReviewIndex:
             for row in latest
             if rejudge or row.level is None or row.judged_at is None or now - row.judged_at > JUDGEMENT_TTL_S
         ]
-        fresh = dict(zip((row.uid for row in stale), judge_many(stale, did, self.judge_context), strict=True))
+        fresh = dict(zip((row.uid for row in stale), self._judge(stale, did), strict=True))
         judged, to_save = [], []
         for row in latest:
             if row.uid in fresh:

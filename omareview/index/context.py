@@ -1,0 +1,76 @@
+"""What judging shares across reviews, and the levels it gives, apart from the judging itself: reading a
+warm index needs these, and judging (the x402 verifier, proof parsing, payment checks) loads only when a
+review must be judged again."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from omareview.errors import ConfigError
+from omareview.identity.graph import IdentityGraph, WitnessIssuers, load_witness_issuers
+
+if TYPE_CHECKING:
+    from omareview.identity.didweb import DidWebResolver
+    from omareview.identity.verdict import Authorization
+    from omareview.review.payment import PaymentVerifier
+
+__all__ = ["LEVEL_RANK", "JudgeContext", "ReviewLevel"]
+
+ReviewLevel = Literal["paid", "verified", "signed", "unverified", "invalid"]
+LEVEL_RANK: dict[str, int] = {"paid": 4, "verified": 3, "signed": 2, "unverified": 1, "invalid": 0}
+
+
+@dataclass
+class JudgeContext:
+    """What judging shares across reviews: the resolver, DNS server, and the authorization cache.
+
+    Parameters:
+        authorize: check signer authorization (False: signature and binding only).
+        resolver: the did:web resolver (None: the default, guarded one).
+        dns_server: a DNS server for TXT look-ups (None: the system's).
+        authorizations: the cache of authorization results, shared across reviews.
+        payments: checks claimed payments on their networks (None: payments are not checked).
+        advertised: the cache of `payTo` addresses subjects' own 402s advertise.
+        graph: OMATrust's identity attestations (key bindings, witnesses, linked identifiers); None: the live
+            sources only, and no linked wallets.
+        trust_anchors: where the approved witness issuers are listed (a path or an HTTPS URL; None: no
+            witness counts), read once on first need.
+    """
+
+    authorize: bool = True
+    resolver: DidWebResolver | None = None
+    dns_server: str | None = None
+    authorizations: dict[tuple[str, str, str | None], Authorization] = field(default_factory=dict)
+    payments: PaymentVerifier | None = None
+    advertised: dict[tuple[str, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
+    graph: IdentityGraph | None = None
+    trust_anchors: str | None = None
+    _witnesses: WitnessIssuers | None = field(default=None, init=False, repr=False)
+
+    def witnesses(self) -> WitnessIssuers:
+        """The approved witness issuers (none when the document cannot be had: no witness counts then)."""
+        if self._witnesses is None:
+            issuers = WitnessIssuers([], "none")
+            if self.trust_anchors:
+                with contextlib.suppress(ConfigError):
+                    fetch = self.resolver.fetcher.fetch if self.resolver is not None else None
+                    issuers = load_witness_issuers(self.trust_anchors, fetch)
+            self._witnesses = issuers
+        return self._witnesses
+
+    def payer_link(self, attester: str) -> Callable[[str, int], str | None] | None:
+        """How a receipt paid by another wallet is bound to `attester`: a Linked Identifier in the graph."""
+        graph = self.graph
+        if graph is None:
+            return None
+
+        from omareview.identity.links import link_between
+
+        def linked(payer: str, at: int) -> str | None:
+            link = link_between(graph, attester, payer, at)
+            return link.uid if link is not None else None
+
+        return linked
