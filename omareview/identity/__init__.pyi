@@ -68,9 +68,6 @@ from .graph import (
     WitnessIssuers as WitnessIssuers,
 )
 from .graph import (
-    link_between as link_between,
-)
-from .graph import (
     load_witness_issuers as load_witness_issuers,
 )
 from .keys import (
@@ -108,6 +105,9 @@ from .keys import (
 )
 from .keys import (
     solana_address_of_key as solana_address_of_key,
+)
+from .links import (
+    link_between as link_between,
 )
 from .pop import (
     PopProof as PopProof,

@@ -17,7 +17,8 @@ from omareview.eas.client import EasClient
 from omareview.eas.schema import decode_fields, encode_data
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, normalize_did
-from omareview.identity.graph import IdentityAttestation, IdentityKind, ListGraph, link_between
+from omareview.identity.graph import IdentityAttestation, IdentityKind, ListGraph
+from omareview.identity.links import link_between
 from omareview.schemas import get_schema
 
 __all__ = [

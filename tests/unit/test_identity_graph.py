@@ -16,8 +16,9 @@ from eth_account.messages import encode_typed_data
 
 from omareview.errors import ConfigError
 from omareview.identity.authorization import authorize_signer
-from omareview.identity.graph import IdentityAttestation, ListGraph, WitnessIssuers, link_between
+from omareview.identity.graph import IdentityAttestation, ListGraph, WitnessIssuers
 from omareview.identity.keys import did_pkh_from_address, public_key_to_jwk
+from omareview.identity.links import link_between
 from omareview.identity.pop import make_pop_eip712, make_pop_jws, proves, read_pop
 from omareview.keys import signer_from_key
 
