@@ -1,17 +1,17 @@
 from ._version import __version__ as __version__
-from .devnet.node import (
+from .devnet.state import (
     DevAccount as DevAccount,
 )
 from .devnet.node import (
     Devnet as Devnet,
 )
-from .devnet.node import (
+from .devnet.state import (
     DevnetState as DevnetState,
 )
-from .devnet.node import (
+from .devnet.state import (
     devnet_network as devnet_network,
 )
-from .devnet.node import (
+from .devnet.state import (
     read_state as read_state,
 )
 from .devnet.node import (
@@ -83,7 +83,7 @@ from .identity.dids import (
     subject_did as subject_did,
 )
 from .identity.verdict import Authorization as Authorization
-from .index.judge import JudgeContext as JudgeContext
+from .index.context import JudgeContext as JudgeContext
 from .index.query import AsyncReviewIndex as AsyncReviewIndex
 from .index.query import IndexedReview as IndexedReview
 from .index.query import ReviewIndex as ReviewIndex

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from x402 import x402Client, x402ClientSync
 
-    from omareview.devnet.node import DevnetState
+    from omareview.devnet.state import DevnetState
 
 PayerT = TypeVar("PayerT", "x402Client", "x402ClientSync")
 

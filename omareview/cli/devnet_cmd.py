@@ -12,7 +12,8 @@ import click
 import httpx
 
 from omareview.cli.output import JSON_OPTION, emit, note
-from omareview.devnet.node import DevnetState, read_state, start_devnet, stop_devnet
+from omareview.devnet.node import start_devnet, stop_devnet
+from omareview.devnet.state import DevnetState, read_state
 from omareview.devnet.toolchain import eas_artifact, find_anvil, install_toolchain
 from omareview.errors import ConfigError, ToolchainError
 
@@ -120,7 +121,7 @@ def witness(subject: str, controller: str, method: str, observed_at: int | None,
 
     The devnet's trust anchors list this witness as an approved issuer, so `reviews` counts what it attests."""
     from omareview.cli.common import chain_time
-    from omareview.devnet.node import WITNESS_ACCOUNT, network_of
+    from omareview.devnet.state import WITNESS_ACCOUNT, network_of
     from omareview.eas.client import EasClient
     from omareview.keys import signer_from_key
     from omareview.review.identity import controller_witness_request

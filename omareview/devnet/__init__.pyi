@@ -1,19 +1,19 @@
-from .node import (
+from .state import (
     DevAccount as DevAccount,
 )
 from .node import (
     Devnet as Devnet,
 )
-from .node import (
+from .state import (
     DevnetState as DevnetState,
 )
-from .node import (
+from .state import (
     devnet_network as devnet_network,
 )
-from .node import (
+from .state import (
     network_of as network_of,
 )
-from .node import (
+from .state import (
     read_state as read_state,
 )
 from .node import (

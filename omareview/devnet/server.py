@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from omareview.devnet.node import DevnetState, read_state
+from omareview.devnet.state import DevnetState, read_state
 from omareview.x402 import (
     DidKey,
     Eip712Issuer,

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from omareview.devnet.node import Devnet, read_state, start_devnet, state_file
+from omareview.devnet.node import Devnet, start_devnet
+from omareview.devnet.state import read_state, state_file
 from omareview.devnet.toolchain import eas_artifact
 from omareview.errors import DevnetError
 from omareview.schemas import all_schemas
