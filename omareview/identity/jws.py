@@ -2,7 +2,8 @@
 with a JCS payload.
 
 Only ES256K, ES256 and EdDSA (also spelled `Ed25519`) are accepted, each bound to its key type; `none`,
-HMAC and everything else are refused. Every part is size-limited before it is decoded.
+HMAC and everything else are refused. Every part is size-limited before it is decoded. cryptography is
+imported by the signing and checking functions, as in `keys`: parsing a JWS needs none.
 """
 
 from __future__ import annotations
@@ -19,20 +20,9 @@ from omareview.errors import InputError
 from omareview.identity._b64 import b64url_decode, b64url_encode
 
 if TYPE_CHECKING:
-    from cryptography import exceptions
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
     from omareview.identity.keys import PublicKey
-else:
-    import lazy_loader
-
-    # Loaded by the first signature made or checked, as in `keys`: parsing a JWS needs no cryptography.
-    exceptions = lazy_loader.load("cryptography.exceptions", suppress_warning=True)
-    hashes = lazy_loader.load("cryptography.hazmat.primitives.hashes", suppress_warning=True)
-    ec = lazy_loader.load("cryptography.hazmat.primitives.asymmetric.ec", suppress_warning=True)
-    ed25519 = lazy_loader.load("cryptography.hazmat.primitives.asymmetric.ed25519", suppress_warning=True)
-    utils = lazy_loader.load("cryptography.hazmat.primitives.asymmetric.utils", suppress_warning=True)
 
 __all__ = [
     "ALGORITHM_CURVES",
@@ -112,6 +102,8 @@ def parse_compact(jws: str) -> ParsedJws:
 
 
 def _key_curve(key: PublicKey | PrivateKey) -> str:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
         return "ed25519"
     return key.curve.name
@@ -127,6 +119,11 @@ def algorithm_for(key: PublicKey | PrivateKey) -> str:
 
 def verify_signature(parsed: ParsedJws, key: PublicKey) -> None:
     """Raise InputError unless `parsed` is signed by `key` under its header's algorithm."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
     alg = str(parsed.header["alg"])
     if _key_curve(key) != ALGORITHM_CURVES[alg]:
         raise InputError(f"JWS algorithm {alg} does not match the signer's {_key_curve(key)} key", reason="bad-jws")
@@ -140,13 +137,17 @@ def verify_signature(parsed: ParsedJws, key: PublicKey) -> None:
             )
         r = int.from_bytes(parsed.signature[:32], "big")
         s = int.from_bytes(parsed.signature[32:], "big")
-        key.verify(utils.encode_dss_signature(r, s), parsed.signing_input, ec.ECDSA(hashes.SHA256()))
-    except exceptions.InvalidSignature:
+        key.verify(encode_dss_signature(r, s), parsed.signing_input, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
         raise InputError("the JWS signature does not verify", reason="bad-jws") from None
 
 
 def sign_compact(payload: dict[str, Any], key: PrivateKey, kid: str, *, include_jwk: bool = False) -> str:
     """`header.payload.signature` with header `{"alg","kid"[,"jwk"]}` and a JCS (RFC 8785) payload."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
     from omareview.identity.keys import public_key_to_jwk
 
     header: dict[str, Any] = {"alg": algorithm_for(key), "kid": kid}
@@ -158,7 +159,7 @@ def sign_compact(payload: dict[str, Any], key: PrivateKey, kid: str, *, include_
     if isinstance(key, ed25519.Ed25519PrivateKey):
         signature = key.sign(signing_input)
     else:
-        r, s = utils.decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
         size = (key.curve.key_size + 7) // 8
         signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
     return f"{header_b64}.{payload_b64}.{b64url_encode(signature)}"

@@ -1,7 +1,8 @@
 """Public keys named by DIDs: did:key (multicodec + base58btc), did:jwk, and did:pkh addresses.
 
 Keys are `cryptography` objects; JWKs are plain dicts holding only the public members, so two keys
-compare equal exactly when their JWKs do.
+compare equal exactly when their JWKs do. cryptography (~15 ms to import) is imported by the functions that
+make or examine a key, not by this module: checking an EIP-712 signature or naming an address needs none.
 """
 
 from __future__ import annotations
@@ -18,18 +19,7 @@ from omareview.identity._b64 import b64url_decode, b64url_encode
 from omareview.identity.dids import normalize_did, validate_did_jwk
 
 if TYPE_CHECKING:
-    from cryptography import exceptions
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-else:
-    import lazy_loader
-
-    # cryptography costs ~15 ms to import, and reading the index or checking an EIP-712 signature never
-    # holds a key object: it loads when a key is first made or examined.
-    exceptions = lazy_loader.load("cryptography.exceptions", suppress_warning=True)
-    serialization = lazy_loader.load("cryptography.hazmat.primitives.serialization", suppress_warning=True)
-    ec = lazy_loader.load("cryptography.hazmat.primitives.asymmetric.ec", suppress_warning=True)
-    ed25519 = lazy_loader.load("cryptography.hazmat.primitives.asymmetric.ed25519", suppress_warning=True)
 
 __all__ = [
     "Jwk",
@@ -61,7 +51,17 @@ _CURVE_NAMES = {"secp256k1": "secp256k1", "secp256r1": "P-256"}
 
 @cache
 def _curves() -> dict[str, ec.EllipticCurve]:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     return {"secp256k1": ec.SECP256K1(), "P-256": ec.SECP256R1()}
+
+
+def _point(key: ec.EllipticCurvePublicKey, *, compressed: bool) -> bytes:
+    """The key's SEC1 point."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    point_format = PublicFormat.CompressedPoint if compressed else PublicFormat.UncompressedPoint
+    return key.public_bytes(Encoding.X962, point_format)
 
 
 def _curve_name(key: ec.EllipticCurvePublicKey) -> str:
@@ -75,8 +75,10 @@ def _curve_name(key: ec.EllipticCurvePublicKey) -> str:
 
 def public_key_to_jwk(key: PublicKey) -> Jwk:
     """The public JWK of a key, members in lexicographic order (RFC 7638 thumbprint order)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     if isinstance(key, ed25519.Ed25519PublicKey):
-        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        raw = key.public_bytes_raw()
         return {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(raw)}
     numbers = key.public_numbers()
     size = (key.curve.key_size + 7) // 8
@@ -90,6 +92,9 @@ def public_key_to_jwk(key: PublicKey) -> Jwk:
 
 def jwk_to_public_key(jwk: object) -> PublicKey:
     """A key from a public JWK (OKP Ed25519, EC secp256k1 or P-256); anything else is refused clearly."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
     if not isinstance(jwk, dict):
         raise InputError("a JWK must be a JSON object", reason="bad-key")
     if "d" in jwk:
@@ -102,7 +107,7 @@ def jwk_to_public_key(jwk: object) -> PublicKey:
             x = int.from_bytes(b64url_decode(str(jwk["x"])), "big")
             y = int.from_bytes(b64url_decode(str(jwk["y"])), "big")
             return ec.EllipticCurvePublicNumbers(x, y, _curves()[crv]).public_key()
-    except (KeyError, ValueError, exceptions.UnsupportedAlgorithm) as exc:
+    except (KeyError, ValueError, UnsupportedAlgorithm) as exc:
         raise InputError(f"the {kty}/{crv} JWK is not a valid public key ({exc})", reason="bad-key") from exc
     raise InputError(
         f"unsupported JWK key type {kty}/{crv}; omareview handles Ed25519, secp256k1 and P-256", reason="bad-key"
@@ -128,16 +133,20 @@ def key_from_did_jwk(did: str) -> PublicKey:
 
 def did_key_from_key(key: PublicKey) -> str:
     """`did:key:z…` for a key (multicodec prefix, compressed point for EC keys, base58btc)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     if isinstance(key, ed25519.Ed25519PublicKey):
-        body = _ED25519_PREFIX + key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        body = _ED25519_PREFIX + key.public_bytes_raw()
     else:
         prefix = _SECP256K1_PREFIX if _curve_name(key) == "secp256k1" else _P256_PREFIX
-        body = prefix + key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+        body = prefix + _point(key, compressed=True)
     return "did:key:z" + base58.b58encode(body).decode("ascii")
 
 
 def key_from_multibase(value: str) -> PublicKey:
     """A key from a multibase (`z` base58btc) multicodec public key, as in did:key and publicKeyMultibase."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
     if not value.startswith("z"):
         raise InputError(
             f"unsupported multibase encoding {value[:1]!r}; only base58btc ('z') is handled", reason="bad-key"
@@ -198,16 +207,18 @@ def key_from_did(did: str) -> PublicKey:
 
 def evm_address_of_key(key: PublicKey) -> str | None:
     """The EVM address of a secp256k1 key; None for other curves."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256k1":
         return None
-    point = key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    point = _point(key, compressed=False)
     return address_of_point(point)
 
 
 def solana_address_of_key(key: PublicKey) -> str | None:
     """The Solana address of an Ed25519 key (base58 of its 32 raw bytes); None for other curves."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     if not isinstance(key, ed25519.Ed25519PublicKey):
         return None
-    return str(
-        base58.b58encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode("ascii")
-    )
+    return str(base58.b58encode(key.public_bytes_raw()).decode("ascii"))
