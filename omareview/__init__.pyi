@@ -1,9 +1,15 @@
 from ._version import __version__ as __version__
-from .devnet.state import (
-    DevAccount as DevAccount,
-)
 from .devnet.node import (
     Devnet as Devnet,
+)
+from .devnet.node import (
+    start_devnet as start_devnet,
+)
+from .devnet.node import (
+    stop_devnet as stop_devnet,
+)
+from .devnet.state import (
+    DevAccount as DevAccount,
 )
 from .devnet.state import (
     DevnetState as DevnetState,
@@ -13,12 +19,6 @@ from .devnet.state import (
 )
 from .devnet.state import (
     read_state as read_state,
-)
-from .devnet.node import (
-    start_devnet as start_devnet,
-)
-from .devnet.node import (
-    stop_devnet as stop_devnet,
 )
 from .devnet.toolchain import install_toolchain as install_toolchain
 from .eas.client import AsyncEasClient as AsyncEasClient

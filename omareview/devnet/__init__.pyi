@@ -1,8 +1,14 @@
-from .state import (
-    DevAccount as DevAccount,
-)
 from .node import (
     Devnet as Devnet,
+)
+from .node import (
+    start_devnet as start_devnet,
+)
+from .node import (
+    stop_devnet as stop_devnet,
+)
+from .state import (
+    DevAccount as DevAccount,
 )
 from .state import (
     DevnetState as DevnetState,
@@ -15,12 +21,6 @@ from .state import (
 )
 from .state import (
     read_state as read_state,
-)
-from .node import (
-    start_devnet as start_devnet,
-)
-from .node import (
-    stop_devnet as stop_devnet,
 )
 from .toolchain import find_anvil as find_anvil
 from .toolchain import install_toolchain as install_toolchain
