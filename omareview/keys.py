@@ -5,7 +5,6 @@ A key is never printed, logged, or put in an exception message; `Signer` shows o
 
 from __future__ import annotations
 
-import getpass
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -158,6 +157,8 @@ def signer_from_keystore(path: Path, password: str | None = None) -> Signer:
             raise ConfigError(
                 f"the keystore needs a password: set {KEYSTORE_PASSWORD_ENV} (no terminal to ask on)", reason="bad-key"
             )
+        import getpass
+
         password = getpass.getpass(f"password for {path.name}: ")
     try:
         key = Account.decrypt(keystore, password)

@@ -15,8 +15,6 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-import idna
-
 from omareview._hashing import keccak
 from omareview._json import loads_untrusted
 from omareview.errors import InputError
@@ -46,6 +44,8 @@ def _ascii_host(host: str, original: str) -> str:
         raise InputError(f"{original!r} has no host", reason="bad-did")
     if host.isascii():
         return host
+    import idna  # only an internationalized name needs its tables
+
     try:
         return idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
