@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from omareview.cli.common import global_options
 from omareview.cli.output import JSON_OPTION, emit, note, when
 from omareview.errors import ChainError, ToolchainError
-from omareview.index import JudgeContext, ReviewIndex, SubjectReviews, SyncResult
+from omareview.index import JudgeContext, ReviewIndex
 from omareview.index.context import LEVEL_RANK
 from omareview.index.query import merged_reviews
+
+if TYPE_CHECKING:
+    from omareview.index import SubjectReviews, SyncResult
 
 
 def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:

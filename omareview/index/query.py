@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -19,10 +20,11 @@ from omareview.identity.dids import did_address, subject_did, web_domain
 from omareview.identity.graph import IDENTITY_KINDS, IdentityAttestation
 from omareview.index.context import LEVEL_RANK, JudgeContext, ReviewLevel
 from omareview.index.store import StoredReview, StoreGraph, open_store
-from omareview.index.sync import Syncer, SyncResult
 from omareview.networks import Network, payment_networks
-from omareview.review.payment import PaymentVerifier
 from omareview.schemas import USER_REVIEW, all_schemas, get_schema
+
+if TYPE_CHECKING:
+    from omareview.index.sync import Syncer, SyncResult
 
 __all__ = [
     "JUDGEMENT_TTL_S",
@@ -171,16 +173,24 @@ class ReviewIndex:
         # one context can serve several networks' indexes.
         self.judge_context = dataclasses.replace(
             shared,
-            payments=shared.payments or PaymentVerifier(payment_networks(network, home)),
             graph=shared.graph or StoreGraph(self.store),
             trust_anchors=shared.trust_anchors or network.trust_anchors,
         )
+        self._home = home
         current = network.schema_uid(USER_REVIEW)
         schema_strings = {current: get_schema(USER_REVIEW).schema_string}
         legacy = {s.uid for s in all_schemas() if s.legacy and s.kind == USER_REVIEW}
         schema_strings.update({s.uid: s.schema_string for s in all_schemas() if s.uid in legacy})
         self.schema_uids = sorted(uid.lower() for uid in schema_strings)
+        self._schema_strings, self._legacy = schema_strings, legacy
         self._deployment_checked = False
+
+    @cached_property
+    def syncer(self) -> Syncer:
+        """The log scanner and decoder, made at the first sync: a read of a warm index needs none."""
+        from omareview.index.sync import Syncer
+
+        network = self.network
         identity = {
             network.schemas[kind]: (kind, get_schema(kind).schema_string)
             for kind in IDENTITY_KINDS
@@ -190,8 +200,14 @@ class ReviewIndex:
         identity.update(
             {s.uid: (s.kind, s.schema_string) for s in all_schemas() if s.legacy and s.kind in IDENTITY_KINDS}
         )
-        self.syncer = Syncer(
-            self.rpc, self.store, network.eas_address, network.deployment_block, schema_strings, legacy, identity
+        return Syncer(
+            self.rpc,
+            self.store,
+            network.eas_address,
+            network.deployment_block,
+            self._schema_strings,
+            self._legacy,
+            identity,
         )
 
     def sync(self, progress: Callable[[int, int], None] | None = None) -> SyncResult:
@@ -231,6 +247,12 @@ class ReviewIndex:
             return []
         from omareview.index.judge import judge_many
 
+        if self.judge_context.payments is None:
+            # This network's payment networks, checked from the first judgement on.
+            from omareview.review.payment import PaymentVerifier
+
+            verifier = PaymentVerifier(payment_networks(self.network, self._home))
+            self.judge_context = dataclasses.replace(self.judge_context, payments=verifier)
         return judge_many(rows, subject, self.judge_context)
 
     def reviews(
