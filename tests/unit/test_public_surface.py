@@ -121,6 +121,22 @@ def test_what_only_some_calls_need_loads_at_the_first_such_call(module: str) -> 
     assert done.stdout.strip() == "[]"
 
 
+def test_the_reviews_command_loads_no_judging_or_syncing_code() -> None:
+    """Judging, syncing, payment checks and proof code load at the first review judged or sync made."""
+    later = (
+        "omareview.index.judge",
+        "omareview.index.sync",
+        "omareview.review.payment",
+        "omareview.identity.pop",
+        "omareview.x402.verify",
+        "omareview.devnet.node",
+        "idna",
+    )
+    code = f"import sys, omareview.cli.index_cmd\nprint([m for m in {later!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_help_lists_commands_without_importing_them() -> None:
     code = (
         "import sys\nfrom omareview.cli.app import run\nrun(['--help'])\n"
