@@ -171,7 +171,7 @@ class ReviewIndex:
         shared = judge_context or JudgeContext()
         # This network's own payment networks, identity graph and trust anchors; the caches stay shared, so
         # one context can serve several networks' indexes.
-        self.judge_context = dataclasses.replace(
+        self._judge_context = dataclasses.replace(
             shared,
             graph=shared.graph or StoreGraph(self.store),
             trust_anchors=shared.trust_anchors or network.trust_anchors,
@@ -184,6 +184,17 @@ class ReviewIndex:
         self.schema_uids = sorted(uid.lower() for uid in schema_strings)
         self._schema_strings, self._legacy = schema_strings, legacy
         self._deployment_checked = False
+
+    @property
+    def judge_context(self) -> JudgeContext:
+        """How this index judges: the caller's context with this network's identity graph, trust anchors and
+        payment verifier (made at first use, so reading a warm index loads no payment code)."""
+        if self._judge_context.payments is None:
+            from omareview.review.payment import PaymentVerifier
+
+            verifier = PaymentVerifier(payment_networks(self.network, self._home))
+            self._judge_context = dataclasses.replace(self._judge_context, payments=verifier)
+        return self._judge_context
 
     @cached_property
     def syncer(self) -> Syncer:
@@ -247,12 +258,6 @@ class ReviewIndex:
             return []
         from omareview.index.judge import judge_many
 
-        if self.judge_context.payments is None:
-            # This network's payment networks, checked from the first judgement on.
-            from omareview.review.payment import PaymentVerifier
-
-            verifier = PaymentVerifier(payment_networks(self.network, self._home))
-            self.judge_context = dataclasses.replace(self.judge_context, payments=verifier)
         return judge_many(rows, subject, self.judge_context)
 
     def reviews(
@@ -292,7 +297,7 @@ class ReviewIndex:
             judged.append(_entry(row, level, judgement, self.network.name))
         if to_save:
             self.store.save_judgements(to_save)
-        _attach_responses(self.store.responses_to([r.uid for r in judged]), judged, did, self.judge_context)
+        _attach_responses(self.store.responses_to([r.uid for r in judged]), judged, did, self._judge_context)
         kept = {row.uid for row in latest}
         superseded = [row.uid for row in rows if row.uid not in kept and row.judged_at is None]
         if superseded:
