@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from omareview.cli.common import global_options
-from omareview.cli.output import JSON_OPTION, emit, note, when
+from omareview.cli.output import JSON_OPTION, emit, emit_model, note, when
 from omareview.errors import ChainError, ToolchainError
 from omareview.index import JudgeContext, ReviewIndex
 from omareview.index.context import LEVEL_RANK
@@ -216,4 +216,4 @@ def reviews(
     result = (
         indexes[0].reviews(subject, **filters) if len(indexes) == 1 else merged_reviews(indexes, subject, **filters)
     )
-    emit(result.to_json(), as_json, lambda: _table(result))
+    emit_model(result, as_json, _table)

@@ -6,12 +6,14 @@ import datetime
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from omareview._wire import WireModel
+
+M = TypeVar("M", bound="WireModel")
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 
@@ -37,12 +39,14 @@ def emit_many(items: Sequence[dict[str, Any]], as_json: bool, human: Callable[[d
             click.echo(line)
 
 
-def emit_model(model: WireModel, as_json: bool, human: Callable[[dict[str, Any]], Iterable[str]]) -> None:
-    """One result of a stream: a JSON line straight from the model, or the lines `human` makes of its JSON form."""
+def emit_model(model: M, as_json: bool, human: Callable[[M], Iterable[str]]) -> None:
+    """A model as one JSON line, serialized by pydantic-core straight from the model (a stream of results, or a
+    large document), or the lines `human(model)` yields."""
     if as_json:
         sys.stdout.write(model.to_json_text() + "\n")
     else:
-        emit_many([model.to_json()], False, human)
+        for line in human(model):
+            click.echo(line)
 
 
 def when(timestamp: int, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import click
 
@@ -11,10 +10,11 @@ from omareview.cli.output import JSON_OPTION, emit_model, fail, when
 from omareview.errors import InputError
 from omareview.x402.eip712 import ArtifactKind
 from omareview.x402.load import LoadedArtifact, load_artifacts_from_path
-from omareview.x402.verify import VerifyOptions, verify_artifact
+from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
 
 
-def _human(result: dict[str, Any]) -> Iterator[str]:
+def _human(verification: VerificationResult) -> Iterator[str]:
+    result = verification.to_json()
     verdict = "VALID" if result["valid"] else "INVALID"
     yield f"{result['kind']} ({result['format']}) from {result['source']}: {verdict}, level {result['level']}"
     signer = result.get("signer")
