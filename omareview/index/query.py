@@ -131,19 +131,6 @@ class SubjectReviews(WireModel):
     synced_to_block: int | None = None
 
 
-def _latest_per_attester(rows: list[StoredReview]) -> list[StoredReview]:
-    latest: dict[str, StoredReview] = {}
-    for row in rows:
-        current = latest.get(row.attester)
-        if current is None or (row.time, row.block_number, row.log_index) > (
-            current.time,
-            current.block_number,
-            current.log_index,
-        ):
-            latest[row.attester] = row
-    return sorted(latest.values(), key=lambda r: (r.time, r.block_number, r.log_index), reverse=True)
-
-
 class ReviewIndex:
     """The reviews of one network's EAS, kept in a local SQLite database.
 
@@ -277,8 +264,7 @@ class ReviewIndex:
         `average_from` (by default `verified`: paid and verified reviews, which nobody can forge)."""
         did = subject_did(subject)
         recipient = did_address(did)
-        rows = [r for r in self.store.reviews_of(recipient, self.schema_uids) if r.revocation_time == 0]
-        latest = _latest_per_attester(rows)
+        latest, superseded = self.store.latest_reviews_of(recipient, self.schema_uids)
         now = int(time.time())
         stale = [
             row
@@ -298,8 +284,6 @@ class ReviewIndex:
         if to_save:
             self.store.save_judgements(to_save)
         _attach_responses(self.store.responses_to([r.uid for r in judged]), judged, did, self._judge_context)
-        kept = {row.uid for row in latest}
-        superseded = [row.uid for row in rows if row.uid not in kept and row.judged_at is None]
         if superseded:
             self.store.mark_superseded(superseded, now)
         return summarize(

@@ -304,6 +304,24 @@ class IndexStore:
         )
         return [_stored(row) for row in rows]
 
+    def latest_reviews_of(self, recipient: str, schemas: Sequence[str]) -> tuple[list[StoredReview], list[str]]:
+        """Each attester's latest unrevoked review of `recipient`, newest first (what a subject's listing
+        shows, picked by the database so that earlier reviews are never decoded), and the UIDs of the earlier
+        ones never judged (superseded before anyone looked)."""
+        marks = ", ".join("?" for _ in schemas)
+        ranked = (
+            "(SELECT *, ROW_NUMBER() OVER (PARTITION BY attester "
+            "ORDER BY time DESC, block_number DESC, log_index DESC) AS newest "
+            f"FROM reviews WHERE recipient = ? AND schema_uid IN ({marks}) AND revocation_time = 0) AS ranked"
+        )
+        parameters = (recipient.lower(), *schemas)
+        latest = self.engine.rows(
+            f"SELECT * FROM {ranked} WHERE newest = 1 ORDER BY time DESC, block_number DESC, log_index DESC",
+            parameters,
+        )
+        superseded = self.engine.rows(f"SELECT uid FROM {ranked} WHERE newest > 1 AND judged_at IS NULL", parameters)
+        return [_stored(row) for row in latest], [row["uid"] for row in superseded]
+
     def save_judgements(self, judged: Iterable[tuple[str, str, dict[str, Any], int]]) -> None:
         with self.transaction() as tx:
             tx.executemany(
