@@ -7,6 +7,8 @@ SHA-256 of the JWS signing input, so a re-encoded signature does not hide a dupl
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from omareview.eas.client import EasClient
 from omareview.eas.scanner import LogScanner
 from omareview.errors import InputError
@@ -48,17 +50,21 @@ def receipt_digests_of(data: bytes) -> set[str]:
     return digests
 
 
-def reviewed_receipts(client: EasClient, attester: str, ledger: Outbox | None = None) -> dict[str, str]:
-    """digest → review UID for every receipt the attester's on-chain User Reviews carry.
+def reviewed_receipts(
+    client: EasClient, attester: str, ledger: Outbox | None = None, *, among: Collection[str] | None = None
+) -> dict[str, str]:
+    """digest → review UID for every receipt the attester's on-chain User Reviews carry (only those `among`
+    the given digests, when named).
 
     With a `ledger`, the digests of reviews `SETTLED_DEPTH` blocks deep are kept there with a block cursor,
-    so each check reads only what was written since: its cost does not grow with the attester's history.
+    so each check reads only what was written since, and looks the settled ones up by digest: its cost does
+    not grow with the attester's history.
     """
     head = client.rpc.block_number()
     scanner = LogScanner(client.rpc, client.eas_address)
     schema = client.network.schema_uid()
     scope = f"{client.chain_id}:{client.eas_address.lower()}:{schema}:{attester.lower()}"
-    known, cursor = ledger.reviewed(scope) if ledger is not None else ({}, None)
+    known, cursor = ledger.reviewed(scope, among) if ledger is not None else ({}, None)
     start = cursor + 1 if cursor is not None else client.network.deployment_block
     logs = [log for chunk in scanner.scan(start, head, schemas=[schema], attester=attester) for log in chunk]
     found, settled = dict(known), dict[str, str]()
@@ -70,4 +76,6 @@ def reviewed_receipts(client: EasClient, attester: str, ledger: Outbox | None = 
                 settled.setdefault(digest, attestation.uid)
     if ledger is not None and settled_block >= start:
         ledger.remember_reviewed(scope, settled, settled_block)
+    if among is not None:
+        return {digest: uid for digest, uid in found.items() if digest in among}
     return found

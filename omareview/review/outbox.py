@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ CLAIM_LEASE_S = 600
 
 Status = Literal["pending", "submitting", "done", "rejected"]
 
+# Digests looked up per statement (SQLite's default limit on bound parameters is far above it).
+_LOOKUP_CHUNK = 500
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     digest       TEXT PRIMARY KEY,
@@ -319,11 +322,21 @@ class Outbox:
         sends = [self._send(row) for row in rows]
         return [send for send in sends if wanted.intersection(send.digests)]
 
-    def reviewed(self, scope: str) -> tuple[dict[str, str], int | None]:
-        """The receipt digests (→ review UID) an attester's settled on-chain reviews carry, and the block up to
-        which they are known (`scope` names the chain, EAS, schema and attester)."""
+    def reviewed(self, scope: str, among: Collection[str] | None = None) -> tuple[dict[str, str], int | None]:
+        """The receipt digests (→ review UID) an attester's settled on-chain reviews carry, only those `among`
+        the given ones when named (looked up by key, so the cost does not grow with the history), and the
+        block up to which they are known (`scope` names the chain, EAS, schema and attester)."""
         db = self._database.connection()
-        found = {row["digest"]: row["uid"] for row in db.execute("SELECT * FROM reviewed WHERE scope = ?", (scope,))}
+        if among is None:
+            rows = db.execute("SELECT digest, uid FROM reviewed WHERE scope = ?", (scope,)).fetchall()
+        else:
+            wanted, rows = list(among), []
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                query = f"SELECT digest, uid FROM reviewed WHERE scope = ? AND digest IN ({marks})"
+                rows += db.execute(query, (scope, *chunk)).fetchall()
+        found = {row[0]: row[1] for row in rows}
         cursor = db.execute("SELECT block FROM reviewed_cursor WHERE scope = ?", (scope,)).fetchone()
         return found, int(cursor["block"]) if cursor is not None else None
 

@@ -89,7 +89,9 @@ def check_duplicates(
             refused[index] = DuplicateReviewError(entry.uid, "recorded in the local outbox")
     unresolved = [(i, job) for i, job in with_receipts if i not in refused]
     if unresolved:
-        on_chain = reviewed_receipts(client, attester, outbox)
+        on_chain = reviewed_receipts(
+            client, attester, outbox, among={job.digest for _, job in unresolved if job.digest}
+        )
         for index, job in unresolved:
             uid = on_chain.get(job.digest or "")
             if uid is not None:

@@ -224,5 +224,8 @@ def test_the_duplicate_check_reads_only_what_was_written_since(
         bodies_first = stats.methods.count("eth_call")
         second = reviewed_receipts(client, attester.address, ledger)
         bodies_second = stats.methods.count("eth_call") - bodies_first
+        asked = {jobs[1].digest or "", "0x" + "00" * 32}
+        looked_up = reviewed_receipts(client, attester.address, ledger, among=asked)
     assert set(first) == set(second) == {job.digest for job in jobs}
     assert bodies_first >= 3 and bodies_second == 0, "settled reviews are not fetched again"
+    assert looked_up == {jobs[1].digest: first[jobs[1].digest or ""]}, "only the digests asked about"
