@@ -142,6 +142,9 @@ class VerifyOptions:
     payer_link: Callable[[str, int], str | None] | None = None
 
 
+_SIGNED: dict[ArtifactKind, frozenset[str]] = {kind: frozenset(name for name, _ in FIELDS[kind]) for kind in FIELDS}
+
+
 @dataclass(frozen=True)
 class _Signature:
     payload: dict[str, Any]
@@ -161,8 +164,8 @@ def _eip712_signature(kind: ArtifactKind, envelope: dict[str, Any]) -> _Signatur
     if not isinstance(payload, dict):
         raise InputError("an eip712 artifact must carry its payload object", reason="bad-artifact")
     _check_version(payload)
-    unsigned = sorted(set(payload) - {name for name, _ in FIELDS[kind]})
-    if unsigned:
+    if not payload.keys() <= _SIGNED[kind]:
+        unsigned = sorted(set(payload) - _SIGNED[kind])
         raise InputError(
             f"the {kind} payload has fields no signature covers: {', '.join(unsigned)}", reason="bad-artifact"
         )
