@@ -54,9 +54,9 @@ class UntrustedJsonError(InputError):
         self.detail = detail
 
 
-def check_depth(text: str, max_depth: int = MAX_DEPTH, what: str = "the input") -> None:
-    """Refuse JSON text nested deeper than `max_depth`, counting without recursion."""
-    data = text.encode("utf-8", "surrogatepass")
+def check_depth(text: str | bytes, max_depth: int = MAX_DEPTH, what: str = "the input") -> None:
+    """Refuse JSON text (or its UTF-8 bytes) nested deeper than `max_depth`, counting without recursion."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
     if b"\\" in data:
         # In JSON text every backslash starts a two-character escape; escaped backslashes go first, so the
         # quotes left after the next step are exactly the strings' delimiters.
@@ -80,11 +80,22 @@ def loads_untrusted(
     """Parse untrusted JSON; InputError (reason `too-large`, `too-deep` or `bad-json`) says why not."""
     if len(data) > max_bytes:
         raise UntrustedJsonError(what, f"is larger than {human_size(max_bytes)}", reason="too-large")
-    try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-    except UnicodeDecodeError:
-        raise UntrustedJsonError(what, "is not UTF-8 text", reason="bad-json") from None
-    check_depth(text, max_depth, what)
+    # The depth is counted on the bytes: given as bytes, they are counted as given; given as a str, it is
+    # encoded once, which also tells whether it holds a raw lone surrogate (bytes decoded as UTF-8 hold none).
+    raw_surrogate = False
+    if isinstance(data, bytes):
+        raw = data
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UntrustedJsonError(what, "is not UTF-8 text", reason="bad-json") from None
+    else:
+        text = data
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raw, raw_surrogate = text.encode("utf-8", "surrogatepass"), True
+    check_depth(raw, max_depth, what)
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
@@ -93,9 +104,9 @@ def loads_untrusted(
         ) from None
     except ValueError as exc:
         raise UntrustedJsonError(what, f"is not valid JSON ({_first_line(exc)})", reason="bad-json") from None
-    # A lone surrogate can only come from a `\\uD800` to `\\uDFFF` escape, or from text given as a str that
-    # holds one raw (bytes were decoded as UTF-8, which has none): only then is the value walked.
-    if _SURROGATE_ESCAPE.search(text) is not None or (isinstance(data, str) and not _is_utf8(text)):
+    # A lone surrogate can only come from a `\\uD800` to `\\uDFFF` escape, or held raw in a str: only then is
+    # the value walked.
+    if raw_surrogate or _SURROGATE_ESCAPE.search(text) is not None:
         _refuse_lone_surrogates(value, what)
     return value
 
@@ -103,14 +114,6 @@ def loads_untrusted(
 def load_untrusted_file(path: Path, max_bytes: int, what: str) -> Any:
     """The JSON in a regular file of at most `max_bytes`, parsed as untrusted; InputError says why not."""
     return loads_untrusted(read_regular(path, max_bytes, what), what=what, max_bytes=max_bytes)
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _first_line(exc: Exception) -> str:

@@ -32,12 +32,13 @@ def _depth(value: Any) -> int:
 @given(VALUES, st.integers(min_value=0, max_value=8), st.booleans())
 def test_the_text_depth_count_agrees_with_the_value(value: Any, limit: int, ascii_only: bool) -> None:
     text = json.dumps(value, ensure_ascii=ascii_only)
-    if _depth(value) > limit:
-        with pytest.raises(UntrustedJsonError, match=f"nested {_depth(value)} levels deep"):
-            check_depth(text, limit)
-    else:
-        check_depth(text, limit)
-        assert loads_untrusted(text, max_depth=max(limit, 1)) == value
+    for form in (text, text.encode("utf-8")):
+        if _depth(value) > limit:
+            with pytest.raises(UntrustedJsonError, match=f"nested {_depth(value)} levels deep"):
+                check_depth(form, limit)
+        else:
+            check_depth(form, limit)
+            assert loads_untrusted(form, max_depth=max(limit, 1)) == value
 
 
 @pytest.mark.parametrize(
