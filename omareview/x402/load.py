@@ -40,7 +40,6 @@ OFFER_RECEIPT = "offer-receipt"
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 MAX_ARTIFACT_BYTES = 64 * 1024
 MCP_PAYMENT_RESPONSE = "x402/payment-response"
-
 A2A_REQUIRED = "x402.payment.required"
 A2A_RECEIPTS = "x402.payment.receipts"
 
