@@ -37,9 +37,10 @@ setup_npm() {
   want="$(fingerprint "$ROOT/contracts/package-lock.json")"
   if [ "$(cat "$modules/.omareview-setup" 2>/dev/null)" != "$want" ]; then
     say "installing the pinned npm toolchain in contracts/ (anvil, solc, EAS artifacts, reference packages)"
-    # `npm install` rather than `npm ci`: the registry carries only some platforms' optional Anvil builds,
-    # so no lock file can list them all and `npm ci` refuses it; the lock still fixes every version.
-    (cd "$ROOT/contracts" && npm install --no-audit --no-fund --loglevel=error)
+    # `npm ci`: exactly what the lock says (it lists every platform's optional Anvil build), and it never
+    # rewrites the tracked lock. The wheel's lock (omareview/devnet/npm) is this one cut down, so what this
+    # installs also fills the npm cache the wheel test's offline `toolchain install` reads.
+    (cd "$ROOT/contracts" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" > "$modules/.omareview-setup"
   fi
 }
