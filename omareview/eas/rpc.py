@@ -2,8 +2,11 @@
 mapped to ChainError.
 
 Reverts come back as `RpcError` carrying the revert data, so callers can decode EAS's custom errors. One
-keep-alive connection per thread; a request on a connection the node closed while it was idle is sent once
-more on a fresh one (JSON-RPC reads, and resending the same signed transaction, are idempotent). The standard
+keep-alive connection per thread; a read on a connection the node closed while it was idle is sent once
+more on a fresh one. A call that may act (`eth_sendRawTransaction`) is never resent here: the request may
+have reached the node before the connection broke, and only the sender, which knows the transaction's hash,
+can settle what became of it (`omareview.eas.tx`). Messages name the node by scheme and host only: a URL's
+user, password, path and query often carry an API key. The standard
 library rather than httpx: every command that talks to a node imports this module, and httpx costs about
 100 ms to import where `http.client` costs a few. Even those few (with `ssl`, `certifi` and `ijson`, about
 25 ms) are paid at the first request, not at import: a command that reads only its local index makes none.
@@ -23,9 +26,24 @@ from omareview.errors import ChainError, ConfigError
 if TYPE_CHECKING:
     import http.client
 
-__all__ = ["DEFAULT_TIMEOUT_S", "RpcClient", "RpcError"]
+__all__ = ["DEFAULT_TIMEOUT_S", "UNSAFE_TO_RESEND", "RpcClient", "RpcError", "display_url"]
 
 DEFAULT_TIMEOUT_S = 30.0
+#: Methods whose request may have acted even when its answer was lost: the transport never resends them.
+UNSAFE_TO_RESEND = frozenset({"eth_sendRawTransaction", "eth_sendTransaction"})
+
+
+def display_url(url: str) -> str:
+    """`url` as it may be shown to anyone: scheme, host and port, without credentials, path or query."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "(an unreadable URL)"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{port}" if parts.scheme and host else "(an unreadable URL)"
 
 
 class RpcError(ChainError):
@@ -59,6 +77,7 @@ class RpcClient:
 
     def __init__(self, url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.url = url
+        self.shown = display_url(url)
         parts = urlsplit(url)
         self._usable = parts.scheme in ("http", "https") and bool(parts.hostname)
         self._https = parts.scheme == "https"
@@ -106,10 +125,12 @@ class RpcClient:
             setattr(self._local, slot, connection)
         return connection
 
-    def _send(self, payload: bytes, slot: str, *, whole: bool) -> tuple[http.client.HTTPResponse, bytes | None]:
+    def _send(
+        self, payload: bytes, slot: str, *, whole: bool, resend: bool = True
+    ) -> tuple[http.client.HTTPResponse, bytes | None]:
         """POST `payload` on this thread's connection in `slot`: the response, and its body when `whole`
         (else it is left for the caller to read). A request on a connection the node closed while it was
-        idle is sent once more on a fresh one."""
+        idle is sent once more on a fresh one when `resend` allows (the node may have acted on it)."""
         import http.client
 
         stale = (http.client.RemoteDisconnected, http.client.BadStatusLine, BrokenPipeError, ConnectionResetError)
@@ -122,47 +143,43 @@ class RpcClient:
                 return response, response.read() if whole else None
             except stale:
                 self._drop(slot)
-                if not reused or attempt:
+                if not reused or attempt or not resend:
                     raise
             except BaseException:
                 self._drop(slot)
                 raise
         raise AssertionError("unreachable")
 
-    def _exchange(self, payload: bytes) -> tuple[int, bytes]:
-        response, content = self._send(payload, "connection", whole=True)
-        assert content is not None
-        return response.status, content
+    def _exchange(self, payload: bytes, resend: bool) -> tuple[int, bytes]:
+        response, content = self._send(payload, "connection", whole=True, resend=resend)
+        return response.status, content or b""
 
-    def _post(self, body: object) -> Any:
+    def _post(self, body: object, *, resend: bool = True) -> Any:
         import http.client
 
         self._count_request()
         try:
-            status, content = self._exchange(json.dumps(body, separators=(",", ":")).encode())
+            status, content = self._exchange(json.dumps(body, separators=(",", ":")).encode(), resend)
         except (OSError, http.client.HTTPException) as exc:
             raise self._unreachable(exc) from exc
         self._check_status(status, content)
         try:
             return json.loads(content)
         except ValueError as exc:
-            raise ChainError(f"the node at {self.url} did not answer JSON-RPC", reason="rpc-failed") from exc
+            raise ChainError(f"the node at {self.shown} did not answer JSON-RPC", reason="rpc-failed") from exc
 
     def _count_request(self) -> None:
         with self._lock:
             self.requests_sent += 1
         if not self._usable:
-            raise ChainError(f"cannot reach the node at {self.url!r}: it is not an http(s) URL", reason="rpc-failed")
+            raise ChainError(f"cannot reach the node at {self.shown}: it is not an http(s) URL", reason="rpc-failed")
 
     def _unreachable(self, exc: BaseException) -> ChainError:
-        return ChainError(f"cannot reach the node at {self.url} ({type(exc).__name__}: {exc})", reason="rpc-failed")
+        return ChainError(f"cannot reach the node at {self.shown} ({_failure(exc)})", reason="rpc-failed")
 
     def _check_status(self, status: int, content: bytes) -> None:
         if status >= 400 and not content.lstrip().startswith((b"{", b"[")):
-            raise ChainError(
-                f"the node at {self.url} answered HTTP {status}: {content[:200].decode('utf-8', 'replace')}",
-                reason="rpc-failed",
-            )
+            raise ChainError(f"the node at {self.shown} answered HTTP {status}", reason="rpc-failed")
 
     def stream_result(self, method: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         """The items of a call's array `result`, parsed from the response as it arrives (ijson), so a reply
@@ -217,7 +234,7 @@ class RpcClient:
         except (OSError, http.client.HTTPException) as exc:
             raise self._unreachable(exc) from exc
         except ijson.JSONError as exc:
-            raise ChainError(f"the node at {self.url} did not answer JSON-RPC ({exc})", reason="rpc-failed") from exc
+            raise ChainError(f"the node at {self.shown} did not answer JSON-RPC", reason="rpc-failed") from exc
         finally:
             if not done:
                 # A reply left half-read cannot carry the next request on this connection.
@@ -242,8 +259,8 @@ class RpcClient:
         return reply["result"]
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
-        reply = self._post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)})
-        return self._result(method, reply)
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
+        return self._result(method, self._post(body, resend=method not in UNSAFE_TO_RESEND))
 
     def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
         """Several calls in one HTTP request; results in call order. Any failed call raises."""
@@ -253,7 +270,7 @@ class RpcClient:
         body = [
             {"jsonrpc": "2.0", "id": i, "method": m, "params": list(p)} for i, (m, p) in zip(ids, calls, strict=True)
         ]
-        replies = self._post(body)
+        replies = self._post(body, resend=not any(method in UNSAFE_TO_RESEND for method, _ in calls))
         if isinstance(replies, dict):
             self._result(calls[0][0], replies)
         if not isinstance(replies, list):
@@ -273,7 +290,7 @@ class RpcClient:
         actual = int(actual_hex, 16)
         if chain_id is not None and actual != chain_id:
             raise ConfigError(
-                f"the node at {self.url} is chain {actual}, but network {network_name} is chain {chain_id}",
+                f"the node at {self.shown} is chain {actual}, but network {network_name} is chain {chain_id}",
                 reason="wrong-chain",
             )
         if not isinstance(code, str) or code in ("0x", "0x0", ""):
@@ -283,12 +300,36 @@ class RpcClient:
     def chain_id(self) -> int:
         return int(self.call("eth_chainId"), 16)
 
+    def head_time(self) -> int:
+        """The chain's time: its latest block's timestamp. A new attestation's own time follows it, so any
+        judgement made before writing takes this clock, never this machine's (a devnet whose clock was
+        moved, or a node behind the wall clock, stays consistent with itself)."""
+        block = self.call("eth_getBlockByNumber", ["latest", False])
+        if not isinstance(block, dict) or not isinstance(block.get("timestamp"), str):
+            raise ChainError("the node's latest block has no timestamp", reason="rpc-failed")
+        return int(block["timestamp"], 16)
+
     def block_number(self) -> int:
         return int(self.call("eth_blockNumber"), 16)
 
     def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes:
         result = self.call("eth_call", [{"to": to, "data": "0x" + data.hex()}, block])
         return bytes.fromhex(str(result).removeprefix("0x"))
+
+
+def _failure(exc: BaseException) -> str:
+    """What went wrong on the wire, in words that carry no address or upstream text."""
+    import socket
+
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError | BrokenPipeError):
+        return "connection reset"
+    if isinstance(exc, socket.gaierror):
+        return "host name not found"
+    return type(exc).__name__
 
 
 def _basic_auth(user: str | None, password: str | None) -> dict[str, str]:

@@ -2,10 +2,17 @@
 
 Account nonces are handed out by one process-wide tracker per (endpoint, sender), so concurrent sends
 from one key never reuse a nonce; a journal (the outbox) also raises the floor to one past the nonces it
-holds in flight, across processes. A signed transaction goes to the journal *before* it is broadcast. When
-the node refuses it (it answered, so the transaction is not in its pool and can never be mined from there),
-the journal writes it off and a nonce clash is retried with a fresh nonce; when the node cannot be reached,
-the transaction may have left, so it stays in the journal for the next run to look for.
+holds in flight, across processes. A signed transaction goes to the journal *before* it is broadcast.
+
+Settle first: whenever a broadcast gets no clear answer (a lost or malformed reply, a timeout, or a refusal
+such as `nonce too low`, `already imported` or `replacement underpriced`, which a node also gives when an
+earlier copy of the same transaction reached it), the transaction's fate is looked up by its hash and the
+account's mined nonce before anything is signed again (`TxSender.fate`). A transaction the node knows
+(pending or mined) is the send's result; one whose nonce the node still has open is broadcast again, byte
+for byte; only one that can never be mined (its nonce mined by another transaction, or refused outright
+while unknown to the node) is written off, and only then is the work signed into a new transaction. When
+the fate cannot be looked up, the transaction stays in the journal and the error says so: the next run
+settles it the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from omareview._hashing import keccak
 from omareview.eas.abi import decode_revert
@@ -29,6 +36,7 @@ __all__ = [
     "Receipt",
     "SendJournal",
     "SignedTx",
+    "TxFate",
     "TxSender",
     "is_nonce_clash",
 ]
@@ -37,6 +45,12 @@ TX_GAS_CAP = 16_777_216
 GAS_MARGIN = 1.2
 RECEIPT_TIMEOUT_S = 120.0
 _POLL_S = 0.02
+#: How often one send broadcasts the same bytes again while the node has not got them.
+_REBROADCASTS = 3
+
+#: What became of a signed transaction: the node has it (pending or mined); it is unknown and its nonce is
+#: still open (its bytes may be broadcast again); or it can never be mined.
+TxFate = Literal["known", "open", "dead"]
 
 
 @dataclass(frozen=True)
@@ -141,10 +155,21 @@ class TxSender:
             if "already known" not in exc.rpc_message.lower():
                 raise
 
+    def fate(self, tx_hash: str, nonce: int) -> TxFate:
+        """What became of a transaction of this sender's whose broadcast had no clear answer, from its hash
+        and the account's mined nonce; ChainError when the node cannot tell now."""
+        if self.rpc.call("eth_getTransactionByHash", [tx_hash]) is not None:
+            return "known"
+        mined = int(self.rpc.call("eth_getTransactionCount", [self.signer.address, "latest"]), 16)
+        if mined <= nonce:
+            return "open"
+        # The nonce is spent: by this transaction, mined since the first look, or by another one.
+        return "known" if self.rpc.call("eth_getTransactionByHash", [tx_hash]) is not None else "dead"
+
     def send(
         self, to: str, data: bytes, what: str, gas: int | None = None, *, journal: SendJournal | None = None
     ) -> str:
-        """Simulate, sign, journal and send; returns the transaction hash."""
+        """Simulate, sign, journal and send; returns the transaction hash. Exactly once: see the module."""
         needed = gas if gas is not None else self.estimate_gas(to, data, what)
         limit = min(int(needed * GAS_MARGIN), TX_GAS_CAP) if needed <= TX_GAS_CAP else needed
         tx: dict[str, Any] = {
@@ -164,27 +189,73 @@ class TxSender:
             signed = SignedTx("0x" + keccak(raw).hex(), raw, tx["nonce"])
             if journal is not None:
                 journal.record(address, signed)
-            try:
-                self.broadcast(raw)
-            except RpcError as exc:
-                if journal is not None:
-                    journal.void(signed.tx_hash)
-                NonceTracker.forget(self.rpc, address)
-                if is_nonce_clash(exc.rpc_message) and attempt < attempts - 1:
-                    continue
-                raise ChainError(
-                    f"{what}: the node refused the transaction ({exc.rpc_message})", reason="transaction-failed"
-                ) from exc
-            except ChainError:
-                NonceTracker.forget(self.rpc, address)
-                raise
-            return signed.tx_hash
+            refusal = self._deliver(signed, what, journal is not None)
+            if refusal is None:
+                return signed.tx_hash
+            # It can never be mined: written off, and the work signed anew only when another nonce will do.
+            if journal is not None:
+                journal.void(signed.tx_hash)
+            NonceTracker.forget(self.rpc, address)
+            if not (refusal == "dead" or is_nonce_clash(refusal)) or attempt == attempts - 1:
+                why = "its nonce went to another transaction" if refusal == "dead" else refusal
+                raise ChainError(f"{what}: the node refused the transaction ({why})", reason="transaction-failed")
         raise AssertionError("unreachable")
+
+    def _deliver(self, signed: SignedTx, what: str, journalled: bool) -> str | None:
+        """Broadcast `signed` until the node has it (None) or it provably never can be mined (the node's
+        refusal, or `dead`: its nonce went to another transaction). An outcome that cannot be settled now
+        raises ChainError (`transaction-unsettled`), the journal keeping the transaction."""
+        later = (
+            "it is recorded, and the next attempt settles it before signing anything again"
+            if journalled
+            else "look it up before sending the same work again"
+        )
+        lost: ChainError | None = None
+        for _ in range(_REBROADCASTS):
+            try:
+                self.broadcast(signed.raw)
+                return None
+            except RpcError as exc:
+                refusal = exc.rpc_message
+            except ChainError as exc:
+                refusal = None
+                lost = exc
+            try:
+                fate = self.fate(signed.tx_hash, signed.nonce)
+            except ChainError as exc:
+                NonceTracker.forget(self.rpc, self.signer.address)
+                raise ChainError(
+                    f"{what}: transaction {signed.tx_hash} was sent, but the node could not say what became of it "
+                    f"({later})",
+                    reason="transaction-unsettled",
+                ) from exc
+            if fate == "known":
+                return None
+            if fate == "dead":
+                return "dead"
+            if refusal is not None:
+                return refusal  # refused outright and unknown to the node: nobody else holds these bytes
+        NonceTracker.forget(self.rpc, self.signer.address)
+        raise ChainError(
+            f"{what}: transaction {signed.tx_hash} could not be delivered ({later})",
+            reason="transaction-unsettled",
+        ) from lost
 
     def wait(self, tx_hash: str, what: str, timeout_s: float = RECEIPT_TIMEOUT_S) -> Receipt:
         deadline = time.monotonic() + timeout_s
+        glitches = 0
         while True:
-            receipt = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
+            try:
+                receipt = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
+            except RpcError:
+                raise
+            except ChainError:
+                # A lost or garbled answer to a read says nothing of the transaction: ask again, a few times.
+                glitches += 1
+                if glitches > _REBROADCASTS or time.monotonic() > deadline:
+                    raise
+                time.sleep(_POLL_S)
+                continue
             if receipt is not None:
                 break
             if time.monotonic() > deadline:

@@ -11,7 +11,11 @@ construction:
 - the **signed transaction** (raw bytes, hash, nonce) is recorded with the entries it carries *before* it is
   broadcast, so a retry finds it — pending or mined — and rebroadcasts the same bytes instead of signing
   anew; only a transaction that can never be mined (refused by the node, reverted, or its nonce taken by
-  another) is written off, and only then are its entries signed again.
+  another) is written off, and only then are its entries signed again;
+- a **delegated signature**'s EAS nonce and deadline are recorded before it leaves for a relay; EAS spends
+  an attester's nonces one by one, so while that nonce is unspent a retry signs at the same nonce (only one
+  of the two can ever be attested), and once it is spent the chain is read for the review before anything
+  is signed again.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from omareview._owners import owner_is_gone
 from omareview._sqlite import Database
 from omareview._wire import WireModel
 
-__all__ = ["CLAIM_LEASE_S", "Outbox", "OutboxEntry", "RecordedSend", "Status"]
+__all__ = ["CLAIM_LEASE_S", "Outbox", "OutboxEntry", "RecordedDelegation", "RecordedSend", "Status"]
 
 CLAIM_LEASE_S = 600
 
@@ -86,6 +90,7 @@ _ADDED_COLUMNS = (
     "payment_network TEXT",
     "payment_tx TEXT",
     "review_links TEXT",
+    "delegation TEXT",
 )
 
 
@@ -108,6 +113,21 @@ class RecordedSend:
     sender: str
     digests: tuple[str, ...]
     state: Literal["sent", "settled", "void"]
+
+
+@dataclass(frozen=True)
+class RecordedDelegation:
+    """A delegated attestation signed for an entry, recorded before it left for a relay.
+
+    Attributes:
+        attester: the signing wallet (lowercase).
+        nonce: the attester's EAS nonce it was signed at.
+        deadline: the Unix time after which EAS refuses it.
+    """
+
+    attester: str
+    nonce: int
+    deadline: int
 
 
 class OutboxEntry(WireModel):
@@ -253,6 +273,24 @@ class Outbox:
         if entry is None:
             raise KeyError(digest)
         return entry
+
+    def record_delegation(self, digest: str, delegation: RecordedDelegation) -> None:
+        """Record the delegated signature made for an entry, before it is handed to a relay."""
+        value = {"attester": delegation.attester.lower(), "nonce": delegation.nonce, "deadline": delegation.deadline}
+        with self._database.transaction() as db:
+            db.execute(
+                "UPDATE entries SET delegation = ?, status = 'submitting', updated_at = ? WHERE digest = ?",
+                (json.dumps(value), int(time.time()), digest),
+            )
+
+    def delegation_of(self, digest: str) -> RecordedDelegation | None:
+        """The delegated signature last recorded for an entry, if any."""
+        row = self._database.connection().execute("SELECT delegation FROM entries WHERE digest = ?", (digest,))
+        found = row.fetchone()
+        if found is None or found[0] is None:
+            return None
+        value = json.loads(found[0])
+        return RecordedDelegation(str(value["attester"]), int(value["nonce"]), int(value["deadline"]))
 
     def claim(self, digests: list[str], owner: str, lease_s: int = CLAIM_LEASE_S) -> tuple[set[str], set[str]]:
         """Claim the entries not done, rejected or claimed by another live submitter.

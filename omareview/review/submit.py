@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from omareview._owners import new_owner
-from omareview.eas.client import EasClient, Submitted, review_request
+from omareview.eas.abi import RequestData
+from omareview.eas.client import DelegatedAttestation, EasClient, Submitted, review_request
 from omareview.eas.rpc import RpcError
-from omareview.eas.tx import Receipt, SendJournal, SignedTx, is_nonce_clash
+from omareview.eas.tx import Receipt, SendJournal, SignedTx
 from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError
 from omareview.keys import Signer, SignerLike, as_signer
 from omareview.review.duplicates import DuplicateReviewError, reviewed_receipts
 from omareview.review.model import UserReview
-from omareview.review.outbox import Outbox, RecordedSend
+from omareview.review.outbox import Outbox, RecordedDelegation, RecordedSend
 from omareview.x402.load import LoadedArtifact
-from omareview.x402.verify import artifact_digest
+from omareview.x402.verify import VerifyOptions, artifact_digest
 
 __all__ = [
     "CLAIM_WAIT_S",
@@ -27,6 +28,7 @@ __all__ = [
     "JobOutcome",
     "Mode",
     "ReviewJob",
+    "at_chain_time",
     "check_duplicates",
     "draft_of",
     "submit_reviews",
@@ -75,6 +77,12 @@ def draft_of(review: UserReview) -> dict[str, object]:
         "screenshots": list(review.screenshot_urls),
         "version": review.version,
     }
+
+
+def at_chain_time(options: VerifyOptions, client: EasClient) -> VerifyOptions:
+    """`options` judging at the chain's head time (unless they name a time): a review is checked before it
+    is written as the index will judge it once it is, at the time it carries on-chain."""
+    return options if options.now is not None else replace(options, now=client.rpc.head_time())
 
 
 def check_duplicates(
@@ -250,20 +258,20 @@ def _settle(client: EasClient, send: RecordedSend) -> Receipt | None:
     mined = client.receipt_of(send.tx_hash)
     if mined is not None:
         return mined
-    if client.rpc.call("eth_getTransactionByHash", [send.tx_hash]) is None:
+    sender = client.sender()
+    fate = sender.fate(send.tx_hash, send.nonce)
+    if fate == "open":
         try:
-            client.sender().broadcast(send.raw)
-        except RpcError as exc:
-            mined = client.receipt_of(send.tx_hash)
-            if mined is not None:
-                return mined
-            if is_nonce_clash(exc.rpc_message):
-                return None  # its nonce went to another transaction: this one can never be mined
-            raise ChainError(
-                f"transaction {send.tx_hash} is lost and the node refuses it again ({exc.rpc_message})",
-                reason="transaction-failed",
-            ) from exc
-    return client.sender().wait(send.tx_hash, "attestation")
+            sender.broadcast(send.raw)
+        except RpcError:
+            fate = sender.fate(send.tx_hash, send.nonce)
+            if fate == "open":
+                return None  # refused outright and unknown to the node: these bytes can never be mined
+        else:
+            fate = "known"
+    if fate == "dead":
+        return None  # its nonce went to another transaction: this one can never be mined
+    return sender.wait(send.tx_hash, "attestation")
 
 
 def _send(
@@ -308,7 +316,9 @@ def _send(
 
     for outcome, request in zip(todo, requests, strict=True):
         try:
-            delegated = client.sign_delegated(request, attester)
+            delegated = _delegation(client, outbox, outcome, request, attester)
+            if delegated is None:
+                continue
             outcome.submitted = (
                 relay_delegated(relay_url, delegated)
                 if mode == "relay" and relay_url
@@ -316,6 +326,34 @@ def _send(
             )
         except OmaReviewError as exc:
             outcome.error = exc
+
+
+def _delegation(
+    client: EasClient, outbox: Outbox | None, outcome: JobOutcome, request: RequestData, attester: Signer
+) -> DelegatedAttestation | None:
+    """The delegated signature to send for a job, recorded in the outbox before it leaves; None when the
+    chain shows the job's review already written (the outcome then says so).
+
+    EAS spends an attester's nonces in order, each once. While the nonce of a delegation recorded for this
+    entry is unspent (and its deadline not passed) the retry signs at that same nonce, so at most one of the
+    two can be attested; once it is spent, the chain is read for the review before a new nonce is used."""
+    digest = outcome.job.digest
+    if outbox is None or digest is None:
+        return client.sign_delegated(request, attester)
+    recorded = outbox.delegation_of(digest)
+    if recorded is not None and recorded.attester == attester.address.lower():
+        spent = client.nonce_of(attester.address) > recorded.nonce
+        if not spent and client.rpc.head_time() < recorded.deadline:
+            return client.sign_delegated(request, attester, nonce=recorded.nonce, deadline=recorded.deadline)
+        if spent:
+            uid = reviewed_receipts(client, attester.address, outbox, among={digest}).get(digest)
+            if uid is not None:
+                outbox.update(digest, status="done", uid=uid, last_error=None)
+                outcome.error = DuplicateReviewError(uid, "on-chain")
+                return None
+    delegated = client.sign_delegated(request, attester)
+    outbox.record_delegation(digest, RecordedDelegation(attester.address.lower(), delegated.nonce, delegated.deadline))
+    return delegated
 
 
 def _record(outbox: Outbox, todo: Sequence[JobOutcome], allow_duplicate: bool) -> None:
