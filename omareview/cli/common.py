@@ -53,12 +53,10 @@ def load_relayer(keystore: Path | None) -> Signer | None:
 
 
 def chain_time(network: Network) -> int:
-    """The chain's time (its latest block's), which a new attestation's own time will follow: a devnet
-    whose clock was moved, or a node behind this machine's clock, stays consistent with itself."""
+    """The chain's time (`RpcClient.head_time`), which a new attestation's own time will follow."""
     from omareview.eas.rpc import RpcClient
 
-    block = RpcClient(network.rpc_url).call("eth_getBlockByNumber", ["latest", False])
-    return int(block["timestamp"], 16)
+    return RpcClient(network.rpc_url).head_time()
 
 
 def global_options(ctx: click.Context) -> Any:

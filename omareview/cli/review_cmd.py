@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ def _inline(value: str) -> bool:
 def _job(
     spec: ReviewInput,
     attester: str,
-    options: VerifyOptions,
+    options: VerifyOptions | Callable[[], VerifyOptions],
     base: Path,
     payment_proof: bool = True,
     payer_link: Callable[[str], str | None] | None = None,
@@ -88,6 +89,7 @@ def _job(
         return ReviewJob(review)
     receipt = _artifact(spec.receipt, "receipt", base)
     offer = _artifact(spec.offer, "offer", base) if spec.offer is not None else None
+    payment = parse_payment_tx(spec.payment_tx) if spec.payment_tx else None
     review, _ = review_from_receipt(
         receipt,
         attester,
@@ -96,12 +98,23 @@ def _job(
         screenshots=spec.screenshot_urls,
         version=spec.version,
         offer=offer,
-        options=options,
-        payment=parse_payment_tx(spec.payment_tx) if spec.payment_tx else None,
+        options=options() if callable(options) else options,
+        payment=payment,
         payment_proof=payment_proof,
         payer_link=payer_link,
     )
     return ReviewJob(review, receipt, offer)
+
+
+def _at_chain_time(network: Network, authorize: bool) -> Callable[[], VerifyOptions]:
+    """Verify options judging at the chain's head time, read once and only when a receipt is judged, so
+    input that is refused anyway never waits on the node."""
+
+    @functools.cache
+    def options() -> VerifyOptions:
+        return VerifyOptions(authorize=authorize, now=chain_time(network))
+
+    return options
 
 
 def review_options(func: Any) -> Any:
@@ -211,7 +224,8 @@ def build(
             "the reviewer is unknown: give --attester ADDRESS, or a key (OMAREVIEW_PRIVATE_KEY, --keystore)"
         )
     spec = _spec(receipt, subject, rating, body, screenshots, service_version, offer, payment_tx)
-    job = _job(spec, who, VerifyOptions(authorize=not no_authorize), Path.cwd(), not no_payment_proof)
+    options = VerifyOptions(authorize=not no_authorize) if offline else _at_chain_time(network, not no_authorize)
+    job = _job(spec, who, options, Path.cwd(), not no_payment_proof)
     schema_uid = network.schema_uid()
     data: dict[str, Any] = {
         "network": network.name,
@@ -320,7 +334,7 @@ def submit(
     job = _job(
         _spec(receipt, subject, rating, body, screenshots, service_version, offer, payment_tx),
         signer.address,
-        VerifyOptions(authorize=not no_authorize),
+        _at_chain_time(network, not no_authorize),
         Path.cwd(),
         not no_payment_proof,
         linked,
@@ -359,12 +373,13 @@ def _client(network: Network, signer: Signer, mode: Mode, relayer_keystore: Path
     return client
 
 
-def _read_jsonl(path: Path, attester: str, options: VerifyOptions, payment_proof: bool = True) -> list[ReviewJob]:
+def _read_jsonl(path: Path) -> list[tuple[int, ReviewInput]]:
+    """Each review line of a JSON Lines file, numbered, checked for shape before anything reads the chain."""
     try:
         lines = read_regular(path, MAX_INPUT_BYTES).decode("utf-8").splitlines()
     except UnicodeDecodeError:
         raise InputError(f"{path} is not a readable UTF-8 file", reason="unreadable-file") from None
-    jobs = []
+    specs = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -373,14 +388,29 @@ def _read_jsonl(path: Path, attester: str, options: VerifyOptions, payment_proof
         except UntrustedJsonError as exc:
             raise InputError(f"{path} line {number} is not JSON ({exc.detail})", reason=exc.reason) from None
         try:
-            spec = ReviewInput.model_validate(value)
+            specs.append((number, ReviewInput.model_validate(value)))
+        except ValidationError as exc:
+            raise InputError(f"{path} line {number}: {validation_problem(exc, 'line')}") from None
+    if not specs:
+        raise InputError(f"{path} holds no reviews")
+    return specs
+
+
+def _jobs_of(
+    path: Path,
+    specs: list[tuple[int, ReviewInput]],
+    attester: str,
+    options: Callable[[], VerifyOptions],
+    payment_proof: bool,
+) -> list[ReviewJob]:
+    jobs = []
+    for number, spec in specs:
+        try:
             jobs.append(_job(spec, attester, options, path.parent, payment_proof))
         except ValidationError as exc:
             raise InputError(f"{path} line {number}: {validation_problem(exc, 'line')}") from None
         except InputError as exc:
             raise InputError(f"{path} line {number}: {exc}") from None
-    if not jobs:
-        raise InputError(f"{path} holds no reviews")
     return jobs
 
 
@@ -416,7 +446,8 @@ def submit_many(
     in as few multiAttest transactions as the gas cap allows. Every line is checked before anything is sent."""
     network = global_options(ctx).resolve_network()
     signer = load_signer(network, keystore, dev_account)
-    jobs = _read_jsonl(file, signer.address, VerifyOptions(authorize=not no_authorize), not no_payment_proof)
+    specs = _read_jsonl(file)
+    jobs = _jobs_of(file, specs, signer.address, _at_chain_time(network, not no_authorize), not no_payment_proof)
     client = EasClient(network, signer)
     client.check_chain()
     outcomes = submit_reviews(

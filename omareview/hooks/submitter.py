@@ -18,7 +18,7 @@ from omareview.keys import Signer, SignerLike, as_signer
 from omareview.review.build import review_from_receipt
 from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox, OutboxEntry
-from omareview.review.submit import REVIEW_FAULTS, ReviewJob, submit_reviews
+from omareview.review.submit import REVIEW_FAULTS, ReviewJob, at_chain_time, submit_reviews
 from omareview.x402.load import load_artifacts
 from omareview.x402.verify import VerifyOptions
 
@@ -92,9 +92,13 @@ class Submitter:
         """One pass over the due entries. Raises ChainError (entries stay pending) when the chain is down."""
         reports: list[SubmitReport] = []
         jobs: list[ReviewJob] = []
-        for entry in self.due():
+        due = self.due()
+        if not due:
+            return reports
+        options = at_chain_time(self.verify_options, self.client)
+        for entry in due:
             try:
-                jobs.append(review_job(entry, self.attester, self.verify_options, self.payment_proof))
+                jobs.append(review_job(entry, self.attester, options, self.payment_proof))
             except OmaReviewError as exc:
                 # Only a fault in the review itself rejects it; anything else (another wallet's receipt,
                 # a network down while verifying) leaves it pending for a later run.

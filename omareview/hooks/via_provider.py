@@ -24,6 +24,7 @@ from omareview.keys import SignerLike, as_signer
 from omareview.networks import payment_networks
 from omareview.review.outbox import Outbox, OutboxEntry
 from omareview.review.payment import PaymentClaim, PaymentVerifier
+from omareview.review.submit import at_chain_time
 from omareview.x402.verify import VerifyOptions
 
 __all__ = ["WRITE_TIMEOUT_S", "send_via_provider"]
@@ -79,7 +80,7 @@ def send_via_provider(
         return SubmitReport(digest=digest, status="done", uid=entry.uid, error="already reviewed")
     url = _write_url(entry, provider, allowlist)
     _check_own_payment(entry, signer.address, verifier or PaymentVerifier(payment_networks(client.network)))
-    job = review_job(entry, signer, verify_options or VerifyOptions(), payment_proof=True)
+    job = review_job(entry, signer, at_chain_time(verify_options or VerifyOptions(), client), payment_proof=True)
     owner = new_owner()
     claimed, _ = box.claim([digest], owner)
     if digest not in claimed:

@@ -333,7 +333,9 @@ class ReviewProvider:
             return
 
     def _check_paid(self, review: UserReview, attester: str) -> None:
-        now = int(time.time())
+        """Judge the review as the index will judge it once written: by the same rules, at the time it will
+        carry on-chain (the chain's head time, never this machine's clock)."""
+        now = self._client.rpc.head_time()
         candidate = StoredReview(
             uid=ZERO_UID,
             schema_uid=self.schema_uid,
