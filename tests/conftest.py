@@ -17,6 +17,7 @@ from omareview.devnet.state import network_of
 from omareview.eas.client import reset_nonce_tracking
 from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network
+from tests.helpers import revert_chain
 from tests.servers import dns_server
 
 SEAL = Path(__file__).parent / "seal"
@@ -116,7 +117,7 @@ def isolated_chain(w3: Web3) -> Iterator[Web3]:
     """Whatever the test does to the chain is undone afterwards (evm_snapshot / evm_revert)."""
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     yield w3
-    reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]
+    reverted = revert_chain(lambda method, params: w3.provider.make_request(method, params)["result"], snapshot)
     reset_nonce_tracking()
     assert reverted, "evm_revert failed: the snapshot was lost"
 

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,3 +138,14 @@ def devserver_process(
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def revert_chain(call: Callable[[str, list[Any]], Any], snapshot: Any) -> bool:
+    """`evm_revert` to `snapshot`, then the chain clock set back to the wall clock: Anvil's revert also
+    rewinds its clock to the snapshot's block, and a chain left behind the wall clock makes every receipt
+    issued "now" look like it comes from the future. `call(method, params)` is any JSON-RPC caller."""
+    import time
+
+    reverted = bool(call("evm_revert", [snapshot]))
+    call("anvil_setTime", [int(time.time())])
+    return reverted

@@ -25,7 +25,7 @@ from omareview.index import ReviewIndex
 from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review import review_of_subject
-from tests.helpers import free_port
+from tests.helpers import free_port, revert_chain
 from tests.postgres import fresh_database
 from tests.rpc_proxy import rpc_proxy
 
@@ -119,7 +119,7 @@ def test_one_follower_and_three_readers_share_a_store_through_a_reorg(
                 for n in range(3):
                     _batch(network, dev_signer(5 + n), f"orphan{n}")
                 _until(lambda: _reviews_gauge(ports[1]) == base + 7 * BATCH, "the readers to see 7 batches")
-                rpc.call("evm_revert", [snapshot])
+                revert_chain(rpc.call, snapshot)
                 for _ in range(4):  # the new fork is longer than the orphaned one
                     rpc.call("evm_mine")
                 _batch(network, dev_signer(8), "replacing")

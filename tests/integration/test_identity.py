@@ -30,7 +30,7 @@ from omareview.review import Proof, new_review
 from omareview.review.identity import controller_witness_request, key_binding_request, linked_identifier_request
 from omareview.schemas import get_schema
 from omareview.x402 import Eip712Issuer, receipt_payload
-from tests.helpers import run_cli
+from tests.helpers import revert_chain, run_cli
 from tests.reviews import payment_required
 from tests.servers import dns_server, http_server
 
@@ -319,7 +319,7 @@ def test_a_revocation_a_reorg_takes_away_is_undone(world: World) -> None:
         return next(b.revocation_time for b in graph.about(SUBJECT, "key-binding") if b.uid == bound["uid"])
 
     assert revoked_at() > 0
-    assert rpc.call("evm_revert", [snapshot])
+    assert revert_chain(rpc.call, snapshot)
     rpc.call("anvil_mine", [hex(3)])  # the same heights, other blocks: the revocation's block is gone
     world.judged()
     assert revoked_at() == 0

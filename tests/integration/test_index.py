@@ -24,7 +24,7 @@ from omareview.networks import Network
 from omareview.review import Proof, new_review
 from omareview.schemas import get_schema
 from omareview.x402 import DidKey, Eip712Issuer, JwsIssuer, did_document, receipt_payload
-from tests.helpers import run_node
+from tests.helpers import revert_chain, run_node
 from tests.rpc_proxy import rpc_proxy
 from tests.servers import Reply, dns_server, http_server
 
@@ -220,7 +220,7 @@ def test_incremental_sync_takes_two_round_trips(world: World, tmp_path: Path) ->
             assert (synced.added, stats.round_trips - before) == (1, 2)
             assert "fresh" in _by_body(index.reviews(SUBJECT, rejudge=True))
     finally:
-        rpc.call("evm_revert", [snapshot])
+        revert_chain(rpc.call, snapshot)
         reset_nonce_tracking()
 
 
@@ -232,7 +232,7 @@ def test_a_reorg_leaves_no_ghost_review(world: World, tmp_path: Path) -> None:
     _write(world, 1, "ghost")
     index.sync()
     assert "ghost" in _by_body(index.reviews(SUBJECT))
-    rpc.call("evm_revert", [snapshot])
+    revert_chain(rpc.call, snapshot)
     reset_nonce_tracking()
     rpc.call("anvil_mine", [hex(5)])
     synced = index.sync()
@@ -261,7 +261,7 @@ def test_a_gap_wider_than_the_node_range_resumes_from_the_cursor(world: World, t
         gap = caught_up.to_block - caught_up.from_block + 1
         assert trips <= -(-gap // 1000) + 4, (trips, gap)
     finally:
-        rpc.call("evm_revert", [snapshot])
+        revert_chain(rpc.call, snapshot)
         reset_nonce_tracking()
 
 
