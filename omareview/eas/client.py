@@ -385,12 +385,11 @@ class EasClient:
         attester = as_signer(attester)
         schema = schema_uid or self.network.schema_uid()
         domain = self.domain()
-        key = (self.rpc.url, self.eas_address, attester.address)
-        with _DelegationNonces.lock:
-            handed_out = _DelegationNonces.handed_out.get(key, 0)
-            if nonce is None:
-                nonce = max(self.nonce_of(attester.address), handed_out)
-            _DelegationNonces.handed_out[key] = max(handed_out, nonce + 1)
+        if nonce is None:
+            key = (self.rpc.url, self.eas_address, attester.address)
+            with _DelegationNonces.lock:
+                nonce = max(self.nonce_of(attester.address), _DelegationNonces.handed_out.get(key, 0))
+                _DelegationNonces.handed_out[key] = nonce + 1
         deadline = int(time.time()) + DEFAULT_DEADLINE_S if deadline is None else deadline
         v, r, s = attester.sign_hash(attest_digest(domain, attester.address, schema, request, nonce, deadline))
         return DelegatedAttestation(domain, schema, request, attester.address, nonce, deadline, v, r, s)

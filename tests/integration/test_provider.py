@@ -495,3 +495,29 @@ def test_an_eas_sdk_client_uses_the_provider_as_its_relay(world: World, devnet_k
     again = httpx.post(f"{world.provider_url}/v1/delegated-attest", json=body, timeout=60)
     assert (again.status_code, again.json()["code"]) == (400, "INVALID_SIGNATURE"), "a used nonce is never sent twice"
     assert "stale EAS nonce" in again.json()["message"]
+
+
+def test_the_provider_judges_at_the_chain_s_time_as_the_index_will(world: World, w3: Any) -> None:
+    """The chain's clock lags the wall clock by more than the freshness window: a receipt issued "now" is
+    in the chain's future, so the index would read its review `invalid`. The provider refuses it before any
+    gas is spent; once the chain's clock has caught up, the same payment's review is written and the index
+    reads the level the provider judged."""
+    outbox, entry = world.pay()
+    relayer = world.devnet.state.accounts[RELAYER].address
+    w3.provider.make_request("anvil_setTime", [int(time.time()) - 400])
+    w3.provider.make_request("evm_mine", [])
+    balance = w3.eth.get_balance(relayer)
+    refused = httpx.post(world.write_url(entry), content=world.signed_body(entry, PAYER), timeout=60)
+    assert refused.status_code == 422 and refused.json()["code"] == "NOT_PAYMENT_BACKED", refused.text
+    assert "(invalid)" in refused.json()["message"], "judged as the index would read it: invalid"
+    with pytest.raises(InputError, match="in the future"):
+        world.send(outbox, entry)  # the payer's own check judges at the chain's time too
+    assert w3.eth.get_balance(relayer) == balance, "a refusal spends no gas"
+    w3.provider.make_request("anvil_setTime", [int(time.time())])
+    w3.provider.make_request("evm_mine", [])
+    written = world.send(outbox, entry)
+    assert written.status == "done" and written.uid, written
+    world.provider.sync()
+    listed = world.provider.index.reviews("did:web:localhost", rejudge=True)
+    (review,) = [r for r in listed.reviews if r.uid == written.uid]
+    assert review.level == "paid"
