@@ -133,6 +133,13 @@ def resolve_network(
 
     Raises ConfigError when the network cannot be known.
     """
+    # Given values are checked first, so a malformed one is refused in words before any model sees it.
+    if eas_address:
+        if not is_address(eas_address):
+            raise ConfigError(f"the EAS address {eas_address!r} is not an address", reason="bad-address")
+        eas_address = to_checksum_address(eas_address)
+    if schema_uid:
+        schema_uid = _checked_uid(schema_uid)
     name = name or os.environ.get("OMAREVIEW_NETWORK") or DEFAULT_NETWORK
     configured = load_config(home).get("networks", {})
     base: Network
@@ -153,15 +160,11 @@ def resolve_network(
         raise ConfigError(
             f"unknown network {name!r}; known: {known} (add more in config.toml)", reason="unknown-network"
         )
-    overrides: dict[str, Any] = {}
-    if rpc_url:
-        overrides["rpc_url"] = rpc_url
+    overrides: dict[str, Any] = {"rpc_url": rpc_url} if rpc_url else {}
     if eas_address:
-        if not is_address(eas_address):
-            raise ConfigError(f"the EAS address {eas_address!r} is not an address", reason="bad-address")
-        overrides["eas_address"] = to_checksum_address(eas_address)
+        overrides["eas_address"] = eas_address
     if schema_uid:
-        overrides["schemas"] = {**base.schemas, USER_REVIEW: _checked_uid(schema_uid)}
+        overrides["schemas"] = {**base.schemas, USER_REVIEW: schema_uid}
     return base.model_copy(update=overrides)
 
 

@@ -122,7 +122,13 @@ def _from_payment_required(message: Mapping[str, Any], source: str) -> list[Load
             f"this payment-required message carries no signed offers (no {OFFER_RECEIPT} offers)",
             reason="unreadable-artifact",
         )
-    accepts = tuple(a for a in message.get("accepts") or [] if isinstance(a, dict))
+    listed = message.get("accepts")
+    if listed is not None and not isinstance(listed, list):
+        raise InputError(
+            f"the payment-required message's accepts is a {type(listed).__name__}, not a list",
+            reason="unreadable-artifact",
+        )
+    accepts = tuple(a for a in listed or [] if isinstance(a, dict))
     resource = message.get("resource")
     resource_url = resource.get("url") if isinstance(resource, Mapping) else None
     loaded = []

@@ -326,3 +326,33 @@ def test_check_gives_up_on_a_dripping_server_at_its_total_bound() -> None:
     listener.close()
     assert result.code == 3 and "did not answer within 1 s" in result.error_line
     assert time.monotonic() - started < 5, "the bound is total, not per byte"
+
+
+def test_a_402_whose_accepts_is_a_number_is_refused_in_one_line_by_every_command(tmp_path: Path) -> None:
+    from omareview.x402 import encode_header
+    from omareview.x402.issue import offer_payload, offer_receipt_extension
+    from tests.reviews import RESOURCE, SERVER
+
+    accepts = {"scheme": "exact", "network": "eip155:1", "asset": "0x" + "33" * 20, "payTo": "0x" + "44" * 20}
+    offer = SERVER.sign_offer(offer_payload(RESOURCE, {**accepts, "amount": "1"}), accept_index=0)
+    message = {"x402Version": 2, "accepts": 5, "extensions": offer_receipt_extension(offers=[offer])}
+    path = tmp_path / "402.json"
+    path.write_text(json.dumps(message))
+    lines = tmp_path / "reviews.jsonl"
+    lines.write_text(json.dumps({"receipt": message, "ratingValue": 5}) + "\n")
+    for args in (
+        ("offer", "verify", str(path)),
+        ("receipt", "verify", encode_header(message)),
+        ("review", "build", "--receipt", str(path), "--rating", "5", "--attester", "0x" + "11" * 20, "--offline"),
+        ("review", "submit-many", str(lines), "--rpc-url", "http://127.0.0.1:9", "--eas-address", "0x" + "22" * 20),
+    ):
+        result = run_cli(*args, env={"OMAREVIEW_PRIVATE_KEY": "0x" + "01" * 32})
+        assert result.code in (1, 2), (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: "), result.stderr
+        assert "TypeError" not in result.stderr and "unexpected" not in result.stderr, result.stderr
+
+
+def test_a_malformed_eas_address_is_one_line_not_a_validation_dump() -> None:
+    result = run_cli("--eas-address", "0x12", "--rpc-url", "http://127.0.0.1:9", "reviews", "https://a.example")
+    assert result.code == 2, result.stderr
+    assert result.stderr.strip() == "error: the EAS address '0x12' is not an address", result.stderr
