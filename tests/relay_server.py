@@ -77,9 +77,11 @@ def _handle(client: EasClient, body: dict[str, Any]) -> tuple[int, dict[str, Any
 
 
 @contextmanager
-def relay_server(client: EasClient) -> Iterator[tuple[str, list[str]]]:
-    """Yields the relay's base URL (which 302-redirects to the real endpoint) and the paths it served."""
+def relay_server(client: EasClient, *, lose_answers: int = 0) -> Iterator[tuple[str, list[str]]]:
+    """Yields the relay's base URL (which 302-redirects to the real endpoint) and the paths it served. The
+    first `lose_answers` attestations it relays are sent, but the connection is then dropped unanswered."""
     seen: list[str] = []
+    lost = [0]
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *_: object) -> None:
@@ -95,6 +97,11 @@ def relay_server(client: EasClient) -> Iterator[tuple[str, list[str]]]:
                 self.end_headers()
                 return
             status, reply = _handle(client, json.loads(body))
+            if lost[0] < lose_answers:
+                lost[0] += 1
+                self.close_connection = True
+                self.connection.close()
+                return
             payload = json.dumps(reply).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

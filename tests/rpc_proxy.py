@@ -5,13 +5,23 @@ faults per method: `faults(method, n)` (n counts that method's calls from 1) may
 - `"http-500"`: an HTTP 500, the call not forwarded;
 - `"garbage"`: a 200 whose body is not JSON, the call not forwarded;
 - `"lost-reply"`: the call forwarded (a transaction does leave), then an HTTP 503 instead of its answer;
+- `"reset-after-forward"`: the call forwarded, then the connection reset (RST) with no answer at all;
+- `"reset-before-forward"`: the connection reset, nothing forwarded;
+- `"garbage-after-forward"`: the call forwarded, then a 200 whose body is not JSON;
+- `"stall"`: the call forwarded, then nothing for `stall_s` seconds, then the connection reset;
 - `"rpc-error"`: a JSON-RPC error answering every call of the request (as a node refusing a block tag
-  answers), nothing forwarded."""
+  answers), nothing forwarded.
+
+Connections are kept alive (HTTP/1.1), as a hosted node's are, so a client reuses them between calls."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +46,7 @@ def rpc_proxy(
     max_log_range: int | None = None,
     fail_every: int | None = None,
     faults: Callable[[str, int], str | None] | None = None,
+    stall_s: float = 3.0,
 ) -> Iterator[tuple[str, ProxyStats]]:
     stats = ProxyStats()
     seen: dict[str, int] = {}
@@ -72,8 +83,20 @@ def rpc_proxy(
         }
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def log_message(self, *_: object) -> None:
             pass
+
+        def _reset(self) -> None:
+            """Drop the connection with a TCP reset, answering nothing."""
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+
+        def finish(self) -> None:
+            with contextlib.suppress(OSError):  # the connection was reset on purpose
+                super().finish()
 
         def _reply(self, status: int, body: bytes) -> None:
             self.send_response(status)
@@ -101,6 +124,18 @@ def rpc_proxy(
                 if fault == "lost-reply":
                     client.post(upstream, json=request)
                     self._reply(503, b"upstream timed out")
+                elif fault == "reset-after-forward":
+                    client.post(upstream, json=request)
+                    self._reset()
+                elif fault == "reset-before-forward":
+                    self._reset()
+                elif fault == "garbage-after-forward":
+                    client.post(upstream, json=request)
+                    self._reply(200, b'{"jsonrpc": "2.0", "id": 1, "result": ')
+                elif fault == "stall":
+                    client.post(upstream, json=request)
+                    time.sleep(stall_s)
+                    self._reset()
                 elif fault == "garbage":
                     self._reply(200, b"<html>bad gateway</html>")
                 elif fault == "rpc-error":

@@ -24,7 +24,7 @@ import pytest
 
 from omareview.devnet.node import Devnet, start_devnet
 from omareview.devnet.state import network_of
-from omareview.eas.client import EasClient
+from omareview.eas.client import EasClient, reset_nonce_tracking
 from omareview.eas.scanner import LogScanner
 from omareview.hooks import ReceiptCapture, ReviewDraft, Submitter
 from omareview.keys import signer_from_key
@@ -33,6 +33,7 @@ from omareview.review.duplicates import receipt_digests_of
 from omareview.review.outbox import Outbox
 from omareview.x402 import encode_header
 from omareview.x402.verify import artifact_digest
+from tests.helpers import revert_chain
 from tests.reviews import artifact, receipt_for
 from tests.rpc_proxy import rpc_proxy
 
@@ -263,3 +264,183 @@ def test_rpc_faults_lose_nothing_and_double_nothing(
     counts = _wait_until_mined(chain, signer.address, _digests(receipts))
     assert {counts[d] for d in _digests(receipts)} == {1}
     assert {e.status for e in outbox.entries()} == {"done"}
+
+
+# Every fault the proxy can inject, at every JSON-RPC method a sending path calls: a fault before the send
+# (sizing, fees, the duplicate scan), at the send itself, and while settling or awaiting it.
+FAULTS = ["lost-reply", "reset-after-forward", "reset-before-forward", "http-500", "garbage-after-forward", "stall"]
+SEND_METHODS = [
+    "eth_estimateGas",
+    "eth_getBlockByNumber",
+    "eth_getLogs",
+    "eth_sendRawTransaction",
+    "eth_getTransactionByHash",
+    "eth_getTransactionCount",
+    "eth_getTransactionReceipt",
+]
+
+
+def _twice_at(method: str, fault: str) -> Callable[[str, int], str | None]:
+    """`fault` on the first two calls of `method` (the second hits a resend or the settling look-up)."""
+    return lambda m, n: fault if m == method and n <= 2 else None
+
+
+def _faulty_then_clean(network: Network, signer: Any, outbox: Outbox, faults: Callable[[str, int], str | None]) -> None:
+    from omareview.x402.verify import VerifyOptions
+
+    options = VerifyOptions(authorize=False)
+    with rpc_proxy(network.rpc_url, faults=faults, stall_s=1.5) as (url, _):
+        faulty = Submitter(
+            EasClient(network.model_copy(update={"rpc_url": url}), signer), signer, outbox, verify_options=options
+        )
+        try:
+            faulty.run(attempts=2, backoff_s=0.1)
+        except Exception as exc:
+            assert getattr(exc, "reason", "").startswith(("rpc", "chain", "transaction")), repr(exc)
+    assert "rejected" not in {e.status for e in outbox.entries()}, "a node's fault is never a verdict"
+    Submitter(EasClient(network, signer), signer, outbox, verify_options=options).run(attempts=3, backoff_s=0.1)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("method", SEND_METHODS)
+def test_every_fault_at_every_method_then_a_clean_run_reviews_each_receipt_once(
+    interval_devnet: Devnet, chain: Network, tmp_path: Path, method: str, fault: str
+) -> None:
+    """Interval mining, keep-alive connections: whatever the node's answers do, every receipt ends reviewed
+    exactly once and none is lost."""
+    signer = signer_from_key(interval_devnet.state.accounts[1].private_key.get_secret_value())
+    receipts = _receipts(signer.address, 3)
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    _capture(outbox, receipts, ReviewDraft(3, "faults"))
+    _faulty_then_clean(chain, signer, outbox, _twice_at(method, fault))
+    counts = _wait_until_mined(chain, signer.address, _digests(receipts))
+    assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
+    assert {e.status for e in outbox.entries()} == {"done"}
+
+
+@pytest.mark.chain_isolated
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_lost_send_answer_on_instant_mining_reviews_each_receipt_once(
+    devnet: Devnet, network: Network, tmp_path: Path, fault: str
+) -> None:
+    """Instant mining: the first copy is mined before the client hears anything, so a resend is answered
+    `nonce too low`: that is settled by the transaction's hash, never read as a clash to sign around."""
+    signer = signer_from_key(devnet.state.accounts[4].private_key.get_secret_value())
+    receipts = _receipts(signer.address, 3)
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    _capture(outbox, receipts, ReviewDraft(4, "instant"))
+    _faulty_then_clean(network, signer, outbox, _twice_at("eth_sendRawTransaction", fault))
+    counts = review_counts(network, signer.address)
+    assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
+
+
+@pytest.mark.parametrize("mining", ["instant", "interval"])
+def test_outbox_submit_whose_send_answers_are_reset_then_a_clean_run_writes_each_receipt_once(
+    devnet: Devnet, interval_devnet: Devnet, tmp_path: Path, mining: str
+) -> None:
+    """The reported case, through the real command: an `eth_sendRawTransaction` is forwarded to the node,
+    then the connection is reset unanswered (a resend would hear `nonce too low` or `already known`); a
+    clean `outbox submit` follows."""
+    node = devnet if mining == "instant" else interval_devnet
+    network = network_of(node.state)
+    account = 3 if mining == "instant" else 6
+    env, payer, receipts = _wallet(node, tmp_path, account, 5)
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    _capture(outbox, receipts, ReviewDraft(5, "reset answers"))
+    outbox.close()
+    snapshot = EasClient(network).rpc.call("evm_snapshot") if mining == "instant" else None
+    try:
+        # Each first copy is answered by a reset; a copy sent again gets the node's real answer.
+        reset = lambda m, n: "reset-after-forward" if m == "eth_sendRawTransaction" and n % 2 else None  # noqa: E731
+        with rpc_proxy(network.rpc_url, faults=reset) as (url, stats):
+            faulty = subprocess.run(
+                [sys.executable, "-m", "omareview", "--rpc-url", url, *_outbox_command(account)[3:], "--json"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+                check=False,
+            )
+            assert stats.failed >= 1, faulty.stderr
+        assert "Traceback" not in faulty.stderr
+        clean = subprocess.run(
+            [*_outbox_command(account), "--json"], env=env, capture_output=True, text=True, timeout=180, check=False
+        )
+        assert clean.returncode == 0, clean.stderr
+        counts = _wait_until_mined(network, payer, _digests(receipts))
+        assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
+    finally:
+        if snapshot is not None:
+            revert_chain(EasClient(network).rpc.call, snapshot)
+            reset_nonce_tracking()
+
+
+def test_submit_many_through_a_node_that_mixes_every_fault_then_a_clean_rerun_writes_each_once(
+    interval_devnet: Devnet, chain: Network, tmp_path: Path
+) -> None:
+    """`review submit-many` through a proxy that loses, resets, garbles and stalls answers at random."""
+    rng = random.Random(24)
+    env, payer, receipts = _wallet(interval_devnet, tmp_path, 5, 30)
+    jsonl = tmp_path / "reviews.jsonl"
+    jsonl.write_text("".join(json.dumps({"receipt": r, "ratingValue": 4}) + "\n" for r in receipts))
+    command = [*_submit_many_command(jsonl, 5), "--no-authorize", "--json"]
+    mixed = lambda m, n: rng.choice([*FAULTS, None, None, None, None]) if m != "eth_chainId" else None  # noqa: E731
+    with rpc_proxy(chain.rpc_url, faults=mixed, stall_s=1.0) as (url, _):
+        for _ in range(3):
+            run = subprocess.run(
+                [sys.executable, "-m", "omareview", "--rpc-url", url, *command[3:]],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=240,
+                check=False,
+            )
+            assert "Traceback" not in run.stderr, run.stderr
+    clean = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240, check=False)
+    assert clean.returncode in (0, 1), clean.stderr
+    counts = _wait_until_mined(chain, payer, _digests(receipts))
+    assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
+
+
+@pytest.mark.parametrize("mining", ["instant", "interval"])
+def test_a_relay_whose_answer_is_lost_writes_each_delegated_review_once(
+    devnet: Devnet, interval_devnet: Devnet, tmp_path: Path, mining: str
+) -> None:
+    """Delegated submission: the relay sends the attestation, then drops the connection; and the relayer's
+    own node loses its send answer. The retry signs nothing that could land beside the first."""
+    from omareview.review.submit import ReviewJob, submit_reviews
+    from omareview.x402.verify import VerifyOptions
+    from tests.relay_server import relay_server
+
+    node = devnet if mining == "instant" else interval_devnet
+    network = network_of(node.state)
+    payer = signer_from_key(node.state.accounts[7 if mining == "instant" else 9].private_key.get_secret_value())
+    relayer = signer_from_key(node.state.accounts[8].private_key.get_secret_value())
+    receipts = _receipts(payer.address, 2)
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    _capture(outbox, receipts, ReviewDraft(5, "relayed"))
+    snapshot = EasClient(network).rpc.call("evm_snapshot") if mining == "instant" else None
+    try:
+        from omareview.hooks.submitter import review_job
+
+        jobs: list[ReviewJob] = [
+            review_job(e, payer, VerifyOptions(authorize=False), True) for e in outbox.entries() if e.draft
+        ]
+        lossy = lambda m, n: "reset-after-forward" if m == "eth_sendRawTransaction" and n == 1 else None  # noqa: E731
+        with rpc_proxy(network.rpc_url, faults=lossy) as (rpc_url, _):
+            relay_client = EasClient(network.model_copy(update={"rpc_url": rpc_url}), relayer)
+            with relay_server(relay_client, lose_answers=1) as (relay_url, _):
+                first = submit_reviews(
+                    EasClient(network), jobs, payer, outbox=outbox, mode="relay", relay_url=relay_url
+                )
+                assert any(o.error is not None for o in first), "the lost answer is reported, not guessed"
+                again = submit_reviews(
+                    EasClient(network), jobs, payer, outbox=outbox, mode="relay", relay_url=relay_url
+                )
+                assert all(o.error is None or "already" in str(o.error) for o in again), [str(o.error) for o in again]
+        counts = _wait_until_mined(network, payer.address, _digests(receipts))
+        assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
+    finally:
+        if snapshot is not None:
+            revert_chain(EasClient(network).rpc.call, snapshot)
+            reset_nonce_tracking()
