@@ -86,8 +86,6 @@ def _exercise(document: Any) -> None:
         parse_payment_required({"payment-required": encode_header(document)}, b"")
 
 
-
-
 @pytest.mark.parametrize("name", sorted(_samples()))
 def test_every_field_of_every_type_is_refused_in_one_line(name: str) -> None:
     sample = _samples()[name]
