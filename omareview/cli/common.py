@@ -53,10 +53,10 @@ def load_relayer(keystore: Path | None) -> Signer | None:
 
 
 def chain_time(network: Network) -> int:
-    """The chain's time (`RpcClient.head_time`), which a new attestation's own time will follow."""
+    """The chain's time (`RpcClient.next_block_time`), which a new attestation's own time will follow."""
     from omareview.eas.rpc import RpcClient
 
-    return RpcClient(network.rpc_url).head_time()
+    return RpcClient(network.rpc_url).next_block_time()
 
 
 def global_options(ctx: click.Context) -> Any:

@@ -300,14 +300,22 @@ class RpcClient:
     def chain_id(self) -> int:
         return int(self.call("eth_chainId"), 16)
 
-    def head_time(self) -> int:
-        """The chain's time: its latest block's timestamp. A new attestation's own time follows it, so any
-        judgement made before writing takes this clock, never this machine's (a devnet whose clock was
-        moved, or a node behind the wall clock, stays consistent with itself)."""
-        block = self.call("eth_getBlockByNumber", ["latest", False])
-        if not isinstance(block, dict) or not isinstance(block.get("timestamp"), str):
+    def next_block_time(self) -> int:
+        """The chain's clock: the time the next block will carry (the pending block's timestamp; the latest
+        block's where a node keeps no pending block). A new attestation carries this time, so any judgement
+        made before writing takes this clock, never this machine's: a devnet whose clock was moved, or a
+        node behind the wall clock, stays consistent with itself. (The latest block alone would lag on a
+        chain that mines only when a transaction comes.)"""
+        try:
+            blocks = self.batch(
+                [("eth_getBlockByNumber", ["latest", False]), ("eth_getBlockByNumber", ["pending", False])]
+            )
+        except RpcError:
+            blocks = [self.call("eth_getBlockByNumber", ["latest", False])]
+        times = [int(b["timestamp"], 16) for b in blocks if isinstance(b, dict) and _is_hex(b.get("timestamp"))]
+        if not times:
             raise ChainError("the node's latest block has no timestamp", reason="rpc-failed")
-        return int(block["timestamp"], 16)
+        return max(times)
 
     def block_number(self) -> int:
         return int(self.call("eth_blockNumber"), 16)
@@ -315,6 +323,10 @@ class RpcClient:
     def eth_call(self, to: str, data: bytes, block: str = "latest") -> bytes:
         result = self.call("eth_call", [{"to": to, "data": "0x" + data.hex()}, block])
         return bytes.fromhex(str(result).removeprefix("0x"))
+
+
+def _is_hex(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("0x") and len(value) > 2
 
 
 def _failure(exc: BaseException) -> str:

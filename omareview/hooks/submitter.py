@@ -88,6 +88,13 @@ class Submitter:
         entries = self.outbox.entries("pending") + self.outbox.entries("submitting")
         return [e for e in entries if e.draft is not None]
 
+    def _failed(self, digests: list[str], exc: ChainError) -> None:
+        """The chain failed before these entries could be settled: each keeps its status, counts an attempt."""
+        for digest in digests:
+            waiting = self.outbox.get(digest)
+            if waiting is not None and waiting.status != "done":
+                self.outbox.update(waiting.digest, last_error=str(exc), attempts=waiting.attempts + 1)
+
     def submit_due(self) -> list[SubmitReport]:
         """One pass over the due entries. Raises ChainError (entries stay pending) when the chain is down."""
         reports: list[SubmitReport] = []
@@ -95,7 +102,11 @@ class Submitter:
         due = self.due()
         if not due:
             return reports
-        options = at_chain_time(self.verify_options, self.client)
+        try:
+            options = at_chain_time(self.verify_options, self.client)
+        except ChainError as exc:
+            self._failed([entry.digest for entry in due], exc)
+            raise
         for entry in due:
             try:
                 jobs.append(review_job(entry, self.attester, options, self.payment_proof))
@@ -110,10 +121,7 @@ class Submitter:
         try:
             outcomes = submit_reviews(self.client, jobs, self.attester, outbox=self.outbox, progress=self.progress)
         except ChainError as exc:
-            for job in jobs:
-                waiting = self.outbox.get(job.digest or "")
-                if waiting is not None and waiting.status != "done":
-                    self.outbox.update(waiting.digest, last_error=str(exc), attempts=waiting.attempts + 1)
+            self._failed([job.digest or "" for job in jobs], exc)
             raise
         for outcome in outcomes:
             digest = outcome.job.digest or ""

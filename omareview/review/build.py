@@ -56,7 +56,10 @@ def review_from_receipt(
     if payer_link is None or payer_link(payer) is None:
         check_payer_is_attester(payer, attester)
     if not result.valid:
-        raise InputError(f"the receipt does not verify: {result.errors[0]}", reason="bad-review")
+        # Issued in the chain's future is a matter of time, not of the receipt: a later attempt may pass.
+        later = result.reasons == ["issued-in-future"]
+        reason = "issued-in-future" if later else "bad-review"
+        raise InputError(f"the receipt does not verify: {result.errors[0]}", reason=reason)
     proofs = [Proof.wrap("x402-receipt", receipt.envelope).to_text()]
     if offer is not None:
         offer_result = verify_artifact(offer, options)

@@ -80,9 +80,9 @@ def draft_of(review: UserReview) -> dict[str, object]:
 
 
 def at_chain_time(options: VerifyOptions, client: EasClient) -> VerifyOptions:
-    """`options` judging at the chain's head time (unless they name a time): a review is checked before it
-    is written as the index will judge it once it is, at the time it carries on-chain."""
-    return options if options.now is not None else replace(options, now=client.rpc.head_time())
+    """`options` judging at the chain's clock (unless they name a time): a review is checked before it is
+    written as the index will judge it once it is, at the time it will carry on-chain."""
+    return options if options.now is not None else replace(options, now=client.rpc.next_block_time())
 
 
 def check_duplicates(
@@ -191,7 +191,7 @@ def submit_reviews(
             for outcome in todo:
                 if outcome.job.digest is not None:
                     outbox.update(outcome.job.digest, draft=draft_of(outcome.job.review), network=client.network.name)
-        _send(client, todo, attester, mode, relay_url, progress, outbox)
+        _send(client, todo, attester, mode, relay_url, progress, outbox, allow_duplicate)
     finally:
         with outbox.batch():
             _record(outbox, todo, allow_duplicate)
@@ -282,6 +282,7 @@ def _send(
     relay_url: str | None,
     progress: Callable[[str], None] | None,
     outbox: Outbox | None,
+    allow_duplicate: bool = False,
 ) -> None:
     requests = [review_request(o.job.review.recipient, o.job.review.encode()) for o in todo]
     digests = [o.job.digest for o in todo]
@@ -316,7 +317,7 @@ def _send(
 
     for outcome, request in zip(todo, requests, strict=True):
         try:
-            delegated = _delegation(client, outbox, outcome, request, attester)
+            delegated = _delegation(client, outbox if not allow_duplicate else None, outcome, request, attester)
             if delegated is None:
                 continue
             outcome.submitted = (
@@ -343,7 +344,7 @@ def _delegation(
     recorded = outbox.delegation_of(digest)
     if recorded is not None and recorded.attester == attester.address.lower():
         spent = client.nonce_of(attester.address) > recorded.nonce
-        if not spent and client.rpc.head_time() < recorded.deadline:
+        if not spent and client.rpc.next_block_time() < recorded.deadline:
             return client.sign_delegated(request, attester, nonce=recorded.nonce, deadline=recorded.deadline)
         if spent:
             uid = reviewed_receipts(client, attester.address, outbox, among={digest}).get(digest)

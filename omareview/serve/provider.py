@@ -334,8 +334,8 @@ class ReviewProvider:
 
     def _check_paid(self, review: UserReview, attester: str) -> None:
         """Judge the review as the index will judge it once written: by the same rules, at the time it will
-        carry on-chain (the chain's head time, never this machine's clock)."""
-        now = self._client.rpc.head_time()
+        carry on-chain (the next block's time, never this machine's clock)."""
+        now = self._client.rpc.next_block_time()
         candidate = StoredReview(
             uid=ZERO_UID,
             schema_uid=self.schema_uid,
