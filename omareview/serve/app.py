@@ -49,7 +49,7 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "wrong-payment": (422, "WRONG_PAYMENT"),
     "not-payment-backed": (422, "NOT_PAYMENT_BACKED"),
     "rate-limited": (429, "RATE_LIMITED"),
-    "no-relayer": (500, "NO_DELEGATE_KEY"),
+    "no-relayer": (403, "NO_DELEGATE_KEY"),
     "payment-pending": (503, "PAYMENT_PENDING"),
     "gas-budget": (503, "GAS_BUDGET"),
 }
@@ -61,16 +61,31 @@ def _error(status: int, code: str, message: str, retry_after: int | None = None,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+#: The words a client gets for a failure on the provider's side: fixed, so no node URL, credential or
+#: upstream body can reach it; the operator's log has the detail.
+FIXED_MESSAGES: dict[str, str] = {
+    "CHAIN_ERROR": "the chain could not be reached or did not confirm the attestation; try again later",
+    "UPSTREAM_ERROR": "a service this provider depends on failed; try again later",
+    "PAYMENT_PENDING": "the payment cannot be confirmed yet; try again shortly",
+    "GAS_BUDGET": "the relayer's gas budget for this hour is spent; try again later",
+    "NO_DELEGATE_KEY": "this provider has no relayer key: it serves reviews but writes none",
+}
+
+
 def _refusal(exc: OmaReviewError) -> Response:
+    uid = exc.uid if isinstance(exc, PaymentReviewedError) else None
     if exc.reason in REFUSALS:
         status, code = REFUSALS[exc.reason]
-        uid = exc.uid if isinstance(exc, PaymentReviewedError) else None
-        return _error(status, code, str(exc), 15 if status in (429, 503) else None, uid)
-    if isinstance(exc, ChainError):
-        return _error(502, "CHAIN_ERROR", str(exc))
-    if exc.reason in ("too-deep", "bad-json", "bad-payment-tx", "bad-did", "invalid-input"):
-        return _error(400, "BAD_REQUEST", str(exc))
-    return _error(502, "UPSTREAM_ERROR", str(exc))
+    elif isinstance(exc, ChainError):
+        status, code = 502, "CHAIN_ERROR"
+    elif exc.reason in ("too-deep", "bad-json", "bad-payment-tx", "bad-did", "invalid-input"):
+        status, code = 400, "BAD_REQUEST"
+    else:
+        status, code = 502, "UPSTREAM_ERROR"
+    message = FIXED_MESSAGES.get(code, str(exc))
+    if code in FIXED_MESSAGES:
+        _log.warning("answered %d %s: %s", status, code, exc)
+    return _error(status, code, message, 15 if status in (429, 503) else None, uid)
 
 
 def _json(document: Any, request: Request, max_age: int = 5) -> Response:
