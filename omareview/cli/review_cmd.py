@@ -107,8 +107,8 @@ def _job(
 
 
 def _at_chain_time(network: Network, authorize: bool) -> Callable[[], VerifyOptions]:
-    """Verify options judging at the chain's head time, read once and only when a receipt is judged, so
-    input that is refused anyway never waits on the node."""
+    """Verify options judging at the chain's clock (the next block's time), read once and only when a
+    receipt is judged, so input that is refused anyway never waits on the node."""
 
     @functools.cache
     def options() -> VerifyOptions:

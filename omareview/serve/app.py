@@ -82,10 +82,10 @@ def _refusal(exc: OmaReviewError) -> Response:
         status, code = 400, "BAD_REQUEST"
     else:
         status, code = 502, "UPSTREAM_ERROR"
-    message = FIXED_MESSAGES.get(code, str(exc))
-    if code in FIXED_MESSAGES:
+    fixed = FIXED_MESSAGES.get(code)
+    if fixed is not None:
         _log.warning("answered %d %s: %s", status, code, exc)
-    return _error(status, code, message, 15 if status in (429, 503) else None, uid)
+    return _error(status, code, fixed or str(exc), 15 if status in (429, 503) else None, uid)
 
 
 def _json(document: Any, request: Request, max_age: int = 5) -> Response:

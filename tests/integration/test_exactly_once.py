@@ -24,7 +24,7 @@ import pytest
 
 from omareview.devnet.node import Devnet, start_devnet
 from omareview.devnet.state import network_of
-from omareview.eas.client import EasClient, reset_nonce_tracking
+from omareview.eas.client import EasClient
 from omareview.eas.scanner import LogScanner
 from omareview.hooks import ReceiptCapture, ReviewDraft, Submitter
 from omareview.keys import signer_from_key
@@ -33,7 +33,6 @@ from omareview.review.duplicates import receipt_digests_of
 from omareview.review.outbox import Outbox
 from omareview.x402 import encode_header
 from omareview.x402.verify import artifact_digest
-from tests.helpers import revert_chain
 from tests.reviews import artifact, receipt_for
 from tests.rpc_proxy import rpc_proxy
 
@@ -334,45 +333,49 @@ def test_a_lost_send_answer_on_instant_mining_reviews_each_receipt_once(
     assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
 
 
+def _node(request: pytest.FixtureRequest, mining: str, interval_devnet: Devnet) -> Devnet:
+    """The devnet of `mining`: the session's (instant mining; what the test writes is undone after it by
+    the `isolated_chain` fixture) or this module's interval-mining one."""
+    if mining == "interval":
+        return interval_devnet
+    request.getfixturevalue("isolated_chain")
+    devnet: Devnet = request.getfixturevalue("devnet")
+    return devnet
+
+
 @pytest.mark.parametrize("mining", ["instant", "interval"])
 def test_outbox_submit_whose_send_answers_are_reset_then_a_clean_run_writes_each_receipt_once(
-    devnet: Devnet, interval_devnet: Devnet, tmp_path: Path, mining: str
+    request: pytest.FixtureRequest, interval_devnet: Devnet, tmp_path: Path, mining: str
 ) -> None:
     """The reported case, through the real command: an `eth_sendRawTransaction` is forwarded to the node,
     then the connection is reset unanswered (a resend would hear `nonce too low` or `already known`); a
     clean `outbox submit` follows."""
-    node = devnet if mining == "instant" else interval_devnet
+    node = _node(request, mining, interval_devnet)
     network = network_of(node.state)
     account = 3 if mining == "instant" else 6
     env, payer, receipts = _wallet(node, tmp_path, account, 5)
     outbox = Outbox(tmp_path / "outbox.sqlite3")
     _capture(outbox, receipts, ReviewDraft(5, "reset answers"))
     outbox.close()
-    snapshot = EasClient(network).rpc.call("evm_snapshot") if mining == "instant" else None
-    try:
-        # Each first copy is answered by a reset; a copy sent again gets the node's real answer.
-        reset = lambda m, n: "reset-after-forward" if m == "eth_sendRawTransaction" and n % 2 else None  # noqa: E731
-        with rpc_proxy(network.rpc_url, faults=reset) as (url, stats):
-            faulty = subprocess.run(
-                [sys.executable, "-m", "omareview", "--rpc-url", url, *_outbox_command(account)[3:], "--json"],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=180,
-                check=False,
-            )
-            assert stats.failed >= 1, faulty.stderr
-        assert "Traceback" not in faulty.stderr
-        clean = subprocess.run(
-            [*_outbox_command(account), "--json"], env=env, capture_output=True, text=True, timeout=180, check=False
+    # Each first copy is answered by a reset; a copy sent again gets the node's real answer.
+    reset = lambda m, n: "reset-after-forward" if m == "eth_sendRawTransaction" and n % 2 else None  # noqa: E731
+    with rpc_proxy(network.rpc_url, faults=reset) as (url, stats):
+        faulty = subprocess.run(
+            [sys.executable, "-m", "omareview", "--rpc-url", url, *_outbox_command(account)[3:], "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
         )
-        assert clean.returncode == 0, clean.stderr
-        counts = _wait_until_mined(network, payer, _digests(receipts))
-        assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
-    finally:
-        if snapshot is not None:
-            revert_chain(EasClient(network).rpc.call, snapshot)
-            reset_nonce_tracking()
+        assert stats.failed >= 1, faulty.stderr
+    assert "Traceback" not in faulty.stderr
+    clean = subprocess.run(
+        [*_outbox_command(account), "--json"], env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert clean.returncode == 0, clean.stderr
+    counts = _wait_until_mined(network, payer, _digests(receipts))
+    assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
 
 
 def test_submit_many_through_a_node_that_mixes_every_fault_then_a_clean_rerun_writes_each_once(
@@ -404,7 +407,7 @@ def test_submit_many_through_a_node_that_mixes_every_fault_then_a_clean_rerun_wr
 
 @pytest.mark.parametrize("mining", ["instant", "interval"])
 def test_a_relay_whose_answer_is_lost_writes_each_delegated_review_once(
-    devnet: Devnet, interval_devnet: Devnet, tmp_path: Path, mining: str
+    request: pytest.FixtureRequest, interval_devnet: Devnet, tmp_path: Path, mining: str
 ) -> None:
     """Delegated submission: the relay sends the attestation, then drops the connection; and the relayer's
     own node loses its send answer. The retry signs nothing that could land beside the first."""
@@ -412,35 +415,25 @@ def test_a_relay_whose_answer_is_lost_writes_each_delegated_review_once(
     from omareview.x402.verify import VerifyOptions
     from tests.relay_server import relay_server
 
-    node = devnet if mining == "instant" else interval_devnet
+    node = _node(request, mining, interval_devnet)
     network = network_of(node.state)
     payer = signer_from_key(node.state.accounts[7 if mining == "instant" else 9].private_key.get_secret_value())
     relayer = signer_from_key(node.state.accounts[8].private_key.get_secret_value())
     receipts = _receipts(payer.address, 2)
     outbox = Outbox(tmp_path / "outbox.sqlite3")
     _capture(outbox, receipts, ReviewDraft(5, "relayed"))
-    snapshot = EasClient(network).rpc.call("evm_snapshot") if mining == "instant" else None
-    try:
-        from omareview.hooks.submitter import review_job
+    from omareview.hooks.submitter import review_job
 
-        jobs: list[ReviewJob] = [
-            review_job(e, payer, VerifyOptions(authorize=False), True) for e in outbox.entries() if e.draft
-        ]
-        lossy = lambda m, n: "reset-after-forward" if m == "eth_sendRawTransaction" and n == 1 else None  # noqa: E731
-        with rpc_proxy(network.rpc_url, faults=lossy) as (rpc_url, _):
-            relay_client = EasClient(network.model_copy(update={"rpc_url": rpc_url}), relayer)
-            with relay_server(relay_client, lose_answers=1) as (relay_url, _):
-                first = submit_reviews(
-                    EasClient(network), jobs, payer, outbox=outbox, mode="relay", relay_url=relay_url
-                )
-                assert any(o.error is not None for o in first), "the lost answer is reported, not guessed"
-                again = submit_reviews(
-                    EasClient(network), jobs, payer, outbox=outbox, mode="relay", relay_url=relay_url
-                )
-                assert all(o.error is None or "already" in str(o.error) for o in again), [str(o.error) for o in again]
-        counts = _wait_until_mined(network, payer.address, _digests(receipts))
-        assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
-    finally:
-        if snapshot is not None:
-            revert_chain(EasClient(network).rpc.call, snapshot)
-            reset_nonce_tracking()
+    jobs: list[ReviewJob] = [
+        review_job(e, payer, VerifyOptions(authorize=False), True) for e in outbox.entries() if e.draft
+    ]
+    lossy = lambda m, n: "reset-after-forward" if m == "eth_sendRawTransaction" and n == 1 else None  # noqa: E731
+    with rpc_proxy(network.rpc_url, faults=lossy) as (rpc_url, _):
+        relay_client = EasClient(network.model_copy(update={"rpc_url": rpc_url}), relayer)
+        with relay_server(relay_client, lose_answers=1) as (relay_url, _):
+            first = submit_reviews(EasClient(network), jobs, payer, outbox=outbox, mode="relay", relay_url=relay_url)
+            assert any(o.error is not None for o in first), "the lost answer is reported, not guessed"
+            again = submit_reviews(EasClient(network), jobs, payer, outbox=outbox, mode="relay", relay_url=relay_url)
+            assert all(o.error is None or "already" in str(o.error) for o in again), [str(o.error) for o in again]
+    counts = _wait_until_mined(network, payer.address, _digests(receipts))
+    assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
