@@ -68,6 +68,34 @@ def test_isolated_chain_reverts_between_tests(isolated_chain: Web3, devnet: Devn
     assert isolated_chain.eth.block_number == before + 5
 
 
+@pytest.mark.chain_isolated
+def test_a_revert_more_than_300_s_after_its_snapshot_leaves_the_chain_clock_on_the_wall_clock(
+    devnet: Devnet, w3: Web3
+) -> None:
+    """Anvil's evm_revert also rewinds its clock to the snapshot's block. Here the snapshot's block is 400 s
+    old, as after a long test; revert_chain brings the clock back, so a receipt issued now is not in the
+    chain's future (it would be more than the 300 s freshness window behind without it)."""
+    from omareview.eas.rpc import RpcClient
+    from omareview.x402 import VerifyOptions, verify_artifact
+    from tests.helpers import revert_chain
+    from tests.reviews import artifact, receipt_for
+
+    def call(method: str, params: list[object]) -> object:
+        return w3.provider.make_request(method, params)["result"]
+
+    rpc = RpcClient(devnet.state.rpc_url)
+    call("anvil_setTime", [int(time.time()) - 400])
+    call("evm_mine", [])
+    snapshot = call("evm_snapshot", [])
+    call("anvil_mine", [3])
+    assert revert_chain(call, snapshot)
+    assert abs(rpc.next_block_time() - time.time()) < 5
+    receipt = artifact(receipt_for(devnet.state.accounts[1].address))
+    assert verify_artifact(receipt, VerifyOptions(authorize=False, now=rpc.next_block_time())).valid
+    call("evm_mine", [])
+    assert abs(int(w3.eth.get_block("latest")["timestamp"]) - time.time()) < 5
+
+
 @pytest.mark.devnet
 def test_cli_up_detach_status_down(omareview_home: Path) -> None:
     up = run_cli("devnet", "up", "--detach", "--json")
