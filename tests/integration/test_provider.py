@@ -521,3 +521,25 @@ def test_the_provider_judges_at_the_chain_s_time_as_the_index_will(world: World,
     listed = world.provider.index.reviews("did:web:localhost", rejudge=True)
     (review,) = [r for r in listed.reviews if r.uid == written.uid]
     assert review.level == "paid"
+
+
+def test_the_relayer_s_lost_send_answer_is_settled_not_signed_around(world: World, w3: Any) -> None:
+    """The provider's node forwards the relayer's transaction, then resets the connection unanswered (a
+    resend would hear `nonce too low`). The write still ends with the one review, sent in one transaction:
+    no second transaction is signed around the first, so no gas goes to a copy that can only revert."""
+    from tests.rpc_proxy import rpc_proxy
+
+    _, entry = world.pay()
+    relayer = world.devnet.state.accounts[RELAYER].address
+    sent_before = w3.eth.get_transaction_count(relayer)
+    reset = lambda m, n: "reset-after-forward" if m == "eth_sendRawTransaction" and n % 2 else None  # noqa: E731
+    with rpc_proxy(world.network.rpc_url, faults=reset) as (url, stats):
+        proxied = world.network.model_copy(update={"rpc_url": url})
+        judge = world.provider.index.judge_context
+        index = ReviewIndex(proxied, home=world.tmp / "relayer-behind-a-lossy-node", judge_context=judge)
+        provider = ReviewProvider(ProviderConfig(proxied, world.signer(RELAYER), index=index))
+        written = provider.write(f"{entry.payment_network}:{entry.payment_tx}", world.signed_body(entry, PAYER))
+        assert stats.failed == 1
+    assert w3.eth.get_transaction_count(relayer) == sent_before + 1, "one transaction, not one per answer lost"
+    (onchain,) = EasClient(world.network).attestations([written.uid])
+    assert onchain.attester == world.devnet.state.accounts[PAYER].address
