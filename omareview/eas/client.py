@@ -149,18 +149,18 @@ class DelegatedAttestation:
             signature = bytes.fromhex(_hex(body["signature"]))
             data = RequestData(
                 to_checksum_address(str(request["recipient"])),
-                int(request["expirationTime"]),
+                _uint(request["expirationTime"]),
                 _bool(request["revocable"]),
                 "0x" + bytes.fromhex(_hex(request["refUID"])).rjust(32, b"\0").hex(),
                 bytes.fromhex(_hex(request["data"])),
-                int(request["value"]),
+                _uint(request["value"]),
             )
             schema = "0x" + bytes.fromhex(_hex(request["schema"])).hex()
             attester = to_checksum_address(str(body["attester"]))
-            nonce, deadline = int(request["nonce"]), int(request["deadline"])
+            nonce, deadline = _uint(request["nonce"]), _uint(request["deadline"])
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"the delegated attestation is malformed ({type(exc).__name__}: {exc})") from exc
-        if len(signature) != 65 or len(schema) != 66 or min(nonce, deadline, data.value, data.expiration_time) < 0:
+        if len(signature) != 65 or len(schema) != 66 or deadline >= 2**64 or data.expiration_time >= 2**64:
             raise InputError("the delegated attestation's signature, schema or numbers are malformed")
         v = signature[64] if signature[64] >= 27 else signature[64] + 27
         return cls(domain, schema, data, attester, nonce, deadline, v, signature[:32], signature[32:64])
@@ -174,6 +174,19 @@ def _hex(value: Any) -> str:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise ValueError(f"{str(value)[:20]!r} is not 0x-prefixed hex")
     return value[2:]
+
+
+def _uint(value: Any) -> int:
+    """A uint256 as a JSON integer or a string of ASCII digits (never a float, whose `1e999` is infinite)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 78:
+        number = int(value)
+    else:
+        raise ValueError(f"{str(value)[:20]!r} is not a whole number")
+    if not 0 <= number < 2**256:
+        raise ValueError(f"{str(value)[:20]!r} is not a uint256")
+    return number
 
 
 def _bool(value: Any) -> bool:
@@ -394,14 +407,21 @@ class EasClient:
         v, r, s = attester.sign_hash(attest_digest(domain, attester.address, schema, request, nonce, deadline))
         return DelegatedAttestation(domain, schema, request, attester.address, nonce, deadline, v, r, s)
 
-    def submit_delegated(self, delegated: DelegatedAttestation) -> Submitted:
-        """Send a delegated attestation from this client's signer (the relayer)."""
-        sender = self.sender()
+    def _delegated_call(self, delegated: DelegatedAttestation) -> bytes:
         deadline = None if delegated.domain.type_set == "legacy" else delegated.deadline
-        call = attest_by_delegation_call(
+        return attest_by_delegation_call(
             delegated.schema_uid, delegated.request, delegated.v, delegated.r, delegated.s, delegated.attester, deadline
         )
-        tx_hash = sender.send(self.eas_address, call, "attestByDelegation")
+
+    def estimate_delegated(self, delegated: DelegatedAttestation) -> int:
+        """The gas relaying `delegated` takes (EasRevertError when EAS would refuse it), before any is spent."""
+        return self.sender().estimate_gas(self.eas_address, self._delegated_call(delegated), "attestByDelegation")
+
+    def submit_delegated(self, delegated: DelegatedAttestation, gas: int | None = None) -> Submitted:
+        """Send a delegated attestation from this client's signer (the relayer); `gas` is its estimate, when
+        the caller already made one."""
+        sender = self.sender()
+        tx_hash = sender.send(self.eas_address, self._delegated_call(delegated), "attestByDelegation", gas)
         receipt = sender.wait(tx_hash, "attestByDelegation")
         return self._submitted(receipt, [delegated.request], delegated.attester, delegated.schema_uid)[0]
 

@@ -1,7 +1,7 @@
 """The index's store: reviews keyed by UID with their decoded fields and where they were mined (block number
 and hash, log index), so a reorg can be undone; each row also keeps its last judged level and when it was
 judged. A cursor per schema records how far the chain has been read. The provider's records live here too:
-one review per payment, and the signatures it has relayed.
+one review per payment, and who is writing it.
 
 By default each network has an embedded SQLite file under `$OMAREVIEW_HOME/index/`; a `postgresql://` store
 holds every network in one database that several processes share (`omareview.index.engines`). The schema is
@@ -23,7 +23,7 @@ from omareview.identity.dids import did_address
 from omareview.identity.graph import IdentityAttestation, IdentityKind
 from omareview.index.engines import Engine, PostgresEngine, SqliteEngine, Tx, schema_name, store_url
 
-__all__ = ["MIGRATIONS", "IndexStore", "StoreGraph", "StoredReview", "database_path", "open_store"]
+__all__ = ["MIGRATIONS", "IndexStore", "PaymentClaim", "StoreGraph", "StoredReview", "database_path", "open_store"]
 
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
@@ -97,6 +97,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "CREATE INDEX IF NOT EXISTS identity_revoked ON identity(revoked_block)",
         ],
     ),
+    (5, ["ALTER TABLE payment_reviews ADD COLUMN owner TEXT"]),
 ]
 _IDENTITY_COLUMNS = (
     "uid, schema_uid, kind, attester, recipient, time, revocation_time, block_number, block_hash, tx_hash, "
@@ -109,6 +110,21 @@ _COLUMNS = (
 )
 _NAMES = [name.strip() for name in _COLUMNS.split(",")]
 _DEFAULTS: dict[str, Any] = {"screenshot_urls": "[]", "proofs": "[]", "legacy": 0}
+
+
+@dataclass(frozen=True)
+class PaymentClaim:
+    """The outcome of claiming a payment's one review.
+
+    Attributes:
+        claimed: this claimant holds it now.
+        uid: the review it was written as, when finished.
+        owner: who holds it (None for a claim made before owners were recorded).
+    """
+
+    claimed: bool
+    uid: str | None
+    owner: str | None
 
 
 @dataclass(frozen=True)
@@ -335,22 +351,36 @@ class IndexStore:
         with self.transaction() as tx:
             tx.executemany("UPDATE reviews SET judged_at = ? WHERE uid = ?", [(at, uid) for uid in uids])
 
-    def claim_payment(self, payment: str, attester: str, now: int, lease_s: int) -> tuple[bool, str | None]:
-        """Claim the one review of `payment` for `attester`: (claimed, UID of the review it already has). A claim
-        whose sender vanished is taken over once its lease is over; a finished one never. One statement, so
-        two claimants (threads or processes) never both win."""
+    def claim_payment(self, payment: str, attester: str, owner: str, now: int, lease_s: int) -> PaymentClaim:
+        """Claim the one review of `payment` for `attester` as `owner`. One statement, so two claimants
+        (threads or processes) never both win. A claim whose sender vanished is taken over once its lease is
+        over; a finished one never. When not claimed, says who holds it (or the UID it was written as)."""
         with self.transaction() as tx:
             claimed = tx.execute(
-                "INSERT INTO payment_reviews (payment, attester, state, uid, claimed_at) "
-                "VALUES (?, ?, 'sending', NULL, ?) ON CONFLICT (payment) DO UPDATE SET "
-                "attester = excluded.attester, state = 'sending', uid = NULL, claimed_at = excluded.claimed_at "
-                "WHERE payment_reviews.state <> 'done' AND payment_reviews.claimed_at < ?",
-                (payment, attester.lower(), now, now - lease_s),
+                "INSERT INTO payment_reviews (payment, attester, state, uid, claimed_at, owner) "
+                "VALUES (?, ?, 'sending', NULL, ?, ?) ON CONFLICT (payment) DO UPDATE SET "
+                "attester = excluded.attester, state = 'sending', uid = NULL, claimed_at = excluded.claimed_at, "
+                "owner = excluded.owner WHERE payment_reviews.state <> 'done' AND payment_reviews.claimed_at < ?",
+                (payment, attester.lower(), now, owner, now - lease_s),
             )
             if claimed:
-                return True, None
-            found = tx.rows("SELECT uid FROM payment_reviews WHERE payment = ?", (payment,))
-        return False, found[0]["uid"] if found else None
+                return PaymentClaim(True, None, owner)
+            found = tx.rows("SELECT uid, owner FROM payment_reviews WHERE payment = ?", (payment,))
+        if not found:
+            return PaymentClaim(False, None, None)
+        return PaymentClaim(False, found[0]["uid"], found[0]["owner"])
+
+    def take_over_payment(self, payment: str, attester: str, gone: str, owner: str, now: int) -> bool:
+        """Take an unfinished claim over from `gone`, an owner known to be dead; False when another
+        claimant took it first or it was finished meanwhile."""
+        with self.transaction() as tx:
+            return bool(
+                tx.execute(
+                    "UPDATE payment_reviews SET attester = ?, owner = ?, claimed_at = ? "
+                    "WHERE payment = ? AND state = 'sending' AND owner = ?",
+                    (attester.lower(), owner, now, payment, gone),
+                )
+            )
 
     def settle_payment(self, payment: str, uid: str | None) -> None:
         """The claimed review of `payment` is on-chain as `uid` (None: it was not sent; the claim is dropped)."""
@@ -367,15 +397,6 @@ class IndexStore:
         if not found or (found[0]["state"] != "done" and not in_flight):
             return None
         return str(found[0]["uid"] or "")
-
-    def claim_signature(self, signature: str, now: int) -> bool:
-        """Record a relayed signature; False when it was relayed before."""
-        with self.transaction() as tx:
-            inserted = tx.execute(
-                "INSERT INTO relayed_signatures (signature, relayed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                (signature.lower(), now),
-            )
-        return inserted == 1
 
     def review_naming(self, tx_hash: str, attester: str) -> str | None:
         """The UID of an indexed review by `attester` whose proofs name transaction `tx_hash`."""

@@ -6,6 +6,7 @@ held by that process can lose. Several processes behind one store each keep thei
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -49,40 +50,44 @@ class RateLimiter:
 
 @dataclass
 class GasBudget:
-    """The gas the relayer may spend per window; a request is refused before sending when the window's
-    spending (plus what is reserved for sends in flight) would pass it.
+    """The gas the relayer may spend per window. Each send first reserves the gas it was estimated to need;
+    a send whose reservation would pass the window's budget (spent plus reserved) is refused before it is
+    signed, so requests in flight at once can never together overspend it.
 
     Parameters:
         gas: gas allowed per window.
         per_s: the window, in seconds.
-        reserve: the gas one send reserves until it reports what it used.
         clock: the time source (monotonic seconds).
     """
 
     gas: int
     per_s: float = 3600.0
-    reserve: int = 500_000
     clock: Callable[[], float] = time.monotonic
-    _spent: list[tuple[float, int]] = field(default_factory=list)
+    _spent: dict[int, tuple[float, int]] = field(default_factory=dict)
+    _tickets: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _in_window(self, now: float) -> int:
-        self._spent = [(at, gas) for at, gas in self._spent if now - at < self.per_s]
-        return sum(gas for _, gas in self._spent)
+        self._spent = {key: (at, gas) for key, (at, gas) in self._spent.items() if now - at < self.per_s}
+        return sum(gas for _, gas in self._spent.values())
 
-    def take(self) -> bool:
-        """Reserve gas for one send; False when the budget is spent."""
+    def take(self, gas: int) -> int | None:
+        """Reserve `gas` for one send: a ticket to settle, or None when the budget has no room for it."""
         now = self.clock()
         with self._lock:
-            if self._in_window(now) + self.reserve > self.gas:
-                return False
-            self._spent.append((now, self.reserve))
-            return True
+            if self._in_window(now) + gas > self.gas:
+                return None
+            ticket = next(self._tickets)
+            self._spent[ticket] = (now, gas)
+            return ticket
 
-    def settle(self, used: int) -> None:
-        """Replace one reservation by the gas the send really used (0: it was not sent)."""
+    def settle(self, ticket: int, used: int) -> None:
+        """Replace a reservation by the gas the send really used (0: it was not sent)."""
         with self._lock:
-            for index, (at, gas) in enumerate(self._spent):
-                if gas == self.reserve:
-                    self._spent[index] = (at, used)
-                    break
+            if ticket in self._spent:
+                self._spent[ticket] = (self._spent[ticket][0], used)
+
+    def left(self) -> int:
+        """Gas still free in the current window."""
+        with self._lock:
+            return max(self.gas - self._in_window(self.clock()), 0)

@@ -6,9 +6,14 @@ in order: the signature (under this EAS's own domain, with a live deadline and t
 recovers the attester; the request is an irrevocable User Review sent to its subject's DID address; the data
 is a well-formed review whose `tx-interaction` proof names this payment; judged like any indexed review it is
 `paid` (its receipt verifies for the payer, and the money moved on-chain from the payer to a `payTo` bound
-to the subject, final); no review of this payment by this payer is indexed or being sent (a claim in the
-store, taken atomically, so two requests at once yield one review); the relayer's gas budget has room.
-Only then does it send `attestByDelegation` from the relayer key; the attester on-chain is the payer.
+to the subject, final); the data is the review's canonical encoding, with a bounded number and size of
+proofs; no review of this payment by this payer is indexed or being sent (a claim in the store, taken
+atomically, so two requests at once yield one review); the gas the write is estimated to take is under the
+per-write cap and fits the relayer's hourly budget, where it stays reserved until the send reports. Only
+then does it send `attestByDelegation` from the relayer key; the attester on-chain is the payer.
+
+The OMATrust relay endpoint (`relay`) takes the same path: it relays only a review naming one payment, so
+the operator's gas goes to paid reviews alone, and both endpoints take the one claim per payment.
 
 Refusals are `InputError`/`ServiceError`s with a reason code; the HTTP application maps each to a status
 and an OMATrust-style `code`.
@@ -26,9 +31,11 @@ from typing import Any
 from omareview._eip712 import recover_signer
 from omareview._hashing import is_address, to_checksum_address
 from omareview._json import loads_untrusted
+from omareview._owners import new_owner, owner_is_gone
 from omareview._wire import WireModel
-from omareview.eas.abi import ZERO_UID
+from omareview.eas.abi import ZERO_UID, EasRevertError
 from omareview.eas.client import DelegatedAttestation, EasClient, Submitted
+from omareview.eas.tx import GAS_MARGIN
 from omareview.errors import ChainError, InputError, ServiceError
 from omareview.identity.dids import did_address, subject_did
 from omareview.index.judge import judge
@@ -45,8 +52,12 @@ from omareview.serve.limits import GasBudget, RateLimiter
 __all__ = ["MAX_BODY_BYTES", "PaymentReviewedError", "ProviderConfig", "ReviewProvider", "Written"]
 
 MAX_BODY_BYTES = 64 * 1024
-#: How long a claimed payment stays claimed by a send that never reported back (longer than a deadline).
+#: How long a claimed payment stays claimed by a live sender that never reported back (longer than a
+#: deadline); a claim whose process is gone is taken over at once.
 CLAIM_LEASE_S = 900
+#: The most proofs, and attestation bytes, a relayed review may carry: they bound the gas one write costs.
+MAX_PROOFS = 4
+MAX_DATA_BYTES = 12 * 1024
 _DEADLINE_MARGIN_S = 30
 #: How long a subject's judged reviews are served from memory when no sync changed the store.
 CACHE_TTL_S = 30.0
@@ -77,6 +88,7 @@ class ProviderConfig:
         relayer: the key that sends delegated attestations (None: the provider only reads).
         home: the omareview home holding the index (None: `$OMAREVIEW_HOME`).
         gas_per_hour: the relayer's gas budget per hour.
+        gas_per_write: the most gas one write may be estimated to take; a costlier one is refused unsent.
         writes_per_payer_per_hour: writes one payer may ask for per hour.
         sync_interval_s: seconds between index syncs.
         store: the index's store URL (None: `$OMAREVIEW_STORE`, config.toml, else the SQLite file).
@@ -89,6 +101,7 @@ class ProviderConfig:
     relayer: Signer | None = None
     home: Path | None = None
     gas_per_hour: int = 20_000_000
+    gas_per_write: int = 3_000_000
     writes_per_payer_per_hour: int = 20
     sync_interval_s: float = 5.0
     store: str | None = field(default=None, repr=False)
@@ -131,6 +144,7 @@ class ReviewProvider:
         self.schema_uid = config.network.schema_uid(USER_REVIEW).lower()
         self._client = EasClient(config.network, config.relayer, rpc=self.index.rpc)
         self._send_lock = threading.Lock()
+        self._owner = new_owner()
         self._sync_lock = threading.Lock()
         self.budget = GasBudget(config.gas_per_hour)
         self.payer_limit = RateLimiter(config.writes_per_payer_per_hour, 3600.0)
@@ -238,6 +252,11 @@ class ReviewProvider:
                 f"the signature recovers {signer}, not the attester {delegated.attester}", reason="attester-mismatch"
             )
         request = delegated.request
+        if len(request.data) > MAX_DATA_BYTES:
+            raise InputError(
+                f"the attestation data is {len(request.data)} bytes; this provider relays at most {MAX_DATA_BYTES}",
+                reason="too-large",
+            )
         if request.revocable or request.expiration_time or request.value or request.ref_uid.lower() != ZERO_UID:
             raise InputError(
                 "a User Review is irrevocable, never expires, carries no value and references nothing",
@@ -249,6 +268,16 @@ class ReviewProvider:
             raise InputError(
                 f"the attestation data is not a well-formed User Review: {exc}", reason="bad-review"
             ) from exc
+        if len(review.proofs) > MAX_PROOFS:
+            raise InputError(
+                f"the review carries {len(review.proofs)} proofs; this provider relays at most {MAX_PROOFS}",
+                reason="too-large",
+            )
+        if review.encode() != request.data:
+            raise InputError(
+                "the attestation data is not its review's canonical encoding (extra or altered bytes)",
+                reason="bad-review",
+            )
         if did_address(review.subject) != request.recipient.lower():
             raise InputError("the request's recipient is not the subject's DID address", reason="bad-review")
         if delegated.nonce != self._client.nonce_of(delegated.attester):
@@ -269,27 +298,50 @@ class ReviewProvider:
             if exc.reason == "invalid-signature":
                 self._refuse_if_reviewed(key, in_flight=True)
             raise
-        attester = delegated.attester.lower()
         if (network, tx_hash) not in _named_payments(review):
             raise InputError(
                 f"the review's tx-interaction proof does not name the payment {network}:{tx_hash}",
                 reason="wrong-payment",
             )
+        return self._write_paid(key, tx_hash, delegated, review)
+
+    def relay(self, body: bytes) -> Written:
+        """The OMATrust relay's `/v1/delegated-attest`: a User Review signed by its attester, relayed only
+        when it names the one payment it reviews and passes every check `write` makes."""
+        delegated, review = self._delegated(body)
+        named = _named_payments(review)
+        if len(named) != 1:
+            raise InputError(
+                "this relay writes payment-backed reviews only: the review must name the one payment it "
+                "reviews in a tx-interaction proof",
+                reason="not-payment-backed",
+            )
+        network, tx_hash = parse_payment_tx(":".join(next(iter(named))))
+        key = f"{network}:{tx_hash}"
+        self._refuse_if_reviewed(key)
+        return self._write_paid(key, tx_hash, delegated, review)
+
+    def _write_paid(self, key: str, tx_hash: str, delegated: DelegatedAttestation, review: UserReview) -> Written:
+        attester = delegated.attester.lower()
         if self.payer_limit.allow(attester) is not None:
             raise ServiceError(f"{delegated.attester} asked for too many writes this hour", reason="rate-limited")
         self._check_paid(review, attester)
         self._sync_quietly()
-        existing = self.store.review_naming(tx_hash, attester)
-        if existing is not None:
-            raise PaymentReviewedError(f"this payment already has a review: {existing}", existing)
-        claimed, uid = self.store.claim_payment(key, attester, int(time.time()), CLAIM_LEASE_S)
-        if not claimed:
-            raise _reviewed(uid)
+        self._refuse_if_written(key, tx_hash, attester)
         try:
-            submitted = self._send(delegated)
+            gas = self._estimate(delegated)
+        except EasRevertError:
+            # EAS refuses a signature whose nonce another one spent: when that one was this payment's
+            # review (two writes racing), its review is the answer.
+            self._sync_quietly()
+            self._refuse_if_written(key, tx_hash, attester, in_flight=True)
+            raise
+        self._claim(key, tx_hash, attester)
+        try:
+            submitted = self._send(delegated, gas)
         except ChainError:
-            # Sent or not is unknown after a chain error: the claim stays until its lease ends, and the next
-            # claim looks for the review in the index first.
+            # Sent or not is unknown after a chain error: the claim stays (until its lease ends, or at once
+            # should this process die), and the next claim looks for the review in the index first.
             raise
         except BaseException:
             self.store.settle_payment(key, None)
@@ -297,6 +349,31 @@ class ReviewProvider:
         self.store.settle_payment(key, submitted.uid)
         self._sync_quietly()
         return _written(submitted, delegated, review)
+
+    def _claim(self, key: str, tx_hash: str, attester: str) -> None:
+        """Take the payment's one claim, or refuse with the review it has (or is getting). A claim whose
+        writer died is settled first: by the review it sent, once indexed; else it is taken over."""
+        claim = self.store.claim_payment(key, attester, self._owner, int(time.time()), CLAIM_LEASE_S)
+        if claim.claimed:
+            return
+        if claim.uid is None and claim.owner is not None and owner_is_gone(claim.owner):
+            self._sync_quietly()
+            sent = self.store.review_naming(tx_hash, attester)
+            if sent is not None:
+                self.store.settle_payment(key, sent)
+                raise _reviewed(sent)
+            if self.store.take_over_payment(key, attester, claim.owner, self._owner, int(time.time())):
+                return
+            claim = self.store.claim_payment(key, attester, self._owner, int(time.time()), CLAIM_LEASE_S)
+            if claim.claimed:
+                return
+        raise _reviewed(claim.uid)
+
+    def _refuse_if_written(self, key: str, tx_hash: str, attester: str, *, in_flight: bool = False) -> None:
+        self._refuse_if_reviewed(key, in_flight=in_flight)
+        existing = self.store.review_naming(tx_hash, attester)
+        if existing is not None:
+            raise PaymentReviewedError(f"this payment already has a review: {existing}", existing)
 
     def _refuse_if_reviewed(self, key: str, *, in_flight: bool = False) -> None:
         existing = self.store.payment_review(key, in_flight=in_flight)
@@ -307,20 +384,6 @@ class ReviewProvider:
                 else "a review of this payment is being written",
                 existing or None,
             )
-
-    def relay(self, body: bytes) -> Written:
-        """The OMATrust relay's `/v1/delegated-attest`: a User Review signed by its attester, each signature
-        relayed once, each payment reviewed once by its payer."""
-        delegated, review = self._delegated(body)
-        for _, tx_hash in _named_payments(review):
-            existing = self.store.review_naming(tx_hash, delegated.attester)
-            if existing is not None:
-                raise InputError(f"this payment already has a review: {existing}", reason="duplicate")
-        if not self.store.claim_signature(delegated.signature, int(time.time())):
-            raise InputError("this signature was relayed before", reason="duplicate")
-        submitted = self._send(delegated)
-        self._sync_quietly()
-        return _written(submitted, delegated, review)
 
     def _sync_quietly(self) -> None:
         """Sync around a write, so the duplicate check and the next read see the chain as it is now; a failure
@@ -372,19 +435,35 @@ class ReviewProvider:
             reason="not-payment-backed",
         )
 
-    def _send(self, delegated: DelegatedAttestation) -> Submitted:
-        if not self.budget.take():
+    def _estimate(self, delegated: DelegatedAttestation) -> int:
+        """The gas this write will take, refused above the per-write cap before anything is claimed or sent."""
+        try:
+            gas = self._client.estimate_delegated(delegated)
+        except ChainError as exc:
+            raise ChainError(f"the chain could not estimate the attestation: {exc}", reason=exc.reason) from exc
+        if gas > self.config.gas_per_write:
+            raise InputError(
+                f"writing this review would take {gas:,} gas; this provider pays at most "
+                f"{self.config.gas_per_write:,} per review",
+                reason="too-large",
+            )
+        return gas
+
+    def _send(self, delegated: DelegatedAttestation, gas: int) -> Submitted:
+        ticket = self.budget.take(int(gas * GAS_MARGIN))
+        if ticket is None:
             raise ServiceError("the relayer's gas budget for this hour is spent", reason="gas-budget")
         used = 0
         try:
             with self._send_lock:
-                submitted = self._client.submit_delegated(delegated)
+                submitted = self._client.submit_delegated(delegated, gas)
             used = submitted.gas_used
             return submitted
         except ChainError as exc:
+            used = int(gas * GAS_MARGIN)
             raise ChainError(f"the chain refused or lost the attestation: {exc}", reason=exc.reason) from exc
         finally:
-            self.budget.settle(used)
+            self.budget.settle(ticket, used)
 
 
 def _written(submitted: Submitted, delegated: DelegatedAttestation, review: UserReview) -> Written:

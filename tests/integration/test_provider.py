@@ -30,14 +30,13 @@ from omareview.gate import DEFAULT_POLICY, Gate
 from omareview.hooks import ReceiptCapture, ReviewDraft, paying_client, review_job, send_via_provider
 from omareview.identity import DidWebResolver, SafeFetcher
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.keys import Signer
+from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network
-from omareview.review import review_of_subject
+from omareview.review.model import new_review
 from omareview.review.outbox import Outbox, OutboxEntry
 from omareview.serve import ProviderConfig, ReviewProvider, create_app
 from omareview.x402 import VerifyOptions
 from tests.helpers import devnet_payer, devserver_process, free_port, run_cli, run_node
-from tests.reviews import receipt_for
 from tests.servers import Reply, dns_server, http_server
 
 pytestmark = pytest.mark.chain_isolated
@@ -328,23 +327,47 @@ def test_a_read_link_that_redirects_elsewhere_is_not_followed(world: World) -> N
 
 
 def test_the_relay_endpoints_serve_omareviews_own_relay_client(world: World, cli_env: dict[str, str]) -> None:
-    attester = world.devnet.state.accounts[5].address
+    _, entry = world.pay()
+    attester = world.devnet.state.accounts[PAYER].address
     receipt = world.tmp / "receipt.json"
-    receipt.write_text(json.dumps(receipt_for(attester)))
+    receipt.write_text(json.dumps(entry.receipt))
     nonce = httpx.get(f"{world.provider_url}/v1/nonce", params={"attester": attester}).json()
-    assert nonce["chainId"] == 31337 and nonce["nonce"] == "0" and "elapsed" in nonce
-    env = cli_env
-    args = ["review", "submit", "--receipt", str(receipt), "--rating", "5", "--dev-account", "5", "--json"]
-    args += ["--no-authorize"]
-    result = run_cli(*args, "--delegated", "--relay", world.provider_url, env=env)
+    assert nonce["chainId"] == 31337 and "elapsed" in nonce
+    args = ["review", "submit", "--receipt", str(receipt), "--rating", "5", "--dev-account", str(PAYER), "--json"]
+    args += ["--payment-tx", f"{entry.payment_network}:{entry.payment_tx}", "--delegated", "--relay"]
+    env = {**cli_env, "OMAREVIEW_DID_WEB_OVERRIDES": ",".join(f"{h}={u}" for h, u in world.overrides.items())}
+    result = run_cli(*args, world.provider_url, env=env)
     assert result.code == 0, result.stderr
     uid = result.json()["uid"]
     (onchain,) = EasClient(world.network).attestations([uid])
     assert onchain.attester == attester
-    again = run_cli(*args, "--delegated", "--relay", world.provider_url, "--allow-duplicate", env=env)
-    assert again.code == 0, "a new signature of the same review is relayed again (the relay is not payment-bound)"
+    again = run_cli(*args, world.provider_url, "--allow-duplicate", env=env)
+    assert again.code == 1 and "ALREADY_REVIEWED" in again.stderr, "one payment, one review, on the relay path too"
     reused = httpx.post(f"{world.provider_url}/v1/delegated-attest", content=b"{}", timeout=10)
     assert (reused.status_code, reused.json()["code"]) == (400, "BAD_REQUEST")
+
+
+def test_the_relay_spends_no_gas_on_an_unpaid_review(world: World, cli_env: dict[str, str]) -> None:
+    """Fresh keys with no funds and no payment, one naming a stranger's payment: nothing is relayed."""
+    _, entry = world.pay()
+    relayer = world.devnet.state.accounts[RELAYER].address
+    before = int(world.provider.index.rpc.call("eth_getTransactionCount", [relayer, "latest"]), 16)
+    left = world.provider.budget.left()
+    stranger = signer_from_key(os.urandom(32))
+    paid = review_job(
+        entry.model_copy(update={"draft": {"rating": 5, "body": "mine now"}}),
+        world.signer(PAYER),
+        VerifyOptions(authorize=False),
+        payment_proof=True,
+    ).review
+    unpaid = new_review(subject=paid.subject, rating_value=5, review_body="great")
+    client = EasClient(world.network)
+    for review in (unpaid, paid):
+        delegated = client.sign_delegated(review_request(review.recipient, review.encode()), stranger, nonce=0)
+        answer = httpx.post(f"{world.provider_url}/v1/delegated-attest", json=delegated.relay_body(), timeout=30)
+        assert answer.status_code == 422 and answer.json()["code"] == "NOT_PAYMENT_BACKED", answer.text
+    after = int(world.provider.index.rpc.call("eth_getTransactionCount", [relayer, "latest"]), 16)
+    assert after == before and world.provider.budget.left() == left, "no gas spent, none reserved"
 
 
 def test_the_page_renders_in_a_real_browser_and_runs_no_script(world: World, tmp_path: Path) -> None:
@@ -448,8 +471,11 @@ def test_the_serve_command_and_outbox_review_via(world: World, cli_env: dict[str
 
 
 def test_an_eas_sdk_client_uses_the_provider_as_its_relay(world: World, devnet_key: Callable[[int], str]) -> None:
-    """The OMATrust way of relaying: eas-sdk signs the delegated Attest, the client posts the relay body."""
-    review = review_of_subject("did:web:sdk.example", rating=4, body="signed by eas-sdk")
+    """The OMATrust way of relaying: eas-sdk signs the delegated Attest of a paid review, the client posts
+    the relay body."""
+    _, entry = world.pay()
+    drafted = entry.model_copy(update={"draft": {"rating": 4, "body": "signed by eas-sdk"}})
+    review = review_job(drafted, world.signer(PAYER), VerifyOptions(authorize=False), payment_proof=True).review
     deadline = int(time.time()) + 600
     request = {
         "schema": world.network.schema_uid(),
@@ -463,7 +489,7 @@ def test_an_eas_sdk_client_uses_the_provider_as_its_relay(world: World, devnet_k
             "action": "sign-delegated",
             "rpcUrl": world.network.rpc_url,
             "easAddress": world.network.eas_address,
-            "privateKey": devnet_key(6),
+            "privateKey": devnet_key(PAYER),
             "request": request,
         },
     )
@@ -491,7 +517,7 @@ def test_an_eas_sdk_client_uses_the_provider_as_its_relay(world: World, devnet_k
     answer = httpx.post(f"{world.provider_url}/v1/delegated-attest", json=body, timeout=60)
     assert answer.status_code == 200 and answer.json()["success"], answer.text
     (onchain,) = EasClient(world.network).attestations([answer.json()["uid"]])
-    assert onchain.attester == world.devnet.state.accounts[6].address
+    assert onchain.attester == world.devnet.state.accounts[PAYER].address
     again = httpx.post(f"{world.provider_url}/v1/delegated-attest", json=body, timeout=60)
     assert (again.status_code, again.json()["code"]) == (400, "INVALID_SIGNATURE"), "a used nonce is never sent twice"
     assert "stale EAS nonce" in again.json()["message"]

@@ -24,16 +24,21 @@ def test_a_rate_limiter_allows_a_burst_then_refills() -> None:
     assert limiter.allow("a") is None and limiter.allow("a") is not None
 
 
-def test_the_gas_budget_reserves_then_settles_what_was_used() -> None:
+def test_the_gas_budget_reserves_each_send_s_estimate_then_settles_what_was_used() -> None:
     clock = Clock()
-    budget = GasBudget(1_000_000, per_s=3600, reserve=400_000, clock=clock)
-    assert budget.take() and budget.take()
-    assert not budget.take(), "two reservations leave no room for a third"
-    budget.settle(150_000)
-    budget.settle(0)
-    assert budget.take() and budget.take(), "what was not spent is free again"
+    budget = GasBudget(1_000_000, per_s=3600, clock=clock)
+    first, second = budget.take(400_000), budget.take(400_000)
+    assert first is not None and second is not None
+    assert budget.take(400_000) is None, "two reservations leave no room for a third"
+    assert budget.take(200_000) is not None, "a smaller estimate still fits"
+    assert budget.take(1) is None
+    budget.settle(first, 150_000)
+    budget.settle(second, 0)
+    assert budget.left() == 650_000
+    assert budget.take(600_000) is not None, "what was not spent is free again"
+    assert budget.take(2_000_000) is None, "an estimate above the whole budget never fits"
     clock.now += 3601
-    assert budget.take(), "a new window"
+    assert budget.left() == 1_000_000, "a new window"
 
 
 def test_the_page_shows_responses_under_their_review_escaped() -> None:
