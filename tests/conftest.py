@@ -20,6 +20,8 @@ from omareview.networks import Network
 from tests.helpers import revert_chain
 from tests.servers import dns_server
 
+pytest_plugins = ["tests.provider_world"]
+
 SEAL = Path(__file__).parent / "seal"
 _STUB = ExitStack()
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -39,7 +41,44 @@ def _relayer(ctx: click.Context, keystore: Path | None, dev_account: int | None)
 @click.option(
     "--sync-interval", type=click.FloatRange(0.2), default=5.0, show_default=True, help="Seconds between syncs."
 )
+@click.option(
+    "--gas-per-write",
+    type=click.IntRange(100_000),
+    default=3_000_000,
+    show_default=True,
+    help="The most gas one review may be estimated to take; costlier ones are refused unsent.",
+)
 @click.option("--no-sync", is_flag=True, help="Only read the store; `omareview index follow` keeps it current.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes serving one socket and one store; the budgets and rates are shared out between them.",
+)
+@click.option(
+    "--proxy-headers/--no-proxy-headers",
+    default=False,
+    show_default=True,
+    help="Take the client address from X-Forwarded-For (only from --forwarded-allow-ips).",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="ADDRS",
+    help="Comma-separated proxy addresses or networks whose forwarded headers are trusted.",
+)
+@click.option(
+    "--max-connections", type=click.IntRange(16), default=512, show_default=True, help="Open connections per worker."
+)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(1.0, 120.0),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client has to send a request's headers.",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -51,13 +90,18 @@ def serve(
     requests_per_minute: int,
     writes_per_payer: int,
     sync_interval: float,
+    gas_per_write: int,
     no_sync: bool,
+    workers: int,
+    proxy_headers: bool,
+    forwarded_allow_ips: str,
+    max_connections: int,
+    header_timeout: float,
 ) -> None:
     """Run a review provider: a service's reviews as JSON and as a page, payment-backed writes, a relay."""
     try:
-        import uvicorn
-
         from omareview.serve.app import create_app
+        from omareview.serve.server import ServerOptions, run_server
     except ModuleNotFoundError as exc:
         raise ToolchainError(
             f"serving needs the `serve` extra ({exc.name} is missing): pip install 'omareview[serve]'",
@@ -69,21 +113,39 @@ def serve(
     relayer = _relayer(ctx, relayer_keystore, relayer_dev_account)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Each worker keeps its own limits in memory, so each gets its share of them.
     config = ProviderConfig(
         network,
         relayer,
         store=global_options(ctx).store,
         syncs=not no_sync,
-        gas_per_hour=gas_per_hour,
-        writes_per_payer_per_hour=writes_per_payer,
+        gas_per_hour=gas_per_hour // workers,
+        gas_per_write=gas_per_write,
+        writes_per_payer_per_hour=max(writes_per_payer // workers, 1),
         sync_interval_s=sync_interval,
     )
-    provider = ReviewProvider(config)
     if not no_sync:
         click.echo(f"syncing the {network.name} index before serving…", err=True)
-        block, added, _ = provider.sync()
+        block, added, _ = ReviewProvider(config).sync()
         click.echo(f"index at block {block} ({added} new review(s))", err=True)
     who = f"relaying from {relayer.address}" if relayer else "read-only (no relayer key)"
-    click.echo(f"serving reviews of {network.name} on http://{host}:{port}, {who}", err=True)
-    app = create_app(provider, requests_per_minute=requests_per_minute, sync_in_background=not no_sync)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=True)
+    many = f" in {workers} workers" if workers > 1 else ""
+    click.echo(f"serving reviews of {network.name} on http://{host}:{port}{many}, {who}", err=True)
+
+    def make_app(worker: int) -> Any:
+        # Worker 0 keeps the index synced; the others read the store it writes.
+        syncs = not no_sync and worker == 0
+        provider = ReviewProvider(dataclasses.replace(config, syncs=syncs))
+        per_worker = max(requests_per_minute // workers, 1)
+        return create_app(provider, requests_per_minute=per_worker, sync_in_background=syncs)
+
+    options = ServerOptions(
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        max_connections=max_connections,
+        header_timeout_s=header_timeout,
+    )
+    run_server(make_app, options)

@@ -25,3 +25,9 @@ from .provider import (
 from .provider import (
     Written as Written,
 )
+from .server import (
+    ServerOptions as ServerOptions,
+)
+from .server import (
+    run_server as run_server,
+)

@@ -8,9 +8,11 @@ is JSON `{success: false, code, message}`; bodies are bounded; each client addre
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import hashlib
+import ipaddress
 import json
 import logging
 import threading
@@ -24,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.serve.limits import RateLimiter
@@ -31,9 +34,11 @@ from omareview.serve.metrics import CONTENT_TYPE, Metrics
 from omareview.serve.page import render_reviews_page
 from omareview.serve.provider import MAX_BODY_BYTES, PaymentReviewedError, ReviewProvider
 
-__all__ = ["MAX_PAGE", "REFUSALS", "create_app"]
+__all__ = ["MAX_HEADERS", "MAX_PAGE", "REFUSALS", "client_key", "create_app"]
 
 MAX_PAGE = 100
+MAX_HEADERS = 64
+BODY_TIMEOUT_S = 10.0
 _log = logging.getLogger("omareview.serve")
 
 #: reason code → (HTTP status, the OMATrust-style `code` clients branch on).
@@ -49,6 +54,7 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "wrong-payment": (422, "WRONG_PAYMENT"),
     "not-payment-backed": (422, "NOT_PAYMENT_BACKED"),
     "rate-limited": (429, "RATE_LIMITED"),
+    "too-slow": (408, "TOO_SLOW"),
     "no-relayer": (403, "NO_DELEGATE_KEY"),
     "payment-pending": (503, "PAYMENT_PENDING"),
     "gas-budget": (503, "GAS_BUDGET"),
@@ -99,29 +105,84 @@ def _json(document: Any, request: Request, max_age: int = 5) -> Response:
 
 
 async def _body(request: Request) -> bytes:
-    """The request body, refused past MAX_BODY_BYTES without reading more."""
+    """The request body, refused past MAX_BODY_BYTES without reading more, or when it is not all there
+    within BODY_TIMEOUT_S (a client trickling bytes holds a connection and a worker)."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+    if declared is not None and (
+        not (declared.isascii() and declared.isdigit()) or len(declared) > 12 or int(declared) > MAX_BODY_BYTES
+    ):
         raise InputError(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB", reason="too-large")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise InputError(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB", reason="too-large")
-    return bytes(body)
+
+    async def read() -> bytes:
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > MAX_BODY_BYTES:
+                raise InputError(f"the body is larger than {MAX_BODY_BYTES // 1024} KiB", reason="too-large")
+        return bytes(body)
+
+    try:
+        return await asyncio.wait_for(read(), BODY_TIMEOUT_S)
+    except TimeoutError:
+        raise InputError(f"the body did not arrive within {BODY_TIMEOUT_S:.0f} s", reason="too-slow") from None
 
 
 def _int(value: str | None, default: int, top: int) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit():
-        raise InputError(f"{value[:20]!r} is not a whole number")
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
+        raise InputError(f"{value[:20]!r} is not a whole number of at most 12 digits")
     return min(int(value), top)
 
 
+def client_key(address: str) -> str:
+    """The rate-limit bucket of a client address: an IPv4 address alone, an IPv6 address by its /64 (one
+    subscriber holds a whole /64, so per-address buckets would be unlimited)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def _bounded(app: ASGIApp, max_in_flight: int) -> ASGIApp:
+    """Refuse, before the application reads anything, a request with more than MAX_HEADERS headers (431)
+    or one past `max_in_flight` requests at once (503); both as JSON. The headers' total size is bounded
+    by the server."""
+    in_flight = 0
+
+    async def bounded(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal in_flight
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        if len(scope["headers"]) > MAX_HEADERS:
+            refusal = _error(431, "HEADERS_TOO_LARGE", f"at most {MAX_HEADERS} request headers are allowed")
+        elif in_flight >= max_in_flight:
+            refusal = _error(503, "BUSY", "this provider is answering as many requests as it can", 1)
+        else:
+            in_flight += 1
+            try:
+                await app(scope, receive, send)
+            finally:
+                in_flight -= 1
+            return
+        await refusal(scope, receive, send)
+
+    return bounded
+
+
 def create_app(
-    provider: ReviewProvider, *, requests_per_minute: int = 600, sync_in_background: bool = True
-) -> Starlette:
+    provider: ReviewProvider,
+    *,
+    requests_per_minute: int = 600,
+    sync_in_background: bool = True,
+    max_in_flight: int = 256,
+) -> ASGIApp:
     """The ASGI application over `provider`.
 
     Parameters:
@@ -129,6 +190,7 @@ def create_app(
         requests_per_minute: requests one client address may make per minute.
         sync_in_background: keep the index synced from a thread while the application runs (False when
             `omareview index follow` writes the store and this process only reads it).
+        max_in_flight: requests handled at once; more are refused (503 `BUSY`).
     """
     per_ip = RateLimiter(requests_per_minute, 60.0)
     metrics = Metrics(provider.index)
@@ -136,7 +198,7 @@ def create_app(
     async def guarded(request: Request, work: Callable[[], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         route = request.url.path.split("/")[1]
-        wait = per_ip.allow(request.client.host if request.client else "unknown")
+        wait = per_ip.allow(client_key(request.client.host) if request.client else "unknown")
         if wait is not None:
             response = _error(429, "RATE_LIMITED", "too many requests from this address", int(wait) + 1)
         else:
@@ -176,11 +238,14 @@ def create_app(
             )
             previous, following = links(request, offset, limit, result.total)
             if "text/html" in request.headers.get("accept", ""):
-                page = render_reviews_page(result, service=resource, base="", previous=previous, next_page=following)
+                page = render_reviews_page(result, base="", previous=previous, next_page=following)
                 return HTMLResponse(
                     page,
                     headers={
-                        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                        "frame-ancestors 'none'",
+                        "X-Frame-Options": "DENY",
+                        "Referrer-Policy": "no-referrer",
                         "Cache-Control": "public, max-age=5",
                         "Vary": "Accept",
                         "X-Content-Type-Options": "nosniff",
@@ -252,7 +317,7 @@ def create_app(
         finally:
             stop.set()
 
-    return Starlette(
+    application = Starlette(
         routes=[
             Route("/reviews", reviews),
             Route("/attestations/{uid}", attestation),
@@ -264,6 +329,7 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    return _bounded(application, max_in_flight)
 
 
 def _follow(provider: ReviewProvider, stop: threading.Event) -> None:

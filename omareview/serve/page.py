@@ -1,5 +1,8 @@
 """The reviews page a person reads: server-rendered HTML, escaped throughout (review text is hostile
-input), no JavaScript, laid out for a phone first."""
+input), no JavaScript, laid out for a phone first. The heading names the canonical subject, never the URL a
+client asked with (`https://trusted-bank.example@localhost/` would print a bank's name over localhost's
+reviews), and every value shown has its bidirectional controls neutralized (an RTL override turns
+`gnp.exe` into `exe.png` on screen)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import datetime
 from functools import cache
 from typing import Any
 
+from omareview.identity.dids import web_domain
 from omareview.index.query import IndexedReview, SubjectReviews
 
 __all__ = ["BADGES", "render_reviews_page"]
@@ -20,12 +24,23 @@ BADGES = {
 }
 
 
+#: Unicode's explicit direction marks, embeddings, overrides and isolates.
+_BIDI = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), "\ufffd")
+
+
+def _neutral(value: Any) -> Any:
+    """What the page prints of any value: text with no direction controls (each shown as U+FFFD)."""
+    return value.translate(_BIDI) if isinstance(value, str) else value
+
+
 @cache
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     environment = Environment(
-        loader=PackageLoader("omareview.serve", "templates"), autoescape=select_autoescape(default=True)
+        loader=PackageLoader("omareview.serve", "templates"),
+        autoescape=select_autoescape(default=True),
+        finalize=_neutral,
     )
     environment.filters["date"] = lambda t: datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%Y-%m-%d")
     return environment
@@ -39,9 +54,7 @@ def _paid_amount(review: IndexedReview) -> str | None:
     return f"{payment['amount']} units of {asset[:6]}…{asset[-4:]}" if asset else str(payment["amount"])
 
 
-def render_reviews_page(
-    result: SubjectReviews, *, service: str, base: str, previous: str | None, next_page: str | None
-) -> str:
+def render_reviews_page(result: SubjectReviews, *, base: str, previous: str | None, next_page: str | None) -> str:
     """The page for one subject's reviews; `base` is the provider's path prefix for links."""
     counted = sum(result.histogram.values())
     return str(
@@ -49,7 +62,7 @@ def render_reviews_page(
         .get_template("reviews.html")
         .render(
             result=result,
-            service=service,
+            service=web_domain(result.subject) or result.subject,
             base=base,
             counted=counted,
             widest=max(result.histogram.values(), default=0),

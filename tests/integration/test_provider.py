@@ -4,140 +4,36 @@ provider writing the review on EAS for the payer, and `read`, the gate and `omar
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-import uvicorn
-from x402 import x402Client
 
-from omareview.devnet.node import Devnet
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import InputError
 from omareview.gate import DEFAULT_POLICY, Gate
-from omareview.hooks import ReceiptCapture, ReviewDraft, paying_client, review_job, send_via_provider
+from omareview.hooks import review_job, send_via_provider
 from omareview.identity import DidWebResolver, SafeFetcher
-from omareview.index import JudgeContext, ReviewIndex
-from omareview.keys import Signer, signer_from_key
-from omareview.networks import Network
+from omareview.index import ReviewIndex
+from omareview.keys import signer_from_key
 from omareview.review.model import new_review
-from omareview.review.outbox import Outbox, OutboxEntry
-from omareview.serve import ProviderConfig, ReviewProvider, create_app
+from omareview.review.outbox import Outbox
+from omareview.serve import ProviderConfig, ReviewProvider
 from omareview.x402 import VerifyOptions
-from tests.helpers import devnet_payer, devserver_process, free_port, run_cli, run_node
-from tests.servers import Reply, dns_server, http_server
+from tests.helpers import free_port, run_cli, run_node
+from tests.provider_world import HOSTILE, OTHER, PAYER, PROVIDER, RELAYER, World
+from tests.servers import Reply, http_server
 
 pytestmark = pytest.mark.chain_isolated
-
-PAYER, OTHER, RELAYER = 1, 2, 7
-PROVIDER = "reviews.localhost"
-HOSTILE = "Solid data. <script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
-
-
-@dataclass
-class World:
-    devnet: Devnet
-    network: Network
-    devserver: str
-    provider_url: str
-    overrides: dict[str, str]
-    provider: ReviewProvider
-    tmp: Path
-    dns: str
-    signer: Callable[[int], Signer]
-
-    def resolver(self) -> DidWebResolver:
-        return DidWebResolver(fetcher=SafeFetcher(overrides=self.overrides))
-
-    def pay(self, account: int = PAYER, outbox: Outbox | None = None) -> tuple[Outbox, OutboxEntry]:
-        """A real x402 payment to the dev server, captured (into a fresh outbox by default) with a draft."""
-        outbox = outbox or Outbox(self.tmp / f"outbox-{account}-{time.monotonic_ns()}.sqlite3")
-        capture = ReceiptCapture(outbox, rating_policy=lambda response, receipt: ReviewDraft(4, HOSTILE))
-
-        async def pay() -> httpx.Response:
-            async with paying_client(devnet_payer(x402Client, self.devnet.state, account), capture) as http:
-                return await http.get(f"{self.devserver}/paid")
-
-        assert asyncio.run(pay()).status_code == 200
-        (entry,) = outbox.entries()
-        return outbox, entry
-
-    def send(self, outbox: Outbox, entry: OutboxEntry, account: int = PAYER) -> Any:
-        return send_via_provider(
-            entry.digest,
-            PROVIDER,
-            EasClient(self.network, self.signer(account)),
-            self.signer(account),
-            allowlist={PROVIDER},
-            outbox=outbox,
-            verify_options=VerifyOptions(resolver=self.resolver(), dns_server=self.dns),
-            fetcher=SafeFetcher(overrides=self.overrides, timeout_s=60),
-        )
-
-    def signed_body(self, entry: OutboxEntry, account: int, *, rating: int = 4, nonce: int | None = None) -> bytes:
-        """The OMATrust relay body for `entry`'s review, as signed by `account`."""
-        signer = self.signer(account)
-        drafted = entry.model_copy(update={"draft": {"rating": rating, "body": "ok"}})
-        job = review_job(drafted, self.signer(PAYER), VerifyOptions(authorize=False), payment_proof=True)
-        client = EasClient(self.network)
-        nonce = client.nonce_of(signer.address) if nonce is None else nonce
-        delegated = client.sign_delegated(
-            review_request(job.review.recipient, job.review.encode()), signer, nonce=nonce
-        )
-        return json.dumps(delegated.relay_body()).encode()
-
-    def write_url(self, entry: OutboxEntry) -> str:
-        return f"{self.provider_url}/r/{quote(f'{entry.payment_network}:{entry.payment_tx}', safe='')}"
-
-
-@pytest.fixture
-def world(
-    devnet: Devnet, devnet_home: Path, network: Network, dev_signer: Callable[[int], Signer], tmp_path: Path
-) -> Iterator[World]:
-    provider_port, server_port = free_port(), free_port()
-    overrides = {"localhost": f"http://127.0.0.1:{server_port}", PROVIDER: f"http://127.0.0.1:{provider_port}"}
-    env = {"OMAREVIEW_DID_WEB_OVERRIDES": ",".join(f"{h}={u}" for h, u in overrides.items())}
-    with (
-        devserver_process(devnet_home, port=server_port, env=env) as devserver,
-        dns_server({}) as dns,
-    ):
-        judge = JudgeContext(resolver=DidWebResolver(fetcher=SafeFetcher(overrides=overrides)), dns_server=dns)
-        index = ReviewIndex(network, home=tmp_path / "provider", judge_context=judge)
-        provider = ReviewProvider(ProviderConfig(network, dev_signer(RELAYER), index=index, sync_interval_s=0.3))
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(provider), host="127.0.0.1", port=provider_port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.02)
-        try:
-            yield World(
-                devnet,
-                network,
-                devserver,
-                f"http://127.0.0.1:{provider_port}",
-                overrides,
-                provider,
-                tmp_path,
-                dns,
-                dev_signer,
-            )
-        finally:
-            server.should_exit = True
-            thread.join(10)
 
 
 @pytest.mark.usefixtures("store_engine")
@@ -401,7 +297,7 @@ def test_the_page_renders_in_a_real_browser_and_runs_no_script(world: World, tmp
             response = page.goto(url)
             assert response is not None and response.status == 200
             text = page.inner_text("body")
-            assert "Reviews of " + world.devserver + "/paid" in text
+            assert "Reviews of localhost" in text, "the heading names the subject, not the URL asked with"
             assert "payment-backed" in text and "4.0" in text and "paid 10000 units" in text
             assert "<script>document.title='pwned'</script>" in text, "the hostile body is shown as text"
             assert page.title().startswith("Reviews of") and dialogs == []

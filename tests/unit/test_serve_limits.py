@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from omareview.serve import GasBudget, RateLimiter
 
 
@@ -70,8 +72,57 @@ def test_the_page_shows_responses_under_their_review_escaped() -> None:
             ),
         ],
     )
-    page = render_reviews_page(
-        summarize("did:web:svc.example", [review]), service="svc.example", base="", previous=None, next_page=None
-    )
+    page = render_reviews_page(summarize("did:web:svc.example", [review]), base="", previous=None, next_page=None)
     assert "Thanks &lt;b&gt;!&lt;/b&gt;" in page and "the service's answer" in page
     assert "by 0x" + "55" * 20 + ", not shown to be the service" in page
+
+
+def test_the_page_neutralizes_direction_controls_and_names_the_canonical_subject() -> None:
+    from omareview.index.query import IndexedReview, summarize
+    from omareview.serve.page import render_reviews_page
+
+    review = IndexedReview(
+        uid="0x" + "11" * 32,
+        attester="0x" + "22" * 20,
+        time=1_800_000_000,
+        rating_value=5,
+        review_body="download invoice\u202egnp.exe now\u2066x\u2069",
+        version="",
+        screenshot_urls=[],
+        level="paid",
+        block_number=1,
+        tx_hash="0x" + "33" * 32,
+    )
+    page = render_reviews_page(
+        summarize("did:web:xn--bcher-kva.example", [review]), base="", previous=None, next_page=None
+    )
+    assert "\u202e" not in page and "\u2066" not in page and "\u2069" not in page
+    assert "download invoice\ufffdgnp.exe now" in page
+    assert "<h1>Reviews of xn--bcher-kva.example</h1>" in page, "the heading is the subject's ASCII host"
+    assert "<title>Reviews of xn--bcher-kva.example</title>" in page
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("unix-socket", "unix-socket"),
+    ],
+)
+def test_rate_limit_buckets_are_per_ipv4_address_and_per_ipv6_64(address: str, key: str) -> None:
+    from omareview.serve.app import client_key
+
+    assert client_key(address) == key
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "9" * 5000, "1e3", "-1", " 1"])
+def test_page_numbers_are_ascii_digits_of_bounded_length(value: str) -> None:
+    from omareview.errors import InputError
+    from omareview.serve.app import _int
+
+    with pytest.raises(InputError, match="is not a whole number"):
+        _int(value, 0, 100)
