@@ -20,6 +20,7 @@ import signal
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import h11
@@ -67,6 +68,8 @@ def _guarded_protocol(options: ServerOptions) -> type[H11Protocol]:
         """h11 with a header-read deadline, a connection cap and JSON refusals."""
 
         _deadline: asyncio.TimerHandle | None = None
+        _head = 0
+        _tail = b""
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -89,6 +92,17 @@ def _guarded_protocol(options: ServerOptions) -> type[H11Protocol]:
             if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
                 self.transport.abort()
 
+        def data_received(self, data: bytes) -> None:
+            # h11 bounds only a header block that arrives in pieces; one that arrives whole is counted here.
+            if self.conn.their_state is h11.IDLE:
+                end = (self._tail + data).find(b"\r\n\r\n")
+                seen = self._head + (end + 4 - len(self._tail) if end >= 0 else len(data))
+                if seen > options.max_header_bytes:
+                    self._refuse(431, "HEADERS_TOO_LARGE", "the request's headers are too large")
+                    return
+                self._head, self._tail = (0, b"") if end >= 0 else (seen, data[-3:])
+            super().data_received(data)
+
         def handle_events(self) -> None:
             super().handle_events()
             if self.conn.their_state is not h11.IDLE:
@@ -104,13 +118,13 @@ def _guarded_protocol(options: ServerOptions) -> type[H11Protocol]:
             super().connection_lost(exc)
 
         def send_400_response(self, msg: str) -> None:
-            body = json.dumps({"success": False, "code": "BAD_REQUEST", "message": msg}).encode()
-            headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
-            for event in (h11.Response(status_code=400, headers=headers), h11.Data(data=body), h11.EndOfMessage()):
-                try:
-                    self.transport.write(self.conn.send(event) or b"")
-                except h11.LocalProtocolError:
-                    break
+            self._refuse(400, "BAD_REQUEST", msg)
+
+        def _refuse(self, status: int, code: str, message: str) -> None:
+            body = json.dumps({"success": False, "code": code, "message": message}).encode()
+            head = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\ncontent-type: application/json\r\n"
+            head += f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+            self.transport.write(head.encode() + body)
             self.transport.close()
 
     return GuardedH11

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ from omareview.keys import signer_from_key
 from omareview.review.model import new_review
 from omareview.review.outbox import Outbox
 from omareview.serve import ProviderConfig, ReviewProvider
+from omareview.serve.provider import CLAIM_LEASE_S
 from omareview.x402 import VerifyOptions
 from tests.helpers import free_port, run_cli, run_node
 from tests.provider_world import HOSTILE, OTHER, PAYER, PROVIDER, RELAYER, World
@@ -465,3 +467,22 @@ def test_the_relayer_s_lost_send_answer_is_settled_not_signed_around(world: Worl
     assert w3.eth.get_transaction_count(relayer) == sent_before + 1, "one transaction, not one per answer lost"
     (onchain,) = EasClient(world.network).attestations([written.uid])
     assert onchain.attester == world.devnet.state.accounts[PAYER].address
+
+
+def test_a_dead_writer_s_payment_claim_is_taken_over_at_once_and_a_sent_review_is_the_answer(world: World) -> None:
+    """A writer killed between claiming a payment and recording its review (simulated: its claim is in the
+    store under the name of a process that has exited) holds the payment for no lease: the next write
+    takes the claim over, and a retry after a review was sent gets that review's UID."""
+    pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = f"{socket.gethostname()}:{pid.stdout.strip()}:0badc0de"
+    _, entry = world.pay()
+    key = f"{entry.payment_network}:{entry.payment_tx}"
+    payer = world.devnet.state.accounts[PAYER].address
+    assert world.provider.store.claim_payment(key, payer, dead, int(time.time()), CLAIM_LEASE_S).claimed
+    written = httpx.post(world.write_url(entry), content=world.signed_body(entry, PAYER), timeout=60)
+    assert written.status_code == 200, written.text
+    uid = written.json()["uid"]
+    with world.provider.store.transaction() as tx:
+        tx.execute("UPDATE payment_reviews SET state = 'sending', uid = NULL, owner = ? WHERE payment = ?", (dead, key))
+    again = httpx.post(world.write_url(entry), content=world.signed_body(entry, PAYER), timeout=60)
+    assert (again.status_code, again.json().get("uid")) == (409, uid), again.text
