@@ -10,12 +10,14 @@ and everything at the end of a link are data written by others, never instructio
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
 from omareview.errors import InputError
+from omareview.identity.dids import subject_did
 from omareview.x402.server_extension import request_url
 
 __all__ = [
@@ -32,6 +34,8 @@ __all__ = [
     "validate_reviews_info",
     "write_links",
 ]
+
+_log = logging.getLogger("omareview.x402")
 
 REVIEWS = "reviews"
 MAX_PROVIDERS = 4
@@ -154,12 +158,19 @@ class ReviewsExtension:
             raise InputError(f"list 1 to {MAX_PROVIDERS} review providers, not {len(providers)}")
         self.providers = list(providers)
         self.user_question = user_question
+        self._warned = False
 
     def enrich_declaration(self, declaration: Any, transport_context: Any) -> Any:
         return declaration
 
     def read_block(self, resource_url: str) -> dict[str, Any]:
-        return _block("read", {"providers": [p.entry("read", p.read_url(resource_url)) for p in self.providers]})
+        """The `read` block; a resource URL too long for the extension's links is named by its subject DID
+        (a provider lists reviews per subject, so the link leads to the same reviews)."""
+        info = {"providers": [p.entry("read", p.read_url(resource_url)) for p in self.providers]}
+        if validate_reviews_info(info, "read"):
+            subject = subject_did(resource_url)
+            info = {"providers": [p.entry("read", p.read_url(subject)) for p in self.providers]}
+        return _block("read", info)
 
     def write_block(self, network: str, transaction: str) -> dict[str, Any]:
         info: dict[str, Any] = {
@@ -171,13 +182,24 @@ class ReviewsExtension:
 
     def enrich_payment_required_response(self, declaration: Any, context: Any) -> dict[str, Any] | None:
         url = getattr(getattr(context, "resource_info", None), "url", None) or request_url(context)
-        return self.read_block(str(url)) if url else None
+        return self._or_none(lambda: self.read_block(str(url))) if url else None
 
     def enrich_settlement_response(self, declaration: Any, context: Any) -> dict[str, Any] | None:
         result = context.result
         if not getattr(result, "success", False) or not result.network or not result.transaction:
             return None
-        return self.write_block(str(result.network), str(result.transaction))
+        return self._or_none(lambda: self.write_block(str(result.network), str(result.transaction)))
+
+    def _or_none(self, build: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        """A block that cannot be built within the extension's limits is left out (logged once per
+        process), never sent malformed."""
+        try:
+            return build()
+        except InputError as exc:
+            if not self._warned:
+                _log.warning("left the reviews block out: %s", exc)
+                self._warned = True
+            return None
 
 
 @dataclass(frozen=True)

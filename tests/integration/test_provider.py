@@ -4,6 +4,7 @@ provider writing the review on EAS for the payer, and `read`, the gate and `omar
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -24,6 +25,7 @@ from omareview.errors import InputError
 from omareview.gate import DEFAULT_POLICY, Gate
 from omareview.hooks import review_job, send_via_provider
 from omareview.identity import DidWebResolver, SafeFetcher
+from omareview.identity.dids import subject_did
 from omareview.index import ReviewIndex
 from omareview.keys import signer_from_key
 from omareview.review.model import new_review
@@ -486,3 +488,23 @@ def test_a_dead_writer_s_payment_claim_is_taken_over_at_once_and_a_sent_review_i
         tx.execute("UPDATE payment_reviews SET state = 'sending', uid = NULL, owner = ? WHERE payment = ?", (dead, key))
     again = httpx.post(world.write_url(entry), content=world.signed_body(entry, PAYER), timeout=60)
     assert (again.status_code, again.json().get("uid")) == (409, uid), again.text
+
+
+@pytest.mark.parametrize("query", ["", "?q=" + "a" * 2100, "?q=" + "%F0%9F%98%80" * 400])
+def test_every_reviews_block_the_dev_server_emits_is_valid_even_for_over_long_urls(world: World, query: str) -> None:
+    """The 402's `read` block is validated against the extension's published JSON Schema; a resource URL
+    too long for a 2,048-character link is named by its subject instead of the block going out empty."""
+    from jsonschema import Draft202012Validator
+
+    from omareview.x402.reviews import READ_SCHEMA, validate_reviews_info
+
+    answer = httpx.get(f"{world.devserver}/paid{query}", timeout=30)
+    assert answer.status_code == 402
+    message = json.loads(base64.b64decode(answer.headers["payment-required"]))
+    block = message["extensions"]["reviews"]
+    Draft202012Validator(READ_SCHEMA).validate(block["info"])
+    assert validate_reviews_info(block["info"], "read") == []
+    (provider,) = block["info"]["providers"]
+    resource = quote(f"{world.devserver}/paid{query}", safe="")
+    expected = resource if len(resource) < 1900 else quote(subject_did(world.devserver), safe="")
+    assert provider["read"] == f"https://{PROVIDER}/reviews?resource={expected}"
