@@ -11,7 +11,7 @@ from omareview.cli.common import global_options
 from omareview.cli.output import JSON_OPTION, emit
 from omareview.errors import ConfigError
 from omareview.gate import Decision, Gate, load_policy
-from omareview.identity.fetch import fetch_within
+from omareview.identity.fetch import fetch_user_url
 from omareview.index import JudgeContext, ReviewIndex
 
 
@@ -51,7 +51,7 @@ def check(ctx: click.Context, url: str, policy_file: Path | None, timeout: float
         index: ReviewIndex | None = ReviewIndex(network, judge_context=JudgeContext(), store=global_options(ctx).store)
     except ConfigError:
         index = None
-    status, headers, body = fetch_within(url, timeout_s=timeout)
+    status, headers, body = fetch_user_url(url, timeout_s=timeout)
     decision = Gate(index, policy).decide(url, status, headers, body)
     emit(decision.to_json(), as_json, lambda: _lines(decision))
     return 0 if decision.action == "pay" else 1

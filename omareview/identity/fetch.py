@@ -38,7 +38,7 @@ __all__ = [
     "IPAddress",
     "SafeFetcher",
     "address_refusal",
-    "fetch_within",
+    "fetch_user_url",
     "overrides_from_env",
     "parse_overrides",
 ]
@@ -348,9 +348,11 @@ def _origin(url: str) -> tuple[str, str, int]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def fetch_within(url: str, *, timeout_s: float, max_bytes: int = 1024 * 1024) -> tuple[int, dict[str, str], bytes]:
-    """GET a URL the user chose (any address, no redirects followed) under one total deadline and a size
-    bound: status, lowercase headers, body. Raises ServiceError when it cannot be had in time or in size."""
+def fetch_user_url(url: str, *, timeout_s: float, max_bytes: int = 1024 * 1024) -> tuple[int, dict[str, str], bytes]:
+    """GET a URL a person typed (any address, loopback and private ones included: no address policy; no
+    redirects followed) under one total deadline and a size bound: status, lowercase headers, body. Never
+    for a URL a program or a language model chose: that goes through `SafeFetcher`. Raises ServiceError
+    when it cannot be had in time or in size."""
     deadline = time.monotonic() + timeout_s
     try:
         with (

@@ -20,7 +20,7 @@ from omareview.gate.decide import Gate
 from omareview.gate.policy import Policy
 from omareview.hooks.capture import ReviewDraft
 from omareview.hooks.submitter import Submitter
-from omareview.identity.fetch import fetch_within
+from omareview.identity.fetch import SafeFetcher
 from omareview.index.query import ReviewIndex
 from omareview.review.model import new_review
 from omareview.review.outbox import Outbox, OutboxEntry
@@ -54,6 +54,8 @@ class ReviewTools:
         client: the EAS client to submit with (None: submitting is off).
         signer: the wallet that paid, which signs reviews (None: submitting is off).
         allow_submit: whether `submit_review` may write on-chain.
+        fetcher: fetches the URLs `check_service` is asked about, under the address policy (default: a
+            `SafeFetcher` with a 10 s deadline and a 1 MiB bound).
     """
 
     def __init__(
@@ -65,8 +67,10 @@ class ReviewTools:
         client: EasClient | None = None,
         signer: Signer | None = None,
         allow_submit: bool = False,
+        fetcher: SafeFetcher | None = None,
     ) -> None:
         self.gate = gate
+        self.fetcher = fetcher or SafeFetcher(timeout_s=10.0, max_bytes=1024 * 1024)
         self.index = index
         self.outbox = outbox
         self.client = client
@@ -74,7 +78,9 @@ class ReviewTools:
         self.allow_submit = allow_submit
 
     def check_service(self, url: str) -> dict[str, Any]:
-        status, headers, body = fetch_within(url, timeout_s=10.0)
+        # The language model chose this URL (perhaps at a prompt injection's bidding): the address policy
+        # applies, so it cannot probe loopback, private or metadata addresses.
+        status, headers, body = self.fetcher.fetch(url)
         if status != 402:
             return {"action": None, "status": status, "detail": "the URL did not ask for payment"}
         decision = self.gate.decide(url, status, headers, body)

@@ -66,7 +66,8 @@ def test_an_mcp_client_lists_and_calls_every_tool(use_devnet: Devnet, cli_env: d
     assert found["draft"]["drafted"]["draft"]["rating"] == 4
     assert found["submit"]["reason"] == "submit-not-allowed", "no submitting without --allow-submit"
     assert "notice" in found["reviews"] and "untrusted" in found["reviews"]["notice"]
-    assert found["check"]["reason"] == "service-unavailable"
+    assert found["check"]["reason"] == "fetch-refused", "a URL the model chose cannot reach loopback"
+    assert "127.0.0.1" in found["check"]["error"]
 
     allowed = asyncio.run(_submit(env, found["receipts"]["receipts"][0]["digest"]))
     assert allowed["submitted"][0]["status"] == "done"
@@ -184,3 +185,24 @@ def test_the_sync_mcp_client_is_captured_and_gated(use_devnet: Devnet, cli_env: 
         with pytest.raises(Exception, match="omareview gate: refuse"):
             gated.call_tool(TOOL, {})
         assert unpaid.entries() == [], "nothing was paid"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/paid",
+        "http://[::1]:9/paid",
+        "http://localhost:9/paid",
+        "http://0x7f000001:9/paid",
+    ],
+)
+def test_check_service_never_reaches_an_address_the_model_should_not(url: str, tmp_path: Path) -> None:
+    """A prompt-injected model asks `check_service` about loopback, private and metadata addresses: each is
+    refused by the address policy before a connection is made (the suite's seal would fail an escape)."""
+    from omareview.gate import Gate
+    from omareview.mcp.server import ReviewTools, _tool
+
+    tools = ReviewTools(Gate(), None, Outbox(tmp_path / "outbox.sqlite3"))
+    result = _tool(tools.check_service)(url)
+    assert result["reason"] == "fetch-refused", result
