@@ -48,7 +48,6 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "attester-mismatch": (400, "ATTESTER_MISMATCH"),
     "bad-review": (400, "INVALID_REVIEW"),
     "schema-not-subsidized": (403, "SCHEMA_NOT_SUBSIDIZED"),
-    "duplicate": (409, "DUPLICATE"),
     "payment-reviewed": (409, "ALREADY_REVIEWED"),
     "too-large": (413, "TOO_LARGE"),
     "wrong-payment": (422, "WRONG_PAYMENT"),
