@@ -96,7 +96,10 @@ def _refusal(exc: OmaReviewError) -> Response:
 def _json(document: Any, request: Request, max_age: int = 5) -> Response:
     """JSON with a strong ETag over its bytes; `If-None-Match` that matches gets 304."""
     body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-    tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return _encoded(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', request, max_age)
+
+
+def _encoded(body: bytes, tag: str, request: Request, max_age: int = 5) -> Response:
     headers = {"ETag": tag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
     if tag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
@@ -232,26 +235,32 @@ def create_app(
                 return _json({"payTo": pay_to.lower(), "subjects": found}, request)
             if not resource:
                 raise InputError("name the service: ?resource=<URL> or ?payTo=<address>")
+            level = params.get("minLevel")
+            if "text/html" not in request.headers.get("accept", ""):
+                kept = provider.cached_document(resource, limit=limit, offset=offset, min_level=level)
+                if kept is None:
+                    document = functools.partial(
+                        provider.reviews_document, resource, limit=limit, offset=offset, min_level=level
+                    )
+                    kept = await run_in_threadpool(document)
+                body, tag = kept
+                return _encoded(body, tag, request)
             result = await run_in_threadpool(
-                lambda: provider.reviews(resource, limit=limit, offset=offset, min_level=params.get("minLevel"))
+                lambda: provider.reviews(resource, limit=limit, offset=offset, min_level=level)
             )
             previous, following = links(request, offset, limit, result.total)
-            if "text/html" in request.headers.get("accept", ""):
-                page = render_reviews_page(result, base="", previous=previous, next_page=following)
-                return HTMLResponse(
-                    page,
-                    headers={
-                        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                        "frame-ancestors 'none'",
-                        "X-Frame-Options": "DENY",
-                        "Referrer-Policy": "no-referrer",
-                        "Cache-Control": "public, max-age=5",
-                        "Vary": "Accept",
-                        "X-Content-Type-Options": "nosniff",
-                    },
-                )
-            document = {**result.to_json(), "links": {"previous": previous, "next": following}}
-            return _json(document, request)
+            page = render_reviews_page(result, base="", previous=previous, next_page=following)
+            return HTMLResponse(
+                page,
+                headers={
+                    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+                    "X-Frame-Options": "DENY",
+                    "Referrer-Policy": "no-referrer",
+                    "Cache-Control": "public, max-age=5",
+                    "Vary": "Accept",
+                    "X-Content-Type-Options": "nosniff",
+                },
+            )
 
         return await guarded(request, work)
 

@@ -21,12 +21,15 @@ and an OMATrust-style `code`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from omareview._eip712 import recover_signer
 from omareview._hashing import is_address, to_checksum_address
@@ -62,6 +65,17 @@ _DEADLINE_MARGIN_S = 30
 #: How long a subject's judged reviews are served from memory when no sync changed the store.
 CACHE_TTL_S = 30.0
 MAX_CACHED_SUBJECTS = 1024
+MAX_CACHED_PAGES = 64
+
+
+@dataclass
+class _Listed:
+    """A subject's judged list, the store version it was read at, and its pages as answered."""
+
+    version: int
+    at: float
+    listed: SubjectReviews
+    pages: dict[tuple[int, int], tuple[bytes, str]] = field(default_factory=dict)
 
 
 class PaymentReviewedError(InputError):
@@ -150,7 +164,7 @@ class ReviewProvider:
         self.payer_limit = RateLimiter(config.writes_per_payer_per_hour, 3600.0)
         self._version = 0
         self._cursor: tuple[float, int] = (0.0, 0)
-        self._cache: OrderedDict[tuple[str, Any], tuple[int, float, SubjectReviews]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, Any], _Listed] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     # --- reading ---------------------------------------------------------------------------------------
@@ -170,22 +184,67 @@ class ReviewProvider:
         """The reviews of the subject a resource URL (or DID) names, as `omareview reviews` lists them. A
         subject's judged list is kept until a sync changes the store or CACHE_TTL_S passes, so a read costs a
         slice, not a query and a judging pass."""
+        full = self._listed(subject_did(resource), _level(min_level)).listed
+        return full.model_copy(update={"reviews": full.reviews[offset : offset + limit]})
+
+    def reviews_document(
+        self, resource: str, *, limit: int = 50, offset: int = 0, min_level: str | None = None
+    ) -> tuple[bytes, str]:
+        """One page of `reviews` as the provider's JSON answer, with canonical `links` to the pages before
+        and after it, and its ETag. The encoded page is kept with the subject's list, so a warm read is a
+        lookup (see `cached_document`)."""
+        subject, level = subject_did(resource), _level(min_level)
+        listed = self._listed(subject, level)
+        return listed.pages.get((offset, limit)) or self._encode_page(listed, subject, level, offset, limit)
+
+    def cached_document(
+        self, resource: str, *, limit: int = 50, offset: int = 0, min_level: str | None = None
+    ) -> tuple[bytes, str] | None:
+        """`reviews_document` when the page is kept and current, else None; it reads no store (beyond the
+        follower's cursor, at most once a second), so the event loop may call it without a worker thread."""
         key = (subject_did(resource), _level(min_level))
+        with self._cache_lock:
+            listed = self._cache.get(key)
+        if listed is None or not self._current(listed, time.monotonic()):
+            return None
+        return listed.pages.get((offset, limit))
+
+    def _encode_page(self, cached: _Listed, subject: str, level: Any, offset: int, limit: int) -> tuple[bytes, str]:
+        full = cached.listed
+        listed = full.model_copy(update={"reviews": full.reviews[offset : offset + limit]})
+
+        def at(start: int) -> str:
+            query = {"resource": subject, "limit": limit, **({"minLevel": level} if level else {}), "offset": start}
+            return f"/reviews?{urlencode(query)}"
+
+        links = {
+            "previous": at(max(offset - limit, 0)) if offset > 0 else None,
+            "next": at(offset + limit) if offset + limit < full.total else None,
+        }
+        encoded = json.dumps({**listed.to_json(), "links": links}, separators=(",", ":"), ensure_ascii=False).encode()
+        page = (encoded, '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"')
+        with self._cache_lock:
+            if len(cached.pages) < MAX_CACHED_PAGES:
+                cached.pages[(offset, limit)] = page
+        return page
+
+    def _current(self, listed: _Listed, now: float) -> bool:
+        return listed.version == self._store_version(now) and now - listed.at <= CACHE_TTL_S
+
+    def _listed(self, subject: str, level: Any) -> _Listed:
+        key = (subject, level)
         now = time.monotonic()
         with self._cache_lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
-        version = self._store_version(now)
-        if cached is None or cached[0] != version or now - cached[1] > CACHE_TTL_S:
-            listed = self.index.reviews(key[0], min_level=key[1])
-            cached = (version, now, listed)
+        if cached is None or not self._current(cached, now):
+            cached = _Listed(self._store_version(now), now, self.index.reviews(subject, min_level=level))
             with self._cache_lock:
                 self._cache[key] = cached
                 while len(self._cache) > MAX_CACHED_SUBJECTS:
                     self._cache.popitem(last=False)
-        full = cached[2]
-        return full.model_copy(update={"reviews": full.reviews[offset : offset + limit]})
+        return cached
 
     def _store_version(self, now: float) -> int:
         """What a cached answer is valid for: this process's own syncs, or (reading a follower's store) the

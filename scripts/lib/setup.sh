@@ -84,6 +84,11 @@ setup_postgres() {
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_install postgresql "the PostgreSQL store tests"
 }
 
+setup_wrk() {
+  # The provider's HTTP benchmark drives it with an independent load generator: Debian's wrk.
+  command -v wrk >/dev/null || apt_install wrk "the provider's HTTP benchmark"
+}
+
 compile_bytecode() {
   # Bytecode for the checkout, as pip writes it for an installed wheel. Without it a shell that sets
   # PYTHONDONTWRITEBYTECODE compiles every module from source on every command's start (about 40 ms),

@@ -212,3 +212,22 @@ def test_unpaid_oversized_and_racing_writes_leave_the_budget_for_a_paying_user(
         assert _relayer_sends(world) == sent + 2
     key = world.devnet.state.accounts[RELAYER].private_key.get_secret_value()[2:]
     assert key not in served.log.read_text(), "the relayer key is in no log line"
+
+
+def test_several_workers_serve_one_socket_and_one_store(world: World, cli_env: dict[str, str]) -> None:
+    _, entry = world.pay()
+    with serving(world, cli_env, "--workers", "2", "--sync-interval", "0.3") as served:
+        write = f"{served.url}/r/{quote(f'{entry.payment_network}:{entry.payment_tx}', safe='')}"
+        written = httpx.post(write, content=world.signed_body(entry, PAYER), timeout=120)
+        assert written.status_code == 200, written.text
+        uid = written.json()["uid"]
+        reviews = f"{served.url}/reviews?resource={quote(world.devserver + '/paid', safe='')}"
+        deadline = time.monotonic() + 30
+        while uid not in httpx.get(reviews, timeout=10).text and time.monotonic() < deadline:
+            time.sleep(0.1)
+        answers = [httpx.get(reviews, timeout=10).text for _ in range(12)]
+        assert all(uid in text for text in answers), "whichever worker answers reads the review indexed"
+        again = httpx.post(write, content=world.signed_body(entry, PAYER), timeout=120)
+        assert (again.status_code, again.json().get("uid")) == (409, uid), "the claim is shared through the store"
+    started = served.log.read_text().count("Started server process")
+    assert started == 2, served.log.read_text()
