@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from omareview.keys import Signer, signer_from_key
 from omareview.review.model import new_review
 from tests.helpers import free_port
 from tests.provider_world import PAYER, RELAYER, World
+from tests.rpc_proxy import rpc_proxy
 
 pytestmark = pytest.mark.chain_isolated
 
@@ -44,8 +46,9 @@ class Served:
 
 
 @contextmanager
-def serving(world: World, cli_env: dict[str, str], *args: str) -> Iterator[Served]:
-    """`omareview serve` as a real subprocess on the test's devnet, relaying from the dev relayer key."""
+def serving(world: World, cli_env: dict[str, str], *args: str, rpc_url: str | None = None) -> Iterator[Served]:
+    """`omareview serve` as a real subprocess on the test's devnet (through `rpc_url` when given),
+    relaying from the dev relayer key."""
     port = free_port()
     env = {
         **os.environ,
@@ -53,7 +56,8 @@ def serving(world: World, cli_env: dict[str, str], *args: str) -> Iterator[Serve
         "OMAREVIEW_DID_WEB_OVERRIDES": ",".join(f"{h}={u}" for h, u in world.overrides.items()),
     }
     log = world.tmp / f"serve-{port}.log"
-    command = [sys.executable, "-m", "omareview", "serve", "--port", str(port), "--relayer-dev-account", str(RELAYER)]
+    command = [sys.executable, "-m", "omareview", *(["--rpc-url", rpc_url] if rpc_url else []), "serve"]
+    command += ["--port", str(port), "--relayer-dev-account", str(RELAYER)]
     with log.open("wb") as out:
         proc = subprocess.Popen([*command, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -231,3 +235,44 @@ def test_several_workers_serve_one_socket_and_one_store(world: World, cli_env: d
         assert (again.status_code, again.json().get("uid")) == (409, uid), "the claim is shared through the store"
     started = served.log.read_text().count("Started server process")
     assert started == 2, served.log.read_text()
+
+
+@pytest.mark.parametrize("killed_at", ["before-send", "after-send"])
+def test_a_provider_killed_mid_write_leaves_no_stuck_payment(
+    world: World, cli_env: dict[str, str], killed_at: str
+) -> None:
+    """`kill -9` of a provider while it writes a payment's review, at a moment a stalling node makes
+    certain: after claiming the payment but before sending (the restarted provider writes the review at
+    once, not after the claim's 15-minute lease), or after the node took the transaction (the retry gets
+    the review's UID). Either way the payment has exactly one review."""
+    _, entry = world.pay()
+    stalled = "eth_maxPriorityFeePerGas" if killed_at == "before-send" else "eth_sendRawTransaction"
+    armed = [True]
+
+    def faults(method: str, n: int) -> str | None:
+        return "stall" if armed[0] and method == stalled else None
+
+    write_path = f"/r/{quote(f'{entry.payment_network}:{entry.payment_tx}', safe='')}"
+    sent = _relayer_sends(world)
+    with rpc_proxy(world.network.rpc_url, faults=faults, stall_s=60) as (proxy, stats):
+        with serving(world, cli_env, "--no-sync", rpc_url=proxy) as served, ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(
+                httpx.post, served.url + write_path, content=world.signed_body(entry, PAYER), timeout=90
+            )
+            deadline = time.monotonic() + 30
+            while stalled not in stats.methods and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert stalled in stats.methods, stats.methods
+            served.proc.send_signal(signal.SIGKILL)
+            served.proc.wait(10)
+            with suppress(httpx.HTTPError):
+                pending.result()
+        armed[0] = False
+        assert _relayer_sends(world) == sent + (killed_at == "after-send")
+        with serving(world, cli_env, rpc_url=proxy) as served:
+            retry = httpx.post(served.url + write_path, content=world.signed_body(entry, PAYER), timeout=90)
+    if killed_at == "before-send":
+        assert retry.status_code == 200, retry.text
+    else:
+        assert retry.status_code == 409 and retry.json().get("uid"), retry.text
+    assert _relayer_sends(world) == sent + 1, "one review for the payment"
