@@ -18,11 +18,13 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -336,8 +338,22 @@ def create_app(
             Route("/metrics", exposition),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: _http_refusal, Exception: _internal_error},
     )
     return _bounded(application, max_in_flight)
+
+
+async def _http_refusal(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route, a method the route does not take) as JSON with a code."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 400
+    code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status, "BAD_REQUEST")
+    return _error(status, code, HTTPStatus(status).phrase.lower())
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug answers a fixed message; the traceback goes to the operator's log, never to the client."""
+    _log.error("answered 500 to %s %s", request.method, request.url.path, exc_info=exc)
+    return _error(500, "INTERNAL_ERROR", "the provider failed on its side; try again later")
 
 
 def _follow(provider: ReviewProvider, stop: threading.Event) -> None:

@@ -508,3 +508,12 @@ def test_every_reviews_block_the_dev_server_emits_is_valid_even_for_over_long_ur
     resource = quote(f"{world.devserver}/paid{query}", safe="")
     expected = resource if len(resource) < 1900 else quote(subject_did(world.devserver), safe="")
     assert provider["read"] == f"https://{PROVIDER}/reviews?resource={expected}"
+
+
+def test_the_page_heading_names_the_subject_not_the_url_asked_with(world: World) -> None:
+    spoof = "https://trusted-bank.example@localhost/\u202egnp.exe"
+    answer = httpx.get(f"{world.provider_url}/reviews", params={"resource": spoof}, headers={"Accept": "text/html"})
+    assert answer.status_code == 200
+    assert "trusted-bank" not in answer.text and "\u202e" not in answer.text
+    assert "<h1>Reviews of localhost</h1>" in answer.text
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]

@@ -41,3 +41,25 @@ def test_a_failing_node_s_credentials_reach_no_answer_and_no_log_line(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "http://127.0.0.1:9" in logged, "the operator's log says which node failed"
     assert not any(secret in logged for secret in SECRETS), logged
+
+
+def test_a_provider_without_a_relayer_key_refuses_writes_with_403(tmp_path: Path) -> None:
+    network = resolve_network("devnet", rpc_url="http://127.0.0.1:9", eas_address="0x" + "22" * 20, home=tmp_path)
+    provider = ReviewProvider(ProviderConfig(network, None, home=tmp_path, syncs=False))
+    body = b'{"attester": "0x' + b"11" * 20 + b'", "signature": "0x", "prepared": {}}'
+    with TestClient(create_app(provider), raise_server_exceptions=False) as client:
+        answers = [
+            client.post("/v1/delegated-attest", content=body),
+            client.post(f"/r/eip155%3A31337%3A0x{'ab' * 32}", content=body),
+        ]
+    for answer in answers:
+        assert (answer.status_code, answer.json()["code"]) == (403, "NO_DELEGATE_KEY"), answer.text
+
+
+def test_unknown_routes_and_methods_are_refused_as_json(tmp_path: Path) -> None:
+    network = resolve_network("devnet", rpc_url="http://127.0.0.1:9", eas_address="0x" + "22" * 20, home=tmp_path)
+    provider = ReviewProvider(ProviderConfig(network, None, home=tmp_path, syncs=False))
+    with TestClient(create_app(provider), raise_server_exceptions=False) as client:
+        missing, wrong = client.get("/nothing/here"), client.delete("/v1/delegated-attest")
+    assert (missing.status_code, missing.json()["code"]) == (404, "NOT_FOUND")
+    assert (wrong.status_code, wrong.json()["code"]) == (405, "METHOD_NOT_ALLOWED")
