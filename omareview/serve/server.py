@@ -15,9 +15,12 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import os
 import resource
 import signal
 import socket
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -185,4 +188,13 @@ def run_server(make_app: Callable[[int], ASGIApp], options: ServerOptions) -> No
 
 
 def _worker(make_app: Callable[[int], ASGIApp], n: int, options: ServerOptions, listening: socket.socket) -> None:
+    parent = os.getppid()
+
+    def orphaned() -> None:
+        # A parent killed outright (SIGKILL) cannot stop its workers: each stops itself once it is gone.
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=orphaned, name="omareview-orphan-watch", daemon=True).start()
     uvicorn.Server(_config(make_app(n), options)).run(sockets=[listening])

@@ -233,6 +233,13 @@ def test_several_workers_serve_one_socket_and_one_store(world: World, cli_env: d
         assert all(uid in text for text in answers), "whichever worker answers reads the review indexed"
         again = httpx.post(write, content=world.signed_body(entry, PAYER), timeout=120)
         assert (again.status_code, again.json().get("uid")) == (409, uid), "the claim is shared through the store"
+        pid = served.proc.pid
+        workers = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        assert len(workers) == 2
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers), "workers stop when their parent is killed"
     started = served.log.read_text().count("Started server process")
     assert started == 2, served.log.read_text()
 
