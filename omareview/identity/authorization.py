@@ -202,9 +202,10 @@ class _OnChain:
         ]
 
     def witnessed(self, identity: _SignerIdentity, at: int) -> Authorization | None:
-        """Authorized when a trusted issuer's latest observation of the subject (per method) at or before
-        `at` names the signer; None when no such witness does."""
-        counted = [w for w in self._observations if w.number("observedAt") <= at]
+        """Authorized when a trusted issuer's latest observation of the subject (per method) attested at or
+        before `at` names the signer; None when no such witness does. A witness counts from its own EAS
+        time, never from the earlier `observedAt` it claims."""
+        counted = [w for w in self._observations if w.time <= at]
         latest: dict[str, int] = {}
         for witness in counted:
             method = witness.text("method")
@@ -217,7 +218,7 @@ class _OnChain:
                     status="authorized",
                     method="witness",
                     uid=witness.uid,
-                    valid_from=witness.number("observedAt"),
+                    valid_from=witness.time,
                     detail=(
                         f"a trusted witness ({witness.attester}) observed it as controller of {self.subject} by "
                         f"{witness.text('method') or 'an unnamed method'} at {witness.number('observedAt')}"

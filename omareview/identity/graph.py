@@ -80,8 +80,10 @@ class IdentityAttestation:
 
     @property
     def starts(self) -> int:
-        """When it takes effect: `effectiveAt`, else `issuedAt`, else its EAS time."""
-        return self.number("effectiveAt") or self.number("issuedAt") or self.time
+        """When it takes effect: the claimed start (`effectiveAt`, else `issuedAt`), but never before its own
+        EAS time. Its attester's standing is only proven at that time, so a start it claims earlier would
+        let a new controller back-date a binding over receipts issued in the previous owner's era."""
+        return max(self.number("effectiveAt") or self.number("issuedAt"), self.time)
 
     @property
     def ends(self) -> int | None:

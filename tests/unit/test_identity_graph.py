@@ -369,3 +369,55 @@ def test_trust_anchors_are_read_defensively() -> None:
     assert not anchors.trusts(OTHER.address, T) and not anchors.trusts(SIGNER.address, T)
     with pytest.raises(ConfigError, match="malformed approved issuer"):
         WitnessIssuers.from_document({"registries": [{"type": "approved-issuers", "issuers": [{"nope": 1}]}]})
+
+
+def _decide(graph: ListGraph, who: str, at: int) -> str:
+    found = authorize_signer(
+        who, "svc.example", at=at, graph=graph, witnesses=TRUSTED, use_did_json=False, use_dns=False
+    )
+    return found.status
+
+
+def test_a_back_dated_key_binding_counts_from_its_own_chain_time() -> None:
+    """The controller writes a binding at T+43 claiming `effectiveAt` T+15: a receipt issued at T+25, before
+    the binding existed, gains nothing from it; one issued after T+43 does."""
+    binding = _binding(OTHER, by=SIGNER.address, purposes=["assertionMethod"], at=T + 15)
+    back_dated = IdentityAttestation(
+        "0xb", "key-binding", SIGNER.address.lower(), T + 43, 0, {**binding.fields, "effectiveAt": T + 15}
+    )
+    graph = ListGraph([_witness(SIGNER.address, T - 500), back_dated])
+    assert back_dated.starts == T + 43
+    assert _decide(graph, OTHER.address, T + 25) == "unknown"
+    assert _decide(graph, OTHER.address, T + 50) == "authorized"
+
+
+def test_a_back_dated_witness_counts_from_its_own_chain_time_also_after_a_controller_change() -> None:
+    """The domain changes hands at T: the old controller's witness stands before it. A witness of the new
+    controller written at T+100 claiming it was observed at T-400 does not make receipts the new
+    controller issued before T+100 count, nor take the old controller's era."""
+    old, new = SIGNER, OTHER
+    graph = ListGraph([_witness(old.address, T - 1000), _witness(new.address, T - 400, time=T + 100)])
+    assert _decide(graph, new.address, T - 200) == "unknown", "the old owner's era is not the new owner's"
+    assert _decide(graph, old.address, T - 200) == "authorized"
+    assert _decide(graph, new.address, T + 50) == "unknown", "nor the time before the witness existed"
+    assert _decide(graph, new.address, T + 150) == "authorized"
+
+
+def test_a_back_dated_link_holds_from_its_own_chain_time() -> None:
+    reviewer, payer = SIGNER, OTHER
+    proofs = [
+        make_pop_eip712(reviewer, _pkh(payer.address), 1, T, 600),
+        make_pop_eip712(payer, _pkh(reviewer.address), 1, T, 600),
+    ]
+    fields = {
+        "subject": _pkh(reviewer.address),
+        "linkedId": _pkh(payer.address),
+        "method": "proof",
+        "proofs": [json.dumps(p) for p in proofs],
+        "issuedAt": T - 300,
+        "effectiveAt": T - 300,
+        "expiresAt": 0,
+    }
+    link = IdentityAttestation("0xl", "linked-identifier", reviewer.address.lower(), T, 0, fields)
+    assert link_between(ListGraph([link]), reviewer.address, payer.address, T - 100) is None
+    assert link_between(ListGraph([link]), reviewer.address, payer.address, T + 10) is link
