@@ -13,7 +13,7 @@ __all__ = ["CONFIG_FILE_NAME", "CONFIG_KEYS", "home_dir", "load_config"]
 
 CONFIG_FILE_NAME = "config.toml"
 #: The tables and keys `config.toml` may hold; anything else is a typo worth naming.
-CONFIG_KEYS = frozenset({"networks", "payment-networks"})
+CONFIG_KEYS = frozenset({"networks", "payment-networks", "store"})
 
 
 def home_dir() -> Path:

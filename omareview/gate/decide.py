@@ -8,7 +8,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -279,7 +279,7 @@ class Gate:
         stale = False
         if time.monotonic() - self._last_sync > self.policy.max_index_age_seconds:
             try:
-                self.index.sync()
+                self.index.sync(progress=_within(self.policy.sync_timeout_seconds))
                 self._last_sync = time.monotonic()
             except ChainError as exc:
                 stale = True
@@ -460,3 +460,19 @@ class AsyncGate:
 
     async def decide(self, url: str, status: int, headers: Mapping[str, str], body: bytes | None) -> Decision:
         return await off_loop(self.gate.decide, url, status, headers, body)
+
+
+def _within(seconds: float) -> Callable[[int, int], None]:
+    """A sync progress callback that stops a scan running past `seconds` (a ChainError, so the decision is
+    made on the index as it stands); each range the scan reads is one step, so the overrun is one range."""
+    deadline = time.monotonic() + seconds
+
+    def check(block: int, head: int) -> None:
+        if time.monotonic() > deadline:
+            raise ChainError(
+                f"the sync stopped at block {block} of {head} after {seconds:g} s (sync_timeout_seconds); "
+                "`omareview index sync` or `index follow` catches up without a limit",
+                reason="sync-timeout",
+            )
+
+    return check
