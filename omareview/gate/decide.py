@@ -25,7 +25,7 @@ from omareview.identity.authorization import default_resolver
 from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
 from omareview.identity.fetch import SafeFetcher
-from omareview.identity.verdict import Authorization
+from omareview.identity.verdict import authorization_cache
 from omareview.index.context import LEVEL_RANK
 from omareview.index.query import IndexedReview, ReviewIndex, SubjectReviews, latest_per_attester
 from omareview.x402.caip2 import to_caip2
@@ -154,7 +154,7 @@ class Gate:
         self.policy = policy
         self.resolver = resolver or default_resolver()
         self.dns_server = dns_server
-        self._authorizations: dict[tuple[str, str, str | None], Authorization] = {}
+        self._authorizations = authorization_cache()
         self._last_sync = 0.0
         self._lock = threading.Lock()
         self._decisions: dict[str, Decision] = {}

@@ -46,7 +46,13 @@ from omareview.identity.keys import (
     keys_equal,
 )
 from omareview.identity.pop import read_pop
-from omareview.identity.verdict import Authorization, AuthorizationMethod, SignerIdentity
+from omareview.identity.verdict import (
+    FAILURE_TTL_S,
+    Authorization,
+    AuthorizationCache,
+    AuthorizationMethod,
+    SignerIdentity,
+)
 
 __all__ = ["authorize_signer", "default_resolver"]
 
@@ -145,7 +151,7 @@ class _Live:
     use_dns: bool
     dns_server: str | None
     dns_timeout_s: float
-    cache: dict[tuple[str, str, str | None], Authorization] | None
+    cache: AuthorizationCache | None
 
     def __call__(self, identity: _SignerIdentity, pay_to: str | None) -> Authorization:
         key = (identity.cache_key, self.host, pay_to)
@@ -153,7 +159,8 @@ class _Live:
         if found is None:
             found = self._decide(identity, pay_to)
             if self.cache is not None:
-                self.cache[key] = found
+                # Kept as long as a DID document is; an answer that settled nothing, only as long as a failure.
+                self.cache.put(key, found, None if found.status != "unknown" else FAILURE_TTL_S)
         return found
 
     def _decide(self, identity: _SignerIdentity, pay_to: str | None) -> Authorization:
@@ -332,12 +339,13 @@ def authorize_signer(
     at: int | None = None,
     graph: IdentityGraph | None = None,
     witnesses: WitnessIssuers | None = None,
-    cache: dict[tuple[str, str, str | None], Authorization] | None = None,
+    cache: AuthorizationCache | None = None,
 ) -> Authorization:
     """Decide whether `signer` (an EVM address, a DID, a key or a JWK) may sign for `domain` at time `at`.
 
     With `graph` and `at`, key bindings and trusted witnesses (`witnesses`) are consulted first; the live
-    answers are kept in `cache` (failures included) so a run asks each domain once per signer."""
+    answers are kept in `cache` (failures included, for less long) so each domain is asked once per signer
+    while its answer is fresh."""
     identity = _identity(signer)
     host = normalize_domain(domain)
     live = _Live(host, resolver, use_did_json, use_dns, dns_server, dns_timeout_s, cache)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from omareview._cache import ExpiringCache
 from omareview.errors import InputError
 from omareview.identity.dids import normalize_did
 from omareview.identity.fetch import FetchError, SafeFetcher
 from omareview.identity.keys import PublicKey, jwk_to_public_key, key_from_multibase
+from omareview.identity.verdict import ANSWER_TTL_S, FAILURE_TTL_S
 
 __all__ = [
     "CACHE_TTL_S",
@@ -24,8 +24,7 @@ __all__ = [
     "verification_methods",
 ]
 
-CACHE_TTL_S = 300.0
-FAILURE_TTL_S = 30.0
+CACHE_TTL_S = ANSWER_TTL_S
 RELATIONSHIP_ORDER = ("assertionMethod", "authentication")
 
 
@@ -49,27 +48,25 @@ class DidWebResolver:
     fetcher: SafeFetcher = field(default_factory=SafeFetcher)
     ttl_s: float = CACHE_TTL_S
     failure_ttl_s: float = FAILURE_TTL_S
-    _cache: dict[str, tuple[float, dict[str, Any] | FetchError]] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _cache: ExpiringCache[str, dict[str, Any] | FetchError] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._cache = ExpiringCache(ttl_s=self.ttl_s)
 
     def resolve(self, did: str) -> dict[str, Any]:
         """The DID document; raises FetchError when it cannot be had or its `id` is not the DID."""
         bare = did.strip().split("#", 1)[0]
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(bare)
-        if cached is not None and cached[0] > now:
-            if isinstance(cached[1], FetchError):
-                raise cached[1]
-            return cached[1]
+        cached = self._cache.get(bare)
+        if isinstance(cached, FetchError):
+            raise cached
+        if cached is not None:
+            return cached
         try:
             document = self._fetch(bare)
         except FetchError as exc:
-            with self._lock:
-                self._cache[bare] = (now + self.failure_ttl_s, exc)
+            self._cache.put(bare, exc, self.failure_ttl_s)
             raise
-        with self._lock:
-            self._cache[bare] = (now + self.ttl_s, document)
+        self._cache.put(bare, document)
         return document
 
     def _fetch(self, did: str) -> dict[str, Any]:

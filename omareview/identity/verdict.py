@@ -7,10 +7,25 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict
 
+from omareview._cache import ExpiringCache
+
 if TYPE_CHECKING:
     from omareview.identity.keys import PublicKey
 
-__all__ = ["Authorization", "AuthorizationMethod", "AuthorizationStatus", "SignerIdentity"]
+__all__ = [
+    "ANSWER_TTL_S",
+    "FAILURE_TTL_S",
+    "Authorization",
+    "AuthorizationCache",
+    "AuthorizationMethod",
+    "AuthorizationStatus",
+    "SignerIdentity",
+    "authorization_cache",
+]
+
+#: How long an answer from outside (a DID document, a live authorization) is kept, and a failure.
+ANSWER_TTL_S = 300.0
+FAILURE_TTL_S = 30.0
 
 AuthorizationStatus = Literal["authorized", "unauthorized", "unknown"]
 AuthorizationMethod = Literal["key-binding", "witness", "did-json", "dns-txt", "pay-to"]
@@ -38,3 +53,12 @@ class Authorization(BaseModel):
     uid: str | None = None
     valid_from: int | None = None
     valid_until: int | None = None
+
+
+#: Live authorization answers by (signer, host, payTo).
+AuthorizationCache: TypeAlias = "ExpiringCache[tuple[str, str, str | None], Authorization]"
+
+
+def authorization_cache() -> ExpiringCache[tuple[str, str, str | None], Authorization]:
+    """A cache for live authorization answers: each kept as long as a DID document is, at most 4,096."""
+    return ExpiringCache(ttl_s=ANSWER_TTL_S)

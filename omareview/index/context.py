@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Literal
 
 from omareview.errors import ConfigError
 from omareview.identity.graph import IdentityGraph, WitnessIssuers, load_witness_issuers
+from omareview.identity.verdict import AuthorizationCache, authorization_cache
 
 if TYPE_CHECKING:
     from omareview.identity.didweb import DidWebResolver
-    from omareview.identity.verdict import Authorization
     from omareview.review.payment import PaymentVerifier
 
 __all__ = ["LEVEL_RANK", "JudgeContext", "ReviewLevel"]
@@ -31,7 +31,7 @@ class JudgeContext:
         authorize: check signer authorization (False: signature and binding only).
         resolver: the did:web resolver (None: the default, guarded one).
         dns_server: a DNS server for TXT look-ups (None: the system's).
-        authorizations: the cache of authorization results, shared across reviews.
+        authorizations: the cache of live authorization answers, shared across reviews (each expires).
         payments: checks claimed payments on their networks (None: payments are not checked).
         advertised: the cache of `payTo` addresses subjects' own 402s advertise.
         graph: OMATrust's identity attestations (key bindings, witnesses, linked identifiers); None: the live
@@ -43,7 +43,7 @@ class JudgeContext:
     authorize: bool = True
     resolver: DidWebResolver | None = None
     dns_server: str | None = None
-    authorizations: dict[tuple[str, str, str | None], Authorization] = field(default_factory=dict)
+    authorizations: AuthorizationCache = field(default_factory=authorization_cache)
     payments: PaymentVerifier | None = None
     advertised: dict[tuple[str, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
     graph: IdentityGraph | None = None

@@ -26,7 +26,7 @@ from omareview.identity.keys import (
     key_from_did,
     keys_equal,
 )
-from omareview.identity.verdict import Authorization, SignerIdentity
+from omareview.identity.verdict import Authorization, AuthorizationCache, SignerIdentity, authorization_cache
 from omareview.x402 import eip712
 from omareview.x402.eip712 import FIELDS, ArtifactKind
 from omareview.x402.load import LoadedArtifact
@@ -136,7 +136,7 @@ class VerifyOptions:
     now: int | None = None
     resolver: DidWebResolver | None = None
     dns_server: str | None = None
-    authorization_cache: dict[tuple[str, str, str | None], Authorization] | None = field(default_factory=dict)
+    authorization_cache: AuthorizationCache | None = field(default_factory=authorization_cache)
     graph: IdentityGraph | None = None
     witnesses: WitnessIssuers | None = None
     payer_link: Callable[[str, int], str | None] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,36 @@ def test_missing_file_and_offer_without_offers(tmp_path: Path) -> None:
     assert no_offer.code == 1 and "--offer: no signed offer found" in no_offer.error_line
     wrong_kind = run_cli("offer", "verify", write(tmp_path, "r.json", ENVELOPE))
     assert wrong_kind.code == 1 and "holds no signed offer" in wrong_kind.error_line
+
+
+def test_a_rotated_key_is_seen_within_the_cache_lifetime_in_a_long_lived_process() -> None:
+    """One long-lived verifier (as `serve`, `index follow` or a gate keeps one): the service rotates its
+    receipt key out of did.json; within the caches' lifetime the old answer stands, after it the receipt's
+    key is no longer authorized, without a restart."""
+    from omareview._cache import ExpiringCache
+    from omareview.identity import DidWebResolver, SafeFetcher
+    from omareview.x402 import VerifyOptions, load_artifacts, verify_artifact
+
+    documents = {"now": did_document("did:web:api.example.com", [DidKey("signer", address=ANVIL0)])}
+    rotated = did_document("did:web:api.example.com", [DidKey("signer", address="0x" + "11" * 20)])
+
+    def did_json(_: object) -> Reply:
+        return Reply(body=json.dumps(documents["now"]).encode())
+
+    with http_server({"/.well-known/did.json": did_json}) as server, dns_server({}) as dns:
+        fetcher = SafeFetcher(overrides={"api.example.com": server.base_url})
+        options = VerifyOptions(
+            resolver=DidWebResolver(fetcher=fetcher, ttl_s=0.5, failure_ttl_s=0.5),
+            dns_server=dns,
+            authorization_cache=ExpiringCache(ttl_s=0.5),
+        )
+        (artifact,) = load_artifacts(json.dumps(ENVELOPE))
+
+        def status() -> str:
+            return verify_artifact(artifact, options).authorization.status
+
+        assert status() == "authorized"
+        documents["now"] = rotated
+        assert status() == "authorized", "the cached answer stands within its lifetime"
+        time.sleep(0.6)
+        assert status() == "unauthorized", "the rotation is seen once the answers expire"
