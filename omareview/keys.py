@@ -62,10 +62,33 @@ class Signer:
     def sign_hash(self, message_digest: bytes) -> tuple[int, bytes, bytes]:
         """Sign a 32-byte digest (an EIP-712 digest from `omareview._eip712`); returns v (27/28), r, s."""
         sign = getattr(self._account, "unsafe_sign_hash", None)
+        if isinstance(self._account, _KeyAccount):
+            return self._account.sign_hash(message_digest)
         if sign is None:
-            return self._account.sign_hash(message_digest)  # type: ignore[union-attr]
+            return self._checked(message_digest, *self._account.sign_hash(message_digest))  # type: ignore[union-attr]
         signed = sign(cast("Hash32", message_digest))
         return int(signed.v), int(signed.r).to_bytes(32, "big"), int(signed.s).to_bytes(32, "big")
+
+    def _checked(self, message_digest: bytes, v: int, r: bytes, s: bytes) -> tuple[int, bytes, bytes]:
+        """An external signer's signature made canonical and checked: s in the lower half of the curve's
+        order (nodes refuse a transaction with a high s, EIP-2), and recovering this signer's address (a
+        KMS or a device configured for another key fails here, not at the node)."""
+        from omareview._eip712 import recover_signer
+
+        v = v + 27 if v in (0, 1) else v
+        number = int.from_bytes(s, "big")
+        if number > _SECP256K1_N // 2:
+            s, v = (_SECP256K1_N - number).to_bytes(32, "big"), 55 - v
+        signature = "0x" + r.rjust(32, b"\0").hex() + s.hex() + bytes([v]).hex()
+        try:
+            recovered = recover_signer(message_digest, signature)
+        except InputError as exc:
+            raise InputError(f"the signer for {self.address} returned a malformed signature ({exc})") from exc
+        if recovered.lower() != self.address.lower():
+            raise InputError(
+                f"the signer for {self.address} signed as {recovered}: it holds another key", reason="wrong-signer"
+            )
+        return v, r.rjust(32, b"\0"), s
 
     def sign_transaction(self, tx: dict[str, Any]) -> bytes:
         """The signed, encoded EIP-1559 transaction (`0x02 ‖ rlp(...)`), built on `sign_hash` so any signer

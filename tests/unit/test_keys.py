@@ -125,3 +125,55 @@ def test_jwk_parsing_never_crashes(jwk: dict[str, str]) -> None:
     except InputError:
         return
     assert json.dumps(public_key_to_jwk(key))
+
+
+class _Device:
+    """An external signer (a KMS, a hardware wallet) that answers with a high-s signature, or holds
+    another key than the address it claims."""
+
+    def __init__(self, key: bytes, address: str, *, high_s: bool) -> None:
+        import coincurve
+
+        self._key, self.address, self.high_s = coincurve.PrivateKey(key), address, high_s
+
+    def sign_hash(self, message_digest: bytes) -> tuple[int, bytes, bytes]:
+        raw = self._key.sign_recoverable(message_digest, hasher=None)
+        v, r, s = raw[64] + 27, raw[:32], int.from_bytes(raw[32:64], "big")
+        if self.high_s:
+            order = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+            s, v = order - s, 55 - v
+        return v, r, s.to_bytes(32, "big")
+
+
+def test_an_external_signer_s_high_s_signature_is_made_canonical() -> None:
+    from omareview._eip712 import recover_signer
+    from omareview.keys import Signer, signer_from_key
+
+    key = bytes.fromhex("42" * 32)
+    reference = signer_from_key("0x" + "42" * 32)
+    device = Signer(_Device(key, reference.address, high_s=True))
+    digest = bytes(range(32))
+    v, r, s = device.sign_hash(digest)
+    assert int.from_bytes(s, "big") <= 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141 // 2
+    assert (v, r, s) == reference.sign_hash(digest), "the same signature a local key makes"
+    assert recover_signer(digest, "0x" + r.hex() + s.hex() + bytes([v]).hex()) == reference.address
+
+
+def test_an_external_signer_holding_another_key_is_refused_before_anything_is_sent() -> None:
+    from omareview.errors import InputError
+    from omareview.keys import Signer, signer_from_key
+
+    claimed = signer_from_key("0x" + "43" * 32).address
+    device = Signer(_Device(bytes.fromhex("44" * 32), claimed, high_s=False))
+    with pytest.raises(InputError, match="holds another key") as raised:
+        device.sign_transaction(
+            {
+                "to": "0x" + "00" * 20,
+                "chainId": 1,
+                "nonce": 0,
+                "maxPriorityFeePerGas": 1,
+                "maxFeePerGas": 2,
+                "gas": 21000,
+            }
+        )
+    assert raised.value.reason == "wrong-signer"
