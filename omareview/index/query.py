@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JUDGEMENT_TTL_S",
+    "REFUND_WATCH_S",
     "AsyncReviewIndex",
     "IndexedReview",
     "ReviewIndex",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 JUDGEMENT_TTL_S = 3600
+#: How often a follower (or a provider's sync) asks the payment networks whether a paid review was refunded.
+REFUND_WATCH_S = 15.0
 LEVELS: tuple[ReviewLevel, ...] = ("paid", "verified", "signed", "unverified", "invalid")
 
 
@@ -164,6 +167,7 @@ class ReviewIndex:
             trust_anchors=shared.trust_anchors or network.trust_anchors,
         )
         self._home = home
+        self._refunds_watched = float("-inf")
         current = network.schema_uid(USER_REVIEW)
         schema_strings = {current: get_schema(USER_REVIEW).schema_string}
         legacy = {s.uid for s in all_schemas() if s.legacy and s.kind == USER_REVIEW}
@@ -225,8 +229,22 @@ class ReviewIndex:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def watch_refunds(self) -> int:
+        """Have every `paid` review whose money has gone back to its payer since judged again now, rather
+        than when its judgement's lifetime ends: one batch of log queries per payment network. How many."""
+        verifier = self.judge_context.payments
+        if verifier is None:
+            return 0
+        refunded = verifier.refunded(self.store.paid_payments())
+        self.store.unjudge(refunded)
+        return len(refunded)
+
     def judge_pending(self) -> int:
-        """Judge every subject with a review not judged yet (or whose payment was undecided); how many."""
+        """Judge every subject with a review not judged yet (or whose payment was undecided, or was refunded
+        since: the refund watch runs first, at most every REFUND_WATCH_S); how many."""
+        if time.monotonic() - self._refunds_watched >= REFUND_WATCH_S:
+            self._refunds_watched = time.monotonic()
+            self.watch_refunds()
         subjects = self.store.unjudged_subjects()
         for subject in subjects:
             try:

@@ -22,6 +22,7 @@ from omareview.errors import InputError
 from omareview.identity.dids import did_address
 from omareview.identity.graph import IdentityAttestation, IdentityKind
 from omareview.index.engines import Engine, PostgresEngine, SqliteEngine, Tx, schema_name, store_url
+from omareview.review.payment import PaidPayment
 
 __all__ = ["MIGRATIONS", "IndexStore", "PaymentClaim", "StoreGraph", "StoredReview", "database_path", "open_store"]
 
@@ -413,6 +414,28 @@ class IndexStore:
             f"SELECT DISTINCT subject FROM reviews WHERE level = 'paid' AND lower({paid_to}) = ?", (pay_to.lower(),)
         )
         return sorted(str(row["subject"]) for row in rows)
+
+    def paid_payments(self) -> list[PaidPayment]:
+        """The payments behind every review judged `paid`, for the refund watch."""
+        rows = self.engine.rows("SELECT uid, attester, judgement FROM reviews WHERE level = 'paid'")
+        found = []
+        for row in rows:
+            payment = (json.loads(row["judgement"] or "{}").get("evidence") or {}).get("payment") or {}
+            network, asset, pay_to = (payment.get(name) for name in ("network", "asset", "payTo"))
+            block = payment.get("blockNumber")
+            if (
+                isinstance(network, str)
+                and isinstance(asset, str)
+                and isinstance(pay_to, str)
+                and isinstance(block, int)
+            ):
+                found.append(PaidPayment(str(row["uid"]), network, asset, pay_to, str(row["attester"]), block))
+        return found
+
+    def unjudge(self, uids: Sequence[str]) -> None:
+        """Have these reviews judged again at the next read or follower round."""
+        with self.transaction() as tx:
+            tx.executemany("UPDATE reviews SET judged_at = NULL WHERE uid = ?", [(uid,) for uid in uids])
 
     def unjudged_subjects(self) -> list[str]:
         """The subjects with a review not judged yet, or whose judgement waits on a payment."""

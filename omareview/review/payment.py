@@ -33,6 +33,7 @@ from omareview.networks import DEFAULT_CONFIRMATIONS, PaymentNetwork
 __all__ = [
     "TRANSFER_TOPIC",
     "EvmPaymentChecker",
+    "PaidPayment",
     "PaymentChecker",
     "PaymentClaim",
     "PaymentEvidence",
@@ -79,6 +80,27 @@ class PaymentClaim:
     pay_to: frozenset[str] | None
 
 
+@dataclass(frozen=True)
+class PaidPayment:
+    """A payment judged `paid`, watched for a refund.
+
+    Parameters:
+        uid: the review it backs.
+        network: the payment's CAIP-2 network.
+        asset: the asset that moved.
+        pay_to: where it went.
+        payer: who paid (the review's attester).
+        block_number: the settlement's block.
+    """
+
+    uid: str
+    network: str
+    asset: str
+    pay_to: str
+    payer: str
+    block_number: int
+
+
 class PaymentEvidence(WireModel):
     """What the payment network says about one claimed payment.
 
@@ -114,6 +136,11 @@ class PaymentChecker(Protocol):
 
     def check(self, network: str, claims: Sequence[PaymentClaim]) -> list[PaymentEvidence]:
         """Evidence for each claim on `network`, in order. Raises ChainError when the network cannot be asked."""
+        ...
+
+    def refunded(self, network: str, paid: Sequence[PaidPayment]) -> list[str]:
+        """The UIDs among `paid` (all on `network`) whose money went back to the payer after it was paid.
+        Raises ChainError when the network cannot be asked."""
         ...
 
 
@@ -161,6 +188,21 @@ class PaymentVerifier:
             for index, evidence in zip(indexes, judged, strict=True):
                 results[index] = evidence
         return [evidence for evidence in results if evidence is not None]
+
+    def refunded(self, paid: Sequence[PaidPayment]) -> list[str]:
+        """The UIDs among `paid` whose money went back to the payer since; a network that cannot be asked
+        now is skipped (asked again at the next watch)."""
+        by_network: dict[str, list[PaidPayment]] = {}
+        for payment in paid:
+            if payment.network.split(":", 1)[0] in self.checkers:
+                by_network.setdefault(payment.network, []).append(payment)
+        found: list[str] = []
+        for network, payments in by_network.items():
+            try:
+                found += self.checkers[network.split(":", 1)[0]].refunded(network, payments)
+            except ChainError:
+                continue
+        return found
 
 
 class EvmPaymentChecker:
@@ -272,35 +314,66 @@ class EvmPaymentChecker:
             return PaymentEvidence(status="pending", reason="the payment is not final yet", **shown)
         return PaymentEvidence(status="paid", **shown)
 
+    def refunded(self, network: str, paid: Sequence[PaidPayment]) -> list[str]:
+        if network not in self.networks or not paid:
+            return []
+        groups: dict[tuple[str, str], list[PaidPayment]] = {}
+        for payment in paid:
+            groups.setdefault((payment.asset.lower(), payment.pay_to.lower()), []).append(payment)
+        members = list(groups.values())
+        refunds = _refund_blocks(
+            self._client(network),
+            [
+                (asset, pay_to, [p.payer for p in group], min(p.block_number for p in group))
+                for (asset, pay_to), group in groups.items()
+            ],
+        )
+        return [
+            payment.uid
+            for group, back in zip(members, refunds, strict=True)
+            for payment in group
+            if back.get(payment.payer.lower(), -1) >= payment.block_number
+        ]
+
     def _check_refunds(
         self, rpc: RpcClient, network: str, claims: Sequence[PaymentClaim], judged: list[PaymentEvidence]
     ) -> None:
         """Any transfer of the asset from `payTo` back to the payer after the payment turns `paid` (or
-        `pending`) into `refunded`. One `eth_getLogs` per (asset, payTo), with every payer in one topic list,
-        all in one batch."""
+        `pending`) into `refunded`."""
         candidates = [i for i, e in enumerate(judged) if e.status in ("paid", "pending")]
         groups: dict[tuple[str, str], list[int]] = {}
         for i in candidates:
             evidence = judged[i]
-            assert evidence.asset is not None and evidence.pay_to is not None
-            groups.setdefault((evidence.asset, evidence.pay_to), []).append(i)
+            if evidence.asset is not None and evidence.pay_to is not None:
+                groups.setdefault((evidence.asset, evidence.pay_to), []).append(i)
         if not groups:
             return
-        calls: list[tuple[str, Sequence[Any]]] = []
-        for (asset, pay_to), members in groups.items():
-            payers = sorted({address_topic(claims[i].payer) for i in members})
-            first = min(judged[i].block_number or 0 for i in members)
-            topics = [TRANSFER_TOPIC, address_topic(pay_to), payers]
-            calls.append(
-                ("eth_getLogs", [{"address": asset, "fromBlock": hex(first), "toBlock": "latest", "topics": topics}])
-            )
-        for members, logs in zip(groups.values(), rpc.batch(calls), strict=True):
-            refunds: dict[str, int] = {}
-            for log in logs or []:
-                back_to = topic_address(log["topics"][2])
-                refunds[back_to] = max(refunds.get(back_to, 0), int(log["blockNumber"], 16))
+        asked = [
+            (asset, pay_to, [claims[i].payer for i in members], min(judged[i].block_number or 0 for i in members))
+            for (asset, pay_to), members in groups.items()
+        ]
+        for members, refunds in zip(groups.values(), _refund_blocks(rpc, asked), strict=True):
             for i in members:
                 if refunds.get(claims[i].payer.lower(), -1) >= (judged[i].block_number or 0):
                     judged[i] = judged[i].model_copy(
                         update={"status": "refunded", "refunded": True, "reason": "the payment went back to the payer"}
                     )
+
+
+def _refund_blocks(rpc: RpcClient, groups: Sequence[tuple[str, str, Sequence[str], int]]) -> list[dict[str, int]]:
+    """For each (asset, payTo, payers, first block): payer → the latest block in which that asset went from
+    `payTo` back to the payer. One `eth_getLogs` per group, every payer in one topic list, all in one batch."""
+    calls: list[tuple[str, Sequence[Any]]] = []
+    for asset, pay_to, payers, first in groups:
+        topics = [TRANSFER_TOPIC, address_topic(pay_to), sorted({address_topic(p) for p in payers})]
+        calls.append(
+            ("eth_getLogs", [{"address": asset, "fromBlock": hex(first), "toBlock": "latest", "topics": topics}])
+        )
+    found: list[dict[str, int]] = []
+    for logs in rpc.batch(calls):
+        refunds: dict[str, int] = {}
+        for log in logs or []:
+            back_to = topic_address(log["topics"][2])
+            refunds[back_to] = max(refunds.get(back_to, 0), int(log["blockNumber"], 16))
+        found.append(refunds)
+    return found

@@ -54,6 +54,11 @@ def _paid_amount(review: IndexedReview) -> str | None:
     return f"{payment['amount']} units of {asset[:6]}…{asset[-4:]}" if asset else str(payment["amount"])
 
 
+def _refunded(review: IndexedReview) -> bool:
+    payment = (review.evidence or {}).get("payment") or {}
+    return payment.get("status") == "refunded"
+
+
 def render_reviews_page(result: SubjectReviews, *, base: str, previous: str | None, next_page: str | None) -> str:
     """The page for one subject's reviews; `base` is the provider's path prefix for links."""
     counted = sum(result.histogram.values())
@@ -68,6 +73,7 @@ def render_reviews_page(result: SubjectReviews, *, base: str, previous: str | No
             widest=max(result.histogram.values(), default=0),
             badges=BADGES,
             paid_amount=_paid_amount,
+            refunded=_refunded,
             previous=previous,
             next=next_page,
         )

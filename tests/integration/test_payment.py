@@ -193,6 +193,34 @@ def test_a_refunded_payment_is_shown_as_refunded(shop: Shop) -> None:
     assert review.evidence["payment"]["status"] == "refunded" and review.evidence["payment"]["refunded"] is True
 
 
+def test_a_refund_after_the_judgement_is_seen_by_the_next_follower_round(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-lived index judged the review `paid` and keeps its judgement; the service then refunds the
+    payer. The next round of `judge_pending` (what `index follow` and the provider run) asks the payment
+    network and judges it again: `refunded` within a round, not after the judgement's hour-long lifetime;
+    and the provider's page says so."""
+    from omareview.serve.page import render_reviews_page
+
+    monkeypatch.setattr("omareview.index.query.REFUND_WATCH_S", 0.0)
+    tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+    shop.review(PAYER, tx)
+    index = shop.index()
+    index.judge_pending()
+    (before,) = index.reviews(RESOURCE).reviews
+    assert before.level == "paid"
+    shop.transfer(PAY_TO, shop.address(PAYER), PRICE)
+    (kept,) = index.reviews(RESOURCE).reviews
+    assert kept.level == "paid", "a read alone keeps the judgement"
+    index.judge_pending()
+    assert index.watch_refunds() == 0, "judged again already: nothing paid is left to watch"
+    result = index.reviews(RESOURCE)
+    (after,) = result.reviews
+    assert after.level == "verified" and after.evidence["payment"]["status"] == "refunded"
+    page = render_reviews_page(result, base="", previous=None, next_page=None)
+    assert "the payment was refunded" in page
+
+
 def test_a_payment_not_yet_final_is_pending_then_paid(shop: Shop) -> None:
     tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
     shop.review(PAYER, tx)
