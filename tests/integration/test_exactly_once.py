@@ -437,3 +437,67 @@ def test_a_relay_whose_answer_is_lost_writes_each_delegated_review_once(
             assert all(o.error is None or "already" in str(o.error) for o in again), [str(o.error) for o in again]
     counts = _wait_until_mined(network, payer.address, _digests(receipts))
     assert {counts[d] for d in _digests(receipts)} == {1}, {d[:10]: counts[d] for d in _digests(receipts)}
+
+
+def _attestations_by(network: Network, attester: str, schema: str) -> int:
+    client = EasClient(network)
+    scanner = LogScanner(client.rpc, client.eas_address)
+    head = client.rpc.block_number()
+    return sum(len(chunk) for chunk in scanner.scan(0, head, schemas=[schema], attester=attester))
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("kind", ["key-binding", "user-review-response"])
+def test_an_identity_write_or_response_whose_send_answer_is_lost_is_written_once(
+    interval_devnet: Devnet, chain: Network, tmp_path: Path, kind: str, fault: str
+) -> None:
+    """Identity writes and responses send through the same settle-first sender: a lost, reset, garbled or
+    stalled answer to the broadcast is settled by the transaction's hash before anything is signed again.
+    The command either reports the one attestation, or says the outcome is unsettled and names the
+    transaction to look up; never two."""
+    from omareview.eas.client import review_request
+    from omareview.review import review_of_subject
+
+    account = 8
+    env = _home(interval_devnet, tmp_path)
+    signer = signer_from_key(interval_devnet.state.accounts[account].private_key.get_secret_value())
+    if kind == "user-review-response":
+        review = review_of_subject("did:web:answered.example", rating=3, body="slow")
+        uid = EasClient(chain, signer).attest(review_request(review.recipient, review.encode())).uid
+        command = ["respond", uid, "--body", f"fixed ({fault})", "--dev-account", str(account), "--json"]
+    else:
+        env["SIGNING"] = "0x" + "5a" * 32
+        subject = f"did:web:{fault}.example"
+        command = [
+            "identity",
+            "bind-key",
+            subject,
+            "--signing-key-env",
+            "SIGNING",
+            "--dev-account",
+            str(account),
+            "--json",
+        ]
+    schema = chain.schema_uid(kind)
+    before = _attestations_by(chain, signer.address, schema)
+    once = lambda m, n: fault if (m, n) == ("eth_sendRawTransaction", 1) else None  # noqa: E731
+    with rpc_proxy(chain.rpc_url, faults=once, stall_s=1.0) as (url, stats):
+        run = subprocess.run(
+            [sys.executable, "-m", "omareview", "--rpc-url", url, *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert "eth_sendRawTransaction" in stats.methods
+    assert "Traceback" not in run.stderr, run.stderr
+    deadline = time.monotonic() + 10
+    while _attestations_by(chain, signer.address, schema) == before and time.monotonic() < deadline:
+        time.sleep(0.25)
+    written = _attestations_by(chain, signer.address, schema) - before
+    if run.returncode == 0:
+        assert written == 1, (run.stdout, written)
+        assert json.loads(run.stdout)["txHash"]
+    else:
+        assert written <= 1 and "look it up" in run.stderr, run.stderr
