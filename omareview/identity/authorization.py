@@ -312,18 +312,32 @@ def _names(bound: _SignerIdentity, identity: _SignerIdentity) -> bool:
 
 
 def _proved(binding: IdentityAttestation, bound: _SignerIdentity, subject: str) -> bool:
-    """The bound key itself signed a proof of shared control naming the subject (it consents to speak for
-    it), made before the binding was written."""
+    """A proof in the binding, made before it was written, that ties the key to the subject, either way:
+    the spec's form (reputation spec §6.2.3, as OMATrust's tools write it), the subject's side authorizing
+    the key: a proof naming the `keyId` signed by the binding's attester (checked elsewhere to have been
+    the subject's controller then); or the key's own proof of possession naming the subject."""
+    key_id = binding.text("keyId")
     for text in binding.texts("proofs"):
         try:
-            proof = read_pop(text)
-            names_subject = normalize_did(proof.audience) == subject
+            proof = read_pop(text, expected_signer=binding.attester)
+            audience = normalize_did(proof.audience)
         except InputError:
             continue
-        by_bound = _names(bound, _SignerIdentity(proof.address, proof.key))
-        if names_subject and by_bound and proof.holds_at(binding.time):
+        if not proof.holds_at(binding.time):
+            continue
+        by_subject_side = proof.address is not None and proof.address.lower() == binding.attester.lower()
+        if by_subject_side and key_id and audience == _normalized(key_id):
+            return True
+        if audience == subject and _names(bound, _SignerIdentity(proof.address, proof.key)):
             return True
     return False
+
+
+def _normalized(did: str) -> str | None:
+    try:
+        return normalize_did(did)
+    except InputError:
+        return None
 
 
 def authorize_signer(

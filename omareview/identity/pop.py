@@ -1,5 +1,6 @@
 """OMATrust proofs of shared control: `pop-eip712` (an EVM wallet's typed-data signature) and `pop-jws` (a
-compact JWS carrying its public key), read to answer "who signed, naming whom, when".
+compact JWS carrying its public key, or an ES256K one whose signer is named beforehand), read to answer "who
+signed, naming whom, when".
 
 A proof says: *its signer* authorizes *its audience* (`authorizedEntity` / `aud`) for a purpose. Linked
 Identifiers and Key Bindings carry such proofs; `signed_by` and `proves` tell whether one was made by a
@@ -151,24 +152,29 @@ def _read_eip712(proof: Mapping[str, Any]) -> PopProof:
     )
 
 
-def _read_jws(compact: str) -> PopProof:
+def _read_jws(compact: str, expected_signer: str | None) -> PopProof:
     parsed = parse_compact(compact)
+    claims = parsed.payload
     jwk = parsed.header.get("jwk")
-    if jwk is None:
-        issuer = str(parsed.payload.get("iss", ""))
+    issuer = str(claims.get("iss", ""))
+    key: PublicKey | None
+    if jwk is not None:
+        key = jwk_to_public_key(jwk)
+    else:
         try:
             key = key_from_did(issuer)
         except InputError:
-            raise InputError("a pop-jws needs a `jwk` header or a did:jwk/did:key issuer", reason="bad-proof") from None
+            key = None
+    if key is not None:
+        verify_signature(parsed, key)
+        address = evm_address_of_key(key)
     else:
-        key = jwk_to_public_key(jwk)
-    verify_signature(parsed, key)
-    claims = parsed.payload
+        address = _keyless_es256k_signer(parsed.header, parsed.signing_input, parsed.signature, issuer, expected_signer)
     purpose = claims.get("proofPurpose", claims.get("purpose"))
     expires = claims.get("exp")
     return PopProof(
         proof_type="pop-jws",
-        address=evm_address_of_key(key),
+        address=address,
         key=key,
         audience=str(claims.get("aud", "")),
         purpose=str(purpose) if purpose is not None else None,
@@ -177,9 +183,42 @@ def _read_jws(compact: str) -> PopProof:
     )
 
 
-def read_pop(wrapper: object) -> PopProof:
+def _keyless_es256k_signer(
+    header: Mapping[str, Any], signing_input: bytes, signature: bytes, issuer: str, expected: str | None
+) -> str:
+    """The signer of an ES256K JWS that carries no key (as OMATrust's SDK writes them: `{typ, alg}` only):
+    an r ‖ s signature recovers two candidate keys, so it proves a signer only against an address named
+    beforehand: the issuer's, when it is an EVM `did:pkh`, else `expected` (for a Key Binding, the
+    subject's controller that attested it). An `iss` naming a did:web proves nothing by itself: anyone
+    can write one."""
+    import hashlib
+
+    import coincurve
+
+    from omareview._hashing import address_of_point
+
+    named = expected
+    if issuer.lower().startswith("did:pkh:eip155:") and is_address(issuer.rsplit(":", 1)[-1]):
+        named = issuer.rsplit(":", 1)[-1]
+    if header.get("alg") != "ES256K" or len(signature) != 64 or named is None:
+        raise InputError("a pop-jws needs a `jwk` header or a did:jwk/did:key issuer", reason="bad-proof")
+    digest = hashlib.sha256(signing_input).digest()
+    for recovery_id in (0, 1):
+        try:
+            candidate = coincurve.PublicKey.from_signature_and_message(
+                signature + bytes([recovery_id]), digest, hasher=None
+            )
+        except ValueError:
+            continue
+        if address_of_point(candidate.format(compressed=False)) == to_checksum_address(named):
+            return to_checksum_address(named)
+    raise InputError("the pop-jws signature is not by the signer it names", reason="bad-proof")
+
+
+def read_pop(wrapper: object, *, expected_signer: str | None = None) -> PopProof:
     """Verify one proof wrapper (a dict, or its JSON text as stored on-chain); InputError when it is not a
-    `pop-eip712` / `pop-jws` proof whose signature holds."""
+    `pop-eip712` / `pop-jws` proof whose signature holds. `expected_signer` (an address) is the signer a
+    key-less ES256K `pop-jws` is checked against when its issuer is not an address of its own."""
     if isinstance(wrapper, str):
         try:
             wrapper = json.loads(wrapper)
@@ -191,7 +230,7 @@ def read_pop(wrapper: object) -> PopProof:
     if kind == "pop-eip712" and isinstance(body, dict):
         return _read_eip712(body)
     if kind == "pop-jws" and isinstance(body, str):
-        return _read_jws(body)
+        return _read_jws(body, expected_signer)
     raise InputError(f"not a proof of shared control ({kind!r})", reason="bad-proof")
 
 

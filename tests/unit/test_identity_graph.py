@@ -421,3 +421,83 @@ def test_a_back_dated_link_holds_from_its_own_chain_time() -> None:
     link = IdentityAttestation("0xl", "linked-identifier", reviewer.address.lower(), T, 0, fields)
     assert link_between(ListGraph([link]), reviewer.address, payer.address, T - 100) is None
     assert link_between(ListGraph([link]), reviewer.address, payer.address, T + 10) is link
+
+
+def _sdk_pop_jws(key_hex: str, issuer: str, audience: str, at: int) -> dict[str, Any]:
+    """A `pop-jws` as OMATrust's SDK writes one: header `{typ, alg: ES256K}` only, no key; r ‖ s."""
+    import coincurve
+
+    from omareview.identity._b64 import b64url_encode
+
+    header = b64url_encode(json.dumps({"typ": "JWT", "alg": "ES256K"}).encode())
+    claims = {"iss": issuer, "aud": audience, "purpose": "shared-control", "iat": at, "exp": at + 600, "nonce": "n"}
+    payload = b64url_encode(json.dumps(claims).encode())
+    digest = __import__("hashlib").sha256(f"{header}.{payload}".encode()).digest()
+    signature = coincurve.PrivateKey(bytes.fromhex(key_hex[2:])).sign_recoverable(digest, hasher=None)[:64]
+    compact = f"{header}.{payload}.{b64url_encode(signature)}"
+    return {"proofType": "pop-jws", "proofObject": compact, "proofPurpose": "shared-control", "version": 1}
+
+
+def _spec_binding(proof: dict[str, Any], *, by: str, at: int) -> IdentityAttestation:
+    fields = {
+        "subject": SUBJECT,
+        "keyId": did_pkh_from_address(OTHER.address, 1),
+        "publicKeyJwk": "",
+        "keyPurpose": ["assertionMethod"],
+        "proofs": [json.dumps(proof)],
+        "issuedAt": at,
+        "effectiveAt": 0,
+        "expiresAt": 0,
+    }
+    return IdentityAttestation(f"0xs{at}", "key-binding", by.lower(), at, 0, fields)
+
+
+@pytest.mark.parametrize("form", ["sdk-pop-jws", "pop-eip712"])
+def test_a_key_binding_in_the_spec_form_counts(form: str) -> None:
+    """Reputation spec §6.2.3: the subject's side authorizes the key (Subject = subject, Controller =
+    keyId). A binding whose only proof is the subject's controller naming the key, attested by that
+    witnessed controller, authorizes the key; the key's own proof is not required."""
+    key_id = did_pkh_from_address(OTHER.address, 1)
+    if form == "sdk-pop-jws":
+        proof = _sdk_pop_jws(KEY, SUBJECT, key_id, T - 400)
+    else:
+        proof = make_pop_eip712(SIGNER, key_id, 1, T - 400, 3600)
+    graph = ListGraph([_witness(SIGNER.address, T - 500), _spec_binding(proof, by=SIGNER.address, at=T - 400)])
+    assert _decide(graph, OTHER.address, T) == "authorized"
+
+
+def test_a_subject_side_proof_by_anyone_but_the_attesting_controller_counts_for_nothing() -> None:
+    """An `iss` naming the subject is a claim anyone can write: the SDK accepts it as is; omareview requires
+    the JWS to recover the binding's attester, the subject's controller."""
+    key_id = did_pkh_from_address(OTHER.address, 1)
+    forged = _sdk_pop_jws("0x" + "7e" * 32, SUBJECT, key_id, T - 400)
+    graph = ListGraph([_witness(SIGNER.address, T - 500), _spec_binding(forged, by=SIGNER.address, at=T - 400)])
+    assert _decide(graph, OTHER.address, T) == "unknown"
+
+
+def test_a_link_with_sdk_shaped_pop_jws_proofs_from_both_sides_holds() -> None:
+    reviewer, payer = SIGNER, OTHER
+    proofs = [
+        _sdk_pop_jws(KEY, _pkh(reviewer.address), _pkh(payer.address), T),
+        _sdk_pop_jws("0x" + "72" * 32, _pkh(payer.address), _pkh(reviewer.address), T),
+    ]
+    fields = {
+        "subject": _pkh(reviewer.address),
+        "linkedId": _pkh(payer.address),
+        "method": "proof",
+        "proofs": [json.dumps(p) for p in proofs],
+        "issuedAt": T,
+        "effectiveAt": 0,
+        "expiresAt": 0,
+    }
+    link = IdentityAttestation("0xl", "linked-identifier", reviewer.address.lower(), T, 0, fields)
+    assert link_between(ListGraph([link]), reviewer.address, payer.address, T + 10) is link
+    swapped = {
+        **fields,
+        "proofs": [
+            json.dumps(proofs[0]),
+            json.dumps(_sdk_pop_jws(KEY, _pkh(payer.address), _pkh(reviewer.address), T)),
+        ],
+    }
+    forged = IdentityAttestation("0xf", "linked-identifier", reviewer.address.lower(), T, 0, swapped)
+    assert link_between(ListGraph([forged]), reviewer.address, payer.address, T + 10) is None, "iss is not the signer"
