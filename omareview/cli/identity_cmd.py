@@ -19,7 +19,7 @@ from omareview.eas.client import EasClient
 from omareview.errors import InputError
 from omareview.identity.dids import normalize_did
 from omareview.identity.keys import did_pkh_from_address, public_key_to_jwk
-from omareview.identity.pop import make_pop_eip712, make_pop_jws, proves
+from omareview.identity.pop import make_pop_eip712, make_pop_jws, make_subject_pop_jws, proves
 from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network
 from omareview.schemas import USER_REVIEW, schema_by_uid
@@ -228,7 +228,10 @@ def bind_key(
     public = ec.derive_private_key(int(key_hex.removeprefix("0x"), 16), ec.SECP256K1()).public_key()
     now = chain_time(network)
     key_id = did_pkh_from_address(signing.address, 1)
-    proof = make_pop_eip712(signing, did, 1, now, valid_for)
+    # Both sides: the key's proof of possession naming the subject, and the subject's controller
+    # authorizing the key in the form OMATrust's own verifier checks.
+    possession = make_pop_eip712(signing, did, 1, now, valid_for)
+    authorized = make_subject_pop_jws(signer, did, key_id, now, valid_for)
     from omareview.review.identity import key_binding_request
 
     request = key_binding_request(
@@ -236,7 +239,7 @@ def bind_key(
         key_id,
         public_key_to_jwk(public),
         purposes,
-        [proof],
+        [possession, authorized],
         issued_at=now,
         effective_at=effective_at,
         expires_at=expires_at,

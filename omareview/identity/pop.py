@@ -24,6 +24,7 @@ from omareview._eip712 import TypedField, domain_separator, hash_struct, recover
 from omareview._eip712 import digest as typed_digest
 from omareview._hashing import is_address, to_checksum_address
 from omareview.errors import InputError
+from omareview.identity._b64 import b64url_encode
 from omareview.identity.dids import normalize_did
 from omareview.identity.jws import PrivateKey, parse_compact, sign_compact, verify_signature
 from omareview.identity.keys import (
@@ -43,6 +44,7 @@ __all__ = [
     "denotes",
     "make_pop_eip712",
     "make_pop_jws",
+    "make_subject_pop_jws",
     "proves",
     "read_pop",
 ]
@@ -316,6 +318,33 @@ def make_pop_jws(key: PrivateKey, issuer: str, audience: str, now: int, valid_s:
         "proofType": "pop-jws",
         "proofPurpose": SHARED_CONTROL,
         "proofObject": sign_compact(claims, key, issuer, include_jwk=True),
+        "version": 1,
+        "issuedAt": now,
+        "expiresAt": now + valid_s,
+    }
+
+
+def make_subject_pop_jws(controller: HashSigner, subject: str, key_id: str, now: int, valid_s: int) -> dict[str, Any]:
+    """A `pop-jws` in the form OMATrust's SDK writes and verifies for a Key Binding: the subject (`iss`)
+    authorizes the key (`aud`), an ES256K JWS with a `{typ, alg}` header, signed by the subject's
+    controller wallet (whose address a reader recovers it against)."""
+    import hashlib
+
+    claims = {
+        "iss": subject,
+        "aud": key_id,
+        "purpose": SHARED_CONTROL,
+        "iat": now,
+        "exp": now + valid_s,
+        "nonce": os.urandom(16).hex(),
+    }
+    header = b64url_encode(json.dumps({"typ": "JWT", "alg": "ES256K"}, separators=(",", ":")).encode())
+    payload = b64url_encode(json.dumps(claims, separators=(",", ":")).encode())
+    _, r, s = controller.sign_hash(hashlib.sha256(f"{header}.{payload}".encode("ascii")).digest())
+    return {
+        "proofType": "pop-jws",
+        "proofPurpose": SHARED_CONTROL,
+        "proofObject": f"{header}.{payload}.{b64url_encode(r + s)}",
         "version": 1,
         "issuedAt": now,
         "expiresAt": now + valid_s,

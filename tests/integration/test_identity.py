@@ -202,10 +202,11 @@ def test_a_witnessed_controller_binds_its_receipt_key_and_revoking_it_closes_aut
     assert "not the service, answered: I am the service, honest." in shown.stdout
 
 
-def test_a_witness_counts_from_its_observation_and_only_from_a_trusted_issuer(world: World) -> None:
+def test_a_witness_counts_from_its_own_chain_time_and_only_from_a_trusted_issuer(world: World) -> None:
     signer_did = did_pkh_from_address(WITNESSED.address, 31337)
     observed = world.now() + 30
-    # A stranger "witnesses" earlier; the devnet's trusted witness observes 30 s later.
+    # A stranger "witnesses" earlier; the devnet's trusted witness observes 30 s later, and attests it
+    # about 10 s after that.
     stranger = EasClient(world.network, world.signer(STRANGE))
     stranger.attest(
         controller_witness_request(WITNESS_SUBJECT, signer_did, "dns-txt", observed - 1000),
@@ -213,10 +214,13 @@ def test_a_witness_counts_from_its_observation_and_only_from_a_trusted_issuer(wo
     )
     world.advance(40)
     world.cli("devnet", "witness", WITNESS_SUBJECT, signer_did, "--observed-at", str(observed))
+    attested = world.now()
     early = world.review(4, WITNESSED, world.signer(4).address, at=observed - 20, subject=WITNESS_SUBJECT)
-    late = world.review(5, WITNESSED, world.signer(5).address, at=observed + 5, subject=WITNESS_SUBJECT)
+    between = world.review(6, WITNESSED, world.signer(6).address, at=observed + 5, subject=WITNESS_SUBJECT)
+    late = world.review(5, WITNESSED, world.signer(5).address, at=attested + 1, subject=WITNESS_SUBJECT)
     judged = world.judged(WITNESS_SUBJECT)
     assert _level(judged[early]) == ("signed", None), "observed after issuedAt: no witness counts"
+    assert _level(judged[between]) == ("signed", None), "observed before issuedAt, but attested after it"
     assert _level(judged[late]) == ("verified", "witness")
 
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from omareview.errors import ConfigError
+from omareview.errors import ConfigError, InputError
 from omareview.identity.authorization import authorize_signer
 from omareview.identity.graph import IdentityAttestation, ListGraph, WitnessIssuers
 from omareview.identity.keys import did_pkh_from_address, public_key_to_jwk
@@ -501,3 +501,22 @@ def test_a_link_with_sdk_shaped_pop_jws_proofs_from_both_sides_holds() -> None:
     }
     forged = IdentityAttestation("0xf", "linked-identifier", reviewer.address.lower(), T, 0, swapped)
     assert link_between(ListGraph([forged]), reviewer.address, payer.address, T + 10) is None, "iss is not the signer"
+
+
+def test_the_subject_side_proof_omareview_writes_is_what_the_sdk_verifies_and_we_read() -> None:
+    """`identity bind-key` adds the subject's authorization in the SDK's form: `iss` the subject, `aud` the
+    key, header `{typ, alg}`: the SDK's `verifyKeyBindingProofs` accepts it by `iss`; omareview recovers
+    the controller from it."""
+    from omareview.identity.jws import parse_compact
+    from omareview.identity.pop import make_subject_pop_jws, read_pop
+
+    key_id = did_pkh_from_address(OTHER.address, 1)
+    proof = make_subject_pop_jws(SIGNER, SUBJECT, key_id, T, 600)
+    parsed = parse_compact(proof["proofObject"])
+    assert parsed.header == {"typ": "JWT", "alg": "ES256K"}
+    assert (parsed.payload["iss"], parsed.payload["aud"]) == (SUBJECT, key_id)
+    assert read_pop(proof, expected_signer=SIGNER.address).address == SIGNER.address
+    with pytest.raises(InputError, match="not by the signer it names"):
+        read_pop(proof, expected_signer=OTHER.address)
+    graph = ListGraph([_witness(SIGNER.address, T - 500), _spec_binding(proof, by=SIGNER.address, at=T)])
+    assert _decide(graph, OTHER.address, T + 10) == "authorized"
