@@ -190,8 +190,11 @@ def _payment_claim(
     options: VerifyOptions,
     context: JudgeContext,
 ) -> PaymentClaim | None:
-    """The payment the review claims (its `tx-interaction` proof, else the receipt's `transaction`), with the
-    offered terms and the `payTo` addresses bound to the subject; None when it names no transaction."""
+    """The payment the review's receipt proves was made, with the offered terms and the `payTo` addresses
+    bound to the subject. Its settlement is the one the receipt's `transaction` names (or, on reviews
+    written before, a `tx-interaction` proof), else searched for on the payment network around the
+    receipt's `issuedAt`; None when there is nothing to check (no network, or no bound `payTo` to look for
+    an unnamed settlement by)."""
     payload = receipt.payload or {}
     network, tx_hash = str(payload.get("network") or ""), str(payload.get("transaction") or "")
     for proof in parsed:
@@ -203,7 +206,7 @@ def _payment_claim(
     # An EVM settlement is 0x and 64 hex digits; another network's (a Solana signature) is kept as named, to
     # be reported as a network omareview cannot check.
     evm = network.startswith("eip155:")
-    if not network or not tx_hash or (evm and not _TX_HASH.fullmatch(tx_hash)):
+    if not network or (tx_hash and evm and not _TX_HASH.fullmatch(tx_hash)) or (not tx_hash and not evm):
         return None
     subject = receipt.subject or ""
     asset: str | None = None
@@ -225,13 +228,17 @@ def _payment_claim(
         ):
             bound.add(pay_to)
     bound |= _advertised_pay_to(str(payload.get("resourceUrl") or ""), network, context)
+    issued_at = payload.get("issuedAt")
+    if not tx_hash and not bound:
+        return None
     return PaymentClaim(
         network=network,
-        tx_hash=tx_hash.lower() if evm else tx_hash,
+        tx_hash=(tx_hash.lower() if evm else tx_hash) or None,
         payer=str(payload.get("payer") or review.attester),
         asset=asset,
         amount=amount,
         pay_to=frozenset(bound),
+        issued_at=int(str(issued_at)) if str(issued_at).isascii() and str(issued_at).isdigit() else None,
     )
 
 

@@ -6,7 +6,12 @@ offered asset from the reviewer's wallet (the receipt's payer) to a `payTo` boun
 transfer of that asset went back from that `payTo` to the payer afterwards (else: `refunded`).
 
 The transfer is read from the asset's ERC-20 `Transfer` logs in the transaction receipt, which covers
-EIP-3009 `transferWithAuthorization` and Permit2 settlements alike. Which `payTo` is bound to the subject is
+EIP-3009 `transferWithAuthorization` and Permit2 settlements alike. A claim that names no transaction
+(an x402 receipt is privacy-minimal by default, and a review need carry no pointer) is settled by
+searching: the payer's `Transfer` of the asset to a bound `payTo` in the blocks from SETTLED_WITHIN_S
+before the receipt's `issuedAt` to CLOCK_SKEW_S after it (a receipt is signed once the settlement is in),
+found by searching block times, every claim of a network in the same batches; each transfer backs one
+claim. Which `payTo` is bound to the subject is
 the caller's judgement (`PaymentClaim.pay_to`); an address with no binding proves nothing, since anyone can
 pay a wallet of their own.
 
@@ -18,6 +23,7 @@ the caller judges again later. Only EVM networks (`eip155:*`) are read; others a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +49,11 @@ __all__ = [
 ]
 
 TRANSFER_TOPIC = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
+#: How long before a receipt's `issuedAt` its settlement is looked for, and how far after (clock skew).
+SETTLED_WITHIN_S = 900
+CLOCK_SKEW_S = 120
+#: A block-time search gives up narrowing after this many rounds (the window then reads a wider range).
+_MAX_SEARCH_ROUNDS = 48
 PaymentStatus = Literal["paid", "pending", "refunded", "unpaid", "unavailable", "unsupported-network"]
 _TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
@@ -64,20 +75,22 @@ class PaymentClaim:
 
     Parameters:
         network: the payment's CAIP-2 network.
-        tx_hash: the settlement transaction.
+        tx_hash: the settlement transaction (None: search for it around `issued_at`).
         payer: the wallet that must have paid (the receipt's payer, the review's attester).
         asset: the offered asset (None: any asset counts, for a claim without terms).
         amount: the offered amount in atomic units (None: any amount).
         pay_to: the addresses bound to the subject, lowercase (None: any recipient, for a payer checking
             that a transaction is its own payment).
+        issued_at: the receipt's `issuedAt`, around which a settlement not named is searched for.
     """
 
     network: str
-    tx_hash: str
+    tx_hash: str | None
     payer: str
     asset: str | None
     amount: int | None
     pay_to: frozenset[str] | None
+    issued_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +121,7 @@ class PaymentEvidence(WireModel):
         status: `paid`, `pending` (not final yet), `refunded`, `unpaid`, `unavailable` (the network could not
             be asked) or `unsupported-network`.
         network: the payment's network.
-        tx_hash: the settlement transaction.
+        tx_hash: the settlement transaction (found by search when the review named none).
         asset: the asset that moved, when a transfer from the payer was found.
         amount: how much of it moved to the bound `payTo`.
         pay_to: where it went.
@@ -121,7 +134,7 @@ class PaymentEvidence(WireModel):
 
     status: PaymentStatus
     network: str
-    tx_hash: str
+    tx_hash: str | None = None
     asset: str | None = None
     amount: str | None = None
     pay_to: str | None = None
@@ -216,6 +229,7 @@ class EvmPaymentChecker:
         self.networks = dict(networks)
         self._rpc: dict[str, RpcClient] = {}
         self._receipts: dict[tuple[str, str], dict[str, Any]] = {}
+        self._times: dict[str, dict[int, int]] = {}
 
     def _client(self, network: str) -> RpcClient:
         if network not in self._rpc:
@@ -240,7 +254,15 @@ class EvmPaymentChecker:
 
     def _verify_on(self, network: str, claims: Sequence[PaymentClaim]) -> list[PaymentEvidence]:
         rpc = self._client(network)
-        wanted = sorted({c.tx_hash.lower() for c in claims if (network, c.tx_hash.lower()) not in self._receipts})
+        unnamed = [i for i, c in enumerate(claims) if c.tx_hash is None]
+        if unnamed:
+            found = self._find_settlements(rpc, network, [claims[i] for i in unnamed])
+            claims = list(claims)
+            for i, tx_hash in zip(unnamed, found, strict=True):
+                claims[i] = dataclasses.replace(claims[i], tx_hash=tx_hash)
+        wanted = sorted(
+            {c.tx_hash.lower() for c in claims if c.tx_hash and (network, c.tx_hash.lower()) not in self._receipts}
+        )
         receipt_calls: list[tuple[str, Sequence[Any]]] = [("eth_getTransactionReceipt", [tx]) for tx in wanted]
         asks_finalized = self.networks[network].finality == "finalized"
         finalized: dict[str, Any] | None = None
@@ -265,6 +287,12 @@ class EvmPaymentChecker:
 
     def _judge(self, network: str, claim: PaymentClaim, final_block: int) -> PaymentEvidence:
         base = {"network": network, "tx_hash": claim.tx_hash}
+        if claim.tx_hash is None:
+            return PaymentEvidence(
+                status="unpaid",
+                reason=f"no transfer from the payer to a bound payTo on {network} around the receipt's issuedAt",
+                **base,
+            )
         receipt = self._receipts.get((network, claim.tx_hash.lower()))
         if receipt is None:
             return PaymentEvidence(status="unpaid", reason=f"no such transaction on {network}", **base)
@@ -314,6 +342,89 @@ class EvmPaymentChecker:
             return PaymentEvidence(status="pending", reason="the payment is not final yet", **shown)
         return PaymentEvidence(status="paid", **shown)
 
+    def _find_settlements(self, rpc: RpcClient, network: str, claims: Sequence[PaymentClaim]) -> list[str | None]:
+        """The settlement of each claim that names none: the payer's transfer of the asset to a bound `payTo`
+        in the blocks around its `issuedAt`, one `eth_getLogs` per claim, all in one batch; each transfer
+        backs one claim (the latest one in its window not taken by an earlier receipt)."""
+        searchable = [i for i, c in enumerate(claims) if c.issued_at is not None and c.pay_to]
+        found: list[str | None] = [None] * len(claims)
+        if not searchable:
+            return found
+        head_block = rpc.call("eth_getBlockByNumber", ["latest", False])
+        head = int(head_block["number"], 16)
+        self._times.setdefault(network, {})[head] = int(head_block["timestamp"], 16)
+        bounds = self._block_bounds(rpc, network, sorted({t for i in searchable for t in _window(claims[i])}), head)
+        calls: list[tuple[str, Sequence[Any]]] = []
+        for i in searchable:
+            claim = claims[i]
+            start, end = _window(claim)
+            log_filter: dict[str, Any] = {
+                "fromBlock": hex(_first_in(bounds[start])),
+                "toBlock": hex(min(bounds[end][1], head)),
+                "topics": [
+                    TRANSFER_TOPIC,
+                    address_topic(claim.payer),
+                    sorted(address_topic(p) for p in claim.pay_to or ()),
+                ],
+            }
+            if claim.asset:
+                log_filter["address"] = claim.asset
+            calls.append(("eth_getLogs", [log_filter]))
+        answers = dict(zip(searchable, rpc.batch(calls), strict=True))
+        taken: set[str] = set()
+        for i in sorted(searchable, key=lambda i: claims[i].issued_at or 0):
+            amount = claims[i].amount
+            candidates = [
+                log
+                for log in answers[i] or []
+                if str(log.get("transactionHash", "")).lower() not in taken
+                and str(log.get("data") or "0x") not in ("0x", "")
+                and (amount is None or int(str(log["data"]), 16) >= amount)
+            ]
+            if candidates:
+                latest = max(candidates, key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16)))
+                found[i] = str(latest["transactionHash"]).lower()
+                taken.add(str(found[i]))
+        return found
+
+    def _block_bounds(
+        self, rpc: RpcClient, network: str, targets: Sequence[int], head: int
+    ) -> dict[int, tuple[int, int]]:
+        """For each time t, blocks (lo, hi) with lo's time before t (or lo = 0) and hi at or after it (head +
+        1: none yet), narrowed to adjacent blocks: a window to t ends at hi; one from t starts at hi (at lo
+        while not narrowed). Found by interpolating on block times, every target in the same batches, every
+        other round bisecting so the search ends within about twice log2(head) rounds."""
+        times = self._times.setdefault(network, {})
+        ends = [b for b in (0, head) if b not in times]
+        if ends:
+            for number, block in zip(
+                ends, rpc.batch([("eth_getBlockByNumber", [hex(b), False]) for b in ends]), strict=True
+            ):
+                times[number] = int(block["timestamp"], 16)
+        bounds = {t: (0, head + 1) for t in targets}
+        for round_number in range(_MAX_SEARCH_ROUNDS):
+            wanted: dict[int, int] = {}
+            for t, (lo, hi) in bounds.items():
+                if hi - lo <= 1 or times[lo] >= t:
+                    continue
+                top = times.get(hi, times[head] + 1)
+                guess = lo + (t - times[lo]) * (hi - lo) // max(top - times[lo], 1)
+                if round_number % 2:
+                    guess = (lo + hi) // 2
+                wanted[t] = min(max(guess, lo + 1), hi - 1)
+            if not wanted:
+                break
+            missing = sorted({b for b in wanted.values() if b not in times})
+            if missing:
+                blocks = rpc.batch([("eth_getBlockByNumber", [hex(b), False]) for b in missing])
+                for number, block in zip(missing, blocks, strict=True):
+                    if block is not None:
+                        times[number] = int(block["timestamp"], 16)
+            for t, guess in wanted.items():
+                lo, hi = bounds[t]
+                bounds[t] = (guess, hi) if guess in times and times[guess] < t else (lo, guess)
+        return bounds
+
     def refunded(self, network: str, paid: Sequence[PaidPayment]) -> list[str]:
         if network not in self.networks or not paid:
             return []
@@ -358,6 +469,18 @@ class EvmPaymentChecker:
                     judged[i] = judged[i].model_copy(
                         update={"status": "refunded", "refunded": True, "reason": "the payment went back to the payer"}
                     )
+
+
+def _first_in(bound: tuple[int, int]) -> int:
+    """The first block of a window starting at a time bounded by (lo, hi)."""
+    lo, hi = bound
+    return hi if hi - lo <= 1 else lo
+
+
+def _window(claim: PaymentClaim) -> tuple[int, int]:
+    """The times a claim's settlement is looked for in: before its receipt was issued, and a skew after."""
+    issued = claim.issued_at or 0
+    return max(issued - SETTLED_WITHIN_S, 0), issued + CLOCK_SKEW_S
 
 
 def _refund_blocks(rpc: RpcClient, groups: Sequence[tuple[str, str, Sequence[str], int]]) -> list[dict[str, int]]:

@@ -59,8 +59,9 @@ class Shop:
     def review(
         self,
         payer: int,
-        tx_hash: str,
+        tx_hash: str | None,
         *,
+        issued_at: int | None = None,
         issuer: Eip712Issuer = SERVER,
         pay_to: int = PAY_TO,
         asset: str | None = None,
@@ -76,7 +77,9 @@ class Shop:
             "amount": str(PRICE),
         }
         offer = issuer.sign_offer(offer_payload(resource, requirements))
-        receipt = issuer.sign_receipt(receipt_payload(resource, self.address(payer), "eip155:31337"))
+        receipt = issuer.sign_receipt(
+            receipt_payload(resource, self.address(payer), "eip155:31337", issued_at=issued_at)
+        )
         (loaded_receipt,) = load_artifacts(receipt)
         (loaded_offer,) = load_artifacts(offer)
         review, _ = review_from_receipt(
@@ -84,8 +87,8 @@ class Shop:
             self.address(payer),
             rating=rating,
             offer=loaded_offer,
-            options=VerifyOptions(authorize=False),
-            payment=(network, tx_hash),
+            options=VerifyOptions(authorize=False, now=issued_at),
+            payment=(network, tx_hash) if tx_hash else None,
         )
         EasClient(self.network, self.signer(payer)).attest(review_request(review.recipient, review.encode()))
 
@@ -219,6 +222,51 @@ def test_a_refund_after_the_judgement_is_seen_by_the_next_follower_round(
     assert after.level == "verified" and after.evidence["payment"]["status"] == "refunded"
     page = render_reviews_page(result, base="", previous=None, next_page=None)
     assert "the payment was refunded" in page
+
+
+def _chain_now(shop: Shop) -> int:
+    return int(shop.w3.eth.get_block("latest")["timestamp"])
+
+
+def test_a_privacy_minimal_receipt_without_any_pointer_reads_paid(shop: Shop) -> None:
+    """The receipt names no transaction and the review carries no `tx-interaction` proof: the judge finds
+    the payer's transfer to the bound payTo around the receipt's issuedAt."""
+    tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+    shop.review(PAYER, None, issued_at=_chain_now(shop))
+    review = _only(shop.index())
+    assert review.level == "paid", review.evidence
+    assert review.evidence["payment"]["txHash"] == tx.lower()
+    assert not any(p["proofType"] == "tx-interaction" for p in review.proofs)
+
+
+def test_an_unnamed_settlement_outside_the_receipt_s_window_is_not_found(shop: Shop) -> None:
+    shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
+    shop.w3.provider.make_request("evm_increaseTime", [1000])
+    shop.w3.provider.make_request("evm_mine", [])
+    shop.review(PAYER, None, issued_at=_chain_now(shop))
+    review = _only(shop.index())
+    assert review.level == "verified"
+    assert review.evidence["payment"]["status"] == "unpaid"
+    assert "around the receipt's issuedAt" in review.evidence["payment"]["reason"]
+
+
+def test_a_payment_on_another_chain_than_the_review_reads_paid(shop: Shop, tmp_path: Path) -> None:
+    """The money moves on one chain (a second devnet, standing for Base) and the review is written on
+    another (the session's devnet, standing for OMAchain); the receipt names no transaction."""
+    from omareview.devnet.node import start_devnet
+
+    with start_devnet(home=tmp_path / "payments") as payments:
+        w3 = Web3(Web3.HTTPProvider(payments.state.rpc_url))
+        abi = project_artifact("TestUSDC")["abi"]
+        token = w3.eth.contract(address=Web3.to_checksum_address(payments.state.token_address), abi=abi)
+        payer, pay_to = payments.state.accounts[PAYER].address, payments.state.accounts[PAY_TO].address
+        sent = token.functions.transfer(pay_to, PRICE).transact({"from": payer})
+        w3.eth.wait_for_transaction_receipt(sent)
+        shop.review(PAYER, None, issued_at=int(w3.eth.get_block("latest")["timestamp"]) + 1, asset=token.address)
+        review = _only(shop.index(rpc_url=payments.state.rpc_url))
+    assert shop.network.rpc_url != payments.state.rpc_url
+    assert review.level == "paid", review.evidence
+    assert review.evidence["payment"]["txHash"] == sent.to_0x_hex().lower()
 
 
 def test_a_payment_not_yet_final_is_pending_then_paid(shop: Shop) -> None:
