@@ -80,7 +80,7 @@ class World:
         """The OMATrust relay body for `entry`'s review, as signed by `account`."""
         signer = self.signer(account)
         drafted = entry.model_copy(update={"draft": {"rating": rating, "body": "ok"}})
-        job = review_job(drafted, self.signer(PAYER), VerifyOptions(authorize=False), payment_proof=True)
+        job = review_job(drafted, self.signer(PAYER), VerifyOptions(authorize=False))
         client = EasClient(self.network)
         nonce = client.nonce_of(signer.address) if nonce is None else nonce
         delegated = client.sign_delegated(

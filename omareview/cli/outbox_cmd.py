@@ -140,7 +140,6 @@ def review_entry(
 @outbox.command("submit")
 @click.option("--attempts", type=click.IntRange(1, 20), default=3, help="Tries while the chain cannot be reached.")
 @click.option("--no-authorize", is_flag=True, help="Skip checking receipt signers' authorization.")
-@click.option("--no-payment-proof", is_flag=True, help="Leave the payments out (they publish the paying transactions).")
 @key_options
 @JSON_OPTION
 @click.pass_context
@@ -148,7 +147,6 @@ def submit_entries(
     ctx: click.Context,
     attempts: int,
     no_authorize: bool,
-    no_payment_proof: bool,
     keystore: Path | None,
     dev_account: int | None,
     as_json: bool,
@@ -163,7 +161,6 @@ def submit_entries(
         Outbox(),
         verify_options=VerifyOptions(authorize=not no_authorize),
         progress=None if as_json else note,
-        payment_proof=not no_payment_proof,
     )
     reports = submitter.run(attempts=attempts)
     rows: list[dict[str, Any]] = [r.to_json() for r in reports]

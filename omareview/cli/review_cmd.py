@@ -22,7 +22,6 @@ from omareview.networks import Network
 from omareview.review.build import review_from_receipt, review_of_subject
 from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox
-from omareview.review.payment import parse_payment_tx
 from omareview.review.submit import JobOutcome, Mode, ReviewJob, check_duplicates, submit_reviews
 from omareview.x402.load import MAX_INPUT_BYTES, LoadedArtifact, load_artifacts, load_artifacts_from_path
 from omareview.x402.verify import VerifyOptions
@@ -41,7 +40,6 @@ class ReviewInput(BaseModel):
     version: str = ""
     screenshot_urls: list[str] = Field(default_factory=list, alias="screenshotUrls")
     offer: dict[str, Any] | str | None = None
-    payment_tx: str | None = Field(default=None, alias="paymentTx")
 
 
 def _single(matching: list[LoadedArtifact], kind: ArtifactKind, source: str) -> LoadedArtifact:
@@ -71,7 +69,6 @@ def _job(
     attester: str,
     options: VerifyOptions | Callable[[], VerifyOptions],
     base: Path,
-    payment_proof: bool = True,
     payer_link: Callable[[str], str | None] | None = None,
 ) -> ReviewJob:
     if spec.receipt is not None and spec.subject is not None:
@@ -89,7 +86,6 @@ def _job(
         return ReviewJob(review)
     receipt = _artifact(spec.receipt, "receipt", base)
     offer = _artifact(spec.offer, "offer", base) if spec.offer is not None else None
-    payment = parse_payment_tx(spec.payment_tx) if spec.payment_tx else None
     review, _ = review_from_receipt(
         receipt,
         attester,
@@ -99,8 +95,6 @@ def _job(
         version=spec.version,
         offer=offer,
         options=options() if callable(options) else options,
-        payment=payment,
-        payment_proof=payment_proof,
         payer_link=payer_link,
     )
     return ReviewJob(review, receipt, offer)
@@ -132,15 +126,6 @@ def review_options(func: Any) -> Any:
                 "--offer", metavar="FILE", help="The signed offer that preceded the payment, attached as proof."
             ),
             click.option("--no-authorize", is_flag=True, help="Skip checking the receipt signer's authorization."),
-            click.option(
-                "--payment-tx",
-                metavar="NETWORK:TX",
-                help="The settlement (eip155:8453:0x…), attached as proof that the money moved; read from a "
-                "settlement-response receipt when not given.",
-            ),
-            click.option(
-                "--no-payment-proof", is_flag=True, help="Leave the payment out (it publishes the paying transaction)."
-            ),
         ]
     ):
         func = option(func)
@@ -155,7 +140,6 @@ def _spec(
     screenshots: tuple[str, ...],
     version: str,
     offer: str | None,
-    payment_tx: str | None = None,
 ) -> ReviewInput:
     return ReviewInput(
         receipt=receipt,
@@ -165,7 +149,6 @@ def _spec(
         screenshot_urls=list(screenshots),
         version=version,
         offer=offer,
-        payment_tx=payment_tx,
     )
 
 
@@ -201,8 +184,6 @@ def build(
     service_version: str,
     offer: str | None,
     no_authorize: bool,
-    payment_tx: str | None,
-    no_payment_proof: bool,
     attester: str | None,
     delegated: bool,
     offline: bool,
@@ -223,9 +204,9 @@ def build(
         raise ConfigError(
             "the reviewer is unknown: give --attester ADDRESS, or a key (OMAREVIEW_PRIVATE_KEY, --keystore)"
         )
-    spec = _spec(receipt, subject, rating, body, screenshots, service_version, offer, payment_tx)
+    spec = _spec(receipt, subject, rating, body, screenshots, service_version, offer)
     options = VerifyOptions(authorize=not no_authorize) if offline else _at_chain_time(network, not no_authorize)
-    job = _job(spec, who, options, Path.cwd(), not no_payment_proof)
+    job = _job(spec, who, options, Path.cwd())
     schema_uid = network.schema_uid()
     data: dict[str, Any] = {
         "network": network.name,
@@ -310,8 +291,6 @@ def submit(
     service_version: str,
     offer: str | None,
     no_authorize: bool,
-    payment_tx: str | None,
-    no_payment_proof: bool,
     delegated: bool,
     relay: str | None,
     relayer_keystore: Path | None,
@@ -332,11 +311,10 @@ def submit(
         link = fetch_identity_attestation(EasClient(network, signer), payer_link, "linked-identifier")
         linked = payer_link_checker(link, signer.address, chain_time(network))
     job = _job(
-        _spec(receipt, subject, rating, body, screenshots, service_version, offer, payment_tx),
+        _spec(receipt, subject, rating, body, screenshots, service_version, offer),
         signer.address,
         _at_chain_time(network, not no_authorize),
         Path.cwd(),
-        not no_payment_proof,
         linked,
     )
     client = _client(network, signer, mode, relayer_keystore)
@@ -401,12 +379,11 @@ def _jobs_of(
     specs: list[tuple[int, ReviewInput]],
     attester: str,
     options: Callable[[], VerifyOptions],
-    payment_proof: bool,
 ) -> list[ReviewJob]:
     jobs = []
     for number, spec in specs:
         try:
-            jobs.append(_job(spec, attester, options, path.parent, payment_proof))
+            jobs.append(_job(spec, attester, options, path.parent))
         except ValidationError as exc:
             raise InputError(f"{path} line {number}: {validation_problem(exc, 'line')}") from None
         except InputError as exc:
@@ -428,7 +405,6 @@ def _many_line(result: dict[str, Any]) -> list[str]:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--no-authorize", is_flag=True, help="Skip checking receipt signers' authorization.")
 @click.option("--allow-duplicate", is_flag=True, help="Review receipts that already back a review.")
-@click.option("--no-payment-proof", is_flag=True, help="Leave the payments out (they publish the paying transactions).")
 @key_options
 @JSON_OPTION
 @click.pass_context
@@ -437,7 +413,6 @@ def submit_many(
     file: Path,
     no_authorize: bool,
     allow_duplicate: bool,
-    no_payment_proof: bool,
     keystore: Path | None,
     dev_account: int | None,
     as_json: bool,
@@ -447,7 +422,7 @@ def submit_many(
     network = global_options(ctx).resolve_network()
     signer = load_signer(network, keystore, dev_account)
     specs = _read_jsonl(file)
-    jobs = _jobs_of(file, specs, signer.address, _at_chain_time(network, not no_authorize), not no_payment_proof)
+    jobs = _jobs_of(file, specs, signer.address, _at_chain_time(network, not no_authorize))
     client = EasClient(network, signer)
     client.check_chain()
     outcomes = submit_reviews(

@@ -32,8 +32,8 @@ class SubmitReport(WireModel):
     error: str | None = None
 
 
-def review_job(entry: OutboxEntry, attester: Signer, options: VerifyOptions, payment_proof: bool) -> ReviewJob:
-    """The review an outbox entry's draft makes, with its receipt, offer and settlement as proofs."""
+def review_job(entry: OutboxEntry, attester: Signer, options: VerifyOptions) -> ReviewJob:
+    """The review an outbox entry's draft makes, with its receipt and offer as proofs."""
     if entry.draft is None:
         raise InputError(f"no review is drafted for {entry.digest[:18]}…", reason="bad-review")
     (receipt,) = load_artifacts(entry.receipt)
@@ -47,8 +47,6 @@ def review_job(entry: OutboxEntry, attester: Signer, options: VerifyOptions, pay
         version=str(entry.draft.get("version", "")),
         offer=offer,
         options=options,
-        payment=(entry.payment_network, entry.payment_tx) if entry.payment_network and entry.payment_tx else None,
-        payment_proof=payment_proof,
     )
     return ReviewJob(review, receipt, offer)
 
@@ -62,8 +60,6 @@ class Submitter:
         outbox: the outbox to read (None: the default outbox).
         verify_options: how receipts are verified before submitting (None: the defaults).
         progress: called with a line per step, for a person watching.
-        payment_proof: add each settlement as a `tx-interaction` proof, so readers can check the money moved
-            (False: leave the payment out; it publishes the paying transaction).
     """
 
     def __init__(
@@ -74,9 +70,7 @@ class Submitter:
         *,
         verify_options: VerifyOptions | None = None,
         progress: Callable[[str], None] | None = None,
-        payment_proof: bool = True,
     ) -> None:
-        self.payment_proof = payment_proof
         self.attester = as_signer(attester)
         self.client = client
         self.outbox = outbox or Outbox()
@@ -109,7 +103,7 @@ class Submitter:
             raise
         for entry in due:
             try:
-                jobs.append(review_job(entry, self.attester, options, self.payment_proof))
+                jobs.append(review_job(entry, self.attester, options))
             except OmaReviewError as exc:
                 # Only a fault in the review itself rejects it; anything else (another wallet's receipt,
                 # a network down while verifying) leaves it pending for a later run.

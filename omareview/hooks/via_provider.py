@@ -80,7 +80,7 @@ def send_via_provider(
         return SubmitReport(digest=digest, status="done", uid=entry.uid, error="already reviewed")
     url = _write_url(entry, provider, allowlist)
     _check_own_payment(entry, signer.address, verifier or PaymentVerifier(payment_networks(client.network)))
-    job = review_job(entry, signer, at_chain_time(verify_options or VerifyOptions(), client), payment_proof=True)
+    job = review_job(entry, signer, at_chain_time(verify_options or VerifyOptions(), client))
     owner = new_owner()
     claimed, _ = box.claim([digest], owner)
     if digest not in claimed:

@@ -15,14 +15,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omareview._home import home_dir
 from omareview.errors import InputError
 from omareview.identity.dids import did_address
 from omareview.identity.graph import IdentityAttestation, IdentityKind
 from omareview.index.engines import Engine, PostgresEngine, SqliteEngine, Tx, schema_name, store_url
-from omareview.review.payment import PaidPayment
+
+if TYPE_CHECKING:
+    from omareview.review.payment import PaidPayment
 
 __all__ = ["MIGRATIONS", "IndexStore", "PaymentClaim", "StoreGraph", "StoredReview", "database_path", "open_store"]
 
@@ -400,10 +402,13 @@ class IndexStore:
         return str(found[0]["uid"] or "")
 
     def review_naming(self, tx_hash: str, attester: str) -> str | None:
-        """The UID of an indexed review by `attester` whose proofs name transaction `tx_hash`."""
+        """The UID of an indexed review by `attester` backed by transaction `tx_hash`: judged so (its
+        payment evidence names it), or naming it in a proof (a receipt's `transaction`, an older review's
+        `tx-interaction` pointer)."""
+        pattern = f"%{tx_hash.lower()}%"
         found = self.engine.rows(
-            "SELECT uid FROM reviews WHERE attester = ? AND lower(proofs) LIKE ? LIMIT 1",
-            (attester.lower(), f"%{tx_hash.lower()}%"),
+            "SELECT uid FROM reviews WHERE attester = ? AND (lower(proofs) LIKE ? OR lower(judgement) LIKE ?) LIMIT 1",
+            (attester.lower(), pattern, pattern),
         )
         return str(found[0]["uid"]) if found else None
 
@@ -417,6 +422,8 @@ class IndexStore:
 
     def paid_payments(self) -> list[PaidPayment]:
         """The payments behind every review judged `paid`, for the refund watch."""
+        from omareview.review.payment import PaidPayment
+
         rows = self.engine.rows("SELECT uid, attester, judgement FROM reviews WHERE level = 'paid'")
         found = []
         for row in rows:

@@ -35,17 +35,15 @@ def review_from_receipt(
     version: str = "",
     offer: LoadedArtifact | None = None,
     options: VerifyOptions | None = None,
-    payment: tuple[str, str] | None = None,
-    payment_proof: bool = True,
     payer_link: Callable[[str], str | None] | None = None,
 ) -> tuple[UserReview, VerificationResult]:
     """A review whose subject comes from the receipt's `resourceUrl` and whose proofs carry the receipt
-    (and the matching signed offer, if given) exactly as received, and the settlement as a `tx-interaction`
-    proof `{chainId, txHash}` — `payment` (network, transaction), else the settlement the receipt came in,
-    else the receipt's own `transaction` — so readers can check that the money moved. `payment_proof=False`
-    leaves the payment out (it publishes the paying transaction). Refuses a receipt that does not verify,
-    or whose payer is not `attester` (unless `payer_link`, given the payer, names a Linked Identifier that
-    binds it to `attester`)."""
+    (and the matching signed offer, if given) exactly as received: only proofs the OMATrust specification
+    defines for what they are. No pointer to the settlement is added (a `tx-interaction` proof means a
+    transaction by the attester to the subject's contract, and OMATrust's verifier looks it up on the
+    review's own chain); readers find the payment from what the receipt and offer prove. Refuses a
+    receipt that does not verify, or whose payer is not `attester` (unless `payer_link`, given the payer,
+    names a Linked Identifier that binds it to `attester`)."""
     if receipt.kind != "receipt":
         raise InputError(f"{receipt.source} is a signed {receipt.kind}, not a receipt", reason="bad-review")
     options = options or VerifyOptions()
@@ -70,12 +68,6 @@ def review_from_receipt(
                 f"the offer is for {offer_result.subject}, the receipt for {result.subject}", reason="bad-review"
             )
         proofs.append(Proof.wrap("x402-offer", offer.envelope).to_text())
-    settled = payment or receipt.settlement
-    if settled is None and result.payload.get("transaction"):
-        settled = (str(result.payload["network"]), str(result.payload["transaction"]))
-    if payment_proof and settled is not None:
-        network, tx_hash = settled
-        proofs.append(Proof.wrap("tx-interaction", {"chainId": network, "txHash": tx_hash}).to_text())
     review = new_review(
         subject=result.subject,
         version=version,

@@ -344,8 +344,9 @@ class EvmPaymentChecker:
 
     def _find_settlements(self, rpc: RpcClient, network: str, claims: Sequence[PaymentClaim]) -> list[str | None]:
         """The settlement of each claim that names none: the payer's transfer of the asset to a bound `payTo`
-        in the blocks around its `issuedAt`, one `eth_getLogs` per claim, all in one batch; each transfer
-        backs one claim (the latest one in its window not taken by an earlier receipt)."""
+        in the blocks around its `issuedAt`, one `eth_getLogs` per claim, all in one batch. Each transfer
+        backs one claim, receipts taken in the order they were issued: the latest one not taken that was
+        in before the receipt was issued, else the first one after (within the clock skew)."""
         searchable = [i for i, c in enumerate(claims) if c.issued_at is not None and c.pay_to]
         found: list[str | None] = [None] * len(claims)
         if not searchable:
@@ -353,7 +354,8 @@ class EvmPaymentChecker:
         head_block = rpc.call("eth_getBlockByNumber", ["latest", False])
         head = int(head_block["number"], 16)
         self._times.setdefault(network, {})[head] = int(head_block["timestamp"], 16)
-        bounds = self._block_bounds(rpc, network, sorted({t for i in searchable for t in _window(claims[i])}), head)
+        targets = {t for i in searchable for t in (*_window(claims[i]), claims[i].issued_at or 0)}
+        bounds = self._block_bounds(rpc, network, sorted(targets), head)
         calls: list[tuple[str, Sequence[Any]]] = []
         for i in searchable:
             claim = claims[i]
@@ -381,9 +383,11 @@ class EvmPaymentChecker:
                 and str(log.get("data") or "0x") not in ("0x", "")
                 and (amount is None or int(str(log["data"]), 16) >= amount)
             ]
+            issued_block = bounds[claims[i].issued_at or 0][1]
+            before = [log for log in candidates if int(log["blockNumber"], 16) <= issued_block]
             if candidates:
-                latest = max(candidates, key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16)))
-                found[i] = str(latest["transactionHash"]).lower()
+                best = max(before, key=_log_position) if before else min(candidates, key=_log_position)
+                found[i] = str(best["transactionHash"]).lower()
                 taken.add(str(found[i]))
         return found
 
@@ -469,6 +473,10 @@ class EvmPaymentChecker:
                     judged[i] = judged[i].model_copy(
                         update={"status": "refunded", "refunded": True, "reason": "the payment went back to the payer"}
                     )
+
+
+def _log_position(log: Mapping[str, Any]) -> tuple[int, int]:
+    return int(log["blockNumber"], 16), int(log["logIndex"], 16)
 
 
 def _first_in(bound: tuple[int, int]) -> int:

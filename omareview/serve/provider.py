@@ -4,16 +4,17 @@ A write names one payment (`<network>:<transaction>`) and carries the payer's si
 delegated `Attest` of the User Review (the OMATrust relay body). Before any gas is spent the provider checks,
 in order: the signature (under this EAS's own domain, with a live deadline and the attester's current nonce)
 recovers the attester; the request is an irrevocable User Review sent to its subject's DID address; the data
-is a well-formed review whose `tx-interaction` proof names this payment; judged like any indexed review it is
-`paid` (its receipt verifies for the payer, and the money moved on-chain from the payer to a `payTo` bound
-to the subject, final); the data is the review's canonical encoding, with a bounded number and size of
-proofs; no review of this payment by this payer is indexed or being sent (a claim in the store, taken
-atomically, so two requests at once yield one review); the gas the write is estimated to take is under the
-per-write cap and fits the relayer's hourly budget, where it stays reserved until the send reports. Only
-then does it send `attestByDelegation` from the relayer key; the attester on-chain is the payer.
+is a well-formed review, its canonical encoding, with a bounded number and size of proofs; judged like any
+indexed review it is `paid` (its receipt verifies for the payer, and the money moved on-chain from the payer
+to a `payTo` bound to the subject, final) by this payment; no review of this payment by this payer is
+indexed or being sent (a claim in the store, taken atomically, so two requests at once yield one review);
+the gas the write is estimated to take is under the per-write cap and fits the relayer's hourly budget,
+where it stays reserved until the send reports. Only then does it send `attestByDelegation` from the
+relayer key; the attester on-chain is the payer.
 
-The OMATrust relay endpoint (`relay`) takes the same path: it relays only a review naming one payment, so
-the operator's gas goes to paid reviews alone, and both endpoints take the one claim per payment.
+The OMATrust relay endpoint (`relay`) takes the same path: it relays only a review judged `paid`, so the
+operator's gas goes to paid reviews alone, and both endpoints take the one claim of the payment it was
+judged by.
 
 Refusals are `InputError`/`ServiceError`s with a reason code; the HTTP application maps each to a status
 and an OMATrust-style `code`.
@@ -48,7 +49,7 @@ from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review.model import UserReview, decode_user_review, new_review
 from omareview.review.payment import parse_payment_tx
-from omareview.review.proofs import parse_proof
+from omareview.review.proofs import Proof
 from omareview.schemas import USER_REVIEW
 from omareview.serve.limits import GasBudget, RateLimiter
 
@@ -357,34 +358,27 @@ class ReviewProvider:
             if exc.reason == "invalid-signature":
                 self._refuse_if_reviewed(key, in_flight=True)
             raise
-        if (network, tx_hash) not in _named_payments(review):
-            raise InputError(
-                f"the review's tx-interaction proof does not name the payment {network}:{tx_hash}",
-                reason="wrong-payment",
-            )
-        return self._write_paid(key, tx_hash, delegated, review)
+        return self._write_paid(delegated, review, key)
 
     def relay(self, body: bytes) -> Written:
         """The OMATrust relay's `/v1/delegated-attest`: a User Review signed by its attester, relayed only
-        when it names the one payment it reviews and passes every check `write` makes."""
+        when it is payment-backed and passes every check `write` makes, under its payment's one claim."""
         delegated, review = self._delegated(body)
-        named = _named_payments(review)
-        if len(named) != 1:
-            raise InputError(
-                "this relay writes payment-backed reviews only: the review must name the one payment it "
-                "reviews in a tx-interaction proof",
-                reason="not-payment-backed",
-            )
-        network, tx_hash = parse_payment_tx(":".join(next(iter(named))))
-        key = f"{network}:{tx_hash}"
-        self._refuse_if_reviewed(key)
-        return self._write_paid(key, tx_hash, delegated, review)
+        return self._write_paid(delegated, review, None)
 
-    def _write_paid(self, key: str, tx_hash: str, delegated: DelegatedAttestation, review: UserReview) -> Written:
+    def _write_paid(self, delegated: DelegatedAttestation, review: UserReview, expected: str | None) -> Written:
+        """Write a review judged `paid`, under the claim of the payment it was judged by (which must be
+        `expected`, when the request named one)."""
         attester = delegated.attester.lower()
         if self.payer_limit.allow(attester) is not None:
             raise ServiceError(f"{delegated.attester} asked for too many writes this hour", reason="rate-limited")
-        self._check_paid(review, attester)
+        network, tx_hash = self._check_paid(review, attester, expected)
+        key = f"{network}:{tx_hash}"
+        if expected is not None and key != expected:
+            raise InputError(
+                f"this review's receipt is backed by the payment {key}, not {expected}", reason="wrong-payment"
+            )
+        self._refuse_if_reviewed(key)
         self._sync_quietly()
         self._refuse_if_written(key, tx_hash, attester)
         try:
@@ -454,9 +448,14 @@ class ReviewProvider:
         except ChainError:
             return
 
-    def _check_paid(self, review: UserReview, attester: str) -> None:
+    def _check_paid(self, review: UserReview, attester: str, named_payment: str | None) -> tuple[str, str]:
         """Judge the review as the index will judge it once written: by the same rules, at the time it will
-        carry on-chain (the next block's time, never this machine's clock)."""
+        carry on-chain (the next block's time, never this machine's clock). The payment it is `paid` by:
+        (network, transaction). A payment the request names is judged as the settlement (as a pointer
+        would be, though none is written): two payments of one payer to one service in the same second are
+        told apart by nothing else a privacy-minimal receipt carries."""
+        named = named_payment.rsplit(":", 1) if named_payment else None
+        pointer = (Proof.wrap("tx-interaction", {"chainId": named[0], "txHash": named[1]}).to_text(),) if named else ()
         now = self._client.rpc.next_block_time()
         candidate = StoredReview(
             uid=ZERO_UID,
@@ -474,7 +473,7 @@ class ReviewProvider:
             rating_value=review.rating_value,
             review_body=review.review_body,
             screenshot_urls=review.screenshot_urls,
-            proofs=review.proofs,
+            proofs=(*review.proofs, *pointer),
             legacy=False,
             decode_error=None,
             level=None,
@@ -482,8 +481,9 @@ class ReviewProvider:
             judged_at=None,
         )
         level, judgement = judge(candidate, review.subject, self.index.judge_context)
-        if level == "paid":
-            return
+        payment = (judgement.get("evidence") or {}).get("payment") or {}
+        if level == "paid" and isinstance(payment.get("network"), str) and isinstance(payment.get("txHash"), str):
+            return str(payment["network"]), str(payment["txHash"]).lower()
         if judgement.get("recheck"):
             raise ServiceError(
                 f"the payment cannot be confirmed yet ({judgement.get('reason')}); try again shortly",
@@ -545,15 +545,3 @@ def _reviewed(uid: str | None) -> PaymentReviewedError:
     """The refusal of a payment that has its review (`uid`), or one being written (None)."""
     message = f"this payment already has a review: {uid}" if uid else "a review of this payment is being written"
     return PaymentReviewedError(message, uid)
-
-
-def _named_payments(review: UserReview) -> set[tuple[str, str]]:
-    found = set()
-    for text in review.proofs:
-        proof = parse_proof(text)
-        if proof is None or proof.proof_type != "tx-interaction" or not isinstance(proof.proof_object, dict):
-            continue
-        chain, tx_hash = proof.proof_object.get("chainId"), proof.proof_object.get("txHash")
-        if isinstance(chain, str) and isinstance(tx_hash, str):
-            found.add((chain, tx_hash.lower()))
-    return found

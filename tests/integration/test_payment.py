@@ -20,6 +20,7 @@ from omareview.keys import Signer
 from omareview.networks import DEFAULT_CONFIRMATIONS, Network, PaymentNetwork
 from omareview.review import review_from_receipt
 from omareview.review.payment import PaymentVerifier
+from omareview.review.proofs import Proof
 from omareview.x402 import DidKey, Eip712Issuer, did_document, load_artifacts, offer_payload, receipt_payload
 from omareview.x402.verify import VerifyOptions
 from tests.servers import Reply, http_server
@@ -88,8 +89,11 @@ class Shop:
             rating=rating,
             offer=loaded_offer,
             options=VerifyOptions(authorize=False, now=issued_at),
-            payment=(network, tx_hash) if tx_hash else None,
         )
+        if tx_hash:
+            # As reviews written before carry it: a `tx-interaction` pointer to the settlement.
+            pointer = Proof.wrap("tx-interaction", {"chainId": network, "txHash": tx_hash}).to_text()
+            review = review.model_copy(update={"proofs": (*review.proofs, pointer)})
         EasClient(self.network, self.signer(payer)).attest(review_request(review.recipient, review.encode()))
 
     def index(self, *, finality: int | Literal["finalized"] = 1, rpc_url: str | None = None) -> ReviewIndex:

@@ -134,10 +134,11 @@ def test_refusals_spend_no_gas(world: World, w3: Any) -> None:
     forged["signature"] = json.loads(world.signed_body(entry, OTHER))["signature"]
     refused = post(json.dumps(forged).encode())
     assert (refused.status_code, refused.json()["code"]) == (400, "ATTESTER_MISMATCH")
-    # The review names this payment, the URL another one.
+    # The URL names a payment that never happened: the review is not backed by it.
     other_tx = "0x" + "ab" * 32
     refused = post(world.signed_body(entry, PAYER), f"{world.provider_url}/r/eip155:31337:{other_tx}")
-    assert (refused.status_code, refused.json()["code"]) == (422, "WRONG_PAYMENT")
+    assert (refused.status_code, refused.json()["code"]) == (422, "NOT_PAYMENT_BACKED")
+    assert "no such transaction" in refused.json()["message"]
     # Oversized and malformed bodies.
     refused = post(b"{" + b" " * (70 * 1024) + b"}")
     assert (refused.status_code, refused.json()["code"]) == (413, "TOO_LARGE")
@@ -166,7 +167,7 @@ def test_a_payment_to_another_pay_to_is_not_payment_backed(world: World, w3: Any
     w3.eth.wait_for_transaction_receipt(elsewhere)
     moved = entry.model_copy(update={"payment_tx": elsewhere.to_0x_hex()})
     refused = httpx.post(world.write_url(moved), content=world.signed_body(moved, PAYER), timeout=30)
-    assert (refused.status_code, refused.json()["code"]) == (422, "NOT_PAYMENT_BACKED")
+    assert (refused.status_code, refused.json()["code"]) == (422, "NOT_PAYMENT_BACKED"), refused.text
     assert "not bound to the subject" in refused.json()["message"]
 
 
@@ -234,7 +235,7 @@ def test_the_relay_endpoints_serve_omareviews_own_relay_client(world: World, cli
     nonce = httpx.get(f"{world.provider_url}/v1/nonce", params={"attester": attester}).json()
     assert nonce["chainId"] == 31337 and "elapsed" in nonce
     args = ["review", "submit", "--receipt", str(receipt), "--rating", "5", "--dev-account", str(PAYER), "--json"]
-    args += ["--payment-tx", f"{entry.payment_network}:{entry.payment_tx}", "--delegated", "--relay"]
+    args += ["--delegated", "--relay"]
     env = {**cli_env, "OMAREVIEW_DID_WEB_OVERRIDES": ",".join(f"{h}={u}" for h, u in world.overrides.items())}
     result = run_cli(*args, world.provider_url, env=env)
     assert result.code == 0, result.stderr
@@ -258,7 +259,6 @@ def test_the_relay_spends_no_gas_on_an_unpaid_review(world: World, cli_env: dict
         entry.model_copy(update={"draft": {"rating": 5, "body": "mine now"}}),
         world.signer(PAYER),
         VerifyOptions(authorize=False),
-        payment_proof=True,
     ).review
     unpaid = new_review(subject=paid.subject, rating_value=5, review_body="great")
     client = EasClient(world.network)
@@ -375,7 +375,7 @@ def test_an_eas_sdk_client_uses_the_provider_as_its_relay(world: World, devnet_k
     the relay body."""
     _, entry = world.pay()
     drafted = entry.model_copy(update={"draft": {"rating": 4, "body": "signed by eas-sdk"}})
-    review = review_job(drafted, world.signer(PAYER), VerifyOptions(authorize=False), payment_proof=True).review
+    review = review_job(drafted, world.signer(PAYER), VerifyOptions(authorize=False)).review
     deadline = int(time.time()) + 600
     request = {
         "schema": world.network.schema_uid(),

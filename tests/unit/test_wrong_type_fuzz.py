@@ -81,7 +81,7 @@ def _exercise(document: Any) -> None:
     for loaded in load_artifacts(document):
         verify_artifact(loaded, options)
         if loaded.kind == "receipt":
-            review_from_receipt(loaded, PAYER, rating=5, options=options, payment_proof=False)
+            review_from_receipt(loaded, PAYER, rating=5, options=options)
     if isinstance(document, dict) and "accepts" in document:
         _payment_required({"payment-required": encode_header(document)}, b"")
 
