@@ -55,7 +55,7 @@ def _ascii_host(host: str, original: str) -> str:
 
 
 def normalize_domain(domain: str) -> str:
-    """Lowercase and punycode a host, then strip one trailing `.` and one leading `www.`."""
+    """Lowercase and punycode a host, then strip one trailing `.` and every leading `www.`."""
     host = _ascii_host(domain, domain)
     if not _HOST_CHARS.fullmatch(host) or ".." in host or host.startswith("."):
         raise InputError(f"{domain!r} is not a valid host name", reason="bad-did")
@@ -64,11 +64,12 @@ def normalize_domain(domain: str) -> str:
         raise InputError(
             f"{domain!r} is not a valid host name (a label over 63 or a name over 253 characters)", reason="bad-did"
         )
-    stripped = host.removeprefix("www.")
-    if stripped.startswith("www."):
-        # OMATrust strips one `www.`; a second would make the DID hash differently from the DID shown.
-        raise InputError(f"{domain!r} starts with `www.` twice; name the service's host", reason="bad-did")
-    return stripped
+    # OMATrust strips a leading `www.` (identity §5.3.2). Each one is stripped here: stripping only one is not
+    # idempotent (`www.www.example.com` would give did:web:www.example.com, whose own normal form, and so its
+    # DID hash, is example.com's), and a normal form must be one.
+    while host.startswith("www.") and "." in host[4:]:
+        host = host[4:]
+    return host
 
 
 def _host_from_url(url: str) -> str:
