@@ -52,8 +52,12 @@ TRANSFER_TOPIC = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
 #: How long before a receipt's `issuedAt` its settlement is looked for, and how far after (clock skew).
 SETTLED_WITHIN_S = 900
 CLOCK_SKEW_S = 120
-#: A block-time search gives up narrowing after this many rounds (the window then reads a wider range).
+#: A block-time search stops once a range is this narrow, or after this many rounds (the window then reads a
+#: wider range); matches are checked by their block's time either way.
+_NARROW_BLOCKS = 512
 _MAX_SEARCH_ROUNDS = 48
+#: Claims whose windows are this close share one log query (a span stays well inside nodes' range limits).
+_SPAN_S = 1800
 PaymentStatus = Literal["paid", "pending", "refunded", "unpaid", "unavailable", "unsupported-network"]
 _TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
@@ -344,89 +348,106 @@ class EvmPaymentChecker:
 
     def _find_settlements(self, rpc: RpcClient, network: str, claims: Sequence[PaymentClaim]) -> list[str | None]:
         """The settlement of each claim that names none: the payer's transfer of the asset to a bound `payTo`
-        in the blocks around its `issuedAt`, one `eth_getLogs` per claim, all in one batch. Each transfer
-        backs one claim, receipts taken in the order they were issued: the latest one not taken that was
-        in before the receipt was issued, else the first one after (within the clock skew)."""
+        in the blocks around its `issuedAt`. Claims whose windows lie close together share one `eth_getLogs`
+        (every payer and `payTo` of the span in its topic lists), all spans in one batch, then the times of
+        the blocks holding a match in one more. Each transfer backs one claim, receipts taken in the order
+        they were issued: the first one in the last second before the receipt was issued that is not taken,
+        else the first one after (within the clock skew)."""
         searchable = [i for i, c in enumerate(claims) if c.issued_at is not None and c.pay_to]
         found: list[str | None] = [None] * len(claims)
         if not searchable:
             return found
+        spans = _spans([claims[i] for i in searchable])
         head_block = rpc.call("eth_getBlockByNumber", ["latest", False])
         head = int(head_block["number"], 16)
-        self._times.setdefault(network, {})[head] = int(head_block["timestamp"], 16)
-        targets = {t for i in searchable for t in (*_window(claims[i]), claims[i].issued_at or 0)}
-        bounds = self._block_bounds(rpc, network, sorted(targets), head)
+        times = self._times.setdefault(network, {})
+        times[head] = int(head_block["timestamp"], 16)
+        bounds = self._block_bounds(rpc, network, sorted({t for span in spans for t in span[:2]}), head)
         calls: list[tuple[str, Sequence[Any]]] = []
-        for i in searchable:
-            claim = claims[i]
-            start, end = _window(claim)
+        for begin, finish, members in spans:
             log_filter: dict[str, Any] = {
-                "fromBlock": hex(_first_in(bounds[start])),
-                "toBlock": hex(min(bounds[end][1], head)),
+                "fromBlock": hex(bounds[begin][0]),
+                "toBlock": hex(min(bounds[finish][1], head)),
                 "topics": [
                     TRANSFER_TOPIC,
-                    address_topic(claim.payer),
-                    sorted(address_topic(p) for p in claim.pay_to or ()),
+                    sorted({address_topic(c.payer) for c in members}),
+                    sorted({address_topic(p) for c in members for p in c.pay_to or ()}),
                 ],
             }
-            if claim.asset:
-                log_filter["address"] = claim.asset
+            assets = {c.asset.lower() for c in members if c.asset}
+            if assets and all(c.asset for c in members):
+                log_filter["address"] = sorted(assets)
             calls.append(("eth_getLogs", [log_filter]))
-        answers = dict(zip(searchable, rpc.batch(calls), strict=True))
+        logs = [log for answer in rpc.batch(calls) for log in answer or [] if str(log.get("data") or "0x") != "0x"]
+        self._learn_times(rpc, network, {int(log["blockNumber"], 16) for log in logs})
         taken: set[str] = set()
         for i in sorted(searchable, key=lambda i: claims[i].issued_at or 0):
-            amount = claims[i].amount
+            claim = claims[i]
+            start, end = _window(claim)
             candidates = [
                 log
-                for log in answers[i] or []
-                if str(log.get("transactionHash", "")).lower() not in taken
-                and str(log.get("data") or "0x") not in ("0x", "")
-                and (amount is None or int(str(log["data"]), 16) >= amount)
+                for log in logs
+                if str(log["transactionHash"]).lower() not in taken
+                and topic_address(log["topics"][1]) == claim.payer.lower()
+                and topic_address(log["topics"][2]) in (claim.pay_to or ())
+                and (claim.asset is None or str(log["address"]).lower() == claim.asset.lower())
+                and (claim.amount is None or int(str(log["data"]), 16) >= claim.amount)
+                and start <= times[int(log["blockNumber"], 16)] <= end
             ]
-            issued_block = bounds[claims[i].issued_at or 0][1]
-            before = [log for log in candidates if int(log["blockNumber"], 16) <= issued_block]
+            before = [log for log in candidates if times[int(log["blockNumber"], 16)] <= (claim.issued_at or 0)]
             if candidates:
-                best = max(before, key=_log_position) if before else min(candidates, key=_log_position)
+                # The last second before the receipt, and in it the first transfer: a receipt follows its
+                # own settlement, and blocks of one second cannot be told apart by a receipt's time.
+                best = (
+                    min(before, key=lambda log: (-times[int(log["blockNumber"], 16)], *_log_position(log)))
+                    if before
+                    else min(candidates, key=_log_position)
+                )
                 found[i] = str(best["transactionHash"]).lower()
                 taken.add(str(found[i]))
         return found
+
+    def _learn_times(self, rpc: RpcClient, network: str, blocks: set[int]) -> None:
+        """Read the times of these blocks (one batch), keeping them for later searches."""
+        times = self._times.setdefault(network, {})
+        missing = sorted(b for b in blocks if b not in times)
+        if missing:
+            answers = rpc.batch([("eth_getBlockByNumber", [hex(b), False]) for b in missing])
+            for number, block in zip(missing, answers, strict=True):
+                if block is not None:
+                    times[number] = int(block["timestamp"], 16)
 
     def _block_bounds(
         self, rpc: RpcClient, network: str, targets: Sequence[int], head: int
     ) -> dict[int, tuple[int, int]]:
         """For each time t, blocks (lo, hi) with lo's time before t (or lo = 0) and hi at or after it (head +
-        1: none yet), narrowed to adjacent blocks: a window to t ends at hi; one from t starts at hi (at lo
-        while not narrowed). Found by interpolating on block times, every target in the same batches, every
-        other round bisecting so the search ends within about twice log2(head) rounds."""
+        1: none yet), at most `_NARROW_BLOCKS` apart: a window from t may start at lo, one to t end at hi
+        (the blocks between cost a wider log query, not a wrong answer: matches are checked by their block's
+        time). Found by interpolating on block times, every target in the same batches; a round that did
+        not halve a range bisects it next, so the search ends within about twice log2(head) rounds."""
         times = self._times.setdefault(network, {})
-        ends = [b for b in (0, head) if b not in times]
-        if ends:
-            for number, block in zip(
-                ends, rpc.batch([("eth_getBlockByNumber", [hex(b), False]) for b in ends]), strict=True
-            ):
-                times[number] = int(block["timestamp"], 16)
+        self._learn_times(rpc, network, {0, head})
         bounds = {t: (0, head + 1) for t in targets}
-        for round_number in range(_MAX_SEARCH_ROUNDS):
+        bisect: set[int] = set()
+        for _ in range(_MAX_SEARCH_ROUNDS):
             wanted: dict[int, int] = {}
             for t, (lo, hi) in bounds.items():
-                if hi - lo <= 1 or times[lo] >= t:
+                if hi - lo <= _NARROW_BLOCKS or times[lo] >= t:
                     continue
                 top = times.get(hi, times[head] + 1)
                 guess = lo + (t - times[lo]) * (hi - lo) // max(top - times[lo], 1)
-                if round_number % 2:
+                if t in bisect:
                     guess = (lo + hi) // 2
                 wanted[t] = min(max(guess, lo + 1), hi - 1)
             if not wanted:
                 break
-            missing = sorted({b for b in wanted.values() if b not in times})
-            if missing:
-                blocks = rpc.batch([("eth_getBlockByNumber", [hex(b), False]) for b in missing])
-                for number, block in zip(missing, blocks, strict=True):
-                    if block is not None:
-                        times[number] = int(block["timestamp"], 16)
+            self._learn_times(rpc, network, set(wanted.values()))
+            bisect.clear()
             for t, guess in wanted.items():
                 lo, hi = bounds[t]
                 bounds[t] = (guess, hi) if guess in times and times[guess] < t else (lo, guess)
+                if bounds[t][1] - bounds[t][0] > (hi - lo) // 2:
+                    bisect.add(t)
         return bounds
 
     def refunded(self, network: str, paid: Sequence[PaidPayment]) -> list[str]:
@@ -479,10 +500,17 @@ def _log_position(log: Mapping[str, Any]) -> tuple[int, int]:
     return int(log["blockNumber"], 16), int(log["logIndex"], 16)
 
 
-def _first_in(bound: tuple[int, int]) -> int:
-    """The first block of a window starting at a time bounded by (lo, hi)."""
-    lo, hi = bound
-    return hi if hi - lo <= 1 else lo
+def _spans(claims: Sequence[PaymentClaim]) -> list[tuple[int, int, list[PaymentClaim]]]:
+    """The claims' windows merged into spans of at most `_SPAN_S`: (first time, last time, its claims)."""
+    spans: list[tuple[int, int, list[PaymentClaim]]] = []
+    for claim in sorted(claims, key=lambda c: _window(c)[0]):
+        start, end = _window(claim)
+        if spans and start <= spans[-1][1] and end - spans[-1][0] <= _SPAN_S:
+            begin, finish, members = spans[-1]
+            spans[-1] = (begin, max(finish, end), [*members, claim])
+        else:
+            spans.append((start, end, [claim]))
+    return spans
 
 
 def _window(claim: PaymentClaim) -> tuple[int, int]:
