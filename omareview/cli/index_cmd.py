@@ -12,7 +12,7 @@ from omareview.cli.common import global_options
 from omareview.cli.output import JSON_OPTION, emit, emit_model, note, when
 from omareview.errors import ChainError, ToolchainError
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.index.context import LEVEL_RANK
+from omareview.index.context import NOT_COUNTED
 from omareview.index.query import merged_reviews
 
 if TYPE_CHECKING:
@@ -116,7 +116,10 @@ def _table(result: SubjectReviews) -> Iterator[str]:
     yield f"{result.subject}  (recipient {result.recipient})"
     average = f"average {result.average_rating:.2f}/5" if result.average_rating is not None else "no rating yet"
     floor = "paid and verified" if result.average_from == "verified" else f"{result.average_from} and better"
-    yield f"{result.count} review(s), {average} (over {floor} reviews; anyone can produce a signed one)"
+    yield (
+        f"{result.count} review(s), {average} over the {result.counted} counted ({floor}, not refunded, not "
+        "self-dealing)"
+    )
     yield "  " + " · ".join(f"{level} {n}" for level, n in result.by_level.items())
     for star in ("5", "4", "3", "2", "1"):
         count = result.histogram[star]
@@ -125,7 +128,6 @@ def _table(result: SubjectReviews) -> Iterator[str]:
         return
     yield ""
     yield f"{'LEVEL':<11} {'RATING':<6} {'ATTESTER':<13} {'WHEN (UTC)':<17} REVIEW"
-    rank = LEVEL_RANK[result.average_from]
     for review in result.reviews:
         body = (review.review_body or "").replace("\n", " ")
         who = f"{review.attester[:6]}…{review.attester[-4:]}"
@@ -133,8 +135,10 @@ def _table(result: SubjectReviews) -> Iterator[str]:
         payment = (review.evidence or {}).get("payment") or {}
         if review.level == "paid":
             yield f"{'':<11} paid {payment.get('amount')} of {payment.get('asset')} to {payment.get('payTo')}"
-        elif LEVEL_RANK[review.level] < rank:
-            yield f"{'':<11} not averaged: {review.reason or review.level}"
+        if review.not_counted_because == "below-floor":
+            yield f"{'':<11} not counted: {review.reason or review.level}"
+        elif review.not_counted_because is not None:
+            yield f"{'':<11} not counted: {NOT_COUNTED[review.not_counted_because]}"
         for response in review.responses:
             if response.counted:
                 yield f"{'':<11} ↳ the service answered ({_when(response.time)}): {response.response_body[:60]}"
@@ -165,6 +169,11 @@ def _table(result: SubjectReviews) -> Iterator[str]:
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many reviews.")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many reviews (pagination).")
 @click.option("--rejudge", is_flag=True, help="Judge every proof again instead of using cached levels.")
+@click.option(
+    "--count-self-dealing",
+    is_flag=True,
+    help="Count reviews the service could have bought itself (paid by its payTo, a controller, a wallet it funded).",
+)
 @click.option("--no-authorize", is_flag=True, help="Judge without signer-authorization look-ups (offline).")
 @click.option(
     "--also-network",
@@ -186,6 +195,7 @@ def reviews(
     limit: int | None,
     offset: int,
     rejudge: bool,
+    count_self_dealing: bool,
     no_authorize: bool,
     also_networks: tuple[str, ...],
     as_json: bool,
@@ -212,6 +222,7 @@ def reviews(
         "offset": offset,
         "rejudge": rejudge,
         "average_from": average_from,
+        "count_self_dealing": count_self_dealing,
     }
     result = (
         indexes[0].reviews(subject, **filters) if len(indexes) == 1 else merged_reviews(indexes, subject, **filters)

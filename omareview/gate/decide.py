@@ -432,16 +432,22 @@ class Gate:
 
 def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None) -> dict[str, Any]:
     """The summary the policy reads, over the index's and the providers' reviews together: one per UID, the
-    latest per attester. Proven: payment-backed or verified, the levels nobody can forge."""
+    latest per attester. Proven: the counted reviews (payment-backed or verified, the levels nobody can forge,
+    neither refunded nor bought by the service itself: `IndexedReview.counted`)."""
     kept = latest_per_attester(reviews)
-    proven = [r.rating_value for r in kept if r.level in ("paid", "verified") and r.rating_value]
+    proven = [r.rating_value for r in kept if r.counted and r.level in ("paid", "verified") and r.rating_value]
     average = round(sum(proven) / len(proven), 2) if proven else None
+    not_counted: dict[str, int] = {}
+    for review in kept:
+        if review.not_counted_because is not None:
+            not_counted[review.not_counted_because] = not_counted.get(review.not_counted_because, 0) + 1
     return {
         "count": len(kept),
         "averageRating": average,
         "byLevel": {level: sum(r.level == level for r in kept) for level in LEVEL_RANK},
         "verifiedCount": len(proven),
         "verifiedAverage": average,
+        "notCounted": not_counted,
         "stale": stale,
         "syncedToBlock": synced_to,
     }

@@ -17,10 +17,18 @@ if TYPE_CHECKING:
     from omareview.identity.didweb import DidWebResolver
     from omareview.review.payment import PaymentVerifier
 
-__all__ = ["LEVEL_RANK", "JudgeContext", "ReviewLevel"]
+__all__ = ["LEVEL_RANK", "NOT_COUNTED", "JudgeContext", "ReviewLevel"]
 
 ReviewLevel = Literal["paid", "verified", "signed", "unverified", "invalid"]
 LEVEL_RANK: dict[str, int] = {"paid": 4, "verified": 3, "signed": 2, "unverified": 1, "invalid": 0}
+#: Why a review is not counted, in plain words, by its code (`IndexedReview.not_counted_because`).
+NOT_COUNTED: dict[str, str] = {
+    "below-floor": "its evidence is below the level the average counts",
+    "refunded": "the payment went back to the reviewer",
+    "self-payment": "the service's own payTo paid for it",
+    "controller": "the reviewer controls the service",
+    "funded-by-service": "the service funded the reviewer's wallet just before the payment",
+}
 
 
 @dataclass
@@ -38,6 +46,8 @@ class JudgeContext:
             sources only, and no linked wallets.
         trust_anchors: where the approved witness issuers are listed (a path or an HTTPS URL; None: no
             witness counts), read once on first need.
+        funding_window_s: how long before a payment a transfer from the service to the payer makes its
+            review self-dealing (`funded-by-service`).
     """
 
     authorize: bool = True
@@ -48,6 +58,7 @@ class JudgeContext:
     advertised: dict[tuple[str, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
     graph: IdentityGraph | None = None
     trust_anchors: str | None = None
+    funding_window_s: float = 86_400.0
     _witnesses: WitnessIssuers | None = field(default=None, init=False, repr=False)
 
     def witnesses(self) -> WitnessIssuers:

@@ -21,6 +21,7 @@ from omareview.errors import InputError
 from omareview.identity._b64 import decode_header_value
 from omareview.identity.dids import subject_did
 from omareview.index.context import LEVEL_RANK, JudgeContext, ReviewLevel
+from omareview.index.dealing import self_dealing
 from omareview.index.store import StoredReview
 from omareview.review.payment import PaymentClaim, PaymentEvidence
 from omareview.review.proofs import Proof, parse_proof
@@ -94,6 +95,10 @@ def judge_many(
         if level != "paid" and payment.reason:
             judgement["reason"] = judgement.get("reason") or f"payment {payment.status}: {payment.reason}"
         results.append((level, judgement))
+    payments = [(judgement.get("evidence") or {}).get("payment") for _, judgement in results]
+    for (_, judgement), dealing in zip(results, self_dealing(subject, payments, context), strict=True):
+        if dealing is not None:
+            judgement["evidence"]["selfDealing"] = dealing
     return results
 
 

@@ -87,6 +87,9 @@ class IndexedReview(WireModel):
         legacy: written under an older User Review schema.
         network: the network whose EAS holds it.
         responses: the responses to it, oldest first; only `counted` ones are the service's.
+        counted: whether it counts in the average and the histogram.
+        not_counted_because: why not, as a stable code: `below-floor` (under the average's level floor),
+            `refunded`, `self-payment`, `controller`, `funded-by-service` (`omareview.index.dealing`).
     """
 
     uid: str
@@ -105,6 +108,8 @@ class IndexedReview(WireModel):
     legacy: bool = False
     network: str | None = None
     responses: list[ReviewResponse] = Field(default_factory=list)
+    counted: bool = False
+    not_counted_because: str | None = None
 
 
 class SubjectReviews(WireModel):
@@ -132,6 +137,7 @@ class SubjectReviews(WireModel):
     reviews: list[IndexedReview]
     total: int
     synced_to_block: int | None = None
+    counted: int = 0
 
 
 class ReviewIndex:
@@ -276,10 +282,12 @@ class ReviewIndex:
         offset: int = 0,
         rejudge: bool = False,
         average_from: ReviewLevel = "verified",
+        count_self_dealing: bool = False,
     ) -> SubjectReviews:
         """The subject's reviews (a DID or a URL), latest per attester, each judged; summary over them all,
         the list filtered and paginated. `averageRating` and the histogram count the reviews at or above
-        `average_from` (by default `verified`: paid and verified reviews, which nobody can forge)."""
+        `average_from` (by default `verified`: paid and verified reviews, which nobody can forge) that were
+        not refunded and are not self-dealing (`count_self_dealing` counts those too)."""
         did = subject_did(subject)
         recipient = did_address(did)
         latest, superseded = self.store.latest_reviews_of(recipient, self.schema_uids)
@@ -314,6 +322,7 @@ class ReviewIndex:
             offset=offset,
             average_from=average_from,
             synced_to=self.synced_to(),
+            count_self_dealing=count_self_dealing,
         )
 
 
@@ -368,12 +377,13 @@ def summarize(
     offset: int = 0,
     average_from: ReviewLevel = "verified",
     synced_to: int | None = None,
+    count_self_dealing: bool = False,
 ) -> SubjectReviews:
-    """The summary of a subject's judged reviews (newest first) and the page of them the filters select."""
-    floor = LEVEL_RANK[average_from]
-    counted = [
-        r for r in judged if LEVEL_RANK[r.level] >= floor and r.rating_value is not None and 1 <= r.rating_value <= 5
-    ]
+    """The summary of a subject's judged reviews (newest first) and the page of them the filters select.
+    A review counts in the average and the histogram when it is at or above `average_from`, its payment
+    was not refunded, and it is not self-dealing (unless `count_self_dealing`); each says why not."""
+    judged = [_counting(r, LEVEL_RANK[average_from], count_self_dealing) for r in judged]
+    counted = [r for r in judged if r.counted]
     by_level = {level: sum(r.level == level for r in judged) for level in LEVELS}
     histogram = {str(star): sum(r.rating_value == star for r in counted) for star in range(1, 6)}
     average = round(sum(r.rating_value or 0 for r in counted) / len(counted), 2) if counted else None
@@ -396,7 +406,22 @@ def summarize(
         reviews=page,
         total=len(listed),
         synced_to_block=synced_to,
+        counted=len(counted),
     )
+
+
+def _counting(review: IndexedReview, floor: int, count_self_dealing: bool) -> IndexedReview:
+    """The review with whether it counts, and why not."""
+    payment = (review.evidence or {}).get("payment") or {}
+    dealing = (review.evidence or {}).get("selfDealing")
+    why: str | None = None
+    if LEVEL_RANK[review.level] < floor or review.rating_value is None or not 1 <= review.rating_value <= 5:
+        why = "below-floor"
+    elif isinstance(dealing, str) and not count_self_dealing:
+        why = dealing  # before `refunded`: a payTo paying itself reads as its own refund
+    elif payment.get("status") == "refunded":
+        why = "refunded"
+    return review.model_copy(update={"counted": why is None, "not_counted_because": why})
 
 
 def _stored_level(value: str) -> ReviewLevel:
@@ -430,6 +455,7 @@ def merged_reviews(indexes: list[ReviewIndex], subject: str, **filters: Any) -> 
     wallet is one reviewer on every chain), each marked with its network, summarized as one."""
     page = {key: filters.pop(key) for key in ("min_level", "since", "attester", "limit", "offset") if key in filters}
     average_from = filters.pop("average_from", "verified")
+    count_self_dealing = bool(filters.pop("count_self_dealing", False))
     found = [r for index in indexes for r in index.reviews(subject, average_from=average_from, **filters).reviews]
     judged = latest_per_attester(found)
     blocks = [index.synced_to() for index in indexes]
@@ -438,6 +464,7 @@ def merged_reviews(indexes: list[ReviewIndex], subject: str, **filters: Any) -> 
         judged,
         average_from=average_from,
         synced_to=min((b for b in blocks if b is not None), default=None),
+        count_self_dealing=count_self_dealing,
         **page,
     )
 

@@ -39,6 +39,7 @@ from omareview.networks import DEFAULT_CONFIRMATIONS, PaymentNetwork
 __all__ = [
     "TRANSFER_TOPIC",
     "EvmPaymentChecker",
+    "FundingCheck",
     "PaidPayment",
     "PaymentChecker",
     "PaymentClaim",
@@ -118,6 +119,27 @@ class PaidPayment:
     block_number: int
 
 
+@dataclass(frozen=True)
+class FundingCheck:
+    """Whether a payer received the payment asset from one of `funders` shortly before it paid.
+
+    Parameters:
+        network: the payment's CAIP-2 network.
+        asset: the payment asset.
+        funders: the addresses whose transfers count (the `payTo`, lowercase).
+        payer: who paid, lowercase.
+        block_number: the payment's block.
+        window_s: how long before the payment a transfer counts.
+    """
+
+    network: str
+    asset: str
+    funders: frozenset[str]
+    payer: str
+    block_number: int
+    window_s: float
+
+
 class PaymentEvidence(WireModel):
     """What the payment network says about one claimed payment.
 
@@ -126,6 +148,8 @@ class PaymentEvidence(WireModel):
             be asked) or `unsupported-network`.
         network: the payment's network.
         tx_hash: the settlement transaction (found by search when the review named none).
+        payer: who paid (the receipt's payer).
+        paid_at: when, as the receipt says (its `issuedAt`).
         asset: the asset that moved, when a transfer from the payer was found.
         amount: how much of it moved to the bound `payTo`.
         pay_to: where it went.
@@ -139,6 +163,8 @@ class PaymentEvidence(WireModel):
     status: PaymentStatus
     network: str
     tx_hash: str | None = None
+    payer: str | None = None
+    paid_at: int | None = None
     asset: str | None = None
     amount: str | None = None
     pay_to: str | None = None
@@ -158,6 +184,11 @@ class PaymentChecker(Protocol):
     def refunded(self, network: str, paid: Sequence[PaidPayment]) -> list[str]:
         """The UIDs among `paid` (all on `network`) whose money went back to the payer after it was paid.
         Raises ChainError when the network cannot be asked."""
+        ...
+
+    def funded(self, network: str, checks: Sequence[FundingCheck]) -> list[bool]:
+        """For each check (all on `network`), whether the payer was funded by one of its funders in its
+        window. Raises ChainError when the network cannot be asked."""
         ...
 
 
@@ -205,6 +236,23 @@ class PaymentVerifier:
             for index, evidence in zip(indexes, judged, strict=True):
                 results[index] = evidence
         return [evidence for evidence in results if evidence is not None]
+
+    def funded(self, checks: Sequence[FundingCheck]) -> list[bool]:
+        """For each check, whether the payer was funded by one of its funders in its window (False when the
+        network cannot be asked now: the judgement is made again later)."""
+        results = [False] * len(checks)
+        by_network: dict[str, list[int]] = {}
+        for index, check in enumerate(checks):
+            if check.network.split(":", 1)[0] in self.checkers:
+                by_network.setdefault(check.network, []).append(index)
+        for network, indexes in by_network.items():
+            try:
+                answers = self.checkers[network.split(":", 1)[0]].funded(network, [checks[i] for i in indexes])
+            except ChainError:
+                continue
+            for index, answer in zip(indexes, answers, strict=True):
+                results[index] = answer
+        return results
 
     def refunded(self, paid: Sequence[PaidPayment]) -> list[str]:
         """The UIDs among `paid` whose money went back to the payer since; a network that cannot be asked
@@ -290,7 +338,7 @@ class EvmPaymentChecker:
         return judged
 
     def _judge(self, network: str, claim: PaymentClaim, final_block: int) -> PaymentEvidence:
-        base = {"network": network, "tx_hash": claim.tx_hash}
+        base = {"network": network, "tx_hash": claim.tx_hash, "payer": claim.payer.lower(), "paid_at": claim.issued_at}
         if claim.tx_hash is None:
             return PaymentEvidence(
                 status="unpaid",
@@ -449,6 +497,34 @@ class EvmPaymentChecker:
                 if bounds[t][1] - bounds[t][0] > (hi - lo) // 2:
                     bisect.add(t)
         return bounds
+
+    def funded(self, network: str, checks: Sequence[FundingCheck]) -> list[bool]:
+        """One `eth_getLogs` per check (transfers of the asset from its funders to the payer, from about
+        its window before the payment to the payment's block), all in one batch; the window is turned into
+        blocks by the chain's average block time, with the match's own block time checked after."""
+        if network not in self.networks or not checks:
+            return [False] * len(checks)
+        rpc = self._client(network)
+        head = rpc.block_number()
+        self._learn_times(rpc, network, {0, head, *(c.block_number for c in checks)})
+        times = self._times[network]
+        per_block = max((times[head] - times[0]) / max(head, 1), 1e-3)
+        calls: list[tuple[str, Sequence[Any]]] = []
+        for check in checks:
+            back = int(check.window_s / per_block * 2) + 1
+            log_filter = {
+                "address": check.asset,
+                "fromBlock": hex(max(check.block_number - back, 0)),
+                "toBlock": hex(check.block_number),
+                "topics": [TRANSFER_TOPIC, sorted(address_topic(f) for f in check.funders), address_topic(check.payer)],
+            }
+            calls.append(("eth_getLogs", [log_filter]))
+        answers = rpc.batch(calls)
+        self._learn_times(rpc, network, {int(log["blockNumber"], 16) for logs in answers for log in logs or []})
+        return [
+            any(times[check.block_number] - check.window_s <= times[int(log["blockNumber"], 16)] for log in logs or [])
+            for check, logs in zip(checks, answers, strict=True)
+        ]
 
     def refunded(self, network: str, paid: Sequence[PaidPayment]) -> list[str]:
         if network not in self.networks or not paid:

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from omareview.identity.dids import web_domain
+from omareview.index.context import NOT_COUNTED
 from omareview.index.query import IndexedReview, SubjectReviews
 
 __all__ = ["BADGES", "render_reviews_page"]
@@ -74,6 +75,7 @@ def render_reviews_page(result: SubjectReviews, *, base: str, previous: str | No
             badges=BADGES,
             paid_amount=_paid_amount,
             refunded=_refunded,
+            not_counted=NOT_COUNTED,
             previous=previous,
             next=next_page,
         )

@@ -34,6 +34,7 @@ SERVER = Eip712Issuer("0x" + "61" * 32)
 ATTACKER = Eip712Issuer("0x" + "62" * 32)
 PRICE = 10_000
 PAYER, OTHER_PAYER, PAY_TO, ATTACKER_WALLET = 2, 3, 8, 7
+CONTROLLER, FUNDED, FUNDED_LONG_AGO = 5, 6, 4  # the shop's did.json lists CONTROLLER's address too
 
 
 @dataclass
@@ -96,10 +97,17 @@ class Shop:
             review = review.model_copy(update={"proofs": (*review.proofs, pointer)})
         EasClient(self.network, self.signer(payer)).attest(review_request(review.recipient, review.encode()))
 
-    def index(self, *, finality: int | Literal["finalized"] = 1, rpc_url: str | None = None) -> ReviewIndex:
+    def index(
+        self, *, finality: int | Literal["finalized"] = 1, rpc_url: str | None = None, funding_window_s: float = 86_400
+    ) -> ReviewIndex:
         fetcher = SafeFetcher(overrides={HOST: self.server, "quiet.example": self.quiet})
         payments = PaymentVerifier({"eip155:31337": PaymentNetwork(rpc_url or self.network.rpc_url, finality)})
-        context = JudgeContext(resolver=DidWebResolver(fetcher=fetcher), dns_server=self.dns, payments=payments)
+        context = JudgeContext(
+            resolver=DidWebResolver(fetcher=fetcher),
+            dns_server=self.dns,
+            payments=payments,
+            funding_window_s=funding_window_s,
+        )
         index = ReviewIndex(self.network, home=self.tmp, judge_context=context)
         index.sync()
         return index
@@ -115,7 +123,10 @@ def shop(
     """A shop whose did.json authorizes its receipt and offer signer (SERVER), and whose offers name PAY_TO."""
     from tests.servers import dns_server
 
-    document = did_document(f"did:web:{HOST}", [DidKey("#receipts", address=SERVER.address)])
+    controller = use_devnet.state.accounts[CONTROLLER].address
+    document = did_document(
+        f"did:web:{HOST}", [DidKey("#receipts", address=SERVER.address), DidKey("#owner", address=controller)]
+    )
     abi = project_artifact("TestUSDC")["abi"]
     token = w3.eth.contract(address=Web3.to_checksum_address(use_devnet.state.token_address), abi=abi)
     routes = {"/.well-known/did.json": Reply(body=_json(document))}
@@ -353,3 +364,43 @@ def did(url: str) -> str:
     from omareview.identity import subject_did
 
     return subject_did(url)
+
+
+def test_self_dealing_reviews_are_listed_but_not_counted(shop: Shop) -> None:
+    """Real transfers on the devnet: an honest customer; the payTo paying itself; the service's controller
+    (its did.json lists the wallet); a wallet the payTo funded just before it paid; one it funded long
+    before (outside the window). Only the honest ones count, each other one says why."""
+    pay_to = shop.address(PAY_TO)
+    shop.transfer(PAY_TO, shop.address(FUNDED_LONG_AGO), PRICE)
+    shop.w3.provider.make_request("evm_increaseTime", [7200])
+    shop.w3.provider.make_request("evm_mine", [])
+    shop.transfer(PAY_TO, shop.address(FUNDED), PRICE)
+    ratings = {PAYER: 5, FUNDED_LONG_AGO: 3, PAY_TO: 1, CONTROLLER: 1, FUNDED: 1}
+    for account, rating in ratings.items():
+        tx = shop.transfer(account, pay_to, PRICE)
+        shop.review(account, None if account != PAY_TO else tx, rating=rating, issued_at=_chain_now(shop))
+    index = shop.index(funding_window_s=3600)
+    result = index.reviews(RESOURCE, rejudge=True)
+    why = {r.attester: (r.counted, r.not_counted_because) for r in result.reviews}
+    assert why == {
+        shop.address(PAYER): (True, None),
+        shop.address(FUNDED_LONG_AGO): (True, None),
+        shop.address(PAY_TO): (False, "self-payment"),
+        shop.address(CONTROLLER): (False, "controller"),
+        shop.address(FUNDED): (False, "funded-by-service"),
+    }
+    assert (result.counted, result.average_rating) == (2, 4.0), "the honest customers' average"
+    assert result.count == 5, "self-dealing reviews stay listed"
+    everything = index.reviews(RESOURCE, count_self_dealing=True)
+    assert (everything.counted, everything.average_rating) == (4, 2.5), "the old average, on request"
+    shown = everything.to_json()["reviews"][0]
+    assert {"counted", "notCountedBecause"} <= set(shown)
+    from omareview.gate.decide import _summary
+
+    figures = _summary(result.reviews, stale=False, synced_to=None)
+    assert (figures["verifiedCount"], figures["verifiedAverage"]) == (2, 4.0), "the gate decides on the same"
+    assert figures["notCounted"] == {"self-payment": 1, "controller": 1, "funded-by-service": 1}
+    from omareview.serve.page import render_reviews_page
+
+    page = render_reviews_page(result, base="", previous=None, next_page=None)
+    assert "Not counted in the average: the service funded the reviewer&#39;s wallet just before the payment" in page

@@ -1,0 +1,104 @@
+"""Self-dealing: a payment-backed review the reviewed party could have bought for itself.
+
+A `paid` review proves that money moved from the reviewer to the service's `payTo`. When the reviewer is the
+service, the money comes straight back and the review costs the service only gas. A review is self-dealing
+when the payer its receipt names is:
+
+- the `payTo` it paid (`self-payment`);
+- a controller of the subject when it paid (`controller`): a wallet a counted Controller Witness names, an
+  address the subject's did.json or `_controllers` TXT record lists, or the address of a key bound to the
+  subject — the sources that authorize a receipt signer, asked about the payer;
+- a wallet the service funded (`funded-by-service`): it received the payment asset from the `payTo` within
+  `JudgeContext.funding_window_s` before paying (one hop: a longer chain would cost a log query per hop).
+
+Such reviews stay listed (they are real attestations) but are not counted in the average
+(`omareview.index.query.summarize`). The funding check reads ERC-20 `Transfer` logs from each `payTo` to its
+payers, every payment of a network in one batch (`PaymentVerifier.funded`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from omareview.index.context import JudgeContext
+from omareview.review.payment import FundingCheck
+
+__all__ = ["SELF_DEALING", "SelfDealing", "self_dealing"]
+
+SelfDealing = Literal["self-payment", "controller", "funded-by-service"]
+SELF_DEALING: tuple[SelfDealing, ...] = ("self-payment", "controller", "funded-by-service")
+
+
+def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], context: JudgeContext) -> list[str | None]:
+    """For each review's payment evidence (as judged; None: no payment), why it is self-dealing, or None."""
+    found: list[str | None] = [None] * len(payments)
+    funding: list[tuple[int, FundingCheck]] = []
+    domain = subject.removeprefix("did:web:").split("/", 1)[0] if subject.startswith("did:web:") else None
+    listed: set[str] | None = None
+    for index, payment in enumerate(payments):
+        if payment is None or payment.get("status") not in ("paid", "refunded"):
+            continue
+        payer, pay_to = str(payment.get("payer") or "").lower(), str(payment.get("payTo") or "").lower()
+        if not payer:
+            continue
+        if payer == pay_to:
+            found[index] = "self-payment"
+            continue
+        if domain is not None:
+            if listed is None:
+                listed = _txt_controllers(domain, context)
+            if payer in listed or _controls(payer, domain, payment, context):
+                found[index] = "controller"
+                continue
+        if pay_to and isinstance(payment.get("blockNumber"), int) and payment.get("asset"):
+            check = FundingCheck(
+                network=str(payment["network"]),
+                asset=str(payment["asset"]),
+                funders=frozenset({pay_to}),
+                payer=payer,
+                block_number=int(payment["blockNumber"]),
+                window_s=context.funding_window_s,
+            )
+            funding.append((index, check))
+    if funding and context.payments is not None:
+        funded = context.payments.funded([check for _, check in funding])
+        for (index, _), was_funded in zip(funding, funded, strict=True):
+            if was_funded:
+                found[index] = "funded-by-service"
+    return found
+
+
+def _txt_controllers(domain: str, context: JudgeContext) -> set[str]:
+    """The EVM addresses the subject's `_controllers` TXT record names, read once per judging pass (a
+    record that cannot be read names none)."""
+    import dns.exception
+
+    from omareview.identity.dns_txt import lookup_controllers
+
+    try:
+        records = lookup_controllers(domain, server=context.dns_server)
+    except dns.exception.DNSException:
+        return set()
+    return {
+        c.rsplit(":", 1)[-1].lower() for c in records.controllers if c.lower().startswith(("did:pkh:eip155:", "0x"))
+    }
+
+
+def _controls(payer: str, domain: str, payment: dict[str, Any], context: JudgeContext) -> bool:
+    """The payer was the subject's controller when it paid (a trusted witness, the did.json), or held a key
+    bound to it; the TXT record is read once per pass by the caller."""
+    from omareview.identity.authorization import authorize_signer, default_resolver
+
+    at = payment.get("paidAt")
+    found = authorize_signer(
+        payer,
+        domain,
+        resolver=context.resolver or default_resolver(),
+        dns_server=context.dns_server,
+        use_dns=False,
+        at=at if isinstance(at, int) else None,
+        graph=context.graph,
+        witnesses=context.witnesses() if context.graph is not None else None,
+    )
+    return found.status == "authorized" and found.method in ("witness", "did-json", "key-binding")
