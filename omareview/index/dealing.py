@@ -18,6 +18,9 @@ payers, every payment of a network in one batch (`PaymentVerifier.funded`).
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -28,6 +31,7 @@ __all__ = ["SELF_DEALING", "SelfDealing", "self_dealing"]
 
 SelfDealing = Literal["self-payment", "controller", "funded-by-service"]
 SELF_DEALING: tuple[SelfDealing, ...] = ("self-payment", "controller", "funded-by-service")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], context: JudgeContext) -> list[str | None]:
@@ -36,6 +40,7 @@ def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], contex
     funding: list[tuple[int, FundingCheck]] = []
     domain = subject.removeprefix("did:web:").split("/", 1)[0] if subject.startswith("did:web:") else None
     listed: set[str] | None = None
+    named: set[str] | None = None
     for index, payment in enumerate(payments):
         if payment is None or payment.get("status") not in ("paid", "refunded"):
             continue
@@ -46,9 +51,9 @@ def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], contex
             found[index] = "self-payment"
             continue
         if domain is not None:
-            if listed is None:
-                listed = _txt_controllers(domain, context)
-            if payer in listed or _controls(payer, domain, payment, context):
+            if listed is None or named is None:
+                listed, named = _txt_controllers(domain, context), _named_addresses(subject, context)
+            if payer in listed or (payer in named and _controls(payer, domain, payment, context)):
                 found[index] = "controller"
                 continue
         if pay_to and isinstance(payment.get("blockNumber"), int) and payment.get("asset"):
@@ -83,6 +88,21 @@ def _txt_controllers(domain: str, context: JudgeContext) -> set[str]:
     return {
         c.rsplit(":", 1)[-1].lower() for c in records.controllers if c.lower().startswith(("did:pkh:eip155:", "0x"))
     }
+
+
+def _named_addresses(subject: str, context: JudgeContext) -> set[str]:
+    """Every EVM address the subject's did.json, Controller Witnesses or Key Bindings mention: the only
+    payers worth the full, time-aware controller check (read once per judging pass)."""
+    from omareview.identity.authorization import default_resolver
+    from omareview.identity.fetch import FetchError
+
+    texts: list[str] = []
+    with contextlib.suppress(FetchError):
+        texts.append(json.dumps((context.resolver or default_resolver()).resolve(subject)))
+    if context.graph is not None:
+        for kind in ("controller-witness", "key-binding"):
+            texts += [json.dumps(dict(a.fields)) for a in context.graph.about(subject, kind)]
+    return {match.lower() for text in texts for match in _ADDRESS.findall(text)}
 
 
 def _controls(payer: str, domain: str, payment: dict[str, Any], context: JudgeContext) -> bool:

@@ -499,9 +499,9 @@ class EvmPaymentChecker:
         return bounds
 
     def funded(self, network: str, checks: Sequence[FundingCheck]) -> list[bool]:
-        """One `eth_getLogs` per check (transfers of the asset from its funders to the payer, from about
-        its window before the payment to the payment's block), all in one batch; the window is turned into
-        blocks by the chain's average block time, with the match's own block time checked after."""
+        """One `eth_getLogs` per asset and set of funders (every payer in one topic list), from about the
+        longest window before the first payment to the last one, all in one batch; the window is turned
+        into blocks by the chain's average block time, and each match's own block time is checked after."""
         if network not in self.networks or not checks:
             return [False] * len(checks)
         rpc = self._client(network)
@@ -509,21 +509,37 @@ class EvmPaymentChecker:
         self._learn_times(rpc, network, {0, head, *(c.block_number for c in checks)})
         times = self._times[network]
         per_block = max((times[head] - times[0]) / max(head, 1), 1e-3)
-        calls: list[tuple[str, Sequence[Any]]] = []
+        groups: dict[tuple[str, frozenset[str]], list[FundingCheck]] = {}
         for check in checks:
-            back = int(check.window_s / per_block * 2) + 1
+            groups.setdefault((check.asset.lower(), check.funders), []).append(check)
+        calls: list[tuple[str, Sequence[Any]]] = []
+        for (asset, funders), members in groups.items():
+            back = int(max(c.window_s for c in members) / per_block * 2) + 1
             log_filter = {
-                "address": check.asset,
-                "fromBlock": hex(max(check.block_number - back, 0)),
-                "toBlock": hex(check.block_number),
-                "topics": [TRANSFER_TOPIC, sorted(address_topic(f) for f in check.funders), address_topic(check.payer)],
+                "address": asset,
+                "fromBlock": hex(max(min(c.block_number for c in members) - back, 0)),
+                "toBlock": hex(max(c.block_number for c in members)),
+                "topics": [
+                    TRANSFER_TOPIC,
+                    sorted(address_topic(f) for f in funders),
+                    sorted({address_topic(c.payer) for c in members}),
+                ],
             }
             calls.append(("eth_getLogs", [log_filter]))
         answers = rpc.batch(calls)
         self._learn_times(rpc, network, {int(log["blockNumber"], 16) for logs in answers for log in logs or []})
+        received: dict[tuple[str, frozenset[str], str], list[int]] = {}
+        for (asset, funders), logs in zip(groups, answers, strict=True):
+            for log in logs or []:
+                received.setdefault((asset, funders, topic_address(log["topics"][2])), []).append(
+                    int(log["blockNumber"], 16)
+                )
         return [
-            any(times[check.block_number] - check.window_s <= times[int(log["blockNumber"], 16)] for log in logs or [])
-            for check, logs in zip(checks, answers, strict=True)
+            any(
+                block <= check.block_number and times[check.block_number] - check.window_s <= times[block]
+                for block in received.get((check.asset.lower(), check.funders, check.payer), [])
+            )
+            for check in checks
         ]
 
     def refunded(self, network: str, paid: Sequence[PaidPayment]) -> list[str]:
