@@ -424,9 +424,7 @@ def test_a_relay_whose_answer_is_lost_writes_each_delegated_review_once(
     _capture(outbox, receipts, ReviewDraft(5, "relayed"))
     from omareview.hooks.submitter import review_job
 
-    jobs: list[ReviewJob] = [
-        review_job(e, payer, VerifyOptions(authorize=False), True) for e in outbox.entries() if e.draft
-    ]
+    jobs: list[ReviewJob] = [review_job(e, payer, VerifyOptions(authorize=False)) for e in outbox.entries() if e.draft]
     lossy = lambda m, n: "reset-after-forward" if m == "eth_sendRawTransaction" and n == 1 else None  # noqa: E731
     with rpc_proxy(network.rpc_url, faults=lossy) as (rpc_url, _):
         relay_client = EasClient(network.model_copy(update={"rpc_url": rpc_url}), relayer)
