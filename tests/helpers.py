@@ -149,3 +149,13 @@ def revert_chain(call: Callable[[str, list[Any]], Any], snapshot: Any) -> bool:
     reverted = bool(call("evm_revert", [snapshot]))
     call("anvil_setTime", [int(time.time())])
     return reverted
+
+
+class Clock:
+    """A hand-moved monotonic clock for time-bound code: set or advance `now`."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from omareview._cache import ExpiringCache
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock
 
 
 def test_entries_expire_each_after_its_own_lifetime() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     cache: ExpiringCache[str, str] = ExpiringCache(ttl_s=10, clock=clock)
     cache.put("answer", "yes")
     cache.put("failure", "timeout", ttl_s=2)

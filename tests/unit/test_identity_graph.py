@@ -156,6 +156,21 @@ def _binding(
     return IdentityAttestation(f"0xk{at}{by[-4:]}", "key-binding", by.lower(), at, revoked, fields)
 
 
+def _link_fields(
+    reviewer: Any, payer: Any, proofs: list[dict[str, Any]], *, issued_at: int = T, effective_at: int = 0
+) -> dict[str, Any]:
+    """A Linked Identifier's fields: the reviewer's did:pkh linked to the payer's, with these proofs."""
+    return {
+        "subject": _pkh(reviewer.address),
+        "linkedId": _pkh(payer.address),
+        "method": "proof",
+        "proofs": [json.dumps(p) for p in proofs],
+        "issuedAt": issued_at,
+        "effectiveAt": effective_at,
+        "expiresAt": 0,
+    }
+
+
 TRUSTED = WitnessIssuers.from_document(
     {"registries": [{"type": "approved-issuers", "issuers": [{"address": WITNESS.address, "status": "active"}]}]}
 )
@@ -330,15 +345,7 @@ def test_a_link_needs_both_sides_proofs_and_holds_in_its_window() -> None:
         make_pop_eip712(reviewer, _pkh(payer.address), 1, T, 600),
         make_pop_eip712(payer, _pkh(reviewer.address), 1, T, 600),
     ]
-    fields = {
-        "subject": _pkh(reviewer.address),
-        "linkedId": _pkh(payer.address),
-        "method": "proof",
-        "proofs": [json.dumps(p) for p in proofs],
-        "issuedAt": T,
-        "effectiveAt": 0,
-        "expiresAt": 0,
-    }
+    fields = _link_fields(reviewer, payer, proofs)
     link = IdentityAttestation("0xl", "linked-identifier", reviewer.address.lower(), T, T + 1000, fields)
     graph = ListGraph([link])
     assert link_between(graph, reviewer.address, payer.address, T + 10) is link
@@ -409,15 +416,7 @@ def test_a_back_dated_link_holds_from_its_own_chain_time() -> None:
         make_pop_eip712(reviewer, _pkh(payer.address), 1, T, 600),
         make_pop_eip712(payer, _pkh(reviewer.address), 1, T, 600),
     ]
-    fields = {
-        "subject": _pkh(reviewer.address),
-        "linkedId": _pkh(payer.address),
-        "method": "proof",
-        "proofs": [json.dumps(p) for p in proofs],
-        "issuedAt": T - 300,
-        "effectiveAt": T - 300,
-        "expiresAt": 0,
-    }
+    fields = _link_fields(reviewer, payer, proofs, issued_at=T - 300, effective_at=T - 300)
     link = IdentityAttestation("0xl", "linked-identifier", reviewer.address.lower(), T, 0, fields)
     assert link_between(ListGraph([link]), reviewer.address, payer.address, T - 100) is None
     assert link_between(ListGraph([link]), reviewer.address, payer.address, T + 10) is link
@@ -481,15 +480,7 @@ def test_a_link_with_sdk_shaped_pop_jws_proofs_from_both_sides_holds() -> None:
         _sdk_pop_jws(KEY, _pkh(reviewer.address), _pkh(payer.address), T),
         _sdk_pop_jws("0x" + "72" * 32, _pkh(payer.address), _pkh(reviewer.address), T),
     ]
-    fields = {
-        "subject": _pkh(reviewer.address),
-        "linkedId": _pkh(payer.address),
-        "method": "proof",
-        "proofs": [json.dumps(p) for p in proofs],
-        "issuedAt": T,
-        "effectiveAt": 0,
-        "expiresAt": 0,
-    }
+    fields = _link_fields(reviewer, payer, proofs)
     link = IdentityAttestation("0xl", "linked-identifier", reviewer.address.lower(), T, 0, fields)
     assert link_between(ListGraph([link]), reviewer.address, payer.address, T + 10) is link
     swapped = {

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from omareview.serve import GasBudget, RateLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock
 
 
 def test_a_rate_limiter_allows_a_burst_then_refills() -> None:
@@ -43,21 +38,30 @@ def test_the_gas_budget_reserves_each_send_s_estimate_then_settles_what_was_used
     assert budget.left() == 1_000_000, "a new window"
 
 
+def _review(**fields: Any) -> Any:
+    """An indexed review for the page tests: fixed identifiers, the fields given."""
+    from omareview.index.query import IndexedReview
+
+    base: dict[str, Any] = {
+        "uid": "0x" + "11" * 32,
+        "attester": "0x" + "22" * 20,
+        "time": 1_800_000_000,
+        "version": "",
+        "screenshot_urls": [],
+        "block_number": 1,
+        "tx_hash": "0x" + "33" * 32,
+    }
+    return IndexedReview(**{**base, **fields})
+
+
 def test_the_page_shows_responses_under_their_review_escaped() -> None:
-    from omareview.index.query import IndexedReview, ReviewResponse, summarize
+    from omareview.index.query import ReviewResponse, summarize
     from omareview.serve.page import render_reviews_page
 
-    review = IndexedReview(
-        uid="0x" + "11" * 32,
-        attester="0x" + "22" * 20,
-        time=1_800_000_000,
+    review = _review(
         rating_value=4,
         review_body="ok",
-        version="",
-        screenshot_urls=[],
         level="verified",
-        block_number=1,
-        tx_hash="0x" + "33" * 32,
         responses=[
             ReviewResponse(
                 uid="0xa",
@@ -78,21 +82,10 @@ def test_the_page_shows_responses_under_their_review_escaped() -> None:
 
 
 def test_the_page_neutralizes_direction_controls_and_names_the_canonical_subject() -> None:
-    from omareview.index.query import IndexedReview, summarize
+    from omareview.index.query import summarize
     from omareview.serve.page import render_reviews_page
 
-    review = IndexedReview(
-        uid="0x" + "11" * 32,
-        attester="0x" + "22" * 20,
-        time=1_800_000_000,
-        rating_value=5,
-        review_body="download invoice\u202egnp.exe now\u2066x\u2069",
-        version="",
-        screenshot_urls=[],
-        level="paid",
-        block_number=1,
-        tx_hash="0x" + "33" * 32,
-    )
+    review = _review(rating_value=5, review_body="download invoice\u202egnp.exe now\u2066x\u2069", level="paid")
     page = render_reviews_page(
         summarize("did:web:xn--bcher-kva.example", [review]), base="", previous=None, next_page=None
     )
