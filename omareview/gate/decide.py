@@ -27,7 +27,14 @@ from omareview.identity.didweb import DidWebResolver
 from omareview.identity.fetch import SafeFetcher
 from omareview.identity.verdict import authorization_cache
 from omareview.index.context import LEVEL_RANK
-from omareview.index.query import IndexedReview, ReviewIndex, SubjectReviews, latest_per_attester
+from omareview.index.query import (
+    IndexedReview,
+    ReviewIndex,
+    SubjectReviews,
+    cost_to_move,
+    counted_prices,
+    latest_per_attester,
+)
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.reviews import read_links
@@ -379,6 +386,16 @@ class Gate:
         ):
             reasons.append(f"refused: the proven average {average} is below {policy.refuse_below_average}")
             return "refuse", None, None
+        cost = reviews.get("costToMove") if reviews else None
+        if policy.min_cost_to_move is not None and verified and cost is not None:
+            price = int(cost["amount"]) if cost.get("amount") else None
+            if price is None or price < policy.min_cost_to_move:
+                shown = f"{cost['reviews']} review(s), {price if price is not None else 'an unknown amount'}"
+                reasons.append(
+                    f"refused: moving the average by half a star would cost {shown}, under the policy's "
+                    f"min_cost_to_move {policy.min_cost_to_move}"
+                )
+                return "refuse", None, None
         sealed = seal is not None and seal.status == "verified"
         if sealed and seal is not None and seal.recommendation == "DENY" and policy.attestseal.deny == "refuse":
             reasons.append("refused: a verified AttestSeal DENY, as the policy says")
@@ -435,8 +452,10 @@ def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None
     latest per attester. Proven: the counted reviews (payment-backed or verified, the levels nobody can forge,
     neither refunded nor bought by the service itself: `IndexedReview.counted`)."""
     kept = latest_per_attester(reviews)
-    proven = [r.rating_value for r in kept if r.counted and r.level in ("paid", "verified") and r.rating_value]
+    counted = [r for r in kept if r.counted and r.level in ("paid", "verified") and r.rating_value]
+    proven = [r.rating_value or 0 for r in counted]
     average = round(sum(proven) / len(proven), 2) if proven else None
+    cost = cost_to_move(proven, counted_prices(counted)) if proven else None
     not_counted: dict[str, int] = {}
     for review in kept:
         if review.not_counted_because is not None:
@@ -448,6 +467,7 @@ def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None
         "verifiedCount": len(proven),
         "verifiedAverage": average,
         "notCounted": not_counted,
+        "costToMove": cost.to_json() if cost is not None else None,
         "stale": stale,
         "syncedToBlock": synced_to,
     }

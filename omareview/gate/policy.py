@@ -80,6 +80,9 @@ class Policy(_Strict):
         authorized_methods: the authorization sources that make an offer's signer count.
         refuse_below_average: refuse when proven reviews average below this.
         refuse_min_reviews: ...but only once there are at least this many.
+        min_cost_to_move: refuse when moving the counted average by half a star would cost less than this,
+            in the payment asset's atomic units (None: no minimum); a service without counted reviews has
+            no average to move.
         tiers: the tiers of approval, first match wins, each with its limits.
         otherwise: the action when no tier matches (`ask` or `refuse`).
         max_index_age_seconds: how stale the index may be before the gate syncs it.
@@ -94,6 +97,7 @@ class Policy(_Strict):
     authorized_methods: list[AuthorizationMethod] = Field(default_factory=_trusted_methods)
     refuse_below_average: float | None = Field(default=2.0, ge=1, le=5)
     refuse_min_reviews: int = Field(default=3, ge=1)
+    min_cost_to_move: int | None = Field(default=None, ge=0)
     tiers: list[Tier]
     otherwise: Literal["ask", "refuse"] = "ask"
     max_index_age_seconds: int = Field(default=60, ge=0)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
@@ -30,10 +31,13 @@ __all__ = [
     "JUDGEMENT_TTL_S",
     "REFUND_WATCH_S",
     "AsyncReviewIndex",
+    "CostToMove",
     "IndexedReview",
     "ReviewIndex",
     "ReviewResponse",
     "SubjectReviews",
+    "cost_to_move",
+    "counted_prices",
     "latest_per_attester",
     "merged_reviews",
     "summarize",
@@ -112,6 +116,47 @@ class IndexedReview(WireModel):
     not_counted_because: str | None = None
 
 
+class CostToMove(WireModel):
+    """What a newcomer would have to pay, under the counting rules, to move a counted average by half a star.
+
+    Attributes:
+        reviews: how many new counted, payment-backed reviews it takes (the cheaper direction).
+        direction: `up` (five-star reviews) or `down` (one-star reviews).
+        amount: that many times the lowest price a counted payment shows, in the asset's atomic units
+            (None: no counted payment shows a price).
+        asset: the asset of that price.
+    """
+
+    reviews: int
+    direction: Literal["up", "down"]
+    amount: str | None = None
+    asset: str | None = None
+
+
+def cost_to_move(ratings: Sequence[int], prices: Sequence[tuple[int, str]]) -> CostToMove | None:
+    """The fewest new counted reviews that move the average of `ratings` by half a star either way, priced
+    at the lowest of `prices` (amount, asset); None when neither direction can move (no room above or below)."""
+    count = len(ratings)
+    options: list[tuple[int, Literal["up", "down"]]] = []
+    if not count:
+        options.append((1, "up"))
+    else:
+        average = sum(ratings) / count
+        # k reviews of 5 (or 1) stars move the average by half a star when 0.5·count ≤ k·(distance to 5 (or 1)
+        # less half a star); past 4.5 (or below 1.5) no number of them can.
+        if average < 4.5:
+            options.append((math.ceil(0.5 * count / (4.5 - average) - 1e-9), "up"))
+        if average > 1.5:
+            options.append((math.ceil(0.5 * count / (average - 1.5) - 1e-9), "down"))
+    if not options:
+        return None
+    needed, direction = min(options)
+    if not prices:
+        return CostToMove(reviews=needed, direction=direction)
+    price, asset = min(prices)
+    return CostToMove(reviews=needed, direction=direction, amount=str(needed * price), asset=asset)
+
+
 class SubjectReviews(WireModel):
     """A subject's reviews and their summary.
 
@@ -138,6 +183,7 @@ class SubjectReviews(WireModel):
     total: int
     synced_to_block: int | None = None
     counted: int = 0
+    cost_to_move: CostToMove | None = None
 
 
 class ReviewIndex:
@@ -407,7 +453,19 @@ def summarize(
         total=len(listed),
         synced_to_block=synced_to,
         counted=len(counted),
+        cost_to_move=cost_to_move([r.rating_value or 0 for r in counted], counted_prices(counted)),
     )
+
+
+def counted_prices(reviews: Sequence[IndexedReview]) -> list[tuple[int, str]]:
+    """(amount, asset) of each review's confirmed payment: what a purchase of the service costs."""
+    found = []
+    for review in reviews:
+        payment = (review.evidence or {}).get("payment") or {}
+        amount, asset = str(payment.get("amount") or ""), payment.get("asset")
+        if payment.get("status") == "paid" and amount.isdigit() and isinstance(asset, str):
+            found.append((int(amount), asset))
+    return found
 
 
 def _counting(review: IndexedReview, floor: int, count_self_dealing: bool) -> IndexedReview:

@@ -404,3 +404,16 @@ def test_self_dealing_reviews_are_listed_but_not_counted(shop: Shop) -> None:
 
     page = render_reviews_page(result, base="", previous=None, next_page=None)
     assert "Not counted in the average: the service funded the reviewer&#39;s wallet just before the payment" in page
+    # Counted 5 and 3 (average 4.0): one more 1-star review takes it to 3.0 or below; at PRICE each.
+    assert result.cost_to_move is not None
+    assert (result.cost_to_move.reviews, result.cost_to_move.direction) == (1, "down")
+    assert result.cost_to_move.amount == str(PRICE)
+    assert "would take 1 more paid purchase, about 10000 units of" in page
+    assert figures["costToMove"]["amount"] == str(PRICE)
+    from omareview.gate import DEFAULT_POLICY, Gate
+
+    accepts = {"network": "eip155:31337", "asset": shop.devnet.state.token_address, "payTo": pay_to, "amount": "1"}
+    cheap = DEFAULT_POLICY.model_copy(update={"min_cost_to_move": PRICE + 1})
+    reasons: list[str] = []
+    action, _, _ = Gate(None, cheap)._apply(figures, None, {"accepts": [accepts]}, None, reasons)
+    assert action == "refuse" and "min_cost_to_move" in reasons[-1], reasons

@@ -36,3 +36,16 @@ def test_the_gate_s_sync_stops_at_the_policy_s_timeout() -> None:
     with pytest.raises(ChainError, match="stopped at block 20 of 100 after 0.05 s") as raised:
         check(20, 100)
     assert raised.value.reason == "sync-timeout"
+
+
+def test_cost_to_move_counted_by_hand() -> None:
+    from omareview.index.query import cost_to_move
+
+    # Four 5-star reviews: no 5-star review moves them up; down to 4.5 takes k with (20 + k) / (4 + k) <= 4.5,
+    # k >= 0.57: one 1-star review.
+    four = cost_to_move([5, 5, 5, 5], [(7, "0xasset"), (3, "0xasset")])
+    assert four is not None and (four.reviews, four.direction, four.amount) == (1, "down", "3")
+    # Ten reviews averaging 3.0: up needs (30 + 5k) / (10 + k) >= 3.5, k >= 3.33: four; down the same.
+    ten = cost_to_move([3] * 10, [])
+    assert ten is not None and ten.reviews == 4 and ten.amount is None
+    assert cost_to_move([], [(5, "0xa")]) is not None, "no reviews: one sets the average"
