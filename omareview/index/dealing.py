@@ -7,9 +7,11 @@ when the payer its receipt names is:
 - the `payTo` it paid (`self-payment`);
 - a controller of the subject when it paid (`controller`): a wallet a counted Controller Witness names, an
   address the subject's did.json or `_controllers` TXT record lists, or the address of a key bound to the
-  subject — the sources that authorize a receipt signer, asked about the payer;
-- a wallet the service funded (`funded-by-service`): it received the payment asset from the `payTo` within
-  `JudgeContext.funding_window_s` before paying (one hop: a longer chain would cost a log query per hop).
+  subject — the sources that authorize a receipt signer, asked about the payer — or a wallet a Linked
+  Identifier ties to one of those or to the `payTo`;
+- a wallet the service funded (`funded-by-service`): it received the payment asset from the `payTo` or
+  from one of those wallets within `JudgeContext.funding_window_s` before paying (one hop: a longer chain
+  would cost a log query per hop).
 
 Such reviews stay listed (they are real attestations) but are not counted in the average
 (`omareview.index.query.summarize`). The funding check reads ERC-20 `Transfer` logs from each `payTo` to its
@@ -53,14 +55,18 @@ def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], contex
         if domain is not None:
             if listed is None or named is None:
                 listed, named = _txt_controllers(domain, context), _named_addresses(subject, context)
-            if payer in listed or (payer in named and _controls(payer, domain, payment, context)):
+            if (
+                payer in listed
+                or (payer in named and _controls(payer, domain, payment, context))
+                or _linked(payer, {*listed, *named, pay_to} - {""}, payment, context)
+            ):
                 found[index] = "controller"
                 continue
         if pay_to and isinstance(payment.get("blockNumber"), int) and payment.get("asset"):
             check = FundingCheck(
                 network=str(payment["network"]),
                 asset=str(payment["asset"]),
-                funders=frozenset({pay_to}),
+                funders=frozenset({pay_to, *(listed or ()), *(named or ())} - {"", payer}),
                 payer=payer,
                 block_number=int(payment["blockNumber"]),
                 window_s=context.funding_window_s,
@@ -103,6 +109,21 @@ def _named_addresses(subject: str, context: JudgeContext) -> set[str]:
         for kind in ("controller-witness", "key-binding"):
             texts += [json.dumps(dict(a.fields)) for a in context.graph.about(subject, kind)]
     return {match.lower() for text in texts for match in _ADDRESS.findall(text)}
+
+
+def _linked(payer: str, controllers: set[str], payment: dict[str, Any], context: JudgeContext) -> bool:
+    """A Linked Identifier, written by either side and holding when it paid, ties the payer to one of the
+    service's wallets."""
+    at = payment.get("paidAt")
+    if context.graph is None or not isinstance(at, int):
+        return False
+    from omareview.identity.links import link_between
+
+    graph = context.graph
+    return any(
+        link_between(graph, payer, wallet, at) is not None or link_between(graph, wallet, payer, at) is not None
+        for wallet in controllers
+    )
 
 
 def _controls(payer: str, domain: str, payment: dict[str, Any], context: JudgeContext) -> bool:
