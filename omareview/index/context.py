@@ -48,6 +48,8 @@ class JudgeContext:
             witness counts), read once on first need.
         funding_window_s: how long before a payment a transfer from the service to the payer makes its
             review self-dealing (`funded-by-service`).
+        funding_hops: how many transfers may lie between the service and the payer (1: a direct one; each
+            more costs one more batch of log queries, and flags more wallets that merely passed money on).
     """
 
     authorize: bool = True
@@ -59,6 +61,7 @@ class JudgeContext:
     graph: IdentityGraph | None = None
     trust_anchors: str | None = None
     funding_window_s: float = 86_400.0
+    funding_hops: int = 1
     _witnesses: WitnessIssuers | None = field(default=None, init=False, repr=False)
 
     def witnesses(self) -> WitnessIssuers:

@@ -70,6 +70,7 @@ def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], contex
                 payer=payer,
                 block_number=int(payment["blockNumber"]),
                 window_s=context.funding_window_s,
+                hops=context.funding_hops,
             )
             funding.append((index, check))
     if funding and context.payments is not None:

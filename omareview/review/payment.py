@@ -130,6 +130,7 @@ class FundingCheck:
         payer: who paid, lowercase.
         block_number: the payment's block.
         window_s: how long before the payment a transfer counts.
+        hops: how many transfers may lie between the funders and the payer (1: a direct transfer).
     """
 
     network: str
@@ -138,6 +139,7 @@ class FundingCheck:
     payer: str
     block_number: int
     window_s: float
+    hops: int = 1
 
 
 class PaymentEvidence(WireModel):
@@ -512,6 +514,7 @@ class EvmPaymentChecker:
         groups: dict[tuple[str, frozenset[str]], list[FundingCheck]] = {}
         for check in checks:
             groups.setdefault((check.asset.lower(), check.funders), []).append(check)
+        reach = self._reach(rpc, groups, per_block)
         calls: list[tuple[str, Sequence[Any]]] = []
         for (asset, funders), members in groups.items():
             back = int(max(c.window_s for c in members) / per_block * 2) + 1
@@ -521,7 +524,7 @@ class EvmPaymentChecker:
                 "toBlock": hex(max(c.block_number for c in members)),
                 "topics": [
                     TRANSFER_TOPIC,
-                    sorted(address_topic(f) for f in funders),
+                    sorted(address_topic(f) for f in reach[(asset, funders)]),
                     sorted({address_topic(c.payer) for c in members}),
                 ],
             }
@@ -541,6 +544,28 @@ class EvmPaymentChecker:
             )
             for check in checks
         ]
+
+    def _reach(
+        self, rpc: RpcClient, groups: Mapping[tuple[str, frozenset[str]], Sequence[FundingCheck]], per_block: float
+    ) -> dict[tuple[str, frozenset[str]], set[str]]:
+        """The wallets each group's funders reach in `hops - 1` transfers of the asset (the funders
+        themselves included): one batch of log queries per extra hop."""
+        reach = {key: set(key[1]) for key in groups}
+        hops = max((c.hops for members in groups.values() for c in members), default=1)
+        for _ in range(hops - 1):
+            calls: list[tuple[str, Sequence[Any]]] = []
+            for (asset, funders), members in groups.items():
+                back = int(max(c.window_s for c in members) / per_block * 2) + 1
+                log_filter = {
+                    "address": asset,
+                    "fromBlock": hex(max(min(c.block_number for c in members) - back, 0)),
+                    "toBlock": hex(max(c.block_number for c in members)),
+                    "topics": [TRANSFER_TOPIC, sorted(address_topic(f) for f in reach[(asset, funders)])],
+                }
+                calls.append(("eth_getLogs", [log_filter]))
+            for key, logs in zip(groups, rpc.batch(calls), strict=True):
+                reach[key] |= {topic_address(log["topics"][2]) for log in logs or [] if len(log["topics"]) == 3}
+        return reach
 
     def refunded(self, network: str, paid: Sequence[PaidPayment]) -> list[str]:
         if network not in self.networks or not paid:

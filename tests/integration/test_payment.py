@@ -99,7 +99,12 @@ class Shop:
         EasClient(self.network, self.signer(payer)).attest(review_request(review.recipient, review.encode()))
 
     def index(
-        self, *, finality: int | Literal["finalized"] = 1, rpc_url: str | None = None, funding_window_s: float = 86_400
+        self,
+        *,
+        finality: int | Literal["finalized"] = 1,
+        rpc_url: str | None = None,
+        funding_window_s: float = 86_400,
+        funding_hops: int = 1,
     ) -> ReviewIndex:
         fetcher = SafeFetcher(overrides={HOST: self.server, "quiet.example": self.quiet})
         payments = PaymentVerifier({"eip155:31337": PaymentNetwork(rpc_url or self.network.rpc_url, finality)})
@@ -108,6 +113,7 @@ class Shop:
             dns_server=self.dns,
             payments=payments,
             funding_window_s=funding_window_s,
+            funding_hops=funding_hops,
         )
         index = ReviewIndex(self.network, home=self.tmp, judge_context=context)
         index.sync()
@@ -435,3 +441,16 @@ def test_self_dealing_reviews_are_listed_but_not_counted(shop: Shop) -> None:
     reasons: list[str] = []
     action, _, _ = Gate(None, cheap)._apply(figures, None, {"accepts": [accepts]}, None, reasons)
     assert action == "refuse" and "min_cost_to_move" in reasons[-1], reasons
+
+
+def test_a_wallet_funded_through_another_is_self_dealing_only_within_the_hops_set(shop: Shop) -> None:
+    """The payTo funds wallet A, A funds wallet B, B pays: one hop (the default) does not see it, two do."""
+    middle, payer = 1, 9
+    shop.transfer(PAY_TO, shop.address(middle), PRICE)
+    shop.transfer(middle, shop.address(payer), PRICE)
+    shop.transfer(payer, shop.address(PAY_TO), PRICE)
+    shop.review(payer, None, issued_at=_chain_now(shop))
+    one = _only(shop.index())
+    assert (one.counted, one.not_counted_because) == (True, None)
+    two = shop.index(funding_hops=2).reviews(RESOURCE, rejudge=True).reviews[0]
+    assert (two.counted, two.not_counted_because) == (False, "funded-by-service")
