@@ -49,7 +49,8 @@ class JudgeContext:
         funding_window_s: how long before a payment a transfer from the service to the payer makes its
             review self-dealing (`funded-by-service`).
         funding_hops: how many transfers may lie between the service and the payer (1: a direct one; each
-            more costs one more batch of log queries, and flags more wallets that merely passed money on).
+            more costs one more batch of log queries, and flags more wallets that merely passed money on;
+            0: no funding check).
     """
 
     authorize: bool = True

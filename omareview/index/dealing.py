@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from omareview.identity.graph import IdentityAttestation
 from omareview.index.context import JudgeContext
 from omareview.review.payment import FundingCheck
 
@@ -43,6 +44,7 @@ def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], contex
     domain = subject.removeprefix("did:web:").split("/", 1)[0] if subject.startswith("did:web:") else None
     listed: set[str] | None = None
     named: set[str] | None = None
+    links: dict[str, list[IdentityAttestation]] = {}
     for index, payment in enumerate(payments):
         if payment is None or payment.get("status") not in ("paid", "refunded"):
             continue
@@ -58,7 +60,7 @@ def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], contex
             if (
                 payer in listed
                 or (payer in named and _controls(payer, domain, payment, context))
-                or _linked(payer, {*listed, *named, pay_to} - {""}, payment, context)
+                or _linked(payer, {*listed, *named, pay_to} - {""}, payment, context, links)
             ):
                 found[index] = "controller"
                 continue
@@ -73,7 +75,7 @@ def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], contex
                 hops=context.funding_hops,
             )
             funding.append((index, check))
-    if funding and context.payments is not None:
+    if funding and context.payments is not None and context.funding_hops > 0:
         funded = context.payments.funded([check for _, check in funding])
         for (index, _), was_funded in zip(funding, funded, strict=True):
             if was_funded:
@@ -112,15 +114,29 @@ def _named_addresses(subject: str, context: JudgeContext) -> set[str]:
     return {match.lower() for text in texts for match in _ADDRESS.findall(text)}
 
 
-def _linked(payer: str, controllers: set[str], payment: dict[str, Any], context: JudgeContext) -> bool:
+def _linked(
+    payer: str,
+    controllers: set[str],
+    payment: dict[str, Any],
+    context: JudgeContext,
+    links: dict[str, list[IdentityAttestation]],
+) -> bool:
     """A Linked Identifier, written by either side and holding when it paid, ties the payer to one of the
-    service's wallets."""
+    service's wallets. Each wallet's own links are read once per pass (`links`); only a payer that wrote a
+    link, or that a service wallet's link mentions, is checked in full."""
     at = payment.get("paidAt")
     if context.graph is None or not isinstance(at, int):
         return False
     from omareview.identity.links import link_between
 
     graph = context.graph
+    for wallet in controllers:
+        if wallet not in links:
+            links[wallet] = list(graph.by(wallet, "linked-identifier"))
+    mentioned = any(payer in json.dumps(dict(a.fields)).lower() for w in controllers for a in links[w])
+    own = graph.by(payer, "linked-identifier")
+    if not mentioned and not own:
+        return False
     return any(
         link_between(graph, payer, wallet, at) is not None or link_between(graph, wallet, payer, at) is not None
         for wallet in controllers
