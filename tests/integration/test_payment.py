@@ -35,7 +35,7 @@ ATTACKER = Eip712Issuer("0x" + "62" * 32)
 PRICE = 10_000
 PAYER, OTHER_PAYER, PAY_TO, ATTACKER_WALLET = 2, 3, 8, 7
 CONTROLLER, FUNDED, FUNDED_LONG_AGO = 5, 6, 4  # the shop's did.json lists CONTROLLER's address too
-FUNDED_BY_CONTROLLER, LINKED = 1, 9
+FUNDED_BY_CONTROLLER, LINKED, WITNESSED = 1, 9, 0  # the devnet's trusted witness (account 8) names WITNESSED
 
 
 @dataclass
@@ -375,12 +375,13 @@ def did(url: str) -> str:
 
 def test_self_dealing_reviews_are_listed_but_not_counted(shop: Shop) -> None:
     """Real transfers on the devnet: an honest customer; the payTo paying itself; the service's controller
-    (its did.json lists the wallet); a wallet the payTo funded just before it paid, and one the controller
-    funded; a wallet a Linked Identifier ties to the controller; one the payTo funded long before (outside
-    the window). Only the honest ones count, each other one says why."""
+    (its did.json lists the wallet), and one a trusted Controller Witness names; a wallet the payTo funded
+    just before it paid, and one the controller funded; a wallet a Linked Identifier ties to the controller;
+    one the payTo funded long before (outside the window). Only the honest ones count, each other one says
+    why."""
     from omareview.identity.keys import did_pkh_from_address
     from omareview.identity.pop import make_pop_eip712
-    from omareview.review.identity import linked_identifier_request
+    from omareview.review.identity import controller_witness_request, linked_identifier_request
 
     pay_to = shop.address(PAY_TO)
     shop.transfer(PAY_TO, shop.address(FUNDED_LONG_AGO), PRICE)
@@ -397,7 +398,12 @@ def test_self_dealing_reviews_are_listed_but_not_counted(shop: Shop) -> None:
     ]
     link = linked_identifier_request(linked_did, controller_did, proofs, issued_at=now)
     EasClient(shop.network, linked).attest(link, shop.network.schema_uid("linked-identifier"))
+    witnessed = did_pkh_from_address(shop.address(WITNESSED), 31337)
+    witness = controller_witness_request(f"did:web:{HOST}", witnessed, "dns-txt", now)
+    EasClient(shop.network, shop.signer(PAY_TO)).attest(witness, shop.network.schema_uid("controller-witness"))
+    shop.w3.provider.make_request("evm_increaseTime", [2])
     ratings = {PAYER: 5, FUNDED_LONG_AGO: 3, PAY_TO: 1, CONTROLLER: 1, FUNDED: 1, FUNDED_BY_CONTROLLER: 1, LINKED: 1}
+    ratings[WITNESSED] = 1
     for account, rating in ratings.items():
         tx = shop.transfer(account, pay_to, PRICE)
         shop.review(account, None if account != PAY_TO else tx, rating=rating, issued_at=_chain_now(shop))
@@ -412,18 +418,19 @@ def test_self_dealing_reviews_are_listed_but_not_counted(shop: Shop) -> None:
         shop.address(FUNDED): (False, "funded-by-service"),
         shop.address(FUNDED_BY_CONTROLLER): (False, "funded-by-service"),
         shop.address(LINKED): (False, "controller"),
+        shop.address(WITNESSED): (False, "controller"),
     }
     assert (result.counted, result.average_rating) == (2, 4.0), "the honest customers' average"
-    assert result.count == 7, "self-dealing reviews stay listed"
+    assert result.count == 8, "self-dealing reviews stay listed"
     everything = index.reviews(RESOURCE, count_self_dealing=True)
-    assert (everything.counted, everything.average_rating) == (6, 2.0), "the old average, on request"
+    assert (everything.counted, everything.average_rating) == (7, 1.86), "the old average, on request"
     shown = everything.to_json()["reviews"][0]
     assert {"counted", "notCountedBecause"} <= set(shown)
     from omareview.gate.decide import _summary
 
     figures = _summary(result.reviews, stale=False, synced_to=None)
     assert (figures["verifiedCount"], figures["verifiedAverage"]) == (2, 4.0), "the gate decides on the same"
-    assert figures["notCounted"] == {"self-payment": 1, "controller": 2, "funded-by-service": 2}
+    assert figures["notCounted"] == {"self-payment": 1, "controller": 3, "funded-by-service": 2}
     from omareview.serve.page import render_reviews_page
 
     page = render_reviews_page(result, base="", previous=None, next_page=None)
