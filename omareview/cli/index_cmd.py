@@ -116,10 +116,9 @@ def _table(result: SubjectReviews) -> Iterator[str]:
     yield f"{result.subject}  (recipient {result.recipient})"
     average = f"average {result.average_rating:.2f}/5" if result.average_rating is not None else "no rating yet"
     floor = "paid and verified" if result.average_from == "verified" else f"{result.average_from} and better"
-    yield (
-        f"{result.count} review(s), {average} over the {result.counted} counted ({floor}, not refunded, not "
-        "self-dealing)"
-    )
+    rule = f"{floor}, not refunded, not self-dealing"
+    counted = f"over the {result.counted} counted ({rule})" if result.counted else f"(none counted: {rule})"
+    yield f"{result.count} review(s), {average} {counted}"
     yield "  " + " · ".join(f"{level} {n}" for level, n in result.by_level.items())
     for star in ("5", "4", "3", "2", "1"):
         count = result.histogram[star]

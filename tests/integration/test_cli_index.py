@@ -61,8 +61,8 @@ def test_sync_then_reviews(env: dict[str, str], use_devnet: Devnet, tmp_path: Pa
     assert set(review) >= {"uid", "attester", "time", "ratingValue", "reviewBody", "version", "level", "proofs"}
     assert (review["attester"], review["ratingValue"], review["level"]) == (payer, 4, "signed")
     table = run_cli("reviews", "did:web:shop.example", "--no-sync", "--no-authorize", env=env)
-    # A signed review is listed but not averaged by default (anyone can produce one), and says why.
-    assert "1 review(s), no rating yet" in table.stdout and "not averaged: signed" in table.stdout
+    # A signed review is listed but not counted by default (anyone can produce one), and says why.
+    assert "1 review(s), no rating yet (none counted:" in table.stdout and "not counted: signed" in table.stdout
     lowered = run_cli(
         "reviews", "did:web:shop.example", "--no-sync", "--no-authorize", "--average-from", "signed", env=env
     )

@@ -117,7 +117,7 @@ def test_a_pip_user_installs_the_toolchain_and_starts_a_devnet(installed: Path, 
         serve = _run(installed, home, "serve")
         assert serve.returncode == 3, "the provider needs its extra, and says which"
         assert serve.stderr.strip() == (
-            "error: serving needs the `serve` extra (uvicorn is missing): pip install 'omareview[serve]'"
+            "error: serving needs the `serve` extra (starlette is missing): pip install 'omareview[serve]'"
         ), serve.stderr
     finally:
         down = _run(installed, home, "devnet", "down")
