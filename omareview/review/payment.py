@@ -517,11 +517,9 @@ class EvmPaymentChecker:
         reach = self._reach(rpc, groups, per_block)
         calls: list[tuple[str, Sequence[Any]]] = []
         for (asset, funders), members in groups.items():
-            back = int(max(c.window_s for c in members) / per_block * 2) + 1
             log_filter = {
                 "address": asset,
-                "fromBlock": hex(max(min(c.block_number for c in members) - back, 0)),
-                "toBlock": hex(max(c.block_number for c in members)),
+                **_funding_blocks(members, per_block),
                 "topics": [
                     TRANSFER_TOPIC,
                     sorted(address_topic(f) for f in reach[(asset, funders)]),
@@ -555,11 +553,9 @@ class EvmPaymentChecker:
         for _ in range(hops - 1):
             calls: list[tuple[str, Sequence[Any]]] = []
             for (asset, funders), members in groups.items():
-                back = int(max(c.window_s for c in members) / per_block * 2) + 1
                 log_filter = {
                     "address": asset,
-                    "fromBlock": hex(max(min(c.block_number for c in members) - back, 0)),
-                    "toBlock": hex(max(c.block_number for c in members)),
+                    **_funding_blocks(members, per_block),
                     "topics": [TRANSFER_TOPIC, sorted(address_topic(f) for f in reach[(asset, funders)])],
                 }
                 calls.append(("eth_getLogs", [log_filter]))
@@ -611,6 +607,14 @@ class EvmPaymentChecker:
                     judged[i] = judged[i].model_copy(
                         update={"status": "refunded", "refunded": True, "reason": "the payment went back to the payer"}
                     )
+
+
+def _funding_blocks(checks: Sequence[FundingCheck], per_block: float) -> dict[str, str]:
+    """The block range a group's funding transfers are looked for in: from about its longest window (twice
+    over, at the chain's average block time) before its first payment, to its last payment."""
+    back = int(max(c.window_s for c in checks) / per_block * 2) + 1
+    first, last = min(c.block_number for c in checks), max(c.block_number for c in checks)
+    return {"fromBlock": hex(max(first - back, 0)), "toBlock": hex(last)}
 
 
 def _log_position(log: Mapping[str, Any]) -> tuple[int, int]:
