@@ -137,14 +137,20 @@ class ReviewTools:
         return {"submitted": [r.to_json() for r in reports]}
 
 
+class _ToolRefusalError(Exception):
+    """A tool's refusal, which the MCP server answers as an error result (`isError: true`) whose text starts
+    with the reason code: `<reason>: <what happened>`."""
+
+
 def _tool(run: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Errors become results the model can read (`error`, `reason`), never a crashed call."""
+    """A refusal becomes an error result the model can read (`isError`, the reason code first), never a
+    crashed server and never a success."""
 
     def call(*args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
             return run(*args, **kwargs)
         except OmaReviewError as exc:
-            return {"error": str(exc), "reason": exc.reason}
+            raise _ToolRefusalError(f"{exc.reason}: {exc}") from None
 
     return call
 
@@ -188,9 +194,11 @@ def create_server(tools: ReviewTools, *, host: str = "127.0.0.1", port: int = 87
     ) -> dict[str, Any]:
         return _tool(tools.draft_review)(digest, rating, body)
 
-    @server.tool(description="Write a drafted review of a captured receipt on-chain (only when the server allows it).")
-    def submit_review(digest: Annotated[str, Field(min_length=6, max_length=80)]) -> dict[str, Any]:
-        return _tool(tools.submit_review)(digest)
+    if tools.allow_submit:
+        # Advertised only when it would not be refused: a model is not offered what it may not do.
+        @server.tool(description="Write a drafted review of a captured receipt on-chain.")
+        def submit_review(digest: Annotated[str, Field(min_length=6, max_length=80)]) -> dict[str, Any]:
+            return _tool(tools.submit_review)(digest)
 
     return server
 

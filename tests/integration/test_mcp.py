@@ -44,11 +44,12 @@ async def _session(env: dict[str, str], *extra: str) -> dict[str, Any]:
         digest = found["receipts"]["receipts"][0]["digest"]
         found["bad_rating"] = await session.call_tool("draft_review", {"digest": digest, "rating": 9})
         found["draft"] = _result(await session.call_tool("draft_review", {"digest": digest, "rating": 4, "body": "ok"}))
-        found["submit"] = _result(await session.call_tool("submit_review", {"digest": digest}))
+        found["submit"] = await session.call_tool("submit_review", {"digest": digest})
+        found["unknown"] = await session.call_tool("draft_review", {"digest": "ffffffff", "rating": 4})
         found["reviews"] = _result(
             await session.call_tool("get_reviews", {"subject_or_url": "https://api.example.com/premium-data"})
         )
-        found["check"] = _result(await session.call_tool("check_service", {"url": "http://127.0.0.1:9/paid"}))
+        found["check"] = await session.call_tool("check_service", {"url": "http://127.0.0.1:9/paid"})
     return found
 
 
@@ -60,14 +61,17 @@ def test_an_mcp_client_lists_and_calls_every_tool(use_devnet: Devnet, cli_env: d
     env = {**os.environ, **cli_env}
 
     found = asyncio.run(_session(env))
-    assert found["tools"] == ["check_service", "draft_review", "get_reviews", "list_receipts", "submit_review"]
+    assert found["tools"] == ["check_service", "draft_review", "get_reviews", "list_receipts"], "no submit offered"
     assert found["receipts"]["receipts"][0]["payer"] == payer
     assert found["bad_rating"].isError, "inputs are validated against the tool's JSON Schema"
     assert found["draft"]["drafted"]["draft"]["rating"] == 4
-    assert found["submit"]["reason"] == "submit-not-allowed", "no submitting without --allow-submit"
+    assert found["submit"].isError, "no submitting without --allow-submit: the tool does not exist"
+    refused = found["unknown"]
+    assert refused.isError and "outbox-entry: no captured receipts match" in refused.content[0].text
     assert "notice" in found["reviews"] and "untrusted" in found["reviews"]["notice"]
-    assert found["check"]["reason"] == "fetch-refused", "a URL the model chose cannot reach loopback"
-    assert "127.0.0.1" in found["check"]["error"]
+    check = found["check"]
+    assert check.isError and "fetch-refused: " in check.content[0].text, "a URL the model chose cannot reach loopback"
+    assert "127.0.0.1" in check.content[0].text
 
     allowed = asyncio.run(_submit(env, found["receipts"]["receipts"][0]["digest"]))
     assert allowed["submitted"][0]["status"] == "done"
@@ -201,8 +205,10 @@ def test_check_service_never_reaches_an_address_the_model_should_not(url: str, t
     """A prompt-injected model asks `check_service` about loopback, private and metadata addresses: each is
     refused by the address policy before a connection is made (the suite's seal would fail an escape)."""
     from omareview.gate import Gate
-    from omareview.mcp.server import ReviewTools, _tool
+    from omareview.identity.fetch import FetchError
+    from omareview.mcp.server import ReviewTools
 
     tools = ReviewTools(Gate(), None, Outbox(tmp_path / "outbox.sqlite3"))
-    result = _tool(tools.check_service)(url)
-    assert result["reason"] == "fetch-refused", result
+    with pytest.raises(FetchError) as refused:
+        tools.check_service(url)
+    assert refused.value.reason == "fetch-refused"
