@@ -9,7 +9,9 @@ x402 2.25's own FastMCP bridge (`wrap_fastmcp_tool`) imports helpers its `x402.m
 bridge here passes the request `_meta` to the wrapper and its result back as a `CallToolResult` itself.
 """
 
+import argparse
 import asyncio
+import sys
 from typing import Any
 
 # FastMCP reads the tool's annotations at run time, so these are imported where they are resolved.
@@ -79,7 +81,13 @@ async def serve() -> None:
     await server.run_stdio_async()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m omareview.devnet.mcp_server",
+        description=(__doc__ or "").splitlines()[0] + " It speaks MCP on standard input and output.",
+    )
+    parser.parse_args(argv)
+    print("serving the paid MCP tool premium_data on stdio (0.01 TestUSDC on the devnet)", file=sys.stderr)
     asyncio.run(serve())
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,6 +159,12 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     os.environ.setdefault("OMAREVIEW_DID_WEB_OVERRIDES", f"localhost=http://127.0.0.1:{args.port}")
+    print(
+        f"dev x402 server on http://localhost:{args.port} (GET /paid costs 0.01 TestUSDC; reviews listed at "
+        f"{args.provider})",
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(
         create_app(DevServerConfig(state, jws=args.jws, provider_url=args.provider)),
         host="127.0.0.1",

@@ -212,3 +212,38 @@ def test_check_service_never_reaches_an_address_the_model_should_not(url: str, t
     with pytest.raises(FetchError) as refused:
         tools.check_service(url)
     assert refused.value.reason == "fetch-refused"
+
+
+def test_the_python_m_entry_points_answer_help_and_say_where_they_serve(
+    use_devnet: Devnet, cli_env: dict[str, str]
+) -> None:
+    import subprocess
+
+    helped = subprocess.run(
+        [sys.executable, "-m", "omareview.devnet.mcp_server", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert helped.returncode == 0 and "usage: python -m omareview.devnet.mcp_server" in helped.stdout
+    import time
+
+    import httpx
+
+    from tests.helpers import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "omareview.devnet.server", "--port", str(port)]
+    server = subprocess.Popen(command, env={**os.environ, **cli_env}, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+    finally:
+        server.terminate()
+        _, said = server.communicate(timeout=15)
+    assert f"dev x402 server on http://localhost:{port}" in said, said
+    helped = subprocess.run(
+        [sys.executable, "-m", "omareview.devnet.server", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert helped.returncode == 0 and "--port" in helped.stdout
