@@ -1,5 +1,5 @@
-"""An MCP client (the official `mcp` SDK) driving `omareview mcp` over stdio: the tools it offers, and what
-paying customers say about a service.
+"""An MCP client (the official `mcp` SDK) driving `omareview mcp` over stdio: the tools it offers (started
+without `--allow-submit`, it offers no `submit_review`), and what paying customers say about a service.
 
 Usage: python examples/mcp_client.py SERVICE_URL
 """
@@ -23,10 +23,10 @@ async def main(service: str) -> None:
         tools = [tool.name for tool in (await session.list_tools()).tools]
         print("tools:", ", ".join(sorted(tools)))
         reply = await session.call_tool("get_reviews", {"subject_or_url": service})
+        if reply.isError:  # a refusal: its text starts with the reason code
+            raise SystemExit(f"error: {reply.content[0].text}")
         summary = reply.structuredContent or json.loads(reply.content[0].text)
         summary = summary.get("result", summary)
-        if "error" in summary:
-            raise SystemExit(f"error: {summary['error']}")
         print(f"{summary.get('count')} review(s), average {summary.get('averageRating')} ({summary.get('notice')})")
 
 

@@ -47,7 +47,7 @@ def test_the_gated_async_agent_pays_what_the_gate_approves(example_env: dict[str
 
 def test_the_mcp_client_example_drives_omareview_mcp(example_env: dict[str, str]) -> None:
     out = _run("mcp_client.py", "https://api.example.com/premium-data", env=example_env)
-    assert "tools: check_service, draft_review, get_reviews, list_receipts, submit_review" in out
+    assert "tools: check_service, draft_review, get_reviews, list_receipts\n" in out, "no submit without leave"
     assert "review(s), average" in out and "untrusted" in out
 
 
