@@ -108,16 +108,29 @@ def free_port() -> int:
         return port
 
 
+def answers(url: str, within_s: float = 30.0) -> bool:
+    """Whether `url` answers 200 within `within_s`, polled every 50 ms: a started server once it listens."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 @contextmanager
 def devserver_process(
     home: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None
 ) -> Iterator[str]:
     """The dev x402 server (`python -m omareview.devnet.server`) as a real subprocess; yields its base URL
     (http://localhost:PORT) once it answers."""
-    import time
-
-    import httpx
-
     port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "omareview.devnet.server", "--port", str(port), *args],
@@ -126,13 +139,7 @@ def devserver_process(
         stderr=subprocess.STDOUT,
     )
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        else:
+        if not answers(f"http://127.0.0.1:{port}/health"):
             raise AssertionError(proc.stdout.read().decode() if proc.stdout else "devserver did not start")
         yield f"http://localhost:{port}"
     finally:

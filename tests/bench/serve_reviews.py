@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,7 +24,7 @@ from omareview.review import review_from_receipt
 from omareview.serve import ProviderConfig, ReviewProvider, create_app
 from omareview.serve.server import ServerOptions, run_server
 from tests.bench._world import SUBJECT, subject_world
-from tests.helpers import free_port
+from tests.helpers import answers, free_port
 from tests.reviews import artifact, receipt_for
 
 REVIEWS = 500
@@ -70,12 +69,7 @@ def _serving(network: Network, home: Path, workers: int) -> tuple[multiprocessin
     server = multiprocessing.get_context("fork").Process(target=_serve, args=(network, home, port, workers))
     server.start()
     base = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
+    assert answers(f"{base}/healthz"), "the provider did not start"
     for _ in range(workers * 4):
         httpx.get(f"{base}/reviews?resource={quote(SUBJECT, safe='')}", timeout=30)
     return server, base

@@ -223,22 +223,13 @@ def test_the_python_m_entry_points_answer_help_and_say_where_they_serve(
         [sys.executable, "-m", "omareview.devnet.mcp_server", "--help"], capture_output=True, text=True, timeout=60
     )
     assert helped.returncode == 0 and "usage: python -m omareview.devnet.mcp_server" in helped.stdout
-    import time
-
-    import httpx
-
-    from tests.helpers import free_port
+    from tests.helpers import answers, free_port
 
     port = free_port()
     command = [sys.executable, "-m", "omareview.devnet.server", "--port", str(port)]
     server = subprocess.Popen(command, env={**os.environ, **cli_env}, stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        assert answers(f"http://127.0.0.1:{port}/health"), "the dev server did not start"
     finally:
         server.terminate()
         _, said = server.communicate(timeout=15)

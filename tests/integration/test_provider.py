@@ -33,7 +33,7 @@ from omareview.review.outbox import Outbox
 from omareview.serve import ProviderConfig, ReviewProvider
 from omareview.serve.provider import CLAIM_LEASE_S
 from omareview.x402 import VerifyOptions
-from tests.helpers import free_port, run_cli, run_node
+from tests.helpers import answers, free_port, run_cli, run_node
 from tests.provider_world import HOSTILE, OTHER, PAYER, PROVIDER, RELAYER, World
 from tests.servers import Reply, http_server
 
@@ -325,13 +325,7 @@ def test_the_serve_command_and_outbox_review_via(world: World, cli_env: dict[str
     command = [sys.executable, "-m", "omareview", "serve", "--port", str(port), "--relayer-dev-account", str(RELAYER)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()["status"] == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        else:
+        if not answers(f"http://127.0.0.1:{port}/healthz"):
             raise AssertionError(proc.stderr.read() if proc.stderr else "serve did not start")
     finally:
         proc.terminate()

@@ -25,7 +25,7 @@ import pytest
 from omareview.eas.client import EasClient, review_request
 from omareview.keys import Signer, signer_from_key
 from omareview.review.model import new_review
-from tests.helpers import free_port
+from tests.helpers import answers, free_port
 from tests.provider_world import PAYER, RELAYER, World
 from tests.rpc_proxy import rpc_proxy
 
@@ -62,13 +62,7 @@ def serving(world: World, cli_env: dict[str, str], *args: str, rpc_url: str | No
         proc = subprocess.Popen([*command, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        else:
+        if not answers(f"{url}/healthz"):
             raise AssertionError(log.read_text())
         yield Served(url, proc, log)
     finally:
