@@ -13,16 +13,15 @@ from eth_account import Account
 from x402 import x402Client
 from x402.mechanisms.evm.exact.register import register_exact_evm_client
 
-from omareview.devnet import devnet_network, read_state
+from omareview import read_state, resolve_network
 from omareview.gate import DEFAULT_POLICY, Gate, PaymentNotApprovedError
 from omareview.hooks import ReceiptCapture, paying_client
 from omareview.index import ReviewIndex
 
 
 async def main(url: str, account: int) -> None:
-    state, network = read_state(), devnet_network()
-    if state is None or network is None:
-        raise SystemExit("error: no devnet is running (omareview devnet up --detach)")
+    network, state = resolve_network("devnet"), read_state()  # the running devnet (ConfigError when none runs)
+    assert state is not None
     client = x402Client()
     allowed = {"network": "eip155:31337", "asset": state.token_address, "max_amount_per_payment": "100000"}
     client.set_spend_controls({"allowed_assets": [allowed]})

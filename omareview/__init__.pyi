@@ -1,3 +1,15 @@
+from ._devnet_state import (
+    DevAccount as DevAccount,
+)
+from ._devnet_state import (
+    DevnetState as DevnetState,
+)
+from ._devnet_state import (
+    devnet_network as devnet_network,
+)
+from ._devnet_state import (
+    read_state as read_state,
+)
 from ._version import __version__ as __version__
 from .devnet.node import (
     Devnet as Devnet,
@@ -7,18 +19,6 @@ from .devnet.node import (
 )
 from .devnet.node import (
     stop_devnet as stop_devnet,
-)
-from .devnet.state import (
-    DevAccount as DevAccount,
-)
-from .devnet.state import (
-    DevnetState as DevnetState,
-)
-from .devnet.state import (
-    devnet_network as devnet_network,
-)
-from .devnet.state import (
-    read_state as read_state,
 )
 from .devnet.toolchain import install_toolchain as install_toolchain
 from .eas.client import AsyncEasClient as AsyncEasClient

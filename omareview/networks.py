@@ -128,8 +128,9 @@ def resolve_network(
     home: Path | None = None,
     devnet: Network | None = None,
 ) -> Network:
-    """The network to use, after overrides. `devnet` is the running devnet's network, when there is one
-    (`omareview.devnet.devnet_network()`): the library never starts or looks for a devnet itself.
+    """The network to use, after overrides. `"devnet"` is the devnet running for `home` (its state file names
+    it; `devnet=` passes one explicitly), or, when none runs, the `rpc_url` and `eas_address` given; the
+    library never starts a devnet itself.
 
     Raises ConfigError when the network cannot be known.
     """
@@ -148,6 +149,10 @@ def resolve_network(
     elif name == OMACHAIN_TESTNET:
         base = OMACHAIN_TESTNET_NETWORK
     elif name == DEVNET:
+        if devnet is None:
+            from omareview._devnet_state import devnet_network
+
+            devnet = devnet_network(home)
         if devnet is None and not (rpc_url and eas_address):
             raise ConfigError(
                 "no devnet is running, and no RPC URL and EAS address were given", reason="devnet-not-running"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from omareview._devnet_state import network_of
 from omareview.devnet.node import Devnet, start_devnet
-from omareview.devnet.state import network_of
 from omareview.eas.client import reset_nonce_tracking
 from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from x402 import x402Client, x402ClientSync
 
-    from omareview.devnet.state import DevnetState
+    from omareview._devnet_state import DevnetState
 
 PayerT = TypeVar("PayerT", "x402Client", "x402ClientSync")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import os
 import sys
 import traceback
 from dataclasses import dataclass
@@ -80,24 +79,13 @@ class GlobalOptions:
     store: str | None = None
 
     def resolve_network(self, name: str | None = None) -> Network:
-        """The network of the global options (or the one named, without the overrides); the running devnet is
-        looked up only when it is the one asked for."""
-        from omareview.networks import DEVNET, resolve_network
+        """The network of the global options, or the one named (without the overrides)."""
+        from omareview.networks import resolve_network
 
-        chosen = name or self.network
-        devnet = None
-        if (chosen or os.environ.get("OMAREVIEW_NETWORK") or DEVNET) == DEVNET:
-            from omareview.devnet import devnet_network
-
-            devnet = devnet_network()
         if name is not None:
-            return resolve_network(name, devnet=devnet)
+            return resolve_network(name)
         return resolve_network(
-            chosen,
-            rpc_url=self.rpc_url,
-            eas_address=self.eas_address,
-            schema_uid=self.schema_uid,
-            devnet=devnet,
+            self.network, rpc_url=self.rpc_url, eas_address=self.eas_address, schema_uid=self.schema_uid
         )
 
 

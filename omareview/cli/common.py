@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from omareview.devnet.state import read_state
+from omareview._devnet_state import read_state
 from omareview.errors import ConfigError
 from omareview.keys import Signer, signer_from_environment, signer_from_key, signer_from_keystore
 from omareview.networks import DEVNET, Network

@@ -11,9 +11,9 @@ from typing import Any
 import click
 import httpx
 
+from omareview._devnet_state import DevnetState, read_state
 from omareview.cli.output import JSON_OPTION, emit, note
 from omareview.devnet.node import start_devnet, stop_devnet
-from omareview.devnet.state import DevnetState, read_state
 from omareview.devnet.toolchain import eas_artifact, find_anvil, install_toolchain
 from omareview.errors import ConfigError, ToolchainError
 
@@ -120,8 +120,8 @@ def witness(subject: str, controller: str, method: str, observed_at: int | None,
     """As the devnet's trusted witness, attest that SUBJECT (a did:web) names CONTROLLER (a DID) as controller.
 
     The devnet's trust anchors list this witness as an approved issuer, so `reviews` counts what it attests."""
+    from omareview._devnet_state import WITNESS_ACCOUNT, network_of
     from omareview.cli.common import chain_time
-    from omareview.devnet.state import WITNESS_ACCOUNT, network_of
     from omareview.eas.client import EasClient
     from omareview.keys import signer_from_key
     from omareview.review.identity import controller_witness_request

@@ -1,7 +1,7 @@
 """The embedded devnet: Anvil with EAS and the OMATrust schemas, the pinned toolchain, and a dev x402 server.
 
-A package of its own above the library: the core never imports it, and a `Network` for the running
-devnet comes from `devnet_network()`.
+A package of its own above the library: the core never imports it. The running devnet's state file is read
+by `omareview._devnet_state`, below the library, so `resolve_network("devnet")` finds it.
 """
 
 import lazy_loader as _lazy

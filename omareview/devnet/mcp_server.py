@@ -18,8 +18,8 @@ from typing import Any
 from mcp.server.fastmcp import Context
 from mcp.types import CallToolResult
 
+from omareview._devnet_state import read_state
 from omareview.devnet.server import NETWORK, PAY_TO_ACCOUNT, DevServerConfig, resource_server, token_price
-from omareview.devnet.state import read_state
 from omareview.x402 import declare_offer_receipt
 
 __all__ = ["TOOL", "main", "serve"]

@@ -1,7 +1,7 @@
 """The embedded devnet: Anvil on loopback with EAS deployed and every OMATrust schema registered.
 
 Its state (pid, RPC URL, addresses, schema UIDs, dev accounts) is written to the state file
-(`omareview.devnet.state`) so that every other command can find it.
+(`omareview._devnet_state`) so that every other command can find it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from omareview._files import make_private
-from omareview.devnet.state import (
+from omareview._devnet_state import (
     WITNESS_ACCOUNT,
     DevAccount,
     DevnetState,
@@ -30,6 +29,7 @@ from omareview.devnet.state import (
     state_file,
     write_state,
 )
+from omareview._files import make_private
 from omareview.devnet.toolchain import find_anvil
 from omareview.eas.rpc import RpcClient
 from omareview.errors import ChainError, DevnetError, OmaReviewError

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from omareview.devnet.state import DevnetState, read_state
+from omareview._devnet_state import DevnetState, read_state
 from omareview.x402 import (
     DidKey,
     Eip712Issuer,

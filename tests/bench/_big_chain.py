@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from omareview._devnet_state import network_of
 from omareview.devnet.node import Devnet, start_devnet
-from omareview.devnet.state import network_of
 from omareview.devnet.toolchain import find_anvil
 from omareview.eas.abi import multi_attest_call
 from omareview.eas.client import EasClient, review_request

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from omareview._devnet_state import DevnetState, network_of
 from omareview.devnet.node import start_devnet
-from omareview.devnet.state import DevnetState, network_of
 from omareview.identity import DidWebResolver, SafeFetcher
 from omareview.index import JudgeContext
 from omareview.networks import Network

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from omareview._devnet_state import network_of
 from omareview.devnet.node import start_devnet
-from omareview.devnet.state import network_of
 from omareview.eas.client import EasClient, review_request
 from omareview.gate import Gate
 from omareview.gate.policy import DEFAULT_POLICY

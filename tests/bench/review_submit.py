@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from omareview._devnet_state import network_of
 from omareview.devnet.node import start_devnet
-from omareview.devnet.state import network_of
 from omareview.eas.client import EasClient, review_request
 from omareview.keys import signer_from_key
 from omareview.review import review_from_receipt

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from omareview._devnet_state import network_of
 from omareview.devnet.node import Devnet, start_devnet
-from omareview.devnet.state import network_of
 from omareview.eas.client import EasClient, review_request
 from omareview.keys import Signer
 from omareview.networks import Network

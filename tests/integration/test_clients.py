@@ -83,7 +83,7 @@ def test_the_gate_on_the_async_client_decides_off_the_event_loop(
     from x402 import x402Client
     from x402.http.clients.httpx import x402HttpxClient
 
-    from omareview.devnet.state import network_of
+    from omareview._devnet_state import network_of
     from omareview.identity import DidWebResolver, SafeFetcher
     from omareview.index import ReviewIndex
     from tests.servers import Reply, dns_server, http_server
@@ -170,7 +170,7 @@ class KmsLike:
 
 @pytest.mark.parametrize("kind", ["local-account", "external"])
 def test_signers_users_already_have_write_reviews_eas_sdk_reads(devnet: Devnet, kind: str) -> None:
-    from omareview.devnet.state import network_of
+    from omareview._devnet_state import network_of
     from omareview.eas.client import EasClient, review_request
     from omareview.review import review_of_subject
     from omareview.schemas import get_schema
@@ -196,7 +196,7 @@ def test_signers_users_already_have_write_reviews_eas_sdk_reads(devnet: Devnet, 
 def test_async_gate_index_and_client_never_block_the_event_loop(devnet: Devnet, tmp_path: Path) -> None:
     import asyncio
 
-    from omareview.devnet.state import network_of
+    from omareview._devnet_state import network_of
     from omareview.eas.client import AsyncEasClient, EasClient, review_request
     from omareview.gate import AsyncGate
     from omareview.identity import DidWebResolver, SafeFetcher

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from omareview._devnet_state import read_state, state_file
 from omareview.devnet.node import Devnet, start_devnet
-from omareview.devnet.state import read_state, state_file
 from omareview.devnet.toolchain import eas_artifact
 from omareview.errors import DevnetError
 from omareview.schemas import all_schemas
@@ -55,6 +55,15 @@ def test_session_devnet_has_eas_140_and_every_schema(devnet: Devnet, w3: Web3) -
     assert w3.eth.chain_id == 31337
     assert len(state.accounts) == 10
     assert w3.eth.get_balance(Web3.to_checksum_address(state.accounts[9].address)) > 0
+
+
+def test_library_code_finds_the_running_devnet_by_name(use_devnet: Devnet) -> None:
+    """`resolve_network("devnet")` in library code is the devnet running for OMAREVIEW_HOME, with no CLI."""
+    from omareview import resolve_network
+
+    network = resolve_network("devnet")
+    assert (network.rpc_url, network.eas_address) == (use_devnet.state.rpc_url, use_devnet.state.eas_address)
+    assert network.schemas["user-review"] == USER_REVIEW_UID
 
 
 @pytest.mark.parametrize("round_", [1, 2])

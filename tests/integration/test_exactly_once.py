@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
+from omareview._devnet_state import network_of
 from omareview.devnet.node import Devnet, start_devnet
-from omareview.devnet.state import network_of
 from omareview.eas.client import EasClient
 from omareview.eas.scanner import LogScanner
 from omareview.hooks import ReceiptCapture, ReviewDraft, Submitter

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from omareview._devnet_state import network_of
 from omareview.devnet.node import Devnet, start_devnet
-from omareview.devnet.state import network_of
 from omareview.eas.abi import RequestData
 from omareview.eas.client import EasClient, reset_nonce_tracking, review_request
 from omareview.eas.rpc import RpcClient

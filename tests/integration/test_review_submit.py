@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from omareview._devnet_state import network_of
 from omareview.devnet.node import start_devnet
-from omareview.devnet.state import network_of
 from omareview.eas.abi import RequestData
 from omareview.eas.client import EasClient, review_request
 from omareview.eas.uids import attestation_uid
