@@ -1,7 +1,8 @@
-"""`omareview outbox list | review | submit`."""
+"""`omareview outbox list | show | export | review | submit | retry`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,14 @@ def list_entries(status: str | None, as_json: bool) -> None:
     if not entries:
         click.echo("the outbox is empty" if status is None else f"no {status} entries")
         return
+    click.echo(f"{'STATUS':<10} {'DIGEST':<19}  {'PAYER':<13} {'SUBJECT':<32} {'DRAFT':<12} UID OR ERROR")
     for entry in entries:
         draft = f"{entry.draft['rating']}★ drafted" if entry.draft else "no draft"
         detail = entry.uid or entry.last_error or ""
-        click.echo(f"{entry.status:<10} {entry.digest[:18]}…  {entry.subject or '?':<32} {draft:<12} {detail}")
+        payer = f"{entry.payer[:6]}…{entry.payer[-4:]}" if entry.payer else "?"
+        click.echo(
+            f"{entry.status:<10} {entry.digest[:18]}…  {payer:<13} {entry.subject or '?':<32} {draft:<12} {detail}"
+        )
 
 
 def _one_entry(box: Outbox, digest: str) -> OutboxEntry:
@@ -49,6 +54,49 @@ def _one_entry(box: Outbox, digest: str) -> OutboxEntry:
             f"{'no' if not matches else len(matches)} outbox entries match {digest!r}; give more of the digest"
         )
     return matches[0]
+
+
+def _shown(entry: OutboxEntry) -> dict[str, Any]:
+    return {**entry.to_json(), "receipt": entry.receipt, "offer": entry.offer}
+
+
+@outbox.command("show")
+@click.argument("digest")
+@JSON_OPTION
+def show_entry(digest: str, as_json: bool) -> None:
+    """One entry (DIGEST, or an unambiguous prefix): its state, its receipt, offer and settlement."""
+    entry = _one_entry(Outbox(), digest)
+
+    def human() -> list[str]:
+        rows = [
+            ("digest", entry.digest),
+            ("status", entry.status),
+            ("subject", entry.subject),
+            ("resource", entry.resource_url),
+            ("payer", entry.payer),
+            ("settlement", f"{entry.payment_network}:{entry.payment_tx}" if entry.payment_tx else None),
+            ("draft", f"{entry.draft['rating']}★ {entry.draft.get('body', '')}" if entry.draft else None),
+            ("review", f"{entry.uid} on {entry.network}" if entry.uid else None),
+            ("last error", entry.last_error),
+            ("offer", "kept (see --json)" if entry.offer else "none seen"),
+        ]
+        lines = [f"{name:<11} {value}" for name, value in rows if value]
+        return [*lines, "receipt", json.dumps(entry.receipt, indent=2, ensure_ascii=False)]
+
+    emit(_shown(entry), as_json, human)
+
+
+@outbox.command("export")
+@click.argument("digest")
+@click.option("--offer", "the_offer", is_flag=True, help="Export the signed offer kept with it instead.")
+def export_entry(digest: str, the_offer: bool) -> None:
+    """Print the receipt of one entry (DIGEST, or an unambiguous prefix) exactly as the service signed it: the
+    file `receipt verify` and `review submit --receipt` take."""
+    entry = _one_entry(Outbox(), digest)
+    artifact = entry.offer if the_offer else entry.receipt
+    if artifact is None:
+        raise InputError(f"no signed offer was seen for {entry.digest[:18]}…", reason="outbox-entry")
+    click.echo(json.dumps(artifact, indent=2, ensure_ascii=False))
 
 
 @outbox.command("retry")
@@ -104,8 +152,6 @@ def review_entry(
     send it to a review provider, which writes it on-chain with the paying wallet as attester."""
     box = Outbox()
     entry = _one_entry(box, digest)
-    if entry.status in ("done", "rejected"):
-        raise InputError(f"entry {entry.digest[:18]}… is {entry.status}; only pending receipts can be reviewed")
     draft = ReviewDraft(rating, body, screenshots, service_version)
     new_review(
         subject=entry.subject or "",
@@ -114,8 +160,13 @@ def review_entry(
         screenshot_urls=screenshots,
         version=service_version,
     )
-    updated = box.update(entry.digest, draft=draft.to_json())
     if via is None:
+        if entry.status != "pending":
+            raise InputError(
+                f"entry {entry.digest[:18]}… is {entry.status}; only pending receipts can be reviewed",
+                reason="outbox-entry",
+            )
+        updated = box.update(entry.digest, draft=draft.to_json())
         emit(
             updated.to_json(), as_json, lambda: [f"draft {rating}★ attached to {entry.digest[:18]}… ({entry.subject})"]
         )
@@ -131,6 +182,7 @@ def review_entry(
         EasClient(network, signer),
         signer,
         allowlist=load_policy(policy_file).provider_hosts(),
+        draft=draft,
         outbox=box,
     )
     emit(report.to_json(), as_json, lambda: [f"{report.status:<9} {entry.digest[:18]}…  {report.uid or report.error}"])

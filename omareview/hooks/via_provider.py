@@ -18,6 +18,7 @@ from omareview._json import loads_untrusted
 from omareview._owners import new_owner
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import InputError, ServiceError
+from omareview.hooks.capture import ReviewDraft
 from omareview.hooks.submitter import SubmitReport, review_job
 from omareview.identity.fetch import SafeFetcher
 from omareview.keys import SignerLike, as_signer
@@ -64,22 +65,36 @@ def send_via_provider(
     attester: SignerLike,
     *,
     allowlist: Collection[str],
+    draft: ReviewDraft | None = None,
     outbox: Outbox | None = None,
     verify_options: VerifyOptions | None = None,
     fetcher: SafeFetcher | None = None,
     verifier: PaymentVerifier | None = None,
 ) -> SubmitReport:
-    """Send the review drafted for outbox entry `digest` to `provider`'s write link; the entry ends `done`
-    with the review's UID, or stays pending with the provider's refusal as its last error."""
+    """Send the review drafted for outbox entry `digest` (or `draft`, attached first) to `provider`'s write
+    link; the entry ends `done` with the review's UID, or stays pending with the provider's refusal as its last
+    error. An entry already `done` answers the review it has; another wallet's entry is refused untouched."""
     signer = as_signer(attester)
     box = outbox or Outbox()
     entry = box.get(digest)
-    if entry is None or entry.draft is None:
-        raise InputError(f"no drafted review for {digest[:18]}…", reason="bad-review")
+    if entry is None:
+        raise InputError(f"no outbox entry {digest[:18]}…", reason="outbox-entry")
+    if entry.payer is not None and entry.payer.lower() != signer.address.lower():
+        raise InputError(
+            f"{digest[:18]}… was paid by {entry.payer}, not by the signing wallet {signer.address}; "
+            "only the payer can review it through a provider",
+            reason="payer-not-attester",
+        )
     if entry.status == "done":
-        return SubmitReport(digest=digest, status="done", uid=entry.uid, error="already reviewed")
+        return SubmitReport(digest=digest, status="done", uid=entry.uid)
+    if entry.status == "rejected":
+        raise InputError(f"entry {digest[:18]}… was rejected; `outbox retry` brings it back", reason="outbox-entry")
+    if entry.draft is None and draft is None:
+        raise InputError(f"no drafted review for {digest[:18]}…", reason="bad-review")
     url = _write_url(entry, provider, allowlist)
     _check_own_payment(entry, signer.address, verifier or PaymentVerifier(payment_networks(client.network)))
+    if draft is not None:
+        entry = box.update(digest, draft=draft.to_json())
     job = review_job(entry, signer, at_chain_time(verify_options or VerifyOptions(), client))
     owner = new_owner()
     claimed, _ = box.claim([digest], owner)

@@ -347,21 +347,51 @@ def test_the_serve_command_and_outbox_review_via(world: World, cli_env: dict[str
     )
     policy = home / "policy.toml"
     policy.write_text(f'review_providers = ["{PROVIDER}"]\n')
-    sent = run_cli(
-        "outbox",
-        "review",
-        entry.digest[:20],
-        "--rating",
-        "5",
-        "--via",
-        PROVIDER,
-        "--dev-account",
-        "1",
-        "--json",
-        env=env,
-    )
+    via = ("outbox", "review", entry.digest[:20], "--rating", "5", "--via", PROVIDER, "--json")
+    outbox = Outbox(home / "outbox.sqlite3")
+    not_theirs = run_cli(*via, "--dev-account", str(OTHER), env=env)
+    assert not_theirs.code == 1 and not_theirs.error_line.startswith(f"error: {entry.digest[:18]}… was paid by ")
+    assert "not by the signing wallet" in not_theirs.error_line
+    assert outbox.get(entry.digest) == entry, "another wallet's --via leaves the entry untouched"
+    sent = run_cli(*via, "--dev-account", str(PAYER), env=env)
     assert sent.code == 0, sent.stderr
     assert sent.json()["status"] == "done" and sent.json()["uid"].startswith("0x")
+    assert (outbox.get(entry.digest) or entry).draft == {"rating": 5, "body": "", "screenshots": [], "version": ""}
+    again = run_cli(*via, "--dev-account", str(PAYER), env=env)
+    assert again.code == 0, again.stderr
+    assert again.json()["uid"] == sent.json()["uid"], "a repeated --via answers the review it wrote"
+
+
+def test_an_exported_receipt_is_the_file_review_submit_takes(world: World, cli_env: dict[str, str]) -> None:
+    """`outbox show` and `outbox export`: the receipt as a file, which `receipt verify` and `review submit
+    --receipt` take as they are."""
+    home = Path(cli_env["OMAREVIEW_HOME"])
+    env = {**cli_env, "OMAREVIEW_DID_WEB_OVERRIDES": ",".join(f"{h}={u}" for h, u in world.overrides.items())}
+    _, entry = world.pay(outbox=Outbox(home / "outbox.sqlite3"))
+    listed = run_cli("outbox", "list", env=env)
+    assert entry.payer and f"{entry.payer[:6]}…{entry.payer[-4:]}" in listed.stdout, "the list shows the payer"
+    shown = run_cli("outbox", "show", entry.digest[:12], "--json", env=env).json()
+    assert shown["receipt"] == entry.receipt and shown["payer"] == entry.payer
+    assert shown["paymentTx"] == entry.payment_tx and shown["offer"] == entry.offer
+    assert (
+        f"settlement  {entry.payment_network}:{entry.payment_tx}"
+        in run_cli("outbox", "show", entry.digest, env=env).stdout
+    )
+    exported = run_cli("outbox", "export", entry.digest[:12], env=env)
+    assert exported.code == 0 and json.loads(exported.stdout) == entry.receipt
+    receipt = home / "receipt.json"
+    receipt.write_text(exported.stdout)
+    verified = run_cli("receipt", "verify", str(receipt), "--json", env=env)
+    assert verified.code == 0 and verified.json()["level"] == "verified", verified.stderr
+    submitted = run_cli(
+        "review", "submit", "--receipt", str(receipt), "--rating", "5", "--dev-account", str(PAYER), "--json", env=env
+    )
+    assert submitted.code == 0, submitted.stderr
+    assert submitted.json()["attester"] == entry.payer
+    missing = run_cli("outbox", "export", "0xdead", env=env)
+    assert (
+        missing.code == 1 and missing.error_line == "error: no outbox entries match '0xdead'; give more of the digest"
+    )
 
 
 def test_an_eas_sdk_client_uses_the_provider_as_its_relay(world: World, devnet_key: Callable[[int], str]) -> None:
