@@ -24,7 +24,12 @@ def _lines(decision: Decision) -> Iterator[str]:
     yield f"  subject {decision.subject}"
     if decision.reviews:
         reviews = decision.reviews
-        yield f"  reviews {reviews['count']} ({reviews['verifiedCount']} verified, average {reviews['averageRating']})"
+        levels = " · ".join(f"{level} {n}" for level, n in reviews["byLevel"].items())
+        average = reviews["averageRating"]
+        counted = (
+            f"average {average:.2f}/5 over the {reviews['counted']} counted" if average is not None else "none counted"
+        )
+        yield f"  {reviews['count']} review(s): {levels}; {counted}"
     for reason in decision.reasons:
         yield f"  - {reason}"
 

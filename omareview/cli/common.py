@@ -44,8 +44,26 @@ def load_signer(network: Network, keystore: Path | None, dev_account: int | None
 RELAYER_KEY_ENV = "OMAREVIEW_RELAYER_KEY"
 
 
-def load_relayer(keystore: Path | None) -> Signer | None:
-    """The key that sends others' delegated attestations: `keystore`, else $OMAREVIEW_RELAYER_KEY, else None."""
+def relayer_options(func: F) -> F:
+    """The relayer's key, for commands that send others' delegated attestations."""
+    func = click.option(
+        "--relayer-dev-account",
+        type=click.IntRange(0, 9),
+        metavar="N",
+        help="Relay from the devnet's dev account N (devnet only).",
+    )(func)
+    return click.option(
+        "--relayer-keystore",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=f"Keystore of the key that sends others' reviews (else {RELAYER_KEY_ENV}).",
+    )(func)
+
+
+def load_relayer(network: Network, keystore: Path | None, dev_account: int | None) -> Signer | None:
+    """The key that sends others' delegated attestations: --relayer-dev-account N on the devnet, else `keystore`,
+    else $OMAREVIEW_RELAYER_KEY, else None."""
+    if dev_account is not None:
+        return load_signer(network, None, dev_account)
     if keystore is not None:
         return signer_from_keystore(keystore)
     key = os.environ.get(RELAYER_KEY_ENV, "").strip()

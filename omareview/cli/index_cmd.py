@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from omareview.cli.common import global_options
+from omareview.cli.logs import LOG_FORMAT_OPTION, LogFormat, configure_logging
 from omareview.cli.output import JSON_OPTION, emit, emit_model, note, when
 from omareview.errors import ChainError, ToolchainError
 from omareview.index import JudgeContext, ReviewIndex
@@ -64,11 +65,11 @@ def index() -> None:
 def sync(ctx: click.Context, as_json: bool) -> None:
     """Read new Attested events into the local index (the whole history on first use)."""
     result = _sync(_open(ctx))
-    emit(
-        result.to_json(),
-        as_json,
-        lambda: [f"indexed blocks {result.from_block}-{result.to_block}: {result.added} new, {result.removed} dropped"],
-    )
+    if result.from_block > result.to_block:
+        line = f"already at block {result.to_block}: {result.added} new, {result.removed} dropped"
+    else:
+        line = f"indexed blocks {result.from_block}-{result.to_block}: {result.added} new, {result.removed} dropped"
+    emit(result.to_json(), as_json, lambda: [line])
 
 
 @index.command()
@@ -77,14 +78,18 @@ def sync(ctx: click.Context, as_json: bool) -> None:
     "--metrics-port", type=click.IntRange(1, 65535), help="Serve Prometheus metrics (lag, block) on this port."
 )
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for the metrics.")
+@LOG_FORMAT_OPTION
 @click.pass_context
-def follow(ctx: click.Context, interval: float, metrics_port: int | None, metrics_host: str) -> None:
+def follow(
+    ctx: click.Context, interval: float, metrics_port: int | None, metrics_host: str, log_format: LogFormat
+) -> None:
     """Keep the index current until stopped (SIGTERM or Ctrl-C): one writer per store, any number of readers."""
     import signal
     import threading
 
     from omareview.index.follow import Follower
 
+    say = configure_logging(log_format)
     index_ = _open(ctx)
     on_round = None
     if metrics_port is not None:
@@ -100,12 +105,12 @@ def follow(ctx: click.Context, interval: float, metrics_port: int | None, metric
         metrics = Metrics(index_)
         start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
         on_round = metrics.observe_round
-        note(f"metrics on http://{metrics_host}:{metrics_port}/metrics")
+        say(f"metrics on http://{metrics_host}:{metrics_port}/metrics")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    Follower(index_, interval_s=interval, progress=note, on_round=on_round).run(stop)
-    note("stopped")
+    Follower(index_, interval_s=interval, progress=say, on_round=on_round).run(stop)
+    say("stopped")
 
 
 def _when(timestamp: int) -> str:

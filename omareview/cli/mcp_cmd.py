@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from omareview.cli.common import global_options, key_options, load_signer
+from omareview.cli.logs import LOG_FORMAT_OPTION, LogFormat, configure_logging
 from omareview.errors import ConfigError, ToolchainError
 
 
@@ -26,6 +27,7 @@ from omareview.errors import ConfigError, ToolchainError
 @click.option("--allow-submit", is_flag=True, help="Offer submit_review (needs a signing key); off by default.")
 @click.option("--policy", "policy_file", type=click.Path(path_type=Path, dir_okay=False), help="Payment policy TOML.")
 @key_options
+@LOG_FORMAT_OPTION
 @click.pass_context
 def mcp(
     ctx: click.Context,
@@ -36,6 +38,7 @@ def mcp(
     policy_file: Path | None,
     keystore: Path | None,
     dev_account: int | None,
+    log_format: LogFormat,
 ) -> None:
     """Serve omareview's tools to an MCP client: check a service, read its reviews, review a payment."""
     try:
@@ -58,5 +61,8 @@ def mcp(
     if allow_submit and signer is None:
         raise ConfigError("submitting needs a review network and a signing key", reason="no-signing-key")
     client = EasClient(network, signer) if signer is not None and network is not None else None
+    say = configure_logging(log_format)
     tools = default_tools(index, load_policy(policy_file), client=client, signer=signer, allow_submit=allow_submit)
+    where = f"on http://{host}:{port}/mcp" if transport == "streamable-http" else "on stdio"
+    say(f"serving omareview's MCP tools {where}{', submitting allowed' if allow_submit else ''}")
     create_server(tools, host=host, port=port).run(transport)

@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from omareview._files import read_regular
 from omareview._json import UntrustedJsonError, loads_untrusted
-from omareview.cli.common import chain_time, global_options, key_options, load_relayer, load_signer
+from omareview.cli.common import (
+    chain_time,
+    global_options,
+    key_options,
+    load_relayer,
+    load_signer,
+    relayer_options,
+)
 from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import ConfigError, InputError, validation_problem
@@ -266,11 +273,7 @@ def _mode(delegated: bool, relay: str | None) -> Mode:
 @review_options
 @click.option("--delegated", is_flag=True, help="Sign an EAS delegated attestation; a relayer sends it.")
 @click.option("--relay", metavar="URL", help="With --delegated: POST it to this OMATrust-compatible relay.")
-@click.option(
-    "--relayer-keystore",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="With --delegated and no --relay: the relayer's keystore (else OMAREVIEW_RELAYER_KEY).",
-)
+@relayer_options
 @click.option("--allow-duplicate", is_flag=True, help="Review a receipt that already backs a review.")
 @click.option(
     "--payer-link",
@@ -294,6 +297,7 @@ def submit(
     delegated: bool,
     relay: str | None,
     relayer_keystore: Path | None,
+    relayer_dev_account: int | None,
     allow_duplicate: bool,
     payer_link: str | None,
     keystore: Path | None,
@@ -317,7 +321,8 @@ def submit(
         Path.cwd(),
         linked,
     )
-    client = _client(network, signer, mode, relayer_keystore)
+    relayer = load_relayer(network, relayer_keystore, relayer_dev_account) if mode == "delegated" else None
+    client = _client(network, signer, mode, relayer)
     (outcome,) = submit_reviews(
         client, [job], signer, outbox=Outbox(), allow_duplicate=allow_duplicate, mode=mode, relay_url=relay
     )
@@ -336,15 +341,15 @@ def submit(
     return 0
 
 
-def _client(network: Network, signer: Signer, mode: Mode, relayer_keystore: Path | None) -> EasClient:
+def _client(network: Network, signer: Signer, mode: Mode, relayer: Signer | None) -> EasClient:
     """The client that sends: the attester itself, or for delegated mode without a relay, the relayer."""
     if mode != "delegated":
         client = EasClient(network, signer)
     else:
-        relayer = load_relayer(relayer_keystore)
         if relayer is None:
             raise ConfigError(
-                "--delegated needs --relay URL, or a relayer key (OMAREVIEW_RELAYER_KEY or --relayer-keystore)"
+                "--delegated needs --relay URL, or a relayer key (OMAREVIEW_RELAYER_KEY, --relayer-keystore "
+                "or --relayer-dev-account)"
             )
         client = EasClient(network, relayer)
     client.check_chain()

@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from pathlib import Path
 from typing import Any
 
 import click
 
-from omareview.cli.common import RELAYER_KEY_ENV, global_options, load_relayer, load_signer
+from omareview.cli.common import global_options, load_relayer, relayer_options
+from omareview.cli.logs import LOG_FORMAT_OPTION, LogFormat, configure_logging
 from omareview.errors import ToolchainError
-from omareview.keys import Signer
-
-
-def _relayer(ctx: click.Context, keystore: Path | None, dev_account: int | None) -> Signer | None:
-    if dev_account is not None:
-        return load_signer(global_options(ctx).resolve_network(), None, dev_account)
-    return load_relayer(keystore)
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8480, show_default=True, help="Port to listen on.")
-@click.option(
-    "--relayer-keystore",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help=f"Keystore of the key that sends reviews (else {RELAYER_KEY_ENV}; neither: read-only).",
-)
-@click.option("--relayer-dev-account", type=click.IntRange(0, 9), metavar="N", help="Relay from devnet dev account N.")
+@relayer_options
 @click.option(
     "--gas-per-hour", type=click.IntRange(0), default=20_000_000, show_default=True, help="The relayer's gas budget."
 )
@@ -79,6 +67,7 @@ def _relayer(ctx: click.Context, keystore: Path | None, dev_account: int | None)
     show_default=True,
     help="Seconds a client has to send a request's headers.",
 )
+@LOG_FORMAT_OPTION
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -97,8 +86,10 @@ def serve(
     forwarded_allow_ips: str,
     max_connections: int,
     header_timeout: float,
+    log_format: LogFormat,
 ) -> None:
-    """Run a review provider: a service's reviews as JSON and as a page, payment-backed writes, a relay."""
+    """Run a review provider: a service's reviews as JSON and as a page, payment-backed writes, a relay.
+    Without a relayer key it only reads."""
     try:
         from omareview.serve.app import create_app
         from omareview.serve.server import ServerOptions, run_server
@@ -110,9 +101,8 @@ def serve(
     from omareview.serve.provider import ProviderConfig, ReviewProvider
 
     network = global_options(ctx).resolve_network()
-    relayer = _relayer(ctx, relayer_keystore, relayer_dev_account)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    relayer = load_relayer(network, relayer_keystore, relayer_dev_account)
+    say = configure_logging(log_format)
     # Each worker keeps its own limits in memory, so each gets its share of them.
     config = ProviderConfig(
         network,
@@ -125,12 +115,12 @@ def serve(
         sync_interval_s=sync_interval,
     )
     if not no_sync:
-        click.echo(f"syncing the {network.name} index before serving…", err=True)
+        say(f"syncing the {network.name} index before serving…")
         block, added, _ = ReviewProvider(config).sync()
-        click.echo(f"index at block {block} ({added} new review(s))", err=True)
+        say(f"index at block {block} ({added} new review(s))")
     who = f"relaying from {relayer.address}" if relayer else "read-only (no relayer key)"
     many = f" in {workers} workers" if workers > 1 else ""
-    click.echo(f"serving reviews of {network.name} on http://{host}:{port}{many}, {who}", err=True)
+    say(f"serving reviews of {network.name} on http://{host}:{port}{many}, {who}")
 
     def make_app(worker: int) -> Any:
         # Worker 0 keeps the index synced; the others read the store it writes.
@@ -147,5 +137,6 @@ def serve(
         forwarded_allow_ips=forwarded_allow_ips,
         max_connections=max_connections,
         header_timeout_s=header_timeout,
+        uvicorn_logging=log_format == "text",
     )
     run_server(make_app, options)

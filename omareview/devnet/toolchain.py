@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -67,6 +68,10 @@ def installed_toolchain(home: Path | None = None) -> Path | None:
     return target if installed == _lock_fingerprint() else None
 
 
+#: How often a running `npm ci` is reported, so a person sees it is still working.
+_TICK_S = 5.0
+
+
 def install_toolchain(home: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> Path:
     """Install the pinned npm toolchain (Anvil, the EAS artifacts) under `$OMAREVIEW_HOME/toolchain`.
 
@@ -86,19 +91,26 @@ def install_toolchain(home: Path | None = None, progress: Callable[[str], None] 
     progress(f"installing Anvil and the EAS contract artifacts into {target} with npm ci (about 20 s)")
     # `npm ci`: exactly the shipped lock, which lists every platform's optional Anvil build and is the
     # checkout's own lock cut down to these packages, so a cache the checkout's set-up filled serves it.
-    try:
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=target,
-            capture_output=True,
-            text=True,
-            timeout=_NPM_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise ToolchainError(f"npm ci did not finish in {_NPM_TIMEOUT_S} s", reason="npm-failed") from None
-    if done.returncode != 0:
-        raise ToolchainError(f"npm ci failed in {target}: {_npm_error(done.stderr)}", reason="npm-failed")
+    with subprocess.Popen(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=target,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as npm_ci:
+        started = time.monotonic()
+        while True:
+            try:
+                _, stderr = npm_ci.communicate(timeout=_TICK_S)
+                break
+            except subprocess.TimeoutExpired:
+                waited = time.monotonic() - started
+                if waited > _NPM_TIMEOUT_S:
+                    npm_ci.kill()
+                    raise ToolchainError(f"npm ci did not finish in {_NPM_TIMEOUT_S} s", reason="npm-failed") from None
+                progress(f"npm ci still running ({waited:.0f} s)")
+    if npm_ci.returncode != 0:
+        raise ToolchainError(f"npm ci failed in {target}: {_npm_error(stderr)}", reason="npm-failed")
     progress("checking the installed Anvil")
     if not any(os.access(b, os.X_OK) for b in (target / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
         raise ToolchainError(f"npm ci installed no Anvil build for this platform in {target}", reason="npm-failed")

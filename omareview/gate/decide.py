@@ -464,6 +464,7 @@ def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None
         "count": len(kept),
         "averageRating": average,
         "byLevel": {level: sum(r.level == level for r in kept) for level in LEVEL_RANK},
+        "counted": len(proven),
         "verifiedCount": len(proven),
         "verifiedAverage": average,
         "notCounted": not_counted,

@@ -98,7 +98,11 @@ class Follower:
             if stop.wait(self.interval_s):
                 return
         try:
-            self.progress(f"following {self.index.network.name} from block {self.index.synced_to() or 'the start'}")
+            synced = self.index.synced_to()
+            start = (
+                f"block {synced}" if synced is not None else f"its first block, {self.index.network.deployment_block}"
+            )
+            self.progress(f"following {self.index.network.name} from {start}")
             backoff = self.interval_s
             while not stop.is_set():
                 try:

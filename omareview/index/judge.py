@@ -77,7 +77,7 @@ def judge_many(
     results: list[tuple[ReviewLevel, dict[str, Any]]] = []
     for item in partial:
         if item.claim is None:
-            results.append((item.level, item.judgement))
+            results.append((item.level, _with_reason(item.level, item.judgement)))
             continue
         payment = next(evidence, None) if verifier is not None else None
         judgement = dict(item.judgement)
@@ -100,6 +100,24 @@ def judge_many(
         if dealing is not None:
             judgement["evidence"]["selfDealing"] = dealing
     return results
+
+
+def _with_reason(level: ReviewLevel, judgement: dict[str, Any]) -> dict[str, Any]:
+    """The judgement with a top-level `reason` saying why a review that is not `paid` is not, taken from the
+    proof that decided its level: a reader should not have to dig through `proofs[].errors`."""
+    if level == "paid" or judgement.get("reason"):
+        return judgement
+    proofs = [p for p in judgement.get("proofs", []) if p.get("level") == level]
+    if level == "invalid":
+        errors = [str(e) for p in proofs for e in p.get("errors") or []]
+        why = "its receipt proof fails: " + "; ".join(errors[:3]) if errors else "its receipt proof fails"
+    elif level == "signed":
+        details = [str((p.get("authorization") or {}).get("detail") or "") for p in proofs]
+        detail = next((d for d in details if d), "no source answered")
+        why = f"the receipt's signer could not be shown to speak for the service ({detail})"
+    else:
+        why = "its receipt names no settlement, and the service binds no payTo to look for one by"
+    return {**judgement, "reason": why}
 
 
 def _judge_receipts(review: StoredReview, subject: str, context: JudgeContext) -> _Judged:

@@ -34,6 +34,17 @@ Progress = Callable[[int, int], None]
 
 
 class SyncResult(WireModel):
+    """What one sync did.
+
+    Attributes:
+        from_block: the first block no earlier sync had read (after `to_block` when there was nothing new;
+            a scan after a gap or a reorg reports where it started over).
+        to_block: the block the index is now synced to.
+        added: attestations added or moved.
+        removed: attestations a reorg took away.
+        round_trips: JSON-RPC requests it took.
+    """
+
     from_block: int
     to_block: int
     added: int
@@ -208,16 +219,21 @@ class Syncer:
         if cursor_block is None or (cursor_hash is not None and str(cursor_block["hash"]).lower() != cursor_hash):
             return "reorg"
         head, head_hash = int(head_block["number"], 16), str(head_block["hash"]).lower()
-        return self._apply(window, head, head_hash, attested_logs(raw_logs, self.eas_address), sent_before)
+        logs = attested_logs(raw_logs, self.eas_address)
+        return self._apply(window, head, head_hash, logs, sent_before, new_from=cursor + 1)
 
-    def _apply(self, window: int, head: int, head_hash: str, logs: list[AttestedLog], sent_before: int) -> SyncResult:
+    def _apply(
+        self, window: int, head: int, head_hash: str, logs: list[AttestedLog], sent_before: int, *, new_from: int
+    ) -> SyncResult:
+        """Commit what the reorg window and the new blocks hold; `new_from` is the first block not indexed
+        before (the window's earlier blocks are only checked), which the result reports."""
         logs = [log for log in logs if log.block_number <= head]
         with self.store.transaction() as db:
             stored = self.store.in_window(db, window, self.schemas)
         fresh = {log.key: log.block_hash for log in logs}
         ghosts = [key for key in stored if key not in fresh]
         moved_or_new = [log for log in logs if stored.get(log.key, ("", 0))[0] != log.block_hash]
-        return self._finish(window, head, head_hash, sent_before, work=self._prepare(moved_or_new, ghosts))
+        return self._finish(new_from, head, head_hash, sent_before, work=self._prepare(moved_or_new, ghosts))
 
     def _finish(
         self,

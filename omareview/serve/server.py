@@ -52,6 +52,8 @@ class ServerOptions:
         keep_alive_s: seconds an idle keep-alive connection is kept.
         max_connections: open connections per process; more are closed as they arrive.
         access_log: log each request.
+        uvicorn_logging: let uvicorn install its own log handlers (access lines on stdout); False leaves its
+            records to the process's logging configuration.
     """
 
     host: str = "127.0.0.1"
@@ -64,6 +66,7 @@ class ServerOptions:
     keep_alive_s: float = 5.0
     max_connections: int = 512
     access_log: bool = True
+    uvicorn_logging: bool = True
 
 
 def _guarded_protocol(options: ServerOptions) -> type[H11Protocol]:
@@ -146,6 +149,7 @@ def _config(app: ASGIApp, options: ServerOptions) -> uvicorn.Config:
         server_header=False,
         log_level="info",
         access_log=options.access_log,
+        log_config=uvicorn.config.LOGGING_CONFIG if options.uvicorn_logging else None,
     )
 
 

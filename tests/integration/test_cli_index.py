@@ -52,6 +52,11 @@ def test_sync_then_reviews(env: dict[str, str], use_devnet: Devnet, tmp_path: Pa
     synced = run_cli("index", "sync", "--json", env=env)
     assert synced.code == 0, synced.stderr
     assert set(synced.json()) == {"fromBlock", "toBlock", "added", "removed"} and synced.json()["added"] >= 1
+    again = run_cli("index", "sync", "--json", env=env).json()
+    assert again["fromBlock"] == synced.json()["toBlock"] + 1 and again["added"] == 0, (
+        "a synced index reads no old block"
+    )
+    assert run_cli("index", "sync", env=env).stdout.startswith(f"already at block {again['toBlock']}: 0 new")
     listed = run_cli("reviews", "https://www.shop.example/anything", "--json", "--no-authorize", env=env)
     assert listed.code == 0, listed.stderr
     data = listed.json()

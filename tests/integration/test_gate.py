@@ -303,6 +303,11 @@ def test_check_command(setup: Setup, use_devnet: Devnet, devnet_home: Path) -> N
     assert set(stranger.json()) >= {"action", "url", "subject", "reasons", "offers", "reviews"}
     paid = run_cli("check", f"{setup.good}/paid", env=env)
     assert paid.code == 0 and paid.stdout.startswith("PAY up to 1000000")
+    # The same level words and counts as `reviews`.
+    assert (
+        "5 review(s): paid 0 · verified 3 · signed 0 · unverified 1 · invalid 1; average 5.00/5 over the 3 counted"
+        in (paid.stdout)
+    ), paid.stdout
     free = run_cli("check", f"{setup.good}/free", env=env)
     assert free.code == 1 and "answered HTTP 200, not 402" in free.error_line
     down = run_cli("check", "http://127.0.0.1:9/paid", env=env)
