@@ -124,8 +124,8 @@ def retry_entries(digests: tuple[str, ...], every: bool, as_json: bool) -> None:
 @click.argument("digest")
 @click.option("--rating", type=int, required=True, help="1 (worst) to 5 (best).")
 @click.option("--body", default="", help="The review text, at most 500 characters.")
-@click.option("--screenshot", "screenshots", multiple=True, metavar="URL")
-@click.option("--service-version", default="", metavar="V")
+@click.option("--screenshot", "screenshots", multiple=True, metavar="URL", help="A screenshot URL (repeatable).")
+@click.option("--service-version", default="", metavar="V", help="The reviewed service version (1, 1.2 or 1.2.3).")
 @click.option(
     "--via",
     metavar="PROVIDER",
