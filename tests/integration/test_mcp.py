@@ -22,6 +22,7 @@ from omareview.hooks import ReceiptCapture
 from omareview.review.outbox import Outbox
 from omareview.x402 import offer_receipt_extension
 from tests.helpers import devnet_payer
+from tests.provider_world import PAYER, World
 from tests.reviews import receipt_for
 
 pytestmark = pytest.mark.chain_isolated
@@ -238,3 +239,82 @@ def test_the_python_m_entry_points_answer_help_and_say_where_they_serve(
         [sys.executable, "-m", "omareview.devnet.server", "--help"], capture_output=True, text=True, timeout=60
     )
     assert helped.returncode == 0 and "--port" in helped.stdout
+
+
+async def _pay_through_session(env: dict[str, str], client: Any, capture: Any, *, attach_session: bool) -> Any:
+    """Pay the devnet's MCP tool through the x402 package's `x402MCPSession`, attaching either the session (as
+    the guide says) or only its x402Client (what an agent might try)."""
+    from x402.mcp import x402MCPSession
+
+    from omareview.devnet.mcp_server import TOOL
+    from omareview.hooks import attach
+
+    params = StdioServerParameters(command=sys.executable, args=["-m", "omareview.devnet.mcp_server"], env=env)
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as raw:
+        session = x402MCPSession(raw, client)
+        await session.initialize()
+        if attach_session:
+            attach(session, capture)
+        else:
+            attach(client, capture, receipt_wait_s=0.5)
+        result = await session.call_tool(TOOL, {})
+        await asyncio.sleep(1.0)  # past the receipt wait
+        return result
+
+
+def test_an_agent_paying_through_x402mcpsession_gets_its_paid_review(
+    world: World, cli_env: dict[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from x402 import x402Client
+
+    from omareview.eas.client import EasClient
+    from omareview.hooks import ReviewDraft, Submitter
+    from omareview.index import JudgeContext, ReviewIndex
+    from omareview.x402 import VerifyOptions
+
+    env = {**os.environ, **cli_env}
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    result = asyncio.run(
+        _pay_through_session(
+            env, devnet_payer(x402Client, world.devnet.state, PAYER), ReceiptCapture(outbox), attach_session=True
+        )
+    )
+    assert result.payment_made and not result.is_error
+    (entry,) = outbox.entries()
+    payer = world.devnet.state.accounts[PAYER].address
+    assert entry.payer == payer and entry.offer is not None and (entry.payment_tx or "").startswith("0x")
+    assert "no settlement response reached" not in caplog.text
+
+    outbox.update(entry.digest, draft=ReviewDraft(5, "paid through an MCP session").to_json())
+    options = VerifyOptions(resolver=world.resolver(), dns_server=world.dns)
+    (report,) = Submitter(
+        EasClient(world.network, world.signer(PAYER)), world.signer(PAYER), outbox, verify_options=options
+    ).run()
+    assert report.status == "done", report.error
+    judge = JudgeContext(resolver=world.resolver(), dns_server=world.dns)
+    index = ReviewIndex(world.network, home=tmp_path / "index", judge_context=judge)
+    index.sync()
+    (review,) = index.reviews("did:web:localhost", attester=payer).reviews
+    assert (review.uid, review.level) == (report.uid, "paid"), review.reason
+
+    # Attaching only the session's x402Client pays without a receipt: it is said, not silent.
+    lost = Outbox(tmp_path / "lost.sqlite3")
+    with caplog.at_level("WARNING", logger="omareview.hooks"):
+        asyncio.run(
+            _pay_through_session(
+                env, devnet_payer(x402Client, world.devnet.state, PAYER), ReceiptCapture(lost), attach_session=False
+            )
+        )
+    assert [e.status for e in lost.entries()] == [], "no receipt reached the outbox"
+    warned = [r.getMessage() for r in caplog.records if "no settlement response reached the outbox" in r.getMessage()]
+    assert len(warned) == 1 and "x402MCPSession: attach the session itself" in warned[0], caplog.text
+
+
+def test_attach_refuses_what_it_cannot_capture(tmp_path: Path) -> None:
+    from omareview.errors import InputError
+    from omareview.hooks import attach
+
+    for thing in (object(), ClientSession, {"call_tool": None}):
+        with pytest.raises(InputError, match="has no payment hooks to attach to") as refused:
+            attach(thing, ReceiptCapture(Outbox(tmp_path / "outbox.sqlite3")))
+        assert refused.value.reason == "unsupported-client"
