@@ -120,6 +120,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("omareview.cli.check_cmd:check", "Fetch URL (paying nothing) and show whether the gate would pay its..."),
     "mcp": ("omareview.cli.mcp_cmd:mcp", "Serve omareview's tools to an MCP client: check a service, read its..."),
     "serve": ("omareview.cli.serve_cmd:serve", "Run a review provider: a service's reviews as JSON and as a page,..."),
+    "config": (
+        "omareview.cli.config_cmd:config",
+        "Show where omareview keeps its state and the configuration in...",
+    ),
     "toolchain": (
         "omareview.cli.toolchain_cmd:toolchain",
         "The pinned npm toolchain the devnet runs on (Anvil, the EAS...",

@@ -87,12 +87,19 @@ def show_entry(digest: str, as_json: bool) -> None:
 
 
 @outbox.command("export")
-@click.argument("digest")
+@click.argument("digest", required=False)
 @click.option("--offer", "the_offer", is_flag=True, help="Export the signed offer kept with it instead.")
-def export_entry(digest: str, the_offer: bool) -> None:
-    """Print the receipt of one entry (DIGEST, or an unambiguous prefix) exactly as the service signed it: the
-    file `receipt verify` and `review submit --receipt` take."""
-    entry = _one_entry(Outbox(), digest)
+def export_entry(digest: str | None, the_offer: bool) -> None:
+    """Print the receipt of one entry (DIGEST, an unambiguous prefix, or by default the latest captured)
+    exactly as the service signed it: the file `receipt verify` and `review submit --receipt` take."""
+    box = Outbox()
+    if digest is None:
+        entries = box.entries()
+        if not entries:
+            raise InputError("the outbox is empty: no receipt has been captured", reason="outbox-entry")
+        entry = max(entries, key=lambda e: e.created_at)
+    else:
+        entry = _one_entry(box, digest)
     artifact = entry.offer if the_offer else entry.receipt
     if artifact is None:
         raise InputError(f"no signed offer was seen for {entry.digest[:18]}…", reason="outbox-entry")

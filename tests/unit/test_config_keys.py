@@ -49,3 +49,42 @@ def test_cost_to_move_counted_by_hand() -> None:
     ten = cost_to_move([3] * 10, [])
     assert ten is not None and ten.reviews == 4 and ten.amount is None
     assert cost_to_move([], [(5, "0xa")]) is not None, "no reviews: one sets the average"
+
+
+def test_every_documented_config_key_shows_in_omareview_config(tmp_path: Path) -> None:
+    """Every key `docs/configuration.md` and the reader guide document, written once, is what `omareview config`
+    reports in effect; the store's password is never shown."""
+    import json
+
+    from tests.helpers import run_cli
+
+    (tmp_path / "config.toml").write_text(
+        'store = "postgresql://reader:hunter2@127.0.0.1:5432/reviews"\n'
+        "[networks.mychain]\n"
+        "chain-id = 8453\n"
+        'rpc-url = "https://rpc.example.org"\n'
+        'eas-address = "0x4200000000000000000000000000000000000021"\n'
+        "deployment-block = 1000000\n"
+        'trust-anchors = "https://example.org/trust-anchors.json"\n'
+        "[networks.mychain.schemas]\n"
+        'user-review = "0x7ab3911527e5e47eaab9f5a2c571060026532dde8cb4398185553053963b2a47"\n'
+        '[payment-networks."eip155:8453"]\n'
+        'rpc-url = "https://base.example/rpc"\n'
+        "confirmations = 12\n"
+    )
+    (tmp_path / "policy.toml").write_text("refuse_min_reviews = 7\nsync_timeout_seconds = 1.5\n")
+    env = {"OMAREVIEW_HOME": str(tmp_path), "OMAREVIEW_STORE": ""}
+    shown = run_cli("--network", "mychain", "config", "--json", env=env)
+    assert shown.code == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    mine = document["networks"]["mychain"]
+    assert (mine["chainId"], mine["rpcUrl"], mine["deploymentBlock"]) == (8453, "https://rpc.example.org", 1000000)
+    assert mine["easAddress"] == "0x4200000000000000000000000000000000000021"
+    assert mine["trustAnchors"] == "https://example.org/trust-anchors.json"
+    assert mine["schemas"]["user-review"].startswith("0x7ab39115")
+    assert document["paymentNetworks"]["eip155:8453"] == {"rpcUrl": "https://base.example/rpc", "finality": 12}
+    assert document["store"] == "postgresql://reader:***@127.0.0.1:5432/reviews" and "hunter2" not in shown.stdout
+    assert (document["policy"]["refuse_min_reviews"], document["policy"]["sync_timeout_seconds"]) == (7, 1.5)
+    (tmp_path / "config.toml").write_text("[networks.broken]\nrpc-url = 5\n")
+    broken = run_cli("config", env=env)
+    assert broken.code == 2 and broken.error_line.startswith("error: "), broken.stderr
