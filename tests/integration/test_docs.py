@@ -2,8 +2,9 @@
 
 Each page runs in a fresh `OMAREVIEW_HOME` and working folder, its blocks in order, so a file one block writes
 is there for the next. Python blocks run as scripts in a fresh interpreter, shell blocks under `bash -eo
-pipefail` with the installed `omareview` first on PATH, TOML blocks are loaded by what reads them. A page
-declares what it assumes in a comment at its top, and the test provides exactly that with the real parts:
+pipefail` with the installed `omareview` first on PATH, TOML blocks are loaded by what reads them. Python blocks
+share one interpreter per page, as a reader's session would: a block may use what an earlier one defined. A
+page declares what it assumes in a comment at its top, and the test provides exactly that with the real parts:
 
     <!-- docs-test: devnet devserver paid -->
 
@@ -12,15 +13,17 @@ declares what it assumes in a comment at its top, and the test provides exactly 
   `OMAREVIEW_DID_WEB_OVERRIDES=localhost=http://127.0.0.1:8402`, as the service guide says;
 - `paid`: one payment of `http://localhost:8402/paid` by dev account 1 through the x402 package's client,
   captured in the page's outbox with a draft, its receipt in `receipt.json` (`omareview outbox export`), its
-  signed offer in `offer.json` and the `PAYMENT-RESPONSE` header it came in as `$PAYMENT_RESPONSE`.
+  signed offer in `offer.json` and the `PAYMENT-RESPONSE` header it came in as `$PAYMENT_RESPONSE`;
+- `reviewed`: that receipt's drafted review submitted (`omareview outbox submit --dev-account 1`);
+- `postgres`: `$OMAREVIEW_STORE` names a fresh database on the suite's PostgreSQL server.
 
 A comment right before a block says how it runs, when not plainly:
 
 - `<!-- docs-test: not run: WHY -->`: it needs what cannot run here (a public network, a hardware key); it is
   still parsed (Python compiled and type-checked, shell by `bash -n` and every `omareview` line by the CLI's
   own parser, TOML loaded);
-- `<!-- docs-test: keeps running -->`: a server; it starts in the background, must say where it serves, and
-  runs until the page is done;
+- `<!-- docs-test: keeps running, answers URL -->`: a server; it starts in the background, must answer at
+  URL, and runs until the page is done;
 - `<!-- docs-test: exits N -->`: its last command ends with exit code N (a gate that says no);
 - `<!-- docs-test: policy.toml -->`, `<!-- docs-test: config.toml -->`: what a TOML block is.
 
@@ -49,7 +52,7 @@ from omareview.cli.app import cli
 from tests.helpers import answers
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+ALL_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 DEVSERVER_PORT = 8402
 BIN = Path(sys.executable).parent
 
@@ -91,7 +94,9 @@ def _blocks(page: Path) -> list[Block]:
 
 
 def _setup(page: Path) -> set[str]:
-    head = re.search(r"<!-- docs-test: ((?:devnet|devserver|paid| )+) -->", page.read_text(encoding="utf-8"))
+    head = re.search(
+        r"<!-- docs-test: ((?:devnet|devserver|paid|reviewed|postgres| )+) -->", page.read_text(encoding="utf-8")
+    )
     return set(head.group(1).split()) if head else set()
 
 
@@ -102,6 +107,29 @@ class Session:
     folder: Path
     env: dict[str, str]
     running: list[subprocess.Popen[str]] = field(default_factory=list)
+    python: subprocess.Popen[str] | None = None
+
+    def exec_python(self, script: Path) -> tuple[bool, str]:
+        """Run `script` in the page's one interpreter; whether it raised, and what it printed."""
+        if self.python is None:
+            self.python = subprocess.Popen(
+                [sys.executable, "-u", "-c", _DRIVER],
+                cwd=self.folder,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        assert self.python.stdin is not None and self.python.stdout is not None
+        self.python.stdin.write(f"{script}\n")
+        self.python.stdin.flush()
+        lines: list[str] = []
+        for line in self.python.stdout:
+            if line.startswith(_DONE):
+                return line.strip() == f"{_DONE} ok", "".join(lines)
+            lines.append(line)
+        return False, "".join(lines) + "(the interpreter ended)"
 
     def run(
         self, argv: list[str], *, input: str | None = None, timeout: float = 300
@@ -111,7 +139,7 @@ class Session:
         )
 
     def start(self, argv: list[str], ready: str) -> None:
-        """A server in the background, once it printed `ready`."""
+        """A server in the background, once it answers at the URL `ready` (or printed `ready`)."""
         log = self.folder / f"server-{len(self.running)}.log"
         with log.open("w") as out:
             proc = subprocess.Popen(
@@ -124,12 +152,18 @@ class Session:
                 start_new_session=True,
             )
         self.running.append(proc)
+        if ready.startswith("http"):
+            assert answers(ready), f"{argv} did not answer at {ready}: {log.read_text()[-2000:]}"
+            return
         deadline = time.monotonic() + 60
         while ready not in log.read_text() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         assert ready in log.read_text(), f"{argv} did not start: {log.read_text()[-2000:]}"
 
     def stop(self) -> None:
+        if self.python is not None:
+            self.python.kill()
+            self.python.wait()
         for proc in self.running:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -139,6 +173,20 @@ class Session:
                     os.killpg(proc.pid, signal.SIGKILL)
         self.run([str(BIN / "omareview"), "devnet", "down"])
 
+
+_DONE = "--docs-test-block-done--"
+_DRIVER = f"""
+import sys, traceback
+namespace = {{"__name__": "__main__"}}
+for path in sys.stdin:
+    path = path.strip()
+    try:
+        exec(compile(open(path).read(), path, "exec"), namespace)
+        print("{_DONE} ok", flush=True)
+    except BaseException:
+        traceback.print_exc(file=sys.stdout)
+        print("{_DONE} failed", flush=True)
+"""
 
 _PAY = """
 import asyncio, base64, json, sys
@@ -165,12 +213,20 @@ asyncio.run(pay())
 """
 
 
+@pytest.fixture(scope="module")
+def shared_toolchain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where every page's `$OMAREVIEW_HOME/toolchain` points: the first `omareview toolchain install` fills it,
+    the others find it installed (as a reader's second run would)."""
+    return tmp_path_factory.mktemp("docs-toolchain")
+
+
 @pytest.fixture
-def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
+def session(request: pytest.FixtureRequest, tmp_path: Path, shared_toolchain: Path) -> Iterator[Session]:
     page: Path = request.param
-    home, folder = tmp_path / "home", tmp_path / "work"
+    home, folder = tmp_path / "page-home", tmp_path / "page-work"
     home.mkdir()
     folder.mkdir()
+    (home / "toolchain").symlink_to(shared_toolchain, target_is_directory=True)
     env = {
         **os.environ,
         "OMAREVIEW_HOME": str(home),
@@ -182,6 +238,10 @@ def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]
     env.pop("OMAREVIEW_NETWORK", None)
     world = Session(folder, env)
     needs = _setup(page)
+    if "postgres" in needs:
+        from tests.postgres import fresh_database
+
+        env["OMAREVIEW_STORE"] = fresh_database(request.getfixturevalue("postgres"))
     try:
         if needs & {"devnet", "devserver", "paid"}:
             up = world.run([str(BIN / "omareview"), "devnet", "up", "--detach"])
@@ -198,6 +258,9 @@ def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]
                 exported = world.run([str(BIN / "omareview"), "outbox", "export", *args])
                 assert exported.returncode == 0, exported.stderr
                 (folder / name).write_text(exported.stdout)
+        if "reviewed" in needs:
+            reviewed = world.run([str(BIN / "omareview"), "outbox", "submit", "--dev-account", "1"])
+            assert reviewed.returncode == 0, reviewed.stderr
         yield world
     finally:
         world.stop()
@@ -213,8 +276,8 @@ def _python(block: Block, world: Session) -> None:
         )
         assert checked.returncode == 0, f"{block.where} does not type-check:\n{checked.stdout}"
         return
-    done = world.run([sys.executable, script.name])
-    assert done.returncode == 0, f"{block.where} failed:\n{done.stdout}\n{done.stderr[-3000:]}"
+    ok, printed = world.exec_python(script)
+    assert ok, f"{block.where} failed:\n{printed[-4000:]}"
 
 
 def _commands(text: str) -> list[str]:
@@ -241,21 +304,18 @@ def _parse_omareview(block: Block, command: str) -> None:
 
 
 def _shell(block: Block, world: Session) -> None:
-    syntax = world.run(["bash", "-n"], input=block.text)
+    prompted = [line[2:] for line in block.text.splitlines() if line.startswith("$ ")]
+    syntax = world.run(["bash", "-n"], input="\n".join(prompted) if prompted else block.text)
     assert syntax.returncode == 0, f"{block.where}: {syntax.stderr}"
-    commands = (
-        _commands(block.text)
-        if block.language == "sh"
-        else [line[2:] for line in block.text.splitlines() if line.startswith("$ ")]
-    )
+    commands = prompted or _commands(block.text)
     for command in commands:
         _parse_omareview(block, command)
     if block.how.startswith("not run"):
         return
-    if block.how == "keeps running":
-        world.start(["bash", "-c", block.text], "serv")
+    if block.how.startswith("keeps running, answers "):
+        world.start(["bash", "-c", block.text], block.how.removeprefix("keeps running, answers "))
         return
-    if block.language == "console":
+    if prompted:
         _console(block, world)
         return
     expected = int(block.how.removeprefix("exits ")) if block.how.startswith("exits ") else 0
@@ -285,24 +345,23 @@ def _toml(block: Block, world: Session) -> None:
     if block.how == "policy.toml":
         load_policy(path)
     elif block.how == "config.toml":
-        checked = world.run(
-            [
-                sys.executable,
-                "-c",
-                "from omareview._home import load_config; from omareview.networks import network_names; "
-                f"import pathlib; print(network_names(pathlib.Path({str(path.parent)!r})))",
-            ],
+        # In a home of its own, so the page's devnet state stays apart: `omareview config` checks every key.
+        home = world.folder / f"config-{block.line}"
+        home.mkdir()
+        (home / "config.toml").write_text(block.text)
+        shown = subprocess.run(
+            [str(BIN / "omareview"), "config", "--json"],
+            env={**world.env, "OMAREVIEW_HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
-        config_home = world.folder / f"config-{block.line}"
-        config_home.mkdir()
-        (config_home / "config.toml").write_text(block.text)
-        shown = world.run([str(BIN / "omareview"), "config", "--json"], timeout=60) if False else checked
-        from omareview._home import load_config
-
-        load_config(config_home)
-        assert shown.returncode == 0, shown.stderr
+        assert shown.returncode == 0, f"{block.where}: {shown.stderr}"
     else:
         raise AssertionError(f"{block.where}: say what this TOML block is (<!-- docs-test: policy.toml -->)")
+
+
+PAGES = [page for page in ALL_PAGES if _blocks(page)]
 
 
 @pytest.mark.parametrize("session", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES], indirect=True)
