@@ -28,14 +28,17 @@ if TYPE_CHECKING:
     from omareview.index.sync import Syncer, SyncResult
 
 __all__ = [
+    "HISTORY_POINTS",
     "JUDGEMENT_TTL_S",
     "REFUND_WATCH_S",
     "AsyncReviewIndex",
+    "AveragePoint",
     "CostToMove",
     "IndexedReview",
     "ReviewIndex",
     "ReviewResponse",
     "SubjectReviews",
+    "average_history",
     "cost_to_move",
     "counted_prices",
     "latest_per_attester",
@@ -133,6 +136,38 @@ class CostToMove(WireModel):
     asset: str | None = None
 
 
+class AveragePoint(WireModel):
+    """The counted average as it stood after one counted review.
+
+    Attributes:
+        time: that review's EAS time.
+        average: the average of the counted reviews up to it.
+        counted: how many they were.
+    """
+
+    time: int
+    average: float
+    counted: int
+
+
+#: The most points an average's history keeps: enough for a chart, bounded for a page and its JSON.
+HISTORY_POINTS = 120
+
+
+def average_history(counted: Sequence[IndexedReview]) -> list[AveragePoint]:
+    """The running average of counted reviews in time order, thinned evenly to at most HISTORY_POINTS (the
+    last point, today's average, always kept)."""
+    points: list[AveragePoint] = []
+    total = 0
+    for number, review in enumerate(sorted(counted, key=lambda r: r.time), start=1):
+        total += review.rating_value or 0
+        points.append(AveragePoint(time=review.time, average=round(total / number, 2), counted=number))
+    if len(points) <= HISTORY_POINTS:
+        return points
+    step = len(points) / HISTORY_POINTS
+    return [points[min(len(points) - 1, round((i + 1) * step) - 1)] for i in range(HISTORY_POINTS)]
+
+
 def cost_to_move(ratings: Sequence[int], prices: Sequence[tuple[int, str]]) -> CostToMove | None:
     """The fewest new counted reviews that move the average of `ratings` by half a star either way, priced
     at the lowest of `prices` (amount, asset); None when neither direction can move (no room above or below)."""
@@ -163,13 +198,18 @@ class SubjectReviews(WireModel):
     Attributes:
         subject: the subject DID.
         recipient: its EAS recipient address.
-        count: how many reviews are listed.
-        average_rating: the average over verified reviews (None when there are none).
+        count: how many reviews the subject has (latest per reviewer).
+        average_rating: the average of the counted reviews (None when none counts).
+        average_from: the lowest level the average counts.
         by_level: how many reviews each level has.
-        histogram: rating → count over verified reviews.
-        reviews: the reviews listed, newest first.
-        total: how many reviews the subject has in all.
+        histogram: rating → how many counted reviews give it.
+        reviews: the reviews listed (the filters' page), newest first.
+        total: how many reviews the filters select, before the page.
         synced_to_block: the block the index was synced to.
+        counted: how many reviews count in the average.
+        cost_to_move: what moving the counted average by half a star would cost a newcomer.
+        average_history: the counted average after each counted review, oldest first (thinned to at most
+            HISTORY_POINTS).
     """
 
     subject: str
@@ -184,6 +224,7 @@ class SubjectReviews(WireModel):
     synced_to_block: int | None = None
     counted: int = 0
     cost_to_move: CostToMove | None = None
+    average_history: list[AveragePoint] = Field(default_factory=list)
 
 
 class ReviewIndex:
@@ -454,6 +495,7 @@ def summarize(
         synced_to_block=synced_to,
         counted=len(counted),
         cost_to_move=cost_to_move([r.rating_value or 0 for r in counted], counted_prices(counted)),
+        average_history=average_history(counted),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from omareview.identity.dids import web_domain
 from omareview.index.context import NOT_COUNTED
-from omareview.index.query import IndexedReview, SubjectReviews
+from omareview.index.query import AveragePoint, IndexedReview, SubjectReviews
 
 __all__ = ["BADGES", "render_reviews_page"]
 
@@ -60,6 +60,39 @@ def _refunded(review: IndexedReview) -> bool:
     return payment.get("status") == "refunded"
 
 
+#: The chart's drawing box, in SVG units (it scales to the page's width), and its margins (the left one
+#: holds the star labels).
+_CHART_W, _CHART_H, _CHART_PAD, _CHART_LEFT = 300, 80, 6, 18
+
+
+def _history_chart(points: list[AveragePoint]) -> dict[str, Any] | None:
+    """The counted average's history as an SVG polyline, drawn here so the page needs no script: x is time,
+    y the average on the 1-to-5 scale (5 at the top)."""
+    if not points:
+        return None
+    first, last = points[0].time, points[-1].time
+    span = max(last - first, 1)
+
+    def x(time: int) -> float:
+        width = _CHART_W - _CHART_LEFT - _CHART_PAD
+        return _CHART_LEFT + (time - first) / span * width if last > first else _CHART_W / 2
+
+    def y(stars: float) -> float:
+        return _CHART_PAD + (5 - stars) / 4 * (_CHART_H - 2 * _CHART_PAD)
+
+    return {
+        "width": _CHART_W,
+        "height": _CHART_H,
+        "points": " ".join(f"{x(p.time):.1f},{y(p.average):.1f}" for p in points),
+        "last": {"x": f"{x(last):.1f}", "y": f"{y(points[-1].average):.1f}"},
+        "grid": [{"stars": stars, "y": f"{y(stars):.1f}"} for stars in (1, 2, 3, 4, 5)],
+        "first_time": first,
+        "last_time": last,
+        "from_average": points[0].average,
+        "to_average": points[-1].average,
+    }
+
+
 def render_reviews_page(result: SubjectReviews, *, base: str, previous: str | None, next_page: str | None) -> str:
     """The page for one subject's reviews; `base` is the provider's path prefix for links."""
     counted = sum(result.histogram.values())
@@ -72,6 +105,7 @@ def render_reviews_page(result: SubjectReviews, *, base: str, previous: str | No
             base=base,
             counted=counted,
             widest=max(result.histogram.values(), default=0),
+            chart=_history_chart(result.average_history),
             badges=BADGES,
             paid_amount=_paid_amount,
             refunded=_refunded,

@@ -273,6 +273,8 @@ def test_the_relay_spends_no_gas_on_an_unpaid_review(world: World, cli_env: dict
 def test_the_page_renders_in_a_real_browser_and_runs_no_script(world: World, tmp_path: Path) -> None:
     outbox, entry = world.pay()
     assert world.send(outbox, entry).status == "done"
+    second_outbox, second = world.pay(OTHER)
+    assert world.send(second_outbox, second, OTHER).status == "done"
     from playwright.sync_api import sync_playwright
 
     url = f"{world.provider_url}/reviews?resource={quote(world.devserver + '/paid', safe='')}"
@@ -307,6 +309,16 @@ def test_the_page_renders_in_a_real_browser_and_runs_no_script(world: World, tmp
             assert page.title().startswith("Reviews of") and dialogs == []
             assert page.evaluate("document.scripts.length") == 0
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, "it fits a phone's width"
+            # The counted average's history, drawn on the server as inline SVG: one point per counted review.
+            chart = page.locator("figure.history svg")
+            assert chart.count() == 1 and "The counted average over time" in page.inner_text("figure.history")
+            points = (page.get_attribute("svg.history polyline", "points") or "").split()
+            assert len(points) == 2, points
+            box = chart.bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 40, box
+            assert page.locator("svg.history circle.now").count() == 1
+            assert page.locator(".histogram .bar").count() == 5, "the histogram as bars"
+            assert page.locator(".badge.paid").count() >= 2, "each review's badge"
             shot = tmp_path / "reviews-page.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
