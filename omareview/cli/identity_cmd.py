@@ -13,7 +13,7 @@ import click
 
 from omareview._json import load_untrusted_file
 from omareview.cli.common import chain_time, global_options, key_options, load_signer
-from omareview.cli.output import JSON_OPTION, emit
+from omareview.cli.output import JSON_OPTION, emit, note
 from omareview.eas.abi import RequestData
 from omareview.eas.client import EasClient
 from omareview.errors import InputError
@@ -55,7 +55,9 @@ def _read_proof(path: Path) -> dict[str, Any]:
     return proof
 
 
-def _attest(network: Network, signer: Signer, kind: str, request: RequestData) -> dict[str, Any]:
+def _attest(network: Network, signer: Signer, kind: str, request: RequestData, as_json: bool) -> dict[str, Any]:
+    if not as_json:
+        note(f"sending the {kind.replace('-', ' ')} from {signer.address} and waiting for the chain to take it")
     submitted = EasClient(network, signer).attest(request, network.schema_uid(kind))
     return {
         "kind": kind,
@@ -173,7 +175,7 @@ def link(
     request = linked_identifier_request(
         own, linked, proofs, issued_at=now, effective_at=effective_at, expires_at=expires_at
     )
-    data = _attest(network, signer, "linked-identifier", request)
+    data = _attest(network, signer, "linked-identifier", request, as_json)
     emit(data, as_json, lambda: _human(data))
 
 
@@ -244,7 +246,7 @@ def bind_key(
         effective_at=effective_at,
         expires_at=expires_at,
     )
-    data = {**_attest(network, signer, "key-binding", request), "keyId": key_id}
+    data = {**_attest(network, signer, "key-binding", request, as_json), "keyId": key_id}
     emit(data, as_json, lambda: [*_human(data), f"  binds {key_id} to {did}"])
 
 
@@ -293,7 +295,7 @@ def respond(
     reviewer = did_pkh_from_address(found.attester, network.chain_id or 1)
     from omareview.review.identity import response_request
 
-    data = _attest(network, signer, "user-review-response", response_request(reviewer, review_uid, body))
+    data = _attest(network, signer, "user-review-response", response_request(reviewer, review_uid, body), as_json)
     emit(data, as_json, lambda: _human(data))
 
 

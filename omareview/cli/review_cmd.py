@@ -324,7 +324,14 @@ def submit(
     relayer = load_relayer(network, relayer_keystore, relayer_dev_account) if mode == "delegated" else None
     client = _client(network, signer, mode, relayer)
     (outcome,) = submit_reviews(
-        client, [job], signer, outbox=Outbox(), allow_duplicate=allow_duplicate, mode=mode, relay_url=relay
+        client,
+        [job],
+        signer,
+        outbox=Outbox(),
+        allow_duplicate=allow_duplicate,
+        mode=mode,
+        relay_url=relay,
+        progress=None if as_json else note,
     )
     if outcome.error is not None:
         raise outcome.error

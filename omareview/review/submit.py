@@ -166,7 +166,10 @@ def submit_reviews(
     """
     outcomes = [JobOutcome(job) for job in jobs]
     attester = as_signer(attester)
+    say = progress or (lambda _line: None)
     client.check_chain()
+    if not allow_duplicate:
+        say(f"looking on-chain for an earlier review of {'this receipt' if len(jobs) == 1 else 'these receipts'}")
     if outbox is None:
         if not allow_duplicate:
             for index, error in check_duplicates(client, attester.address, jobs, None).items():
@@ -191,6 +194,8 @@ def submit_reviews(
             for outcome in todo:
                 if outcome.job.digest is not None:
                     outbox.update(outcome.job.digest, draft=draft_of(outcome.job.review), network=client.network.name)
+        if todo:
+            say(f"sending {len(todo)} review{'' if len(todo) == 1 else 's'} and waiting for the chain to take them")
         _send(client, todo, attester, mode, relay_url, progress, outbox, allow_duplicate)
     finally:
         with outbox.batch():
