@@ -13,7 +13,7 @@ import httpx
 
 from omareview._devnet_state import DevnetState, read_state
 from omareview.cli.output import JSON_OPTION, emit, note
-from omareview.devnet.node import start_devnet, stop_devnet
+from omareview.devnet.node import require_deployer, start_devnet, stop_devnet
 from omareview.devnet.toolchain import eas_artifact, find_anvil, install_toolchain
 from omareview.errors import ConfigError, ToolchainError
 
@@ -60,6 +60,7 @@ def devnet() -> None:
 @JSON_OPTION
 def up(port: int | None, detach: bool, as_json: bool) -> None:
     """Start Anvil, deploy SchemaRegistry, EAS and Indexer, and register the OMATrust schemas."""
+    require_deployer()
     _offer_toolchain(as_json)
     running = start_devnet(port=port, detach=detach, progress=lambda step: None if as_json else note(f"… {step}"))
     if detach:

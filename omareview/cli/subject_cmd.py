@@ -15,7 +15,7 @@ def subject(inputs: tuple[str, ...], as_json: bool) -> None:
     """Normalize a service URL or DID to its subject DID, DID hash and EAS recipient (the DID address).
 
     A URL's port, path and query are dropped; the host is lowercased, punycoded, and loses one trailing
-    `.` and one leading `www.`. IPv4 hosts are kept as they are.
+    `.` and every leading `www.`. IPv4 hosts are kept as they are.
     """
     results = []
     for value in inputs:

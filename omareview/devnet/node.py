@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import json
 import os
 import signal
@@ -32,7 +33,7 @@ from omareview._devnet_state import (
 from omareview._files import make_private
 from omareview.devnet.toolchain import find_anvil
 from omareview.eas.rpc import RpcClient
-from omareview.errors import ChainError, DevnetError, OmaReviewError
+from omareview.errors import ChainError, DevnetError, OmaReviewError, ToolchainError
 from omareview.schemas import all_schemas
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "STOP_TIMEOUT_S",
     "Devnet",
     "Progress",
+    "require_deployer",
     "start_devnet",
     "stop_devnet",
 ]
@@ -144,6 +146,20 @@ class Devnet:
                 current.unlink()
 
 
+#: What deploying the devnet's contracts imports: the `devnet` extra.
+_DEPLOYER_MODULES = ("web3", "hexbytes")
+
+
+def require_deployer() -> None:
+    """Raise ToolchainError (`devnet-extra-missing`) unless the `devnet` extra is installed."""
+    missing = next((name for name in _DEPLOYER_MODULES if importlib.util.find_spec(name) is None), None)
+    if missing is not None:
+        raise ToolchainError(
+            f"the devnet needs the `devnet` extra ({missing} is missing): pip install 'omareview[devnet]'",
+            reason="devnet-extra-missing",
+        )
+
+
 def start_devnet(
     *,
     port: int | None = None,
@@ -155,8 +171,10 @@ def start_devnet(
     """Start Anvil, deploy EAS, register the OMATrust schemas, and record the state.
 
     Nothing is left behind on failure: Anvil is stopped and no state is written. Two starts for one home
-    never both run: the second waits for the first's lock, then finds its devnet.
+    never both run: the second waits for the first's lock, then finds its devnet. Needs the `devnet` extra
+    (web3 deploys the contracts), which the rest of omareview does without.
     """
+    require_deployer()
     folder = state_file(home).parent
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     with (folder / "start.lock").open("a") as lock:

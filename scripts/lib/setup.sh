@@ -46,7 +46,7 @@ setup_npm() {
 }
 
 setup_wheelhouse() {
-  # The runtime dependencies as wheels in .wheelhouse/, so the wheel-install test builds its fresh venv
+  # The runtime dependencies (and the devnet extra's) as wheels in .wheelhouse/, so the wheel-install test builds its fresh venv
   # with --no-index: the test suite itself never leaves loopback.
   local stamp="$ROOT/.wheelhouse/.omareview-setup" want
   want="$(fingerprint "$ROOT/pyproject.toml")"
@@ -54,7 +54,8 @@ setup_wheelhouse() {
     say "collecting the runtime dependencies as wheels in .wheelhouse/ (for the wheel-install test)"
     "$VENV/bin/python" - "$ROOT" <<'PY' > "$ROOT/.wheelhouse.requirements"
 import sys, tomllib
-print("\n".join(tomllib.load(open(sys.argv[1] + "/pyproject.toml", "rb"))["project"]["dependencies"]))
+project = tomllib.load(open(sys.argv[1] + "/pyproject.toml", "rb"))["project"]
+print("\n".join(project["dependencies"] + project["optional-dependencies"]["devnet"]))
 PY
     "$VENV/bin/python" -m pip download --quiet --disable-pip-version-check --dest "$ROOT/.wheelhouse" \
       -r "$ROOT/.wheelhouse.requirements" pip

@@ -82,7 +82,7 @@ def _run(venv: Path, home: Path, *args: str, timeout: float = 300) -> subprocess
     )
 
 
-def test_a_pip_user_installs_the_toolchain_and_starts_a_devnet(installed: Path, tmp_path: Path) -> None:
+def test_a_pip_user_installs_the_toolchain_and_starts_a_devnet(installed: Path, wheel: Path, tmp_path: Path) -> None:
     home = tmp_path / "pip-user-home"
     home.mkdir()
     located = subprocess.run(
@@ -93,6 +93,25 @@ def test_a_pip_user_installs_the_toolchain_and_starts_a_devnet(installed: Path, 
         check=True,
     )
     assert not located.stdout.startswith(str(ROOT)), "the test must run the installed wheel, not the checkout"
+
+    # The base install reads, verifies, submits and serves without web3: only the devnet needs it.
+    assert subprocess.run([str(installed / "bin" / "python"), "-c", "import web3"], capture_output=True).returncode
+    subject = _run(installed, home, "subject", "https://api.example.com/x", "--json")
+    assert subject.returncode == 0 and json.loads(subject.stdout)["did"] == "did:web:api.example.com"
+    without = _run(installed, home, "devnet", "up", "--detach")
+    assert without.returncode == 3 and without.stderr.strip() == (
+        "error: the devnet needs the `devnet` extra (web3 is missing): pip install 'omareview[devnet]'"
+    ), without.stderr
+    extra = subprocess.run(
+        [
+            *(str(installed / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
+            *("--no-index", "--find-links", str(WHEELHOUSE), f"omareview[devnet] @ {wheel.as_uri()}"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert extra.returncode == 0, extra.stderr
 
     missing = _run(installed, home, "devnet", "up", "--detach")
     if missing.returncode != 0:
