@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from omareview._hashing import to_checksum_address
-from omareview._offloop import off_loop
+from omareview._offloop import async_face
 from omareview._wire import WireModel
 from omareview.eas.abi import (
     ATTESTED_TOPIC,
@@ -437,8 +437,8 @@ def review_request(recipient: str, data: bytes) -> RequestData:
 
 
 class AsyncEasClient:
-    """EAS for asyncio agents: the same work as `EasClient`, each call run in a worker thread, so the event
-    loop is never blocked on the node.
+    """EAS for asyncio agents: every method of `EasClient`, with its parameters, each call run in a worker
+    thread, so the event loop is never blocked on the node (`sender` and `uids_in` do no I/O: use `client`).
 
     Parameters:
         client: the synchronous `EasClient` whose work is run.
@@ -447,17 +447,14 @@ class AsyncEasClient:
     def __init__(self, client: EasClient) -> None:
         self.client = client
 
-    async def attest(self, request: RequestData, schema_uid: str | None = None) -> Submitted:
-        return await off_loop(self.client.attest, request, schema_uid)
-
-    async def attest_many(self, requests: Sequence[RequestData], schema_uid: str | None = None) -> list[Submitted]:
-        return await off_loop(self.client.attest_many, requests, schema_uid)
-
-    async def sign_delegated(self, request: RequestData, attester: SignerLike) -> DelegatedAttestation:
-        return await off_loop(self.client.sign_delegated, request, attester)
-
-    async def submit_delegated(self, delegated: DelegatedAttestation) -> Submitted:
-        return await off_loop(self.client.submit_delegated, delegated)
-
-    async def attestations(self, uids: Sequence[str]) -> list[Attestation]:
-        return await off_loop(self.client.attestations, uids)
+    attest = async_face(EasClient.attest, "client")
+    attest_many = async_face(EasClient.attest_many, "client")
+    attestations = async_face(EasClient.attestations, "client")
+    check_chain = async_face(EasClient.check_chain, "client")
+    domain = async_face(EasClient.domain, "client")
+    estimate_delegated = async_face(EasClient.estimate_delegated, "client")
+    nonce_of = async_face(EasClient.nonce_of, "client")
+    receipt_of = async_face(EasClient.receipt_of, "client")
+    revoke = async_face(EasClient.revoke, "client")
+    sign_delegated = async_face(EasClient.sign_delegated, "client")
+    submit_delegated = async_face(EasClient.submit_delegated, "client")

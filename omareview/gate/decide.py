@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field, ValidationError
 
 from omareview._json import loads_untrusted
-from omareview._offloop import off_loop
+from omareview._offloop import async_face
 from omareview._wire import WireModel
 from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
@@ -197,7 +197,7 @@ class Gate:
             "valid": not problems,
             "authorized": authorized,
             "signer": result.signer.model_dump(exclude_none=True) if result.signer else None,
-            "authorization": result.authorization.model_dump(exclude_none=True),
+            "authorization": result.authorization.to_json(),
             "payload": payload,
             "errors": problems,
         }
@@ -476,7 +476,7 @@ def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None
 
 class AsyncGate:
     """The gate for asyncio agents: a decision (and the look-ups and index sync behind it) runs in a worker
-    thread, off the event loop.
+    thread, off the event loop (`last_decision` does no I/O: use `gate`).
 
     Parameters:
         gate: the synchronous `Gate` whose caches are shared.
@@ -485,8 +485,7 @@ class AsyncGate:
     def __init__(self, gate: Gate) -> None:
         self.gate = gate
 
-    async def decide(self, url: str, status: int, headers: Mapping[str, str], body: bytes | None) -> Decision:
-        return await off_loop(self.gate.decide, url, status, headers, body)
+    decide = async_face(Gate.decide, "gate")
 
 
 def _within(seconds: float) -> Callable[[int, int], None]:

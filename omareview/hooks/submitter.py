@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from omareview._offloop import async_face
 from omareview._wire import WireModel
 from omareview.eas.client import EasClient
 from omareview.errors import ChainError, InputError, OmaReviewError
@@ -158,8 +159,8 @@ class AsyncSubmitter:
     def __init__(self, submitter: Submitter) -> None:
         self.submitter = submitter
 
-    async def submit_due(self) -> list[SubmitReport]:
-        return await asyncio.to_thread(self.submitter.submit_due)
+    due = async_face(Submitter.due, "submitter")
+    submit_due = async_face(Submitter.submit_due, "submitter")
 
     async def run(self, *, attempts: int = 5, backoff_s: float = 1.0) -> list[SubmitReport]:
         for attempt in range(attempts):

@@ -3,11 +3,10 @@ that verifying a signature alone loads neither."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from omareview._cache import ExpiringCache
+from omareview._wire import WireModel
 
 if TYPE_CHECKING:
     from omareview.identity.keys import PublicKey
@@ -32,7 +31,7 @@ AuthorizationMethod = Literal["key-binding", "witness", "did-json", "dns-txt", "
 SignerIdentity: TypeAlias = "str | PublicKey | dict[str, Any]"
 
 
-class Authorization(BaseModel):
+class Authorization(WireModel):
     """Whether a signer is authorized for a subject, and by which source.
 
     Attributes:
@@ -45,7 +44,7 @@ class Authorization(BaseModel):
         valid_until: until when (None: open).
     """
 
-    model_config = ConfigDict(defer_build=True, frozen=True)
+    json_exclude_none: ClassVar[bool] = True
 
     status: AuthorizationStatus
     method: AuthorizationMethod | None = None

@@ -176,7 +176,7 @@ def _judge_receipts(review: StoredReview, subject: str, context: JudgeContext) -
                 "errors": result.errors,
                 "digest": result.digest,
                 "signer": result.signer.model_dump(exclude_none=True) if result.signer else None,
-                "authorization": result.authorization.model_dump(exclude_none=True),
+                "authorization": result.authorization.to_json(),
             }
         )
     levels = [p["level"] for p in judged if p["level"] is not None]

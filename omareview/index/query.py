@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from omareview._hashing import to_checksum_address
-from omareview._offloop import off_loop
+from omareview._offloop import async_face
 from omareview._wire import WireModel
 from omareview.eas.rpc import RpcClient
 from omareview.errors import InputError
@@ -590,7 +590,8 @@ def _entry(row: StoredReview, level: ReviewLevel, judgement: dict[str, Any], net
 
 
 class AsyncReviewIndex:
-    """The index for asyncio agents: syncing and judging run in a worker thread, off the event loop.
+    """The index for asyncio agents: every method of `ReviewIndex`, with its parameters, syncing and judging
+    run in a worker thread, off the event loop.
 
     Parameters:
         index: the synchronous `ReviewIndex` whose work is run.
@@ -599,9 +600,9 @@ class AsyncReviewIndex:
     def __init__(self, index: ReviewIndex) -> None:
         self.index = index
 
-    async def sync(self) -> SyncResult:
-        return await off_loop(self.index.sync)
-
-    async def reviews(self, subject: str, **filters: Any) -> SubjectReviews:
-        """As `ReviewIndex.reviews`, with the same keyword filters."""
-        return await off_loop(lambda: self.index.reviews(subject, **filters))
+    close = async_face(ReviewIndex.close, "index")
+    judge_pending = async_face(ReviewIndex.judge_pending, "index")
+    reviews = async_face(ReviewIndex.reviews, "index")
+    sync = async_face(ReviewIndex.sync, "index")
+    synced_to = async_face(ReviewIndex.synced_to, "index")
+    watch_refunds = async_face(ReviewIndex.watch_refunds, "index")
