@@ -34,3 +34,12 @@ from .policy import (
 from .policy import (
     load_policy as load_policy,
 )
+from .rules import (
+    PolicyFacts as PolicyFacts,
+)
+from .rules import (
+    PolicyOutcome as PolicyOutcome,
+)
+from .rules import (
+    apply_policy as apply_policy,
+)

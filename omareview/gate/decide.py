@@ -20,6 +20,7 @@ from omareview._wire import WireModel
 from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
 from omareview.gate.policy import DEFAULT_POLICY, Action, Policy
+from omareview.gate.rules import OfferTerms, PolicyFacts, apply_policy
 from omareview.identity._b64 import decode_header_value
 from omareview.identity.authorization import default_resolver
 from omareview.identity.dids import subject_did_from_url
@@ -373,78 +374,34 @@ class Gate:
         seal: SealResult | None,
         reasons: list[str],
     ) -> tuple[Action, str | None, dict[str, Any] | None]:
-        policy = self.policy
-        verified = reviews["verifiedCount"] if reviews else 0
-        average = reviews["verifiedAverage"] if reviews else None
-        if reviews is not None:
-            reasons.append(f"{verified} verified review(s)" + (f", average {average}" if average is not None else ""))
-        if (
-            policy.refuse_below_average is not None
-            and average is not None
-            and verified >= policy.refuse_min_reviews
-            and average < policy.refuse_below_average
-        ):
-            reasons.append(f"refused: the proven average {average} is below {policy.refuse_below_average}")
-            return "refuse", None, None
-        cost = reviews.get("costToMove") if reviews else None
-        if policy.min_cost_to_move is not None and verified and cost is not None:
-            price = int(cost["amount"]) if cost.get("amount") else None
-            if price is None or price < policy.min_cost_to_move:
-                shown = f"{cost['reviews']} review(s), {price if price is not None else 'an unknown amount'}"
-                reasons.append(
-                    f"refused: moving the average by half a star would cost {shown}, under the policy's "
-                    f"min_cost_to_move {policy.min_cost_to_move}"
-                )
-                return "refuse", None, None
-        sealed = seal is not None and seal.status == "verified"
-        if sealed and seal is not None and seal.recommendation == "DENY" and policy.attestseal.deny == "refuse":
-            reasons.append("refused: a verified AttestSeal DENY, as the policy says")
-            return "refuse", None, None
-        cap_at_ask = (
-            sealed
-            and seal is not None
-            and (
-                (seal.recommendation == "DENY" and policy.attestseal.deny == "ask")
-                or (seal.recommendation == "CAUTION" and policy.attestseal.caution == "ask")
-            )
-        )
+        """The facts this decision rests on, for the pure policy (`gate.rules`)."""
         terms = chosen["payload"] if chosen else None
         if terms is None:
             accepts = message["accepts"][0] if message["accepts"] else {}
-            terms = {
-                "network": accepts.get("network"),
-                "asset": accepts.get("asset"),
-                "payTo": accepts.get("payTo"),
-                "amount": accepts.get("amount", accepts.get("maxAmountRequired")),
-            }
-        amount = int(str(terms.get("amount") or "0")) if str(terms.get("amount") or "0").isdigit() else None
-        for tier in policy.tiers:
-            if verified < tier.min_verified_reviews or (
-                tier.min_average is not None and (average is None or average < tier.min_average)
-            ):
-                continue
-            if tier.require_authorized_offer and not (chosen and chosen["authorized"]):
-                continue
-            limit = tier.limit_for(str(terms.get("network")), str(terms.get("asset")))
-            if limit is None or amount is None or amount > limit:
-                reasons.append(f"tier {tier.name}: the amount {amount} exceeds its limit {limit}")
-                continue
-            if cap_at_ask:
-                reasons.append(f"tier {tier.name} would pay, but the policy asks on this AttestSeal recommendation")
-                return "ask", tier.name, None
-            reasons.append(f"tier {tier.name}: pay up to {limit}")
-            return (
-                "pay",
-                tier.name,
-                {
-                    "network": terms.get("network"),
-                    "asset": terms.get("asset"),
-                    "payTo": terms.get("payTo"),
-                    "amount": str(limit),
-                },
-            )
-        reasons.append(f"no tier of the policy applies: {policy.otherwise}")
-        return policy.otherwise, None, None
+            terms = {**accepts, "amount": accepts.get("amount", accepts.get("maxAmountRequired"))}
+        cost = (reviews or {}).get("costToMove") or {}
+        facts = PolicyFacts(
+            reviews_known=reviews is not None,
+            verified=reviews["verifiedCount"] if reviews else 0,
+            average=reviews["verifiedAverage"] if reviews else None,
+            cost_reviews=cost.get("reviews"),
+            cost_amount=cost.get("amount"),
+            authorized_offer=bool(chosen and chosen["authorized"]),
+            seal=seal.recommendation if seal is not None and seal.status == "verified" else None,
+            terms=OfferTerms(
+                network=_text(terms.get("network")),
+                asset=_text(terms.get("asset")),
+                pay_to=_text(terms.get("payTo")),
+                amount=_text(terms.get("amount")),
+            ),
+        )
+        outcome = apply_policy(self.policy, facts)
+        reasons.extend(outcome.reasons)
+        return outcome.action, outcome.tier, outcome.limit.to_json() if outcome.limit is not None else None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None) -> dict[str, Any]:
