@@ -13,7 +13,7 @@ import click
 
 from omareview._json import load_untrusted_file
 from omareview.cli.common import chain_time, global_options, key_options, load_signer
-from omareview.cli.output import JSON_OPTION, emit, note
+from omareview.cli.output import JSON_OPTION, emit, progress
 from omareview.eas.abi import RequestData
 from omareview.eas.client import EasClient
 from omareview.errors import InputError
@@ -57,7 +57,7 @@ def _read_proof(path: Path) -> dict[str, Any]:
 
 def _attest(network: Network, signer: Signer, kind: str, request: RequestData, as_json: bool) -> dict[str, Any]:
     if not as_json:
-        note(f"sending the {kind.replace('-', ' ')} from {signer.address} and waiting for the chain to take it")
+        progress(f"sending the {kind.replace('-', ' ')} from {signer.address} and waiting for the chain to take it")
     submitted = EasClient(network, signer).attest(request, network.schema_uid(kind))
     return {
         "kind": kind,

@@ -140,7 +140,7 @@ def _table(result: SubjectReviews) -> Iterator[str]:
         if review.level == "paid":
             yield f"{'':<11} paid {payment.get('amount')} of {payment.get('asset')} to {payment.get('payTo')}"
         if review.not_counted_because == "below-floor":
-            yield f"{'':<11} not counted: {review.reason or review.level}"
+            yield f"{'':<11} not counted: {review.level}" + (f" ({review.reason})" if review.reason else "")
         elif review.not_counted_because is not None:
             yield f"{'':<11} not counted: {NOT_COUNTED[review.not_counted_because]}"
         for response in review.responses:

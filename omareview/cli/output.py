@@ -62,6 +62,13 @@ def note(message: str) -> None:
     click.echo(message, err=True)
 
 
+def progress(message: str) -> None:
+    """A line saying what a long command is doing now, for a person at a terminal: nothing when stderr is
+    not one (a script reads the result and the one `error:` line)."""
+    if sys.stderr.isatty():
+        click.echo(message, err=True)
+
+
 def fail(message: str) -> None:
     """The one line a failure prints."""
     sys.stdout.flush()

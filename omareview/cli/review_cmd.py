@@ -20,7 +20,7 @@ from omareview.cli.common import (
     load_signer,
     relayer_options,
 )
-from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note
+from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note, progress
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import ConfigError, InputError, validation_problem
 from omareview.identity.jws import looks_like_compact_jws
@@ -331,7 +331,7 @@ def submit(
         allow_duplicate=allow_duplicate,
         mode=mode,
         relay_url=relay,
-        progress=None if as_json else note,
+        progress=None if as_json else progress,
     )
     if outcome.error is not None:
         raise outcome.error
