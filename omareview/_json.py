@@ -13,7 +13,7 @@ import json
 import re
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from omareview._files import human_size, read_regular
 from omareview.errors import InputError
@@ -49,7 +49,7 @@ class UntrustedJsonError(InputError):
         reason: `too-large`, `too-deep` or `bad-json`.
     """
 
-    def __init__(self, what: str, detail: str, *, reason: str) -> None:
+    def __init__(self, what: str, detail: str, *, reason: Literal["too-large", "too-deep", "bad-json"]) -> None:
         super().__init__(f"{what} {detail}", reason=reason)
         self.detail = detail
 

@@ -8,21 +8,127 @@ and adds its own hints by reason).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
 __all__ = [
+    "REASONS",
     "ChainError",
     "ConfigError",
     "DevnetError",
     "InputError",
     "OmaReviewError",
+    "Reason",
     "ServiceError",
     "ToolchainError",
     "validation_problem",
 ]
+
+
+#: Every machine code an error may carry, as the errors page lists them: a typo in a `reason=` is a type error,
+#: and every table keyed by reasons (the CLI's hints, the provider's HTTP statuses) is checked against it.
+Reason = Literal[
+    "error",
+    "invalid-input",
+    "bad-config",
+    "chain-unavailable",
+    "sync-timeout",
+    "service-unavailable",
+    "already-reviewed",
+    "bad-review",
+    "attestation-failed",
+    "wrong-chain",
+    "no-eas-here",
+    "claimed-elsewhere",
+    "eas-reverted",
+    "bad-attestation-data",
+    "bad-eas-domain",
+    "rpc-failed",
+    "rpc-error",
+    "scan-failed",
+    "transaction-failed",
+    "transaction-unsettled",
+    "relay-failed",
+    "unreadable-artifact",
+    "bad-json",
+    "too-deep",
+    "too-large",
+    "wrong-signer",
+    "too-slow",
+    "bad-eip712",
+    "bad-jws",
+    "not-found",
+    "not-revocable",
+    "bad-proof",
+    "bad-artifact",
+    "bad-network",
+    "cannot-issue",
+    "issued-in-future",
+    "too-old",
+    "wrong-subject",
+    "payer-not-attester",
+    "signer-unauthorized",
+    "check-failed",
+    "bad-did",
+    "unreadable-file",
+    "bad-did-document",
+    "bad-key",
+    "bad-dns-record",
+    "bad-base64",
+    "fetch-refused",
+    "bad-payment-required",
+    "bad-policy",
+    "attester-mismatch",
+    "bad-seal",
+    "payment-not-approved",
+    "unsupported-client",
+    "submit-not-allowed",
+    "mcp-missing",
+    "serve-missing",
+    "bad-store",
+    "postgres-missing",
+    "provider-not-allowed",
+    "no-write-link",
+    "not-own-payment",
+    "signature-expired",
+    "invalid-signature",
+    "schema-not-subsidized",
+    "duplicate",
+    "payment-reviewed",
+    "wrong-payment",
+    "not-payment-backed",
+    "payment-pending",
+    "rate-limited",
+    "gas-budget",
+    "no-relayer",
+    "bad-address",
+    "bad-payment-tx",
+    "bad-schema-uid",
+    "no-schema-uid",
+    "bad-trust-anchors",
+    "unknown-network",
+    "bad-network-config",
+    "bad-config-file",
+    "devnet-not-running",
+    "no-signing-key",
+    "outbox-entry",
+    "bad-schema-data",
+    "toolchain-missing",
+    "npm-missing",
+    "npm-failed",
+    "devnet-extra-missing",
+    "bad-anvil",
+    "no-artifact",
+    "devnet-failed",
+    "devnet-running",
+    "port-in-use",
+    "deployment-failed",
+]
+
+#: The same codes, for code that checks a value at run time.
+REASONS: frozenset[str] = frozenset(Reason.__args__)  # type: ignore[attr-defined]
 
 
 class OmaReviewError(Exception):
@@ -33,47 +139,47 @@ class OmaReviewError(Exception):
         reason: the stable machine code of the failure; each class has a default.
     """
 
-    default_reason: ClassVar[str] = "error"
+    default_reason: ClassVar[Reason] = "error"
 
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
+    def __init__(self, message: str, *, reason: Reason | None = None) -> None:
         super().__init__(message)
-        self.reason: str = reason or self.default_reason
+        self.reason: Reason = reason or self.default_reason
 
 
 class InputError(OmaReviewError):
     """The caller handed over something omareview refuses (bad file, bad value, failed check)."""
 
-    default_reason = "invalid-input"
+    default_reason: ClassVar[Reason] = "invalid-input"
 
 
 class ConfigError(OmaReviewError):
     """Options, environment or config file do not fit together."""
 
-    default_reason = "bad-config"
+    default_reason: ClassVar[Reason] = "bad-config"
 
 
 class ChainError(OmaReviewError):
     """The chain or its node could not be reached, or answered something unusable."""
 
-    default_reason = "chain-unavailable"
+    default_reason: ClassVar[Reason] = "chain-unavailable"
 
 
 class ServiceError(OmaReviewError):
     """A web service (an x402 server, a relay, a review provider) could not be reached or answered unusably."""
 
-    default_reason = "service-unavailable"
+    default_reason: ClassVar[Reason] = "service-unavailable"
 
 
 class ToolchainError(OmaReviewError):
     """A program omareview runs (Anvil, npm) or data it reads (EAS artifacts) is missing."""
 
-    default_reason = "toolchain-missing"
+    default_reason: ClassVar[Reason] = "toolchain-missing"
 
 
 class DevnetError(OmaReviewError):
     """The embedded devnet could not be started, deployed, or reached."""
 
-    default_reason = "devnet-failed"
+    default_reason: ClassVar[Reason] = "devnet-failed"
 
 
 def validation_problem(exc: ValidationError, whole: str = "value") -> str:

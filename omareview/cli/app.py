@@ -19,6 +19,7 @@ from omareview.errors import (
     DevnetError,
     InputError,
     OmaReviewError,
+    Reason,
     ServiceError,
     ToolchainError,
 )
@@ -43,7 +44,7 @@ EXIT_CODES: tuple[tuple[type[OmaReviewError], int], ...] = (
 
 #: What the command line adds to a library error, by reason: the flag or command that fixes it (each with
 #: the punctuation that joins it to the message).
-HINTS: dict[str, str] = {
+HINTS: dict[Reason, str] = {
     "devnet-not-running": (
         "; start one with `omareview devnet up --detach`, or choose a network with --network "
         "(or --rpc-url and --eas-address)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from omareview._hashing import is_address, to_checksum_address
-from omareview.errors import InputError
+from omareview.errors import InputError, Reason
 from omareview.review.model import UserReview, new_review
 from omareview.review.proofs import Proof
 from omareview.x402.load import LoadedArtifact
@@ -56,7 +56,7 @@ def review_from_receipt(
     if not result.valid:
         # Issued in the chain's future is a matter of time, not of the receipt: a later attempt may pass.
         later = result.reasons == ["issued-in-future"]
-        reason = "issued-in-future" if later else "bad-review"
+        reason: Reason = "issued-in-future" if later else "bad-review"
         raise InputError(f"the receipt does not verify: {result.errors[0]}", reason=reason)
     proofs = [Proof.wrap("x402-receipt", receipt.envelope).to_text()]
     if offer is not None:

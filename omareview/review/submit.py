@@ -14,7 +14,7 @@ from omareview.eas.abi import RequestData
 from omareview.eas.client import DelegatedAttestation, EasClient, Submitted, review_request
 from omareview.eas.rpc import RpcError
 from omareview.eas.tx import Receipt, SendJournal, SignedTx
-from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError
+from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError, Reason
 from omareview.keys import Signer, SignerLike, as_signer
 from omareview.review.duplicates import DuplicateReviewError, reviewed_receipts
 from omareview.review.model import UserReview
@@ -37,7 +37,9 @@ __all__ = [
 Mode = Literal["direct", "delegated", "relay"]
 
 #: Failures that are a verdict on the review itself: only these reject an outbox entry for good.
-REVIEW_FAULTS = frozenset({"bad-review", "unreadable-artifact", "bad-eip712", "bad-jws", "bad-artifact"})
+REVIEW_FAULTS: frozenset[Reason] = frozenset(
+    {"bad-review", "unreadable-artifact", "bad-eip712", "bad-jws", "bad-artifact"}
+)
 CLAIM_WAIT_S = 180.0
 CLAIM_POLL_S = 0.2
 

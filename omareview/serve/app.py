@@ -30,7 +30,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from omareview.errors import ChainError, InputError, OmaReviewError
+from omareview.errors import ChainError, InputError, OmaReviewError, Reason
 from omareview.serve.limits import RateLimiter
 from omareview.serve.metrics import CONTENT_TYPE, Metrics
 from omareview.serve.page import render_reviews_page
@@ -44,7 +44,7 @@ BODY_TIMEOUT_S = 10.0
 _log = logging.getLogger("omareview.serve")
 
 #: reason code → (HTTP status, the OMATrust-style `code` clients branch on).
-REFUSALS: dict[str, tuple[int, str]] = {
+REFUSALS: dict[Reason, tuple[int, str]] = {
     "signature-expired": (400, "SIGNATURE_EXPIRED"),
     "invalid-signature": (400, "INVALID_SIGNATURE"),
     "attester-mismatch": (400, "ATTESTER_MISMATCH"),

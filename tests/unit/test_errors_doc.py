@@ -18,7 +18,7 @@ def _codes_in_source() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.keyword) and node.arg == "reason" and isinstance(node.value, ast.Constant):
                 codes.add(node.value.value)
-            elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "default_reason" for t in node.targets):
+            elif isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "default_reason":
                 assert isinstance(node.value, ast.Constant)
                 codes.add(node.value.value)
     # The gate's decision reasons and x402's AbortResult reasons are sentences for people, not codes.
@@ -33,6 +33,16 @@ def test_every_reason_code_is_documented() -> None:
     assert codes <= documented, f"reason codes missing from docs/errors.md: {sorted(codes - documented)}"
 
 
+def test_the_reason_type_is_the_documented_list() -> None:
+    """`omareview.errors.Reason` (what mypy checks every `reason=` against) and the errors page list the same
+    codes, so a new code is documented before it can be raised."""
+    from omareview.errors import REASONS
+
+    page = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z0-9-]+)` \|", page, re.M))
+    assert REASONS == documented
+
+
 def test_each_class_has_its_default_reason() -> None:
     expected = {
         InputError: "invalid-input",
@@ -44,7 +54,7 @@ def test_each_class_has_its_default_reason() -> None:
     }
     for cls, reason in expected.items():
         assert cls("x").reason == reason
-        assert cls("x", reason="specific").reason == "specific"
+        assert cls("x", reason="bad-json").reason == "bad-json"
     assert not issubclass(ToolchainError, ChainError) and not issubclass(DevnetError, ChainError)
 
 
