@@ -40,7 +40,7 @@ def test_the_reason_type_is_the_documented_list() -> None:
 
     page = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z0-9-]+)` \|", page, re.M))
-    assert REASONS == documented
+    assert documented == REASONS
 
 
 def test_each_class_has_its_default_reason() -> None:
