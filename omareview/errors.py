@@ -78,6 +78,7 @@ Reason = Literal[
     "bad-dns-record",
     "bad-base64",
     "fetch-refused",
+    "fetch-failed",
     "bad-payment-required",
     "bad-policy",
     "attester-mismatch",

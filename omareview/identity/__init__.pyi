@@ -50,6 +50,12 @@ from .fetch import (
     FetchError as FetchError,
 )
 from .fetch import (
+    FetchFailedError as FetchFailedError,
+)
+from .fetch import (
+    FetchRefusedError as FetchRefusedError,
+)
+from .fetch import (
     SafeFetcher as SafeFetcher,
 )
 from .fetch import (

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from omareview._cache import ExpiringCache
 from omareview.errors import InputError
 from omareview.identity.dids import normalize_did
-from omareview.identity.fetch import FetchError, SafeFetcher
+from omareview.identity.fetch import FetchError, FetchRefusedError, SafeFetcher
 from omareview.identity.keys import PublicKey, jwk_to_public_key, key_from_multibase
 from omareview.identity.verdict import ANSWER_TTL_S, FAILURE_TTL_S
 
@@ -72,10 +72,10 @@ class DidWebResolver:
     def _fetch(self, did: str) -> dict[str, Any]:
         document = self.fetcher.get_json(did_web_url(did))
         if not isinstance(document, dict):
-            raise FetchError(f"the DID document of {did} is not a JSON object", reason="bad-did-document")
+            raise FetchRefusedError(f"the DID document of {did} is not a JSON object", reason="bad-did-document")
         doc_id = document.get("id")
         if not isinstance(doc_id, str) or normalize_did(doc_id) != normalize_did(did):
-            raise FetchError(f"the DID document served for {did} has id {doc_id!r}", reason="bad-did-document")
+            raise FetchRefusedError(f"the DID document served for {did} has id {doc_id!r}", reason="bad-did-document")
         return document
 
 

@@ -19,6 +19,7 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -26,7 +27,7 @@ import httpcore
 from dns.exception import DNSException
 
 from omareview._json import UntrustedJsonError, loads_untrusted
-from omareview.errors import InputError, ServiceError
+from omareview.errors import InputError, OmaReviewError, Reason, ServiceError
 from omareview.identity.dns_txt import DNS_SERVER_ENV, lookup_addresses
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "OVERRIDES_ENV",
     "TOTAL_TIMEOUT_S",
     "FetchError",
+    "FetchFailedError",
+    "FetchRefusedError",
     "IPAddress",
     "SafeFetcher",
     "address_refusal",
@@ -60,10 +63,25 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IETF_PROTOCOL_ASSIGNMENTS = ipaddress.ip_network("192.0.0.0/24")
 
 
-class FetchError(InputError):
-    """A document could not be fetched safely; the message says why. Callers treat it as 'unknown'."""
+class FetchError(OmaReviewError):
+    """A document could not be fetched; the message says why. Callers that only need the document treat
+    either kind as 'unknown'; the two kinds say whose fault it is."""
 
-    default_reason = "fetch-refused"
+    default_reason: ClassVar[Reason] = "fetch-refused"
+
+
+class FetchRefusedError(FetchError, InputError):
+    """The fetch guard refused the target or its answer: not HTTPS, an address that is not public, a redirect
+    to another origin, a body past its bound."""
+
+    default_reason: ClassVar[Reason] = "fetch-refused"
+
+
+class FetchFailedError(FetchError, ServiceError):
+    """The target could not be reached or answered unusably: no such name, a timeout, a refused connection, an
+    HTTP error status, a corrupt or non-JSON body. Trying later may work."""
+
+    default_reason: ClassVar[Reason] = "fetch-failed"
 
 
 def parse_overrides(text: str) -> dict[str, str]:
@@ -72,7 +90,7 @@ def parse_overrides(text: str) -> dict[str, str]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         host, sep, base = item.partition("=")
         if not sep or not host.strip() or not base.strip():
-            raise InputError(f"{OVERRIDES_ENV}: {item!r} is not host=base-url", reason="fetch-refused")
+            raise InputError(f"{OVERRIDES_ENV}: {item!r} is not host=base-url")
         overrides[host.strip().lower()] = base.strip().rstrip("/")
     return overrides
 
@@ -181,9 +199,7 @@ class _Inflater:
         elif encoding in ("gzip", "x-gzip", "deflate"):
             self._zlib = zlib.decompressobj(wbits=47)
         else:
-            raise FetchError(
-                f"{url} answered in an encoding omareview does not read ({encoding})", reason="fetch-refused"
-            )
+            raise FetchRefusedError(f"{url} answered in an encoding omareview does not read ({encoding})")
 
     def feed(self, chunk: bytes) -> bytes:
         if self._zlib is None:
@@ -191,9 +207,9 @@ class _Inflater:
         try:
             out = self._zlib.decompress(chunk, self._limit + 1)
         except zlib.error as exc:
-            raise FetchError(f"{self._url} sent a corrupt compressed body", reason="fetch-refused") from exc
+            raise FetchFailedError(f"{self._url} sent a corrupt compressed body") from exc
         if self._zlib.unconsumed_tail:
-            raise FetchError(f"{self._url} inflates to more than {self._limit // 1024} KiB", reason="fetch-refused")
+            raise FetchRefusedError(f"{self._url} inflates to more than {self._limit // 1024} KiB")
         return out
 
 
@@ -224,9 +240,9 @@ class SafeFetcher:
             else:
                 texts = [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
         except (OSError, DNSException) as exc:
-            raise FetchError(f"cannot resolve {host} ({exc})", reason="fetch-refused") from exc
+            raise FetchFailedError(f"cannot resolve {host} ({exc})") from exc
         if not texts:
-            raise FetchError(f"cannot resolve {host} (no such name)", reason="fetch-refused")
+            raise FetchFailedError(f"cannot resolve {host} (no such name)")
         return [ipaddress.ip_address(text) for text in texts]
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -246,9 +262,7 @@ class SafeFetcher:
         for ip in candidates:
             refusal = address_refusal(ip, allow_loopback)
             if refusal is not None:
-                raise FetchError(
-                    f"refusing to fetch from {host}: it resolves to {ip}, {refusal}", reason="fetch-refused"
-                )
+                raise FetchRefusedError(f"refusing to fetch from {host}: it resolves to {ip}, {refusal}")
         return candidates[0]
 
     def _request(
@@ -264,15 +278,13 @@ class SafeFetcher:
         loopback_allowed = overridden
         if parts.scheme == "http":
             if not overridden:
-                raise FetchError(f"refusing {url}: only HTTPS is allowed", reason="fetch-refused")
+                raise FetchRefusedError(f"refusing {url}: only HTTPS is allowed")
         elif parts.scheme != "https":
-            raise FetchError(f"refusing {url}: only HTTPS is allowed", reason="fetch-refused")
+            raise FetchRefusedError(f"refusing {url}: only HTTPS is allowed")
         port = parts.port or (443 if parts.scheme == "https" else 80)
         ip = self._resolve(host, port, loopback_allowed)
         if parts.scheme == "http" and not ip.is_loopback:
-            raise FetchError(
-                f"refusing {url}: plain HTTP is only allowed to a loopback override", reason="fetch-refused"
-            )
+            raise FetchRefusedError(f"refusing {url}: plain HTTP is only allowed to a loopback override")
         netloc = f"[{ip}]" if ip.version == 6 else str(ip)
         pinned = parts._replace(netloc=f"{netloc}:{port}").geturl()
         headers: dict[bytes | str, bytes | str] = {
@@ -293,20 +305,20 @@ class SafeFetcher:
                 for chunk in response.iter_stream():
                     body.extend(inflate.feed(chunk))
                     if len(body) > self.max_bytes:
-                        raise FetchError(f"{url} is larger than {self.max_bytes // 1024} KiB", reason="fetch-refused")
+                        raise FetchRefusedError(f"{url} is larger than {self.max_bytes // 1024} KiB")
             except httpcore.TimeoutException as exc:
-                raise FetchError(f"{url} took longer than {self.timeout_s:g} s", reason="fetch-refused") from exc
+                raise FetchFailedError(f"{url} took longer than {self.timeout_s:g} s") from exc
         return response.status, received, bytes(body)
 
     def get_json(self, url: str) -> object:
         """GET a JSON document. Raises FetchError (status, size, time, address, redirect, not JSON)."""
         status, _, body = self.fetch(url)
         if status != 200:
-            raise FetchError(f"{url} answered HTTP {status}", reason="fetch-refused")
+            raise FetchFailedError(f"{url} answered HTTP {status}")
         try:
             return loads_untrusted(body, what=url, max_bytes=MAX_DOCUMENT_BYTES)
         except UntrustedJsonError as exc:
-            raise FetchError(f"{url} did not return JSON ({exc.detail})", reason="fetch-refused") from exc
+            raise FetchFailedError(f"{url} did not return JSON ({exc.detail})") from exc
 
     def fetch(self, url: str, *, json_body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
         """GET `url` (POST `json_body` to it, when given) by the rules above, following same-host redirects
@@ -323,23 +335,20 @@ class SafeFetcher:
                 for _ in range(MAX_REDIRECTS + 1):
                     status, headers, body = self._request(pool, current, overridden, deadline, json_body)
                     if status in (301, 302, 303, 307, 308) and json_body is not None:
-                        raise FetchError(f"refusing the redirect of a POST to {url}", reason="fetch-refused")
+                        raise FetchRefusedError(f"refusing the redirect of a POST to {url}")
                     if status in (301, 302, 303, 307, 308):
                         location = urljoin(current, headers.get("location", ""))
                         if _origin(location) != origin:
-                            raise FetchError(
-                                f"refusing the redirect from {url} to another origin ({location})",
-                                reason="fetch-refused",
-                            )
+                            raise FetchRefusedError(f"refusing the redirect from {url} to another origin ({location})")
                         current = location
                         continue
                     break
                 else:
-                    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", reason="fetch-refused")
+                    raise FetchRefusedError(f"{url}: more than {MAX_REDIRECTS} redirects")
         except httpcore.TimeoutException as exc:
-            raise FetchError(f"{url} did not answer within {self.timeout_s:g} s", reason="fetch-refused") from exc
+            raise FetchFailedError(f"{url} did not answer within {self.timeout_s:g} s") from exc
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
-            raise FetchError(f"cannot fetch {url} ({type(exc).__name__}: {exc})", reason="fetch-refused") from exc
+            raise FetchFailedError(f"cannot fetch {url} ({type(exc).__name__}: {exc})") from exc
         return status, headers, body
 
 

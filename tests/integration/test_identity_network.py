@@ -92,8 +92,13 @@ def test_non_public_addresses_are_refused_before_connecting(url: str, reason: st
 
 
 def test_plain_http_is_refused_without_an_override() -> None:
-    with pytest.raises(FetchError, match="only HTTPS is allowed"):
+    from omareview.errors import InputError
+    from omareview.identity.fetch import FetchRefusedError
+
+    with pytest.raises(FetchError, match="only HTTPS is allowed") as refused:
         SafeFetcher(overrides={}).get_json("http://example.com/.well-known/did.json")
+    assert isinstance(refused.value, FetchRefusedError) and isinstance(refused.value, InputError)
+    assert refused.value.reason == "fetch-refused"
 
 
 def test_an_override_may_not_send_plain_http_off_the_machine() -> None:
@@ -145,8 +150,14 @@ def test_status_and_garbage_are_fetch_errors() -> None:
     routes = {"/gone/did.json": Reply(404), "/junk/did.json": Reply(body=b"<html>")}
     with http_server(routes) as server:
         fetcher = SafeFetcher(overrides={"example.com": server.base_url})
-        with pytest.raises(FetchError, match="answered HTTP 404"):
+        with pytest.raises(FetchError, match="answered HTTP 404") as failed:
             fetcher.get_json("https://example.com/gone/did.json")
+        # A service that failed is not a refused input: another kind, another exit code.
+        from omareview.errors import InputError, ServiceError
+        from omareview.identity.fetch import FetchFailedError
+
+        assert isinstance(failed.value, FetchFailedError) and isinstance(failed.value, ServiceError)
+        assert not isinstance(failed.value, InputError) and failed.value.reason == "fetch-failed"
         with pytest.raises(FetchError, match="did not return JSON"):
             fetcher.get_json("https://example.com/junk/did.json")
 
