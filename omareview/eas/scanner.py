@@ -91,8 +91,9 @@ def topic_address(topic: object) -> str:
 
 
 def parse_attested_log(log: dict[str, object]) -> AttestedLog:
-    topics = log["topics"]
-    assert isinstance(topics, list)
+    topics = log.get("topics")
+    if not isinstance(topics, list) or len(topics) < 4:
+        raise ChainError("the node answered an Attested log without its four topics", reason="scan-failed")
     return AttestedLog(
         uid=str(log["data"])[:66].lower(),
         recipient=topic_address(topics[1]),

@@ -223,7 +223,8 @@ def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], options: Verify
             if embedded is not None and not keys_equal(embedded, resolved):
                 raise InputError(f"the JWS jwk is not the key its kid {kid} names", reason="bad-artifact")
             key = resolved
-    assert key is not None
+    if key is None:
+        raise InputError("the JWS names no key: neither a kid nor a jwk", reason="bad-jws")
     verify_signature(parsed, key)
     _check_version(parsed.payload)
     eip712.struct_hash(kind, parsed.payload)
