@@ -18,6 +18,9 @@ __all__ = [
     "ChainError",
     "ConfigError",
     "DevnetError",
+    "FetchError",
+    "FetchFailedError",
+    "FetchRefusedError",
     "InputError",
     "OmaReviewError",
     "Reason",
@@ -181,6 +184,27 @@ class DevnetError(OmaReviewError):
     """The embedded devnet could not be started, deployed, or reached."""
 
     default_reason: ClassVar[Reason] = "devnet-failed"
+
+
+class FetchError(OmaReviewError):
+    """A document could not be fetched; the message says why. Callers that only need the document treat
+    either kind as 'unknown'; the two kinds say whose fault it is."""
+
+    default_reason: ClassVar[Reason] = "fetch-refused"
+
+
+class FetchRefusedError(FetchError, InputError):
+    """The fetch guard refused the target or its answer: not HTTPS, an address that is not public, a redirect
+    to another origin, a body past its bound."""
+
+    default_reason: ClassVar[Reason] = "fetch-refused"
+
+
+class FetchFailedError(FetchError, ServiceError):
+    """The target could not be reached or answered unusably: no such name, a timeout, a refused connection, an
+    HTTP error status, a corrupt or non-JSON body. Trying later may work."""
+
+    default_reason: ClassVar[Reason] = "fetch-failed"
 
 
 def validation_problem(exc: ValidationError, whole: str = "value") -> str:

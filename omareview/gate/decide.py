@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError
 from omareview._json import loads_untrusted
 from omareview._offloop import async_face
 from omareview._wire import WireModel
-from omareview.errors import ChainError, InputError, OmaReviewError
+from omareview.errors import ChainError, FetchError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
 from omareview.gate.policy import DEFAULT_POLICY, Action, Policy
 from omareview.gate.rules import OfferTerms, PolicyFacts, apply_policy
@@ -264,7 +264,7 @@ class Gate:
             if status != 200:
                 raise InputError(f"it answered HTTP {status}")
             answer = SubjectReviews.model_validate(loads_untrusted(body, what=f"reviews from {host}"))
-        except (InputError, ValidationError, ValueError) as exc:
+        except (InputError, FetchError, ValidationError, ValueError) as exc:
             reason = f"review provider {host} could not be read: {str(exc).splitlines()[0]}"
         else:
             if answer.subject != subject:

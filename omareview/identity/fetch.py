@@ -19,7 +19,6 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -27,7 +26,7 @@ import httpcore
 from dns.exception import DNSException
 
 from omareview._json import UntrustedJsonError, loads_untrusted
-from omareview.errors import InputError, OmaReviewError, Reason, ServiceError
+from omareview.errors import FetchError, FetchFailedError, FetchRefusedError, InputError, ServiceError
 from omareview.identity.dns_txt import DNS_SERVER_ENV, lookup_addresses
 
 __all__ = [
@@ -61,27 +60,6 @@ _METADATA_ADDRESSES = {
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IETF_PROTOCOL_ASSIGNMENTS = ipaddress.ip_network("192.0.0.0/24")
-
-
-class FetchError(OmaReviewError):
-    """A document could not be fetched; the message says why. Callers that only need the document treat
-    either kind as 'unknown'; the two kinds say whose fault it is."""
-
-    default_reason: ClassVar[Reason] = "fetch-refused"
-
-
-class FetchRefusedError(FetchError, InputError):
-    """The fetch guard refused the target or its answer: not HTTPS, an address that is not public, a redirect
-    to another origin, a body past its bound."""
-
-    default_reason: ClassVar[Reason] = "fetch-refused"
-
-
-class FetchFailedError(FetchError, ServiceError):
-    """The target could not be reached or answered unusably: no such name, a timeout, a refused connection, an
-    HTTP error status, a corrupt or non-JSON body. Trying later may work."""
-
-    default_reason: ClassVar[Reason] = "fetch-failed"
 
 
 def parse_overrides(text: str) -> dict[str, str]:

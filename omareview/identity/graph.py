@@ -227,13 +227,13 @@ def load_witness_issuers(source: str, fetch: Fetch | None = None) -> WitnessIssu
     what = f"at {source}"
     text: bytes | None = None
     if source.startswith(("https://", "http://")):
-        if fetch is None:
-            from omareview.identity.fetch import SafeFetcher
+        from omareview.identity.fetch import FetchError, SafeFetcher
 
+        if fetch is None:
             fetch = SafeFetcher().fetch
         try:
             status, _, body = fetch(source)
-        except InputError as exc:
+        except (InputError, FetchError) as exc:
             raise ConfigError(f"cannot fetch the trust anchors {what}: {exc}", reason="bad-trust-anchors") from None
         if status != 200:
             raise ConfigError(f"the trust anchors {what} answered HTTP {status}", reason="bad-trust-anchors")

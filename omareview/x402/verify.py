@@ -15,7 +15,7 @@ from pydantic import Field
 
 from omareview._eip712 import recover_signer
 from omareview._wire import WireModel
-from omareview.errors import InputError
+from omareview.errors import FetchError, InputError
 from omareview.identity.dids import subject_did_from_url, web_domain
 from omareview.identity.jws import parse_compact, verify_signature
 from omareview.identity.keys import (
@@ -216,7 +216,7 @@ def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], options: Verify
     if kid is not None:
         try:
             resolved = _kid_key(kid, options)
-        except InputError:
+        except (InputError, FetchError):
             if embedded is None:
                 raise
         else:
@@ -315,7 +315,7 @@ def verify_artifact(artifact: LoadedArtifact, options: VerifyOptions | None = No
     try:
         signed = _signature(artifact, options)
         subject = subject_did_from_url(str(signed.payload["resourceUrl"]))
-    except InputError as exc:
+    except (InputError, FetchError) as exc:
         return VerificationResult(
             valid=False,
             kind=artifact.kind,
