@@ -170,7 +170,10 @@ class Gate:
         self._subjects: OrderedDict[str, tuple[float, float, SubjectReviews]] = OrderedDict()
         self._provider_answers: OrderedDict[str, tuple[float, str, list[IndexedReview]]] = OrderedDict()
         self._provider_fetcher = SafeFetcher(
-            overrides=self.resolver.fetcher.overrides, timeout_s=PROVIDER_TIMEOUT_S, max_bytes=PROVIDER_MAX_BYTES
+            overrides=self.resolver.fetcher.host_overrides,
+            timeout_s=PROVIDER_TIMEOUT_S,
+            max_bytes=PROVIDER_MAX_BYTES,
+            dns_server=self.resolver.fetcher.dns_server,
         )
 
     def last_decision(self, url: str) -> Decision | None:

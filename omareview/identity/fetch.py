@@ -18,7 +18,7 @@ import ssl
 import time
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -193,25 +193,51 @@ class _Inflater:
 
 @dataclass
 class SafeFetcher:
-    """Fetches small JSON documents by the rules above."""
+    """Fetches small JSON documents by the rules above.
 
-    overrides: Mapping[str, str] = field(default_factory=overrides_from_env)
+    Parameters:
+        overrides: host → base URL to fetch that host's documents from instead (None: from
+            `$OMAREVIEW_DID_WEB_OVERRIDES` when `trust_env`, else none).
+        timeout_s: the whole fetch's deadline, redirects included.
+        max_bytes: the most a document may take, inflated.
+        verify: the TLS verification (True: certifi's roots; an SSL context of your own).
+        trust_env: read the overrides and `$OMAREVIEW_DNS_SERVER` from the environment, once, when the
+            fetcher is made (as httpx's `trust_env`); False for a library user or a server that must not
+            let its environment point a host at plain-HTTP loopback.
+        dns_server: `host:port` of the DNS server to resolve hosts with (None: `$OMAREVIEW_DNS_SERVER` when
+            `trust_env`, else the system resolver).
+    """
+
+    overrides: Mapping[str, str] | None = None
     timeout_s: float = TOTAL_TIMEOUT_S
     max_bytes: int = MAX_DOCUMENT_BYTES
     verify: ssl.SSLContext | bool = True
+    trust_env: bool = True
+    dns_server: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.overrides is None:
+            self.overrides = overrides_from_env() if self.trust_env else {}
+        if self.dns_server is None and self.trust_env:
+            self.dns_server = os.environ.get(DNS_SERVER_ENV) or None
+
+    @property
+    def host_overrides(self) -> Mapping[str, str]:
+        """The overrides in effect."""
+        return self.overrides or {}
 
     def target_url(self, url: str) -> str:
         """The URL actually fetched: the override's base URL replaces scheme, host and port."""
         parts = urlsplit(url)
-        base = self.overrides.get((parts.hostname or "").lower())
+        base = self.host_overrides.get((parts.hostname or "").lower())
         if base is None:
             return url
         return base + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
     def _addresses(self, host: str, port: int) -> list[IPAddress]:
-        """The host's addresses: from `$OMAREVIEW_DNS_SERVER` when one is set (the system resolver is then
+        """The host's addresses: from the fetcher's DNS server when it has one (the system resolver is then
         never asked; `localhost` still comes from the hosts file), else from the system resolver."""
-        server = os.environ.get(DNS_SERVER_ENV)
+        server = self.dns_server
         try:
             if server and host.lower().rstrip(".") != "localhost":
                 texts = lookup_addresses(host, server, timeout_s=self.timeout_s)
