@@ -57,15 +57,19 @@ class _Judged:
     claim: PaymentClaim | None = None
 
 
-def judge(review: StoredReview, subject: str, context: JudgeContext) -> tuple[ReviewLevel, dict[str, Any]]:
-    """The review's level and the reasons, as stored and shown."""
-    return judge_many([review], subject, context)[0]
+def judge(
+    review: StoredReview, subject: str, context: JudgeContext, *, dealing: bool = True
+) -> tuple[ReviewLevel, dict[str, Any]]:
+    """The review's level and the reasons, as stored and shown (`dealing`: as `judge_many`)."""
+    return judge_many([review], subject, context, dealing=dealing)[0]
 
 
 def judge_many(
-    reviews: Sequence[StoredReview], subject: str, context: JudgeContext
+    reviews: Sequence[StoredReview], subject: str, context: JudgeContext, *, dealing: bool = True
 ) -> list[tuple[ReviewLevel, dict[str, Any]]]:
-    """Judge a subject's reviews: each receipt first, then every claimed payment in one batch per network.
+    """Judge a subject's reviews: each receipt first, then every claimed payment in one batch per network,
+    then (with `dealing`) whether the service could have bought each one itself. The level never depends
+    on that last step, so a caller that only asks "is it paid" skips it and its round trips.
 
     A judgement whose payment could not be decided (a network down, a payment not final yet) carries
     `"recheck": True`, so it is never kept as a verdict.
@@ -95,10 +99,12 @@ def judge_many(
         if level != "paid" and payment.reason:
             judgement["reason"] = judgement.get("reason") or f"payment {payment.status}: {payment.reason}"
         results.append((level, judgement))
+    if not dealing:
+        return results
     payments = [(judgement.get("evidence") or {}).get("payment") for _, judgement in results]
-    for (_, judgement), dealing in zip(results, self_dealing(subject, payments, context), strict=True):
-        if dealing is not None:
-            judgement["evidence"]["selfDealing"] = dealing
+    for (_, judgement), why in zip(results, self_dealing(subject, payments, context), strict=True):
+        if why is not None:
+            judgement["evidence"]["selfDealing"] = why
     return results
 
 

@@ -480,7 +480,9 @@ class ReviewProvider:
             judgement=None,
             judged_at=None,
         )
-        level, judgement = judge(candidate, review.subject, self.index.judge_context)
+        # Whether the payment's own service bought it changes what the review counts for, not whether it
+        # is paid: it is written either way, and the index says so once it is judged there.
+        level, judgement = judge(candidate, review.subject, self.index.judge_context, dealing=False)
         payment = (judgement.get("evidence") or {}).get("payment") or {}
         if level == "paid" and isinstance(payment.get("network"), str) and isinstance(payment.get("txHash"), str):
             return str(payment["network"]), str(payment["txHash"]).lower()
