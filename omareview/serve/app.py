@@ -280,7 +280,8 @@ def create_app(
 
         async def work() -> Response:
             if request.method == "GET":
-                return _json(await run_in_threadpool(provider.payment_info, key), request, max_age=0)
+                info = await run_in_threadpool(provider.payment_info, key)
+                return _json(info.to_json(), request, max_age=0)
             body = await _body(request)
             written = await run_in_threadpool(provider.write, key, body)
             _log.info("wrote review %s of %s for %s", written.uid, key, written.attester)
@@ -293,7 +294,8 @@ def create_app(
 
         async def work() -> Response:
             answer = await run_in_threadpool(provider.nonce, request.query_params.get("attester", ""))
-            return _json({**answer, "elapsed": round(time.monotonic() - started, 3)}, request, max_age=0)
+            elapsed = round(time.monotonic() - started, 3)
+            return _json({**answer.to_json(), "elapsed": elapsed}, request, max_age=0)
 
         return await guarded(request, work)
 

@@ -94,6 +94,84 @@ class PaymentReviewedError(InputError):
         self.uid = uid
 
 
+class PaymentRef(WireModel):
+    """A settlement: its network and transaction.
+
+    Attributes:
+        network: the CAIP-2 network.
+        transaction: the transaction hash.
+    """
+
+    network: str
+    transaction: str
+
+
+class EasDomainDocument(WireModel):
+    """The EAS contract's EIP-712 domain, as a wallet signs under it.
+
+    Attributes:
+        name: the domain name (`EAS`).
+        version: the contract's version.
+        chain_id: the chain.
+        verifying_contract: the EAS contract.
+    """
+
+    name: str
+    version: str
+    chain_id: int
+    verifying_contract: str
+
+
+class EasTarget(WireModel):
+    """Where a review of a payment is written.
+
+    Attributes:
+        chain_id: the review network's chain.
+        address: its EAS contract.
+        domain: the EIP-712 domain delegated attestations are signed under.
+        schema_uid: the User Review schema.
+    """
+
+    chain_id: int
+    address: str
+    domain: EasDomainDocument
+    schema_uid: str
+
+
+class PaymentInfo(WireModel):
+    """`GET /r/<payment>`: what a payer needs to review the payment.
+
+    Attributes:
+        payment: the payment the link names.
+        reviewed: the UID of its review, once written (None: none yet).
+        eas: where and how to sign it.
+        nonce: where the payer's delegation nonce is read.
+        write: what to POST.
+    """
+
+    payment: PaymentRef
+    reviewed: str | None
+    eas: EasTarget
+    nonce: str = "/v1/nonce?attester=<payer>"
+    write: str = "POST this URL the OMATrust delegated-attest body, signed by the wallet that paid"
+
+
+class NonceDocument(WireModel):
+    """`GET /v1/nonce`: an attester's next EAS delegation nonce.
+
+    Attributes:
+        nonce: the nonce, as a decimal string.
+        chain: the review network's name.
+        chain_id: its chain.
+        eas_address: its EAS contract.
+    """
+
+    nonce: str
+    chain: str
+    chain_id: int
+    eas_address: str
+
+
 @dataclass
 class ProviderConfig:
     """How a provider runs.
@@ -261,34 +339,37 @@ class ReviewProvider:
 
     # --- writing ---------------------------------------------------------------------------------------
 
-    def payment_info(self, payment: str) -> dict[str, Any]:
+    def payment_info(self, payment: str) -> PaymentInfo:
         """What a payer needs to write a review of `payment`: the EAS domain, schema and whether one exists."""
         network, tx_hash = parse_payment_tx(payment)
         domain = self._client.domain()
-        existing = self.store.payment_review(f"{network}:{tx_hash}")
-        return {
-            "payment": {"network": network, "transaction": tx_hash},
-            "reviewed": existing,
-            "eas": {
-                "chainId": domain.chain_id,
-                "address": domain.verifying_contract,
-                "domain": domain.as_typed_data(),
-                "schemaUid": self.schema_uid,
-            },
-            "nonce": "/v1/nonce?attester=<payer>",
-            "write": "POST this URL the OMATrust delegated-attest body, signed by the wallet that paid",
-        }
+        return PaymentInfo(
+            payment=PaymentRef(network=network, transaction=tx_hash),
+            reviewed=self.store.payment_review(f"{network}:{tx_hash}"),
+            eas=EasTarget(
+                chain_id=domain.chain_id,
+                address=domain.verifying_contract,
+                domain=EasDomainDocument(
+                    name=domain.name,
+                    version=domain.version,
+                    chain_id=domain.chain_id,
+                    verifying_contract=domain.verifying_contract,
+                ),
+                schema_uid=self.schema_uid,
+            ),
+        )
 
-    def nonce(self, attester: str) -> dict[str, Any]:
+    def nonce(self, attester: str) -> NonceDocument:
+        """The attester's next EAS delegation nonce (the OMATrust relay's `GET /v1/nonce`)."""
         if not is_address(attester):
             raise InputError(f"{attester[:60]!r} is not an address")
         domain = self._client.domain()
-        return {
-            "nonce": str(self._client.nonce_of(to_checksum_address(attester))),
-            "chain": self.network.name,
-            "chainId": domain.chain_id,
-            "easAddress": domain.verifying_contract,
-        }
+        return NonceDocument(
+            nonce=str(self._client.nonce_of(to_checksum_address(attester))),
+            chain=self.network.name,
+            chain_id=domain.chain_id,
+            eas_address=domain.verifying_contract,
+        )
 
     def _delegated(self, body: bytes) -> tuple[DelegatedAttestation, UserReview]:
         """The signed request and its review, checked as far as they can be without the chain's history."""
