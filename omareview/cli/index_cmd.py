@@ -13,7 +13,7 @@ from omareview.cli.logs import LOG_FORMAT_OPTION, LogFormat, configure_logging
 from omareview.cli.output import JSON_OPTION, emit, emit_model, note, when
 from omareview.errors import ChainError, ToolchainError
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.index.context import NOT_COUNTED
+from omareview.index.context import LEVELS, NOT_COUNTED
 from omareview.index.query import merged_reviews
 
 if TYPE_CHECKING:
@@ -158,12 +158,12 @@ def _table(result: SubjectReviews) -> Iterator[str]:
 @click.option("--no-sync", is_flag=True, help="Use the index as it is; do not read the chain first.")
 @click.option(
     "--min-level",
-    type=click.Choice(["paid", "verified", "signed", "unverified", "invalid"]),
+    type=click.Choice(LEVELS),
     help="List only reviews at this level or better.",
 )
 @click.option(
     "--average-from",
-    type=click.Choice(["paid", "verified", "signed", "unverified"]),
+    type=click.Choice(LEVELS[:-1]),
     default="verified",
     show_default=True,
     help="Average the reviews at this level or better (signed reviews can be forged by anyone).",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from omareview.errors import ConfigError
 from omareview.identity.graph import IdentityGraph, WitnessIssuers, load_witness_issuers
@@ -17,10 +17,12 @@ if TYPE_CHECKING:
     from omareview.identity.didweb import DidWebResolver
     from omareview.review.payment import PaymentVerifier
 
-__all__ = ["LEVEL_RANK", "NOT_COUNTED", "JudgeContext", "ReviewLevel"]
+__all__ = ["LEVELS", "LEVEL_RANK", "NOT_COUNTED", "JudgeContext", "ReviewLevel"]
 
+#: A review's level, the one definition: what its proof shows, strongest first.
 ReviewLevel = Literal["paid", "verified", "signed", "unverified", "invalid"]
-LEVEL_RANK: dict[str, int] = {"paid": 4, "verified": 3, "signed": 2, "unverified": 1, "invalid": 0}
+LEVELS: tuple[ReviewLevel, ...] = get_args(ReviewLevel)
+LEVEL_RANK: dict[str, int] = {level: len(LEVELS) - 1 - rank for rank, level in enumerate(LEVELS)}
 #: Why a review is not counted, in plain words, by its code (`IndexedReview.not_counted_because`).
 NOT_COUNTED: dict[str, str] = {
     "below-floor": "its evidence is below the level the average counts",

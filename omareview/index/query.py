@@ -19,7 +19,7 @@ from omareview.eas.rpc import RpcClient
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, subject_did, web_domain
 from omareview.identity.graph import IDENTITY_KINDS, IdentityAttestation
-from omareview.index.context import LEVEL_RANK, JudgeContext, ReviewLevel
+from omareview.index.context import LEVEL_RANK, LEVELS, JudgeContext, ReviewLevel
 from omareview.index.store import StoredReview, StoreGraph, open_store
 from omareview.networks import Network, payment_networks
 from omareview.schemas import USER_REVIEW, all_schemas, get_schema
@@ -49,7 +49,6 @@ __all__ = [
 JUDGEMENT_TTL_S = 3600
 #: How often a follower (or a provider's sync) asks the payment networks whether a paid review was refunded.
 REFUND_WATCH_S = 15.0
-LEVELS: tuple[ReviewLevel, ...] = ("paid", "verified", "signed", "unverified", "invalid")
 
 
 class ReviewResponse(WireModel):

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from omareview.identity.dids import web_domain
-from omareview.index.context import NOT_COUNTED
+from omareview.index.context import LEVELS, NOT_COUNTED
 from omareview.index.query import AveragePoint, IndexedReview, SubjectReviews
 
 __all__ = ["BADGES", "render_reviews_page"]
@@ -107,6 +107,7 @@ def render_reviews_page(result: SubjectReviews, *, base: str, previous: str | No
             widest=max(result.histogram.values(), default=0),
             chart=_history_chart(result.average_history),
             badges=BADGES,
+            levels=LEVELS,
             paid_amount=_paid_amount,
             refunded=_refunded,
             not_counted=NOT_COUNTED,

@@ -42,6 +42,7 @@ from omareview.eas.client import DelegatedAttestation, EasClient, Submitted
 from omareview.eas.tx import GAS_MARGIN
 from omareview.errors import ChainError, InputError, ServiceError
 from omareview.identity.dids import did_address, subject_did
+from omareview.index.context import LEVELS
 from omareview.index.judge import judge
 from omareview.index.query import ReviewIndex, SubjectReviews
 from omareview.index.store import StoredReview
@@ -619,9 +620,9 @@ def _written(submitted: Submitted, delegated: DelegatedAttestation, review: User
 
 
 def _level(value: str | None) -> Any:
-    if value in (None, "", "paid", "verified", "signed", "unverified", "invalid"):
+    if value in (None, "", *LEVELS):
         return value or None
-    raise InputError(f"minLevel must be paid, verified, signed, unverified or invalid, not {value!r}")
+    raise InputError(f"minLevel must be one of {', '.join(LEVELS)}, not {value!r}")
 
 
 def _reviewed(uid: str | None) -> PaymentReviewedError:
