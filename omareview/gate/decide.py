@@ -40,6 +40,7 @@ from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.reviews import read_links
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
+from omareview.x402.wire import requirement_amount
 
 __all__ = [
     "MAX_CACHED_OFFERS",
@@ -122,7 +123,7 @@ def _matches(payload: Mapping[str, Any], accepts: list[dict[str, Any]]) -> bool:
             network = to_caip2(str(entry.get("network")))
         except InputError:
             continue
-        amount = entry.get("amount", entry.get("maxAmountRequired"))
+        amount = requirement_amount(entry)
         if (
             entry.get("scheme"),
             network,
@@ -381,7 +382,7 @@ class Gate:
         terms = chosen["payload"] if chosen else None
         if terms is None:
             accepts = message["accepts"][0] if message["accepts"] else {}
-            terms = {**accepts, "amount": accepts.get("amount", accepts.get("maxAmountRequired"))}
+            terms = {**accepts, "amount": requirement_amount(accepts)}
         cost = (reviews or {}).get("costToMove") or {}
         facts = PolicyFacts(
             reviews_known=reviews is not None,

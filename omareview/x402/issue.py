@@ -25,7 +25,7 @@ from omareview.identity.keys import PublicKey, public_key_to_jwk
 from omareview.x402 import eip712
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import OFFER_RECEIPT
-from omareview.x402.wire import OfferPayload, ReceiptPayload
+from omareview.x402.wire import OfferPayload, ReceiptPayload, requirement_amount
 
 __all__ = [
     "DEFAULT_OFFER_VALIDITY_S",
@@ -58,7 +58,7 @@ def offer_payload(
     resource_url: str, requirements: Mapping[str, Any], *, valid_for_s: int | None = None, now: int | None = None
 ) -> OfferPayload:
     """The offer payload for one `accepts[]` entry (v2 `amount` or v1 `maxAmountRequired`)."""
-    amount = requirements.get("amount", requirements.get("maxAmountRequired"))
+    amount = requirement_amount(requirements)
     missing = [k for k in ("scheme", "network", "asset", "payTo") if not requirements.get(k)]
     if missing or amount is None:
         raise InputError(f"payment requirements lack {', '.join(missing or ['amount'])}", reason="cannot-issue")

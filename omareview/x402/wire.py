@@ -4,9 +4,10 @@ they are typed, never coerced by a model.
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from collections.abc import Mapping
+from typing import Any, Literal, NotRequired, TypedDict
 
-__all__ = ["ArtifactKind", "OfferPayload", "ReceiptPayload", "SignedArtifact"]
+__all__ = ["ArtifactKind", "OfferPayload", "ReceiptPayload", "SignedArtifact", "requirement_amount"]
 
 ArtifactKind = Literal["offer", "receipt"]
 
@@ -42,3 +43,9 @@ class SignedArtifact(TypedDict):
     signature: str
     payload: NotRequired[OfferPayload | ReceiptPayload]
     acceptIndex: NotRequired[int]
+
+
+def requirement_amount(requirements: Mapping[str, Any]) -> Any:
+    """A payment requirement's amount as given: x402 v2's `amount`, else v1's `maxAmountRequired` (None when it
+    names neither). The one place the two versions' spellings meet."""
+    return requirements.get("amount", requirements.get("maxAmountRequired"))
