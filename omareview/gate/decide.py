@@ -5,19 +5,18 @@ authorization for the host), its proven reviews from the local index, and Attest
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pydantic import Field, ValidationError
 
+from omareview._cache import ExpiringCache
 from omareview._json import loads_untrusted
 from omareview._offloop import async_face
 from omareview._wire import WireModel
-from omareview.errors import ChainError, FetchError, InputError, OmaReviewError
+from omareview.errors import ChainError, ConfigError, FetchError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
 from omareview.gate.policy import DEFAULT_POLICY, Action, Policy
 from omareview.gate.rules import OfferTerms, PolicyFacts, apply_policy
@@ -26,7 +25,7 @@ from omareview.identity.authorization import default_resolver
 from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
 from omareview.identity.fetch import SafeFetcher
-from omareview.identity.verdict import authorization_cache
+from omareview.identity.verdict import ANSWER_TTL_S, authorization_cache
 from omareview.index.context import LEVEL_RANK
 from omareview.index.query import (
     IndexedReview,
@@ -54,6 +53,8 @@ __all__ = [
 
 #: How many verified offers a gate remembers (oldest forgotten first).
 MAX_CACHED_OFFERS = 1024
+#: How long `Gate.last_decision` remembers a decision.
+DECISION_TTL_S = 3600.0
 #: Bounds of one read from a review provider.
 PROVIDER_TIMEOUT_S = 3.0
 PROVIDER_MAX_BYTES = 2 * 1024 * 1024
@@ -165,11 +166,16 @@ class Gate:
         self.dns_server = dns_server
         self._authorizations = authorization_cache()
         self._last_sync = 0.0
-        self._lock = threading.Lock()
-        self._decisions: dict[str, Decision] = {}
-        self._verifications: OrderedDict[str, VerificationResult] = OrderedDict()
-        self._subjects: OrderedDict[str, tuple[float, float, SubjectReviews]] = OrderedDict()
-        self._provider_answers: OrderedDict[str, tuple[float, str, list[IndexedReview]]] = OrderedDict()
+        # Every answer kept has a lifetime: an offer's verification (its signer's authorization) as long as a
+        # DID document is kept, the index's and the providers' answers for the policy's index age.
+        self._decisions: ExpiringCache[str, Decision] = ExpiringCache(DECISION_TTL_S, MAX_CACHED_OFFERS)
+        self._verifications: ExpiringCache[str, VerificationResult] = ExpiringCache(ANSWER_TTL_S, MAX_CACHED_OFFERS)
+        self._subjects: ExpiringCache[str, tuple[float, SubjectReviews]] = ExpiringCache(
+            policy.max_index_age_seconds, MAX_CACHED_OFFERS
+        )
+        self._provider_answers: ExpiringCache[str, tuple[str, list[IndexedReview]]] = ExpiringCache(
+            policy.max_index_age_seconds, MAX_CACHED_OFFERS
+        )
         self._provider_fetcher = SafeFetcher(
             overrides=self.resolver.fetcher.host_overrides,
             timeout_s=PROVIDER_TIMEOUT_S,
@@ -178,8 +184,8 @@ class Gate:
         )
 
     def last_decision(self, url: str) -> Decision | None:
-        with self._lock:
-            return self._decisions.get(url)
+        """The latest decision about `url`, for an hour."""
+        return self._decisions.get(url)
 
     def _offer_view(
         self, result: VerificationResult, accepts: list[dict[str, Any]], subject: str, now: int
@@ -226,15 +232,11 @@ class Gate:
         """An offer's verification, cached by its envelope: a service sends the same signed offer in every
         402, and re-checking its signature is most of a warm decision's cost."""
         key = json.dumps(offer.envelope, sort_keys=True, separators=(",", ":"))
-        with self._lock:
-            cached = self._verifications.get(key)
+        cached = self._verifications.get(key)
         if cached is not None:
             return cached
         result = verify_artifact(offer, options)
-        with self._lock:
-            self._verifications[key] = result
-            while len(self._verifications) > MAX_CACHED_OFFERS:
-                self._verifications.popitem(last=False)
+        self._verifications.put(key, result)
         return result
 
     def _provider_reviews(
@@ -256,11 +258,9 @@ class Gate:
     def _provider_read(self, read: str, subject: str) -> tuple[str, list[IndexedReview]]:
         """One provider's answer about `subject` (a reason line, and its reviews), fetched at most once per
         `max_index_age_seconds`, like the index's own sync: a warm decision asks no provider."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._provider_answers.get(read)
-        if cached is not None and now - cached[0] < self.policy.max_index_age_seconds:
-            return cached[1], cached[2]
+        cached = self._provider_answers.get(read)
+        if cached is not None:
+            return cached
         host = urlsplit(read).hostname
         reviews: list[IndexedReview] = []
         try:
@@ -275,10 +275,7 @@ class Gate:
                 reason = f"review provider {host} answered about {answer.subject}, not {subject}"
             else:
                 reason, reviews = f"review provider {host}: {answer.count} review(s)", answer.reviews
-        with self._lock:
-            self._provider_answers[read] = (now, reason, reviews)
-            while len(self._provider_answers) > MAX_CACHED_OFFERS:
-                self._provider_answers.popitem(last=False)
+        self._provider_answers.put(read, (reason, reviews))
         return reason, reviews
 
     def _reviews(self, url: str, subject: str, message: dict[str, Any], reasons: list[str]) -> dict[str, Any] | None:
@@ -304,17 +301,13 @@ class Gate:
     def _index_reviews(self, subject: str) -> SubjectReviews:
         """The subject's reviews from the index, kept until the gate next syncs it (nothing else changes
         them) or the index may be stale anyway."""
-        assert self.index is not None
-        with self._lock:
-            cached = self._subjects.get(subject)
-        now = time.monotonic()
-        if cached is not None and cached[0] == self._last_sync and now - cached[1] < self.policy.max_index_age_seconds:
-            return cached[2]
+        if self.index is None:
+            raise ConfigError("the gate has no index to read reviews from")
+        cached = self._subjects.get(subject)
+        if cached is not None and cached[0] == self._last_sync:
+            return cached[1]
         result = self.index.reviews(subject)
-        with self._lock:
-            self._subjects[subject] = (self._last_sync, now, result)
-            while len(self._subjects) > MAX_CACHED_OFFERS:
-                self._subjects.popitem(last=False)
+        self._subjects.put(subject, (self._last_sync, result))
         return result
 
     def decide(self, url: str, status: int, headers: Mapping[str, str], body: bytes | None) -> Decision:
@@ -365,9 +358,7 @@ class Gate:
             reviews=reviews,
             attestseal=seal,
         )
-        with self._lock:
-            self._decisions.pop(url, None)
-            self._decisions[url] = decision
+        self._decisions.put(url, decision)
         return decision
 
     def _apply(

@@ -28,7 +28,7 @@ def _context(url: str, **changes: str) -> SimpleNamespace:
 def guard() -> object:
     gate = Gate()
     decision = Decision(action="pay", url=URL, subject="did:web:api.example.com", limit=LIMIT)
-    gate._decisions[URL] = decision  # what decide() stores for an approved 402
+    gate._decisions.put(URL, decision)  # what decide() stores for an approved 402
     return _guard(gate)
 
 
