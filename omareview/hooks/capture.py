@@ -11,12 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from omareview._cache import ExpiringCache
 from omareview._json import loads_untrusted
 from omareview._wire import WireModel
 from omareview.errors import OmaReviewError
@@ -43,6 +42,8 @@ log = logging.getLogger("omareview.hooks")
 RECEIPT_HEADERS = ("payment-response", "x-payment-response")
 REQUIRED_HEADER = "payment-required"
 MAX_REMEMBERED_OFFERS = 256
+#: How long a 402's signed offers wait for the receipt of the payment they priced.
+OFFER_MEMORY_S = 3600.0
 
 
 class ReviewDraft(WireModel):
@@ -126,8 +127,7 @@ class ReceiptCapture:
         self.outbox = outbox or Outbox()
         self.rating_policy = rating_policy
         self.on_event = on_event
-        self._offers: OrderedDict[str, list[LoadedArtifact]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._offers: ExpiringCache[str, list[LoadedArtifact]] = ExpiringCache(OFFER_MEMORY_S, MAX_REMEMBERED_OFFERS)
 
     def _emit(self, event: CaptureEvent) -> None:
         log.info("%s %s %s %s", event.kind, event.url, event.digest or "", event.detail)
@@ -180,17 +180,11 @@ class ReceiptCapture:
         except OmaReviewError as exc:
             log.info("the 402 from %s carries no usable signed offer: %s", url, exc)
             return
-        subject = subject_did_from_url(url)
-        with self._lock:
-            self._offers[subject] = offers
-            self._offers.move_to_end(subject)
-            while len(self._offers) > MAX_REMEMBERED_OFFERS:
-                self._offers.popitem(last=False)
+        self._offers.put(subject_did_from_url(url), offers)
         self._emit(CaptureEvent("offers", url, detail=f"{len(offers)} signed offer(s)"))
 
     def _offer_for(self, receipt: LoadedArtifact, subject: str) -> LoadedArtifact | None:
-        with self._lock:
-            offers = list(self._offers.get(subject, ()))
+        offers = list(self._offers.get(subject) or ())
         resource = (receipt.envelope.get("payload") or {}).get("resourceUrl")
         exact = [o for o in offers if (o.envelope.get("payload") or {}).get("resourceUrl") == resource]
         candidates = exact or offers

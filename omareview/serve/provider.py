@@ -26,12 +26,12 @@ import hashlib
 import json
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from omareview._cache import ExpiringCache
 from omareview._eip712 import recover_signer
 from omareview._hashing import is_address, to_checksum_address
 from omareview._json import loads_untrusted
@@ -244,7 +244,7 @@ class ReviewProvider:
         self.payer_limit = RateLimiter(config.writes_per_payer_per_hour, 3600.0)
         self._version = 0
         self._cursor: tuple[float, int] = (0.0, 0)
-        self._cache: OrderedDict[tuple[str, Any], _Listed] = OrderedDict()
+        self._cache: ExpiringCache[tuple[str, Any], _Listed] = ExpiringCache(CACHE_TTL_S, MAX_CACHED_SUBJECTS)
         self._cache_lock = threading.Lock()
 
     # --- reading ---------------------------------------------------------------------------------------
@@ -283,8 +283,7 @@ class ReviewProvider:
         """`reviews_document` when the page is kept and current, else None; it reads no store (beyond the
         follower's cursor, at most once a second), so the event loop may call it without a worker thread."""
         key = (subject_did(resource), _level(min_level))
-        with self._cache_lock:
-            listed = self._cache.get(key)
+        listed = self._cache.get(key)
         if listed is None or not self._current(listed, time.monotonic()):
             return None
         return listed.pages.get((offset, limit))
@@ -314,16 +313,10 @@ class ReviewProvider:
     def _listed(self, subject: str, level: Any) -> _Listed:
         key = (subject, level)
         now = time.monotonic()
-        with self._cache_lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
+        cached = self._cache.get(key)
         if cached is None or not self._current(cached, now):
             cached = _Listed(self._store_version(now), now, self.index.reviews(subject, min_level=level))
-            with self._cache_lock:
-                self._cache[key] = cached
-                while len(self._cache) > MAX_CACHED_SUBJECTS:
-                    self._cache.popitem(last=False)
+            self._cache.put(key, cached)
         return cached
 
     def _store_version(self, now: float) -> int:
