@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
+from omareview._http import fetch_user_url
 from omareview.cli.common import global_options
 from omareview.cli.output import JSON_OPTION, emit
 from omareview.errors import ConfigError
 from omareview.gate import Decision, Gate, load_policy
-from omareview.identity.fetch import fetch_user_url
 from omareview.index import JudgeContext, ReviewIndex
 
 

@@ -16,7 +16,6 @@ import os
 import socket
 import ssl
 import time
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -25,8 +24,9 @@ import certifi
 import httpcore
 from dns.exception import DNSException
 
+from omareview._http import DeadlineBackend, Inflater, mapped_errors
 from omareview._json import UntrustedJsonError, loads_untrusted
-from omareview.errors import FetchError, FetchFailedError, FetchRefusedError, InputError, ServiceError
+from omareview.errors import FetchError, FetchFailedError, FetchRefusedError, InputError
 from omareview.identity.dns_txt import DNS_SERVER_ENV, lookup_addresses
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
     "IPAddress",
     "SafeFetcher",
     "address_refusal",
-    "fetch_user_url",
     "overrides_from_env",
     "parse_overrides",
 ]
@@ -101,94 +100,6 @@ def address_refusal(ip: IPAddress, allow_loopback: bool) -> str | None:
     if ip.is_private or ip.is_reserved or ip.is_unspecified or not ip.is_global:
         return "a private or reserved address"
     return None
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    """A connection whose every read and write is bounded by what is left of one deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
-        self._inner = inner
-        self._deadline = deadline
-
-    def _left(self, timeout: float | None) -> float:
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise httpcore.ReadTimeout("the total time allowed for the fetch is over")
-        return left if timeout is None else min(timeout, left)
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, self._left(timeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, self._left(timeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        upgraded = self._inner.start_tls(ssl_context, server_hostname, self._left(timeout))
-        return _DeadlineStream(upgraded, self._deadline)
-
-    def get_extra_info(self, info: str) -> object:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's own sockets, each operation bounded by the remaining time of one total deadline."""
-
-    def __init__(self, deadline: float) -> None:
-        self._inner = httpcore.SyncBackend()
-        self._deadline = deadline
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: object = None,
-    ) -> httpcore.NetworkStream:
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise httpcore.ConnectTimeout("the total time allowed for the fetch is over")
-        stream = self._inner.connect_tcp(host, port, left if timeout is None else min(timeout, left), local_address)
-        return _DeadlineStream(stream, self._deadline)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: object = None
-    ) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("unix sockets are not fetched")
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-class _Inflater:
-    """Bounded decompression of a gzip or deflate body: never more than `limit` bytes come out."""
-
-    def __init__(self, encoding: str, url: str, limit: int) -> None:
-        self._url = url
-        self._limit = limit
-        encoding = encoding.strip().lower()
-        if encoding in ("", "identity"):
-            self._zlib = None
-        elif encoding in ("gzip", "x-gzip", "deflate"):
-            self._zlib = zlib.decompressobj(wbits=47)
-        else:
-            raise FetchRefusedError(f"{url} answered in an encoding omareview does not read ({encoding})")
-
-    def feed(self, chunk: bytes) -> bytes:
-        if self._zlib is None:
-            return chunk
-        try:
-            out = self._zlib.decompress(chunk, self._limit + 1)
-        except zlib.error as exc:
-            raise FetchFailedError(f"{self._url} sent a corrupt compressed body") from exc
-        if self._zlib.unconsumed_tail:
-            raise FetchRefusedError(f"{self._url} inflates to more than {self._limit // 1024} KiB")
-        return out
 
 
 @dataclass
@@ -303,7 +214,7 @@ class SafeFetcher:
             method, pinned, headers=headers, content=json_body, extensions={"sni_hostname": host}
         ) as response:
             received = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
-            inflate = _Inflater(received.get("content-encoding", "identity"), url, self.max_bytes)
+            inflate = Inflater(received.get("content-encoding", "identity"), url, self.max_bytes)
             body = bytearray()
             try:
                 for chunk in response.iter_stream():
@@ -332,61 +243,28 @@ class SafeFetcher:
         current = self.target_url(url)
         origin = _origin(current)
         deadline = time.monotonic() + self.timeout_s
-        try:
-            with httpcore.ConnectionPool(
-                ssl_context=self._ssl_context(), network_backend=_DeadlineBackend(deadline), retries=0
-            ) as pool:
-                for _ in range(MAX_REDIRECTS + 1):
-                    status, headers, body = self._request(pool, current, overridden, deadline, json_body)
-                    if status in (301, 302, 303, 307, 308) and json_body is not None:
-                        raise FetchRefusedError(f"refusing the redirect of a POST to {url}")
-                    if status in (301, 302, 303, 307, 308):
-                        location = urljoin(current, headers.get("location", ""))
-                        if _origin(location) != origin:
-                            raise FetchRefusedError(f"refusing the redirect from {url} to another origin ({location})")
-                        current = location
-                        continue
-                    break
-                else:
-                    raise FetchRefusedError(f"{url}: more than {MAX_REDIRECTS} redirects")
-        except httpcore.TimeoutException as exc:
-            raise FetchFailedError(f"{url} did not answer within {self.timeout_s:g} s") from exc
-        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
-            raise FetchFailedError(f"cannot fetch {url} ({type(exc).__name__}: {exc})") from exc
+        with (
+            mapped_errors(url, self.timeout_s),
+            httpcore.ConnectionPool(
+                ssl_context=self._ssl_context(), network_backend=DeadlineBackend(deadline), retries=0
+            ) as pool,
+        ):
+            for _ in range(MAX_REDIRECTS + 1):
+                status, headers, body = self._request(pool, current, overridden, deadline, json_body)
+                if status in (301, 302, 303, 307, 308) and json_body is not None:
+                    raise FetchRefusedError(f"refusing the redirect of a POST to {url}")
+                if status in (301, 302, 303, 307, 308):
+                    location = urljoin(current, headers.get("location", ""))
+                    if _origin(location) != origin:
+                        raise FetchRefusedError(f"refusing the redirect from {url} to another origin ({location})")
+                    current = location
+                    continue
+                break
+            else:
+                raise FetchRefusedError(f"{url}: more than {MAX_REDIRECTS} redirects")
         return status, headers, body
 
 
 def _origin(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
     return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
-
-
-def fetch_user_url(url: str, *, timeout_s: float, max_bytes: int = 1024 * 1024) -> tuple[int, dict[str, str], bytes]:
-    """GET a URL a person typed (any address, loopback and private ones included: no address policy; no
-    redirects followed) under one total deadline and a size bound: status, lowercase headers, body. Never
-    for a URL a program or a language model chose: that goes through `SafeFetcher`. Raises ServiceError
-    when it cannot be had in time or in size."""
-    deadline = time.monotonic() + timeout_s
-    try:
-        with (
-            httpcore.ConnectionPool(
-                ssl_context=ssl.create_default_context(cafile=certifi.where()),
-                network_backend=_DeadlineBackend(deadline),
-                retries=0,
-            ) as pool,
-            pool.stream("GET", url, headers={"Accept-Encoding": "gzip, identity"}) as response,
-        ):
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
-            inflate = _Inflater(headers.get("content-encoding", "identity"), url, max_bytes)
-            body = bytearray()
-            for chunk in response.iter_stream():
-                body.extend(inflate.feed(chunk))
-                if len(body) > max_bytes:
-                    raise ServiceError(f"{url} answered more than {max_bytes // 1024} KiB", reason="too-large")
-            return response.status, headers, bytes(body)
-    except httpcore.TimeoutException as exc:
-        raise ServiceError(f"{url} did not answer within {timeout_s:g} s", reason="service-unavailable") from exc
-    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, OSError) as exc:
-        raise ServiceError(f"cannot reach {url} ({type(exc).__name__}: {exc})", reason="service-unavailable") from exc
-    except FetchError as exc:
-        raise ServiceError(str(exc), reason=exc.reason) from exc

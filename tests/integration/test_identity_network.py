@@ -169,7 +169,7 @@ def test_https_is_pinned_to_the_checked_address_and_verified_by_name(tmp_path: P
         trusted = SafeFetcher(overrides={"secure.example": base}, verify=tls.client_context)
         assert trusted.get_json("https://secure.example/.well-known/did.json") == {"tls": True}
         untrusted = SafeFetcher(overrides={"secure.example": base})
-        with pytest.raises(FetchError, match="cannot fetch"):
+        with pytest.raises(FetchError, match="cannot reach"):
             untrusted.get_json("https://secure.example/.well-known/did.json")
 
 
