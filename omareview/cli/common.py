@@ -17,18 +17,24 @@ from omareview.networks import DEVNET, Network
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def key_options(func: F) -> F:
+def _account_options(func: F, prefix: str, dev_help: str, keystore_help: str) -> F:
+    """`--{prefix}dev-account N` and `--{prefix}keystore FILE`: the same pair wherever a key signs."""
     func = click.option(
-        "--dev-account",
-        type=click.IntRange(0, 9),
-        metavar="N",
-        help="Sign with the devnet's dev account N (devnet only).",
+        f"--{prefix}dev-account", type=click.IntRange(0, 9), metavar="N", help=f"{dev_help} (devnet only)."
     )(func)
-    return click.option(
-        "--keystore",
-        type=click.Path(path_type=Path, dir_okay=False),
-        help="Ethereum keystore JSON; password from OMAREVIEW_KEYSTORE_PASSWORD or a prompt.",
-    )(func)
+    return click.option(f"--{prefix}keystore", type=click.Path(path_type=Path, dir_okay=False), help=keystore_help)(
+        func
+    )
+
+
+def key_options(func: F) -> F:
+    """The signing key, for commands that attest."""
+    return _account_options(
+        func,
+        "",
+        "Sign with the devnet's dev account N",
+        "Ethereum keystore JSON; password from OMAREVIEW_KEYSTORE_PASSWORD or a prompt.",
+    )
 
 
 def load_signer(network: Network, keystore: Path | None, dev_account: int | None) -> Signer:
@@ -46,17 +52,12 @@ RELAYER_KEY_ENV = "OMAREVIEW_RELAYER_KEY"
 
 def relayer_options(func: F) -> F:
     """The relayer's key, for commands that send others' delegated attestations."""
-    func = click.option(
-        "--relayer-dev-account",
-        type=click.IntRange(0, 9),
-        metavar="N",
-        help="Relay from the devnet's dev account N (devnet only).",
-    )(func)
-    return click.option(
-        "--relayer-keystore",
-        type=click.Path(path_type=Path, dir_okay=False),
-        help=f"Keystore of the key that sends others' reviews (else {RELAYER_KEY_ENV}).",
-    )(func)
+    return _account_options(
+        func,
+        "relayer-",
+        "Relay from the devnet's dev account N",
+        f"Keystore of the key that sends others' reviews (else {RELAYER_KEY_ENV}).",
+    )
 
 
 def load_relayer(network: Network, keystore: Path | None, dev_account: int | None) -> Signer | None:
