@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
+from omareview._cache import ExpiringCache
 from omareview.errors import ConfigError
 from omareview.identity.graph import IdentityGraph, WitnessIssuers, load_witness_issuers
 from omareview.identity.verdict import AuthorizationCache, authorization_cache
@@ -17,7 +18,10 @@ if TYPE_CHECKING:
     from omareview.identity.didweb import DidWebResolver
     from omareview.review.payment import PaymentVerifier
 
-__all__ = ["LEVELS", "LEVEL_RANK", "NOT_COUNTED", "JudgeContext", "ReviewLevel"]
+__all__ = ["ADVERTISED_TTL_S", "LEVELS", "LEVEL_RANK", "NOT_COUNTED", "JudgeContext", "ReviewLevel"]
+
+#: How long the `payTo` addresses a subject's own 402 advertises are kept.
+ADVERTISED_TTL_S = 3600.0
 
 #: A review's level, the one definition: what its proof shows, strongest first.
 ReviewLevel = Literal["paid", "verified", "signed", "unverified", "invalid"]
@@ -60,7 +64,9 @@ class JudgeContext:
     dns_server: str | None = None
     authorizations: AuthorizationCache = field(default_factory=authorization_cache)
     payments: PaymentVerifier | None = None
-    advertised: dict[tuple[str, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
+    advertised: ExpiringCache[tuple[str, str], frozenset[str]] = field(
+        default_factory=lambda: ExpiringCache(ADVERTISED_TTL_S)
+    )
     graph: IdentityGraph | None = None
     trust_anchors: str | None = None
     funding_window_s: float = 86_400.0

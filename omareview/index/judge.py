@@ -10,14 +10,13 @@ Other proof types are kept but not judged. Legacy-schema reviews carry no proofs
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from omareview._json import loads_untrusted
-from omareview.errors import InputError
+from omareview.errors import FetchError, InputError
 from omareview.identity._b64 import decode_header_value
 from omareview.identity.dids import subject_did
 from omareview.index.context import LEVEL_RANK, JudgeContext, ReviewLevel
@@ -33,9 +32,8 @@ from omareview.x402.wire import ArtifactKind
 if TYPE_CHECKING:
     pass
 
-__all__ = ["ADVERTISED_TTL_S", "judge", "judge_many"]
+__all__ = ["judge", "judge_many"]
 
-ADVERTISED_TTL_S = 3600.0
 _TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 # Sources that speak for the subject itself; `pay-to` is not one (it would vouch for itself).
 _SUBJECT_SOURCES = ("did-json", "dns-txt")
@@ -290,9 +288,8 @@ def _advertised_pay_to(resource_url: str, network: str, context: JudgeContext) -
         return set()
     host = (urlsplit(resource_url).hostname or "").lower()
     cached = context.advertised.get((host, network))
-    now = time.monotonic()
-    if cached is not None and now - cached[0] < ADVERTISED_TTL_S:
-        return set(cached[1])
+    if cached is not None:
+        return set(cached)
     from omareview.identity.fetch import SafeFetcher
 
     fetcher = context.resolver.fetcher if context.resolver is not None else SafeFetcher()
@@ -306,7 +303,7 @@ def _advertised_pay_to(resource_url: str, network: str, context: JudgeContext) -
             for entry in accepts if isinstance(accepts, list) else []:
                 if isinstance(entry, dict) and to_caip2(str(entry.get("network"))) == network:
                     found.add(str(entry.get("payTo") or "").lower())
-    except (InputError, ValueError):
+    except (InputError, FetchError, ValueError):
         found = set()
-    context.advertised[(host, network)] = (now, frozenset(found))
+    context.advertised.put((host, network), frozenset(found))
     return found
