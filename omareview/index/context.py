@@ -18,7 +18,17 @@ if TYPE_CHECKING:
     from omareview.identity.didweb import DidWebResolver
     from omareview.review.payment import PaymentVerifier
 
-__all__ = ["ADVERTISED_TTL_S", "LEVELS", "LEVEL_RANK", "NOT_COUNTED", "JudgeContext", "ReviewLevel"]
+__all__ = [
+    "ADVERTISED_TTL_S",
+    "LEVELS",
+    "LEVEL_RANK",
+    "NOT_COUNTED",
+    "SELF_DEALING",
+    "JudgeContext",
+    "NotCounted",
+    "ReviewLevel",
+    "SelfDealing",
+]
 
 #: How long the `payTo` addresses a subject's own 402 advertises are kept.
 ADVERTISED_TTL_S = 3600.0
@@ -27,8 +37,13 @@ ADVERTISED_TTL_S = 3600.0
 ReviewLevel = Literal["paid", "verified", "signed", "unverified", "invalid"]
 LEVELS: tuple[ReviewLevel, ...] = get_args(ReviewLevel)
 LEVEL_RANK: dict[str, int] = {level: len(LEVELS) - 1 - rank for rank, level in enumerate(LEVELS)}
-#: Why a review is not counted, in plain words, by its code (`IndexedReview.not_counted_because`).
-NOT_COUNTED: dict[str, str] = {
+#: How the reviewed party could have bought a review itself (`omareview.index.dealing`).
+SelfDealing = Literal["self-payment", "controller", "funded-by-service"]
+SELF_DEALING: tuple[SelfDealing, ...] = get_args(SelfDealing)
+#: Why a review is not counted, as a stable code (`IndexedReview.not_counted_because`).
+NotCounted = Literal["below-floor", "refunded", "self-payment", "controller", "funded-by-service"]
+#: The same, in plain words, by its code.
+NOT_COUNTED: dict[NotCounted, str] = {
     "below-floor": "its evidence is below the level the average counts",
     "refunded": "the payment went back to the reviewer",
     "self-payment": "the service's own payTo paid for it",

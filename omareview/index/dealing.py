@@ -24,16 +24,14 @@ import contextlib
 import json
 import re
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from omareview.identity.graph import IdentityAttestation
-from omareview.index.context import JudgeContext
+from omareview.index.context import SELF_DEALING, JudgeContext, SelfDealing
 from omareview.review.payment import FundingCheck
 
 __all__ = ["SELF_DEALING", "SelfDealing", "self_dealing"]
 
-SelfDealing = Literal["self-payment", "controller", "funded-by-service"]
-SELF_DEALING: tuple[SelfDealing, ...] = ("self-payment", "controller", "funded-by-service")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 

@@ -19,7 +19,7 @@ from omareview.eas.rpc import RpcClient
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, subject_did, web_domain
 from omareview.identity.graph import IDENTITY_KINDS, IdentityAttestation
-from omareview.index.context import LEVEL_RANK, LEVELS, JudgeContext, ReviewLevel
+from omareview.index.context import LEVEL_RANK, LEVELS, SELF_DEALING, JudgeContext, NotCounted, ReviewLevel
 from omareview.index.store import StoredReview, StoreGraph, open_store
 from omareview.networks import Network, payment_networks
 from omareview.schemas import USER_REVIEW, all_schemas, get_schema
@@ -115,7 +115,7 @@ class IndexedReview(WireModel):
     network: str | None = None
     responses: list[ReviewResponse] = Field(default_factory=list)
     counted: bool = False
-    not_counted_because: str | None = None
+    not_counted_because: NotCounted | None = None
 
 
 class CostToMove(WireModel):
@@ -513,10 +513,10 @@ def _counting(review: IndexedReview, floor: int, count_self_dealing: bool) -> In
     """The review with whether it counts, and why not."""
     payment = (review.evidence or {}).get("payment") or {}
     dealing = (review.evidence or {}).get("selfDealing")
-    why: str | None = None
+    why: NotCounted | None = None
     if LEVEL_RANK[review.level] < floor or review.rating_value is None or not 1 <= review.rating_value <= 5:
         why = "below-floor"
-    elif isinstance(dealing, str) and not count_self_dealing:
+    elif dealing in SELF_DEALING and not count_self_dealing:
         why = dealing  # before `refunded`: a payTo paying itself reads as its own refund
     elif payment.get("status") == "refunded":
         why = "refunded"
