@@ -33,7 +33,7 @@ def config(ctx: click.Context, as_json: bool) -> None:
     checked), the payment networks, the store and the payment policy."""
     from omareview._home import CONFIG_FILE_NAME, home_dir, load_config
     from omareview.gate.policy import POLICY_FILE, load_policy
-    from omareview.index.engines import store_url
+    from omareview.index._engines import store_url
     from omareview.networks import network_names, payment_networks
 
     home = home_dir()

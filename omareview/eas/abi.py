@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from omareview._hashing import keccak, to_checksum_address
-from omareview.eas.fixed_layout import decode_attestation_fields
+from omareview.eas._fixed_layout import decode_attestation_fields
 from omareview.eas.schema import split_top_level
 from omareview.errors import InputError
 

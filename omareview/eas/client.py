@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from omareview._hashing import to_checksum_address
 from omareview._offloop import async_face
 from omareview._wire import WireModel
+from omareview.eas._tx import GAS_MARGIN, TX_GAS_CAP, NonceTracker, Receipt, SendJournal, TxSender
 from omareview.eas.abi import (
     ATTESTED_TOPIC,
     GET_NONCE,
@@ -26,7 +27,6 @@ from omareview.eas.abi import (
 )
 from omareview.eas.delegation import EasDomain, attest_digest, attest_typed_data, detect_domain
 from omareview.eas.rpc import RpcClient, RpcError
-from omareview.eas.tx import GAS_MARGIN, TX_GAS_CAP, NonceTracker, Receipt, SendJournal, TxSender
 from omareview.errors import ChainError, ConfigError, InputError
 from omareview.keys import SignerLike, as_signer
 from omareview.networks import Network

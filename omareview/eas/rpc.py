@@ -5,7 +5,7 @@ Reverts come back as `RpcError` carrying the revert data, so callers can decode 
 keep-alive connection per thread; a read on a connection the node closed while it was idle is sent once
 more on a fresh one. A call that may act (`eth_sendRawTransaction`) is never resent here: the request may
 have reached the node before the connection broke, and only the sender, which knows the transaction's hash,
-can settle what became of it (`omareview.eas.tx`). Messages name the node by scheme and host only: a URL's
+can settle what became of it (`omareview.eas._tx`). Messages name the node by scheme and host only: a URL's
 user, password, path and query often carry an API key. The standard
 library rather than httpx: every command that talks to a node imports this module, and httpx costs about
 100 ms to import where `http.client` costs a few. Even those few (with `ssl`, `certifi` and `ijson`, about

@@ -4,7 +4,7 @@ judged. A cursor per schema records how far the chain has been read. The provide
 one review per payment, and who is writing it.
 
 By default each network has an embedded SQLite file under `$OMAREVIEW_HOME/index/`; a `postgresql://` store
-holds every network in one database that several processes share (`omareview.index.engines`). The schema is
+holds every network in one database that several processes share (`omareview.index._engines`). The schema is
 versioned: `MIGRATIONS` lists every version, applied once each.
 """
 
@@ -21,7 +21,7 @@ from omareview._home import home_dir
 from omareview.errors import InputError
 from omareview.identity.dids import did_address
 from omareview.identity.graph import IdentityAttestation, IdentityKind
-from omareview.index.engines import Engine, PostgresEngine, SqliteEngine, Tx, schema_name, store_url
+from omareview.index._engines import Engine, PostgresEngine, SqliteEngine, Tx, schema_name, store_url
 
 if TYPE_CHECKING:
     from omareview.review.payment import PaidPayment

@@ -22,7 +22,7 @@ from omareview.eas.rpc import RpcClient
 from omareview.eas.scanner import AttestedLog, LogScanner, attested_logs, attested_topics, fetch_attestations
 from omareview.eas.schema import decode_fields
 from omareview.errors import ChainError, InputError
-from omareview.index.engines import Tx
+from omareview.index._engines import Tx
 from omareview.index.store import IndexStore
 from omareview.review.model import decode_user_review
 

@@ -37,9 +37,9 @@ from omareview._hashing import is_address, to_checksum_address
 from omareview._json import loads_untrusted
 from omareview._owners import new_owner, owner_is_gone
 from omareview._wire import WireModel
+from omareview.eas._tx import GAS_MARGIN
 from omareview.eas.abi import ZERO_UID, EasRevertError
 from omareview.eas.client import DelegatedAttestation, EasClient, Submitted
-from omareview.eas.tx import GAS_MARGIN
 from omareview.errors import ChainError, InputError, ServiceError
 from omareview.identity.dids import did_address, subject_did
 from omareview.index.context import LEVELS

@@ -21,10 +21,10 @@ from pathlib import Path
 from omareview._devnet_state import network_of
 from omareview.devnet.node import Devnet, start_devnet
 from omareview.devnet.toolchain import find_anvil
+from omareview.eas._tx import TxSender
 from omareview.eas.abi import multi_attest_call
 from omareview.eas.client import EasClient, review_request
 from omareview.eas.rpc import RpcClient
-from omareview.eas.tx import TxSender
 from omareview.errors import ChainError
 from omareview.keys import signer_from_key
 from omareview.networks import Network

@@ -18,7 +18,7 @@ from typing import Any
 
 from omareview.identity import did_address
 from omareview.index import Follower, JudgeContext, ReviewIndex
-from omareview.index.engines import schema_name
+from omareview.index._engines import schema_name
 from omareview.networks import Network
 from omareview.schemas import get_schema
 from tests.bench._big_chain import BLOCKS, REVIEWS, SUBJECTS, big_chain, subject

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from omareview.errors import ChainError, ConfigError
-from omareview.index.engines import store_url
+from omareview.index._engines import store_url
 
 
 def test_the_store_key_of_config_toml_is_accepted_and_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

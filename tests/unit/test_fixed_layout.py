@@ -10,8 +10,8 @@ from eth_abi.abi import encode as abi_encode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from omareview.eas._fixed_layout import decode_attestation_fields, decode_user_review_fields
 from omareview.eas.abi import attestation_of, decode_attestation
-from omareview.eas.fixed_layout import decode_attestation_fields, decode_user_review_fields
 from omareview.errors import InputError
 from omareview.review.model import decode_user_review
 from omareview.schemas import USER_REVIEW, get_schema
