@@ -53,7 +53,7 @@ def test_cost_to_move_counted_by_hand() -> None:
 
 def test_every_documented_config_key_shows_in_omareview_config(tmp_path: Path) -> None:
     """Every key `docs/configuration.md` and the reader guide document, written once, is what `omareview config`
-    reports in effect; the store's password is never shown."""
+    reports in effect; its URLs are shown by scheme and host only, so no password or API key is printed."""
     import json
 
     from tests.helpers import run_cli
@@ -62,14 +62,14 @@ def test_every_documented_config_key_shows_in_omareview_config(tmp_path: Path) -
         'store = "postgresql://reader:hunter2@127.0.0.1:5432/reviews"\n'
         "[networks.mychain]\n"
         "chain-id = 8453\n"
-        'rpc-url = "https://rpc.example.org"\n'
+        'rpc-url = "https://rpc.example.org/v2/SECRETKEY"\n'
         'eas-address = "0x4200000000000000000000000000000000000021"\n'
         "deployment-block = 1000000\n"
         'trust-anchors = "https://example.org/trust-anchors.json"\n'
         "[networks.mychain.schemas]\n"
         'user-review = "0x7ab3911527e5e47eaab9f5a2c571060026532dde8cb4398185553053963b2a47"\n'
         '[payment-networks."eip155:8453"]\n'
-        'rpc-url = "https://base.example/rpc"\n'
+        'rpc-url = "https://reader:SECRETKEY@base.example/rpc"\n'
         "confirmations = 12\n"
     )
     (tmp_path / "policy.toml").write_text("refuse_min_reviews = 7\nsync_timeout_seconds = 1.5\n")
@@ -82,8 +82,11 @@ def test_every_documented_config_key_shows_in_omareview_config(tmp_path: Path) -
     assert mine["easAddress"] == "0x4200000000000000000000000000000000000021"
     assert mine["trustAnchors"] == "https://example.org/trust-anchors.json"
     assert mine["schemas"]["user-review"].startswith("0x7ab39115")
-    assert document["paymentNetworks"]["eip155:8453"] == {"rpcUrl": "https://base.example/rpc", "finality": 12}
-    assert document["store"] == "postgresql://reader:***@127.0.0.1:5432/reviews" and "hunter2" not in shown.stdout
+    assert document["paymentNetworks"]["eip155:8453"] == {"rpcUrl": "https://base.example", "finality": 12}
+    assert document["store"] == "postgresql://127.0.0.1:5432"
+    human = run_cli("--network", "mychain", "config", env=env)
+    for output in (shown.stdout, human.stdout):
+        assert "hunter2" not in output and "SECRETKEY" not in output
     assert (document["policy"]["refuse_min_reviews"], document["policy"]["sync_timeout_seconds"]) == (7, 1.5)
     (tmp_path / "config.toml").write_text("[networks.broken]\nrpc-url = 5\n")
     broken = run_cli("config", env=env)
