@@ -126,7 +126,15 @@ def fetch_user_url(url: str, *, timeout_s: float, max_bytes: int = 1024 * 1024) 
     """GET a URL a person typed (any address, loopback and private ones included: no address policy; no
     redirects followed) under one total deadline and a size bound: status, lowercase headers, body. Never
     for a URL a program or a language model chose: that goes through `identity.fetch.SafeFetcher`. Raises
-    FetchFailedError (a ServiceError) when it cannot be had in time or in size."""
+    FetchFailedError (a ServiceError) when it cannot be had in time or in size: the person chose the URL, so
+    whatever it answers past the bounds is the service's failure, not a refused input."""
+    try:
+        return _fetch_user_url(url, timeout_s, max_bytes)
+    except FetchRefusedError as exc:
+        raise FetchFailedError(str(exc), reason=exc.reason) from exc
+
+
+def _fetch_user_url(url: str, timeout_s: float, max_bytes: int) -> tuple[int, dict[str, str], bytes]:
     deadline = time.monotonic() + timeout_s
     with (
         mapped_errors(url, timeout_s),

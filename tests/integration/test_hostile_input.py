@@ -328,6 +328,25 @@ def test_check_gives_up_on_a_dripping_server_at_its_total_bound() -> None:
     assert time.monotonic() - started < 5, "the bound is total, not per byte"
 
 
+def test_check_refuses_an_answer_past_its_size_bound_plain_or_compressed() -> None:
+    """A URL a person typed that answers more than `check` reads (1 MiB), as is or once inflated, is the
+    service's failure: one line, exit 3, whichever way it came."""
+    import gzip
+
+    from tests.servers import Reply, http_server
+
+    huge = b"x" * (2 * 1024 * 1024)
+    routes = {
+        "/plain": Reply(402, huge),
+        "/bomb": Reply(402, gzip.compress(huge), headers={"Content-Encoding": "gzip"}),
+    }
+    with http_server(routes) as server:
+        plain = run_cli("check", f"{server.base_url}/plain", "--timeout", "5", timeout=60)
+        bomb = run_cli("check", f"{server.base_url}/bomb", "--timeout", "5", timeout=60)
+    assert plain.code == 3 and plain.error_line.endswith("answered more than 1024 KiB"), plain.stderr
+    assert bomb.code == 3 and bomb.error_line.endswith("inflates to more than 1024 KiB"), bomb.stderr
+
+
 def test_a_402_whose_accepts_is_a_number_is_refused_in_one_line_by_every_command(tmp_path: Path) -> None:
     from omareview.x402 import encode_header
     from omareview.x402.issue import offer_payload, offer_receipt_extension
