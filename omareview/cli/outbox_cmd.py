@@ -168,7 +168,7 @@ def review_entry(
         version=service_version,
     )
     if via is None:
-        if entry.status != "pending":
+        if entry.status in ("done", "rejected"):
             raise InputError(
                 f"entry {entry.digest[:18]}… is {entry.status}; only pending receipts can be reviewed",
                 reason="outbox-entry",

@@ -10,8 +10,8 @@ when the payer its receipt names is:
   subject — the sources that authorize a receipt signer, asked about the payer — or a wallet a Linked
   Identifier ties to one of those or to the `payTo`;
 - a wallet the service funded (`funded-by-service`): it received the payment asset from the `payTo` or
-  from one of those wallets within `JudgeContext.funding_window_s` before paying (one hop: a longer chain
-  would cost a log query per hop).
+  from one of those wallets within `JudgeContext.funding_window_s` before paying, directly or through up to
+  `JudgeContext.funding_hops` transfers (each hop costs one more batch of log queries).
 
 Such reviews stay listed (they are real attestations) but are not counted in the average
 (`omareview.index.query.summarize`). The funding check reads ERC-20 `Transfer` logs from each `payTo` to its
