@@ -177,10 +177,11 @@ class Gate:
             policy.max_index_age_seconds, MAX_CACHED_OFFERS
         )
         self._provider_fetcher = SafeFetcher(
-            overrides=self.resolver.fetcher.host_overrides,
+            overrides=self.resolver.fetcher.overrides,
             timeout_s=PROVIDER_TIMEOUT_S,
             max_bytes=PROVIDER_MAX_BYTES,
             dns_server=self.resolver.fetcher.dns_server,
+            trust_env=self.resolver.fetcher.trust_env,
         )
 
     def last_decision(self, url: str) -> Decision | None:

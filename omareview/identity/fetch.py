@@ -132,15 +132,10 @@ class SafeFetcher:
         if self.dns_server is None and self.trust_env:
             self.dns_server = os.environ.get(DNS_SERVER_ENV) or None
 
-    @property
-    def host_overrides(self) -> Mapping[str, str]:
-        """The overrides in effect."""
-        return self.overrides or {}
-
     def target_url(self, url: str) -> str:
         """The URL actually fetched: the override's base URL replaces scheme, host and port."""
         parts = urlsplit(url)
-        base = self.host_overrides.get((parts.hostname or "").lower())
+        base = (self.overrides or {}).get((parts.hostname or "").lower())
         if base is None:
             return url
         return base + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

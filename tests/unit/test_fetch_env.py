@@ -16,7 +16,7 @@ def test_the_environment_is_read_once_and_only_when_trusted(monkeypatch: pytest.
     assert trusting.dns_server == "127.0.0.1:5353"
     sealed = SafeFetcher(trust_env=False)
     assert sealed.target_url("https://bank.example/.well-known/did.json") == "https://bank.example/.well-known/did.json"
-    assert sealed.dns_server is None and sealed.host_overrides == {}
+    assert sealed.dns_server is None and sealed.overrides == {}
     monkeypatch.setenv("OMAREVIEW_DID_WEB_OVERRIDES", "")
     assert trusting.target_url("https://bank.example/x") == "http://127.0.0.1:9/x", "read when made, not per fetch"
     explicit = SafeFetcher(overrides={"a.example": "http://127.0.0.1:1"}, trust_env=False, dns_server="127.0.0.1:53")
