@@ -136,9 +136,9 @@ def _table(result: SubjectReviews) -> Iterator[str]:
         body = (review.review_body or "").replace("\n", " ")
         who = f"{review.attester[:6]}…{review.attester[-4:]}"
         yield f"{review.level:<11} {review.rating_value or '?':<6} {who:<13} {_when(review.time):<17} {body[:60]}"
-        payment = (review.evidence or {}).get("payment") or {}
-        if review.level == "paid":
-            yield f"{'':<11} paid {payment.get('amount')} of {payment.get('asset')} to {payment.get('payTo')}"
+        payment = review.evidence.payment if review.evidence is not None else None
+        if review.level == "paid" and payment is not None:
+            yield f"{'':<11} paid {payment.amount} of {payment.asset} to {payment.pay_to}"
         if review.not_counted_because == "below-floor":
             yield f"{'':<11} not counted: {review.level}" + (f" ({review.reason})" if review.reason else "")
         elif review.not_counted_because is not None:

@@ -19,6 +19,7 @@ __all__ = [
     "AuthorizationMethod",
     "AuthorizationStatus",
     "SignerIdentity",
+    "SignerInfo",
     "authorization_cache",
 ]
 
@@ -52,6 +53,16 @@ class Authorization(WireModel):
     uid: str | None = None
     valid_from: int | None = None
     valid_until: int | None = None
+
+
+class SignerInfo(WireModel):
+    """Who signed an artifact: an address (EIP-712) or a `kid` (JWS), and the DID it speaks for."""
+
+    json_exclude_none = True
+
+    address: str | None = None
+    kid: str | None = None
+    did: str
 
 
 #: Live authorization answers by (signer, host, payTo).

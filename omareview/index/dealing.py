@@ -24,29 +24,34 @@ import contextlib
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from omareview.identity.graph import IdentityAttestation
 from omareview.index.context import SELF_DEALING, JudgeContext, SelfDealing
 from omareview.review.payment import FundingCheck
+
+if TYPE_CHECKING:
+    from omareview.review.evidence import PaymentEvidence
 
 __all__ = ["SELF_DEALING", "SelfDealing", "self_dealing"]
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
-def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], context: JudgeContext) -> list[str | None]:
+def self_dealing(
+    subject: str, payments: Sequence[PaymentEvidence | None], context: JudgeContext
+) -> list[SelfDealing | None]:
     """For each review's payment evidence (as judged; None: no payment), why it is self-dealing, or None."""
-    found: list[str | None] = [None] * len(payments)
+    found: list[SelfDealing | None] = [None] * len(payments)
     funding: list[tuple[int, FundingCheck]] = []
     domain = subject.removeprefix("did:web:").split("/", 1)[0] if subject.startswith("did:web:") else None
     listed: set[str] | None = None
     named: set[str] | None = None
     links: dict[str, list[IdentityAttestation]] = {}
     for index, payment in enumerate(payments):
-        if payment is None or payment.get("status") not in ("paid", "refunded"):
+        if payment is None or payment.status not in ("paid", "refunded"):
             continue
-        payer, pay_to = str(payment.get("payer") or "").lower(), str(payment.get("payTo") or "").lower()
+        payer, pay_to = (payment.payer or "").lower(), (payment.pay_to or "").lower()
         if not payer:
             continue
         if payer == pay_to:
@@ -62,13 +67,13 @@ def self_dealing(subject: str, payments: Sequence[dict[str, Any] | None], contex
             ):
                 found[index] = "controller"
                 continue
-        if pay_to and isinstance(payment.get("blockNumber"), int) and payment.get("asset"):
+        if pay_to and payment.block_number is not None and payment.asset:
             check = FundingCheck(
-                network=str(payment["network"]),
-                asset=str(payment["asset"]),
+                network=payment.network,
+                asset=payment.asset,
                 funders=frozenset({pay_to, *(listed or ()), *(named or ())} - {"", payer}),
                 payer=payer,
-                block_number=int(payment["blockNumber"]),
+                block_number=payment.block_number,
                 window_s=context.funding_window_s,
                 hops=context.funding_hops,
             )
@@ -115,15 +120,15 @@ def _named_addresses(subject: str, context: JudgeContext) -> set[str]:
 def _linked(
     payer: str,
     controllers: set[str],
-    payment: dict[str, Any],
+    payment: PaymentEvidence,
     context: JudgeContext,
     links: dict[str, list[IdentityAttestation]],
 ) -> bool:
     """A Linked Identifier, written by either side and holding when it paid, ties the payer to one of the
     service's wallets. Each wallet's own links are read once per pass (`links`); only a payer that wrote a
     link, or that a service wallet's link mentions, is checked in full."""
-    at = payment.get("paidAt")
-    if context.graph is None or not isinstance(at, int):
+    at = payment.paid_at
+    if context.graph is None or at is None:
         return False
     from omareview.identity.links import link_between
 
@@ -141,19 +146,19 @@ def _linked(
     )
 
 
-def _controls(payer: str, domain: str, payment: dict[str, Any], context: JudgeContext) -> bool:
+def _controls(payer: str, domain: str, payment: PaymentEvidence, context: JudgeContext) -> bool:
     """The payer was the subject's controller when it paid (a trusted witness, the did.json), or held a key
     bound to it; the TXT record is read once per pass by the caller."""
     from omareview.identity.authorization import authorize_signer, default_resolver
 
-    at = payment.get("paidAt")
+    at = payment.paid_at
     found = authorize_signer(
         payer,
         domain,
         resolver=context.resolver or default_resolver(),
         dns_server=context.dns_server,
         use_dns=False,
-        at=at if isinstance(at, int) else None,
+        at=at,
         graph=context.graph,
         witnesses=context.witnesses() if context.graph is not None else None,
     )

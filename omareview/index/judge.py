@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from omareview._json import loads_untrusted
@@ -21,6 +21,7 @@ from omareview.identity._b64 import decode_header_value
 from omareview.identity.dids import subject_did
 from omareview.index.context import LEVEL_RANK, JudgeContext, ReviewLevel
 from omareview.index.dealing import self_dealing
+from omareview.index.judgement import AuthorizationEvidence, Judgement, ProofVerdict, ReviewEvidence
 from omareview.index.store import StoredReview
 from omareview.review.payment import PaymentClaim, PaymentEvidence
 from omareview.review.proofs import Proof, parse_proof
@@ -28,9 +29,6 @@ from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
 from omareview.x402.wire import ArtifactKind
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["judge", "judge_many"]
 
@@ -51,38 +49,37 @@ class _Judged:
     """One review part-way through judging: its receipt verdict, and the payment it claims."""
 
     level: ReviewLevel
-    judgement: dict[str, Any]
+    judgement: Judgement
     claim: PaymentClaim | None = None
 
 
 def judge(
     review: StoredReview, subject: str, context: JudgeContext, *, dealing: bool = True
-) -> tuple[ReviewLevel, dict[str, Any]]:
+) -> tuple[ReviewLevel, Judgement]:
     """The review's level and the reasons, as stored and shown (`dealing`: as `judge_many`)."""
     return judge_many([review], subject, context, dealing=dealing)[0]
 
 
 def judge_many(
     reviews: Sequence[StoredReview], subject: str, context: JudgeContext, *, dealing: bool = True
-) -> list[tuple[ReviewLevel, dict[str, Any]]]:
+) -> list[tuple[ReviewLevel, Judgement]]:
     """Judge a subject's reviews: each receipt first, then every claimed payment in one batch per network,
     then (with `dealing`) whether the service could have bought each one itself. The level never depends
     on that last step, so a caller that only asks "is it paid" skips it and its round trips.
 
     A judgement whose payment could not be decided (a network down, a payment not final yet) carries
-    `"recheck": True`, so it is never kept as a verdict.
+    `recheck`, so it is never kept as a verdict.
     """
     partial = [_judge_receipts(review, subject, context) for review in reviews]
     claims = [p.claim for p in partial if p.claim is not None]
     verifier = context.payments
     evidence = iter(verifier.verify(claims) if verifier is not None and claims else [])
-    results: list[tuple[ReviewLevel, dict[str, Any]]] = []
+    results: list[tuple[ReviewLevel, Judgement]] = []
     for item in partial:
-        if item.claim is None:
+        if item.claim is None or item.judgement.evidence is None:
             results.append((item.level, _with_reason(item.level, item.judgement)))
             continue
         payment = next(evidence, None) if verifier is not None else None
-        judgement = dict(item.judgement)
         if payment is None:
             payment = PaymentEvidence(
                 status="unavailable",
@@ -90,54 +87,61 @@ def judge_many(
                 tx_hash=item.claim.tx_hash,
                 reason="no payment network is configured",
             )
-        judgement["evidence"] = {**judgement.get("evidence", {}), "payment": payment.to_json()}
-        if payment.status in ("pending", "unavailable"):
-            judgement["recheck"] = True
         level: ReviewLevel = "paid" if payment.status == "paid" else item.level
+        reason = item.judgement.reason
         if level != "paid" and payment.reason:
-            judgement["reason"] = judgement.get("reason") or f"payment {payment.status}: {payment.reason}"
+            reason = reason or f"payment {payment.status}: {payment.reason}"
+        judgement = item.judgement.model_copy(
+            update={
+                "evidence": item.judgement.evidence.model_copy(update={"payment": payment}),
+                "recheck": payment.status in ("pending", "unavailable"),
+                "reason": reason,
+            }
+        )
         results.append((level, judgement))
     if not dealing:
         return results
-    payments = [(judgement.get("evidence") or {}).get("payment") for _, judgement in results]
-    for (_, judgement), why in zip(results, self_dealing(subject, payments, context), strict=True):
-        if why is not None:
-            judgement["evidence"]["selfDealing"] = why
+    payments = [judgement.evidence.payment if judgement.evidence else None for _, judgement in results]
+    for index, why in enumerate(self_dealing(subject, payments, context)):
+        level, judgement = results[index]
+        if why is not None and judgement.evidence is not None:
+            marked = judgement.evidence.model_copy(update={"self_dealing": why})
+            results[index] = (level, judgement.model_copy(update={"evidence": marked}))
     return results
 
 
-def _with_reason(level: ReviewLevel, judgement: dict[str, Any]) -> dict[str, Any]:
+def _with_reason(level: ReviewLevel, judgement: Judgement) -> Judgement:
     """The judgement with a top-level `reason` saying why a review that is not `paid` is not, taken from the
     proof that decided its level: a reader should not have to dig through `proofs[].errors`."""
-    if level == "paid" or judgement.get("reason"):
+    if level == "paid" or judgement.reason:
         return judgement
-    proofs = [p for p in judgement.get("proofs", []) if p.get("level") == level]
+    proofs = [p for p in judgement.proofs if p.level == level]
     if level == "invalid":
-        errors = [str(e) for p in proofs for e in p.get("errors") or []]
+        errors = [e for p in proofs for e in p.errors]
         why = "its receipt proof fails: " + "; ".join(errors[:3]) if errors else "its receipt proof fails"
     elif level == "signed":
-        details = [str((p.get("authorization") or {}).get("detail") or "") for p in proofs]
+        details = [p.authorization.detail for p in proofs if p.authorization is not None]
         detail = next((d for d in details if d), "no source answered")
         why = f"the receipt's signer could not be shown to speak for the service ({detail})"
     else:
         why = "its receipt names no settlement, and the service binds no payTo to look for one by"
-    return {**judgement, "reason": why}
+    return judgement.model_copy(update={"reason": why})
 
 
 def _judge_receipts(review: StoredReview, subject: str, context: JudgeContext) -> _Judged:
     if review.decode_error is not None:
-        return _Judged("invalid", {"reason": f"the attestation data is not a User Review: {review.decode_error}"})
+        return _Judged("invalid", Judgement(reason=f"the attestation data is not a User Review: {review.decode_error}"))
     try:
         own_subject = subject_did(review.subject or "")
     except InputError as exc:
-        return _Judged("invalid", {"reason": f"the review's subject is not a DID: {exc}"})
+        return _Judged("invalid", Judgement(reason=f"the review's subject is not a DID: {exc}"))
     if own_subject != subject:
         return _Judged(
             "invalid",
-            {"reason": f"the review's subject {own_subject} is not {subject}, whose DID address it was sent to"},
+            Judgement(reason=f"the review's subject {own_subject} is not {subject}, whose DID address it was sent to"),
         )
     if review.legacy:
-        return _Judged("unverified", {"reason": "a legacy User Review schema, without proofs"})
+        return _Judged("unverified", Judgement(reason="a legacy User Review schema, without proofs"))
     parsed = [parse_proof(text) for text in review.proofs]
     offers = [
         a for p in parsed if p is not None and p.proof_type == "x402-offer" for a in _artifacts(p.proof_object, "offer")
@@ -155,58 +159,47 @@ def _judge_receipts(review: StoredReview, subject: str, context: JudgeContext) -
         witnesses=context.witnesses() if context.graph is not None else None,
         payer_link=context.payer_link(review.attester),
     )
-    judged: list[dict[str, Any]] = []
+    judged: list[ProofVerdict] = []
     best_receipt: VerificationResult | None = None
     for proof in parsed:
         if proof is None:
-            judged.append({"proofType": None, "level": "invalid", "errors": ["the proof is not readable JSON"]})
+            judged.append(ProofVerdict(proof_type=None, level="invalid", errors=["the proof is not readable JSON"]))
             continue
         if proof.proof_type != "x402-receipt":
-            judged.append({"proofType": proof.proof_type, "level": None, "errors": []})
+            judged.append(ProofVerdict(proof_type=proof.proof_type, level=None))
             continue
         receipts = _artifacts(proof.proof_object, "receipt")
         if len(receipts) != 1:
             judged.append(
-                {"proofType": proof.proof_type, "level": "invalid", "errors": ["the proof holds no signed receipt"]}
+                ProofVerdict(proof_type=proof.proof_type, level="invalid", errors=["the proof holds no signed receipt"])
             )
             continue
         result = verify_artifact(receipts[0], options)
         if result.level != "invalid" and (best_receipt is None or result.level == "verified"):
             best_receipt = result
         judged.append(
-            {
-                "proofType": proof.proof_type,
-                "level": result.level,
-                "errors": result.errors,
-                "digest": result.digest,
-                "signer": result.signer.model_dump(exclude_none=True) if result.signer else None,
-                "authorization": result.authorization.to_json(),
-            }
+            ProofVerdict(
+                proof_type=proof.proof_type,
+                level=result.level,
+                errors=result.errors,
+                digest=result.digest,
+                signer=result.signer,
+                authorization=result.authorization,
+            )
         )
-    levels = [p["level"] for p in judged if p["level"] is not None]
+    levels = [p.level for p in judged if p.level is not None]
     if not levels:
-        return _Judged("unverified", {"proofs": judged, "reason": "no x402 receipt proof"})
+        return _Judged("unverified", Judgement(proofs=judged, reason="no x402 receipt proof"))
     best: ReviewLevel = max(levels, key=lambda level: LEVEL_RANK[level])
-    judgement: dict[str, Any] = {"proofs": judged}
     if best_receipt is None:
-        return _Judged(best, judgement)
-    authorization = best_receipt.authorization
-    judgement["evidence"] = {
-        "signature": "ok",
-        "binding": best_receipt.binding.status,
-        "authorization": {
-            "status": authorization.status,
-            "method": authorization.method,
-            "tier": authorization.method,
-            **({"uid": authorization.uid} if authorization.uid else {}),
-            **({"validFrom": authorization.valid_from} if authorization.valid_from is not None else {}),
-            **({"validUntil": authorization.valid_until} if authorization.valid_until is not None else {}),
-        },
-    }
-    if best_receipt.binding.link is not None:
-        judgement["evidence"]["link"] = best_receipt.binding.link
+        return _Judged(best, Judgement(proofs=judged))
+    evidence = ReviewEvidence(
+        binding=best_receipt.binding.status,
+        authorization=AuthorizationEvidence.of(best_receipt.authorization),
+        link=best_receipt.binding.link,
+    )
     claim = _payment_claim(review, parsed, best_receipt, offers, options, context)
-    return _Judged(best, judgement, claim)
+    return _Judged(best, Judgement(proofs=judged, evidence=evidence), claim)
 
 
 def _payment_claim(

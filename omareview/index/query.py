@@ -19,7 +19,8 @@ from omareview.eas.rpc import RpcClient
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, subject_did, web_domain
 from omareview.identity.graph import IDENTITY_KINDS, IdentityAttestation
-from omareview.index.context import LEVEL_RANK, LEVELS, SELF_DEALING, JudgeContext, NotCounted, ReviewLevel
+from omareview.index.context import LEVEL_RANK, LEVELS, JudgeContext, NotCounted, ReviewLevel
+from omareview.index.judgement import Judgement, ProofVerdict, ReviewEvidence
 from omareview.index.store import StoredReview, StoreGraph, open_store
 from omareview.networks import Network, payment_networks
 from omareview.schemas import USER_REVIEW, all_schemas, get_schema
@@ -85,9 +86,10 @@ class IndexedReview(WireModel):
         review_body: the review text.
         version: the reviewed service version.
         screenshot_urls: screenshot URLs.
-        level: `verified`, `signed`, `unverified` or `invalid`.
-        proofs: the proof wrappers, parsed.
-        reason: why the level is not `verified`, when it is not.
+        level: `paid`, `verified`, `signed`, `unverified` or `invalid`.
+        proofs: each proof's verdict.
+        reason: why the level is not `paid`, when it is not.
+        evidence: what its best receipt, and the payment it claims, show.
         block_number: the block it was attested in.
         tx_hash: its transaction.
         legacy: written under an older User Review schema.
@@ -106,9 +108,9 @@ class IndexedReview(WireModel):
     version: str | None
     screenshot_urls: list[str]
     level: ReviewLevel
-    proofs: list[dict[str, Any]] = Field(default_factory=list)
+    proofs: list[ProofVerdict] = Field(default_factory=list)
     reason: str | None = None
-    evidence: dict[str, Any] | None = None
+    evidence: ReviewEvidence | None = None
     block_number: int
     tx_hash: str
     legacy: bool = False
@@ -349,7 +351,7 @@ class ReviewIndex:
         cursors = self.store.cursors()
         return min((block for block, _ in cursors.values()), default=None) if cursors else None
 
-    def _judge(self, rows: list[StoredReview], subject: str) -> list[tuple[ReviewLevel, dict[str, Any]]]:
+    def _judge(self, rows: list[StoredReview], subject: str) -> list[tuple[ReviewLevel, Judgement]]:
         """Judge what is stale; the judge (the x402 verifier, proofs, payment checks) loads only then."""
         if not rows:
             return []
@@ -381,7 +383,11 @@ class ReviewIndex:
         stale = [
             row
             for row in latest
-            if rejudge or row.level is None or row.judged_at is None or now - row.judged_at > JUDGEMENT_TTL_S
+            if rejudge
+            or row.level is None
+            or row.judgement is None
+            or row.judged_at is None
+            or now - row.judged_at > JUDGEMENT_TTL_S
         ]
         fresh = dict(zip((row.uid for row in stale), self._judge(stale, did), strict=True))
         judged, to_save = [], []
@@ -389,9 +395,9 @@ class ReviewIndex:
             if row.uid in fresh:
                 level, judgement = fresh[row.uid]
                 # An undecided payment (network down, not final) is judged again next time, never kept.
-                to_save.append((row.uid, level, judgement, 0 if judgement.get("recheck") else now))
+                to_save.append((row.uid, level, judgement, 0 if judgement.recheck else now))
             else:
-                level, judgement = _stored_level(row.level or "invalid"), row.judgement or {}
+                level, judgement = _stored_level(row.level or "invalid"), row.judgement or Judgement()
             judged.append(_entry(row, level, judgement, self.network.name))
         if to_save:
             self.store.save_judgements(to_save)
@@ -502,23 +508,24 @@ def counted_prices(reviews: Sequence[IndexedReview]) -> list[tuple[int, str]]:
     """(amount, asset) of each review's confirmed payment: what a purchase of the service costs."""
     found = []
     for review in reviews:
-        payment = (review.evidence or {}).get("payment") or {}
-        amount, asset = str(payment.get("amount") or ""), payment.get("asset")
-        if payment.get("status") == "paid" and amount.isdigit() and isinstance(asset, str):
-            found.append((int(amount), asset))
+        payment = review.evidence.payment if review.evidence is not None else None
+        if payment is None or payment.status != "paid" or not payment.asset:
+            continue
+        if payment.amount is not None and payment.amount.isdigit():
+            found.append((int(payment.amount), payment.asset))
     return found
 
 
 def _counting(review: IndexedReview, floor: int, count_self_dealing: bool) -> IndexedReview:
     """The review with whether it counts, and why not."""
-    payment = (review.evidence or {}).get("payment") or {}
-    dealing = (review.evidence or {}).get("selfDealing")
+    payment = review.evidence.payment if review.evidence is not None else None
+    dealing = review.evidence.self_dealing if review.evidence is not None else None
     why: NotCounted | None = None
     if LEVEL_RANK[review.level] < floor or review.rating_value is None or not 1 <= review.rating_value <= 5:
         why = "below-floor"
-    elif dealing in SELF_DEALING and not count_self_dealing:
+    elif dealing is not None and not count_self_dealing:
         why = dealing  # before `refunded`: a payTo paying itself reads as its own refund
-    elif payment.get("status") == "refunded":
+    elif payment is not None and payment.status == "refunded":
         why = "refunded"
     return review.model_copy(update={"counted": why is None, "not_counted_because": why})
 
@@ -568,7 +575,7 @@ def merged_reviews(indexes: list[ReviewIndex], subject: str, **filters: Any) -> 
     )
 
 
-def _entry(row: StoredReview, level: ReviewLevel, judgement: dict[str, Any], network: str) -> IndexedReview:
+def _entry(row: StoredReview, level: ReviewLevel, judgement: Judgement, network: str) -> IndexedReview:
     return IndexedReview(
         uid=row.uid,
         attester=to_checksum_address(row.attester),
@@ -578,9 +585,9 @@ def _entry(row: StoredReview, level: ReviewLevel, judgement: dict[str, Any], net
         version=row.version,
         screenshot_urls=list(row.screenshot_urls),
         level=level,
-        proofs=judgement.get("proofs", []),
-        reason=judgement.get("reason"),
-        evidence=judgement.get("evidence"),
+        proofs=judgement.proofs,
+        reason=judgement.reason,
+        evidence=judgement.evidence,
         block_number=row.block_number,
         tx_hash=row.tx_hash,
         legacy=row.legacy,

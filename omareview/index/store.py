@@ -17,16 +17,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from omareview._home import home_dir
+from omareview._wire import WireModel
 from omareview.errors import InputError
 from omareview.identity.dids import did_address
 from omareview.identity.graph import IdentityAttestation, IdentityKind
 from omareview.index._engines import Engine, PostgresEngine, SqliteEngine, Tx, schema_name, store_url
+from omareview.index.judgement import Judgement
 
 if TYPE_CHECKING:
     from omareview.review.payment import PaidPayment
 
-__all__ = ["MIGRATIONS", "IndexStore", "PaymentClaim", "StoreGraph", "StoredReview", "database_path", "open_store"]
+__all__ = [
+    "MIGRATIONS",
+    "IndexStore",
+    "PaymentClaim",
+    "ReviewRecord",
+    "StoreGraph",
+    "StoredReview",
+    "database_path",
+    "open_store",
+]
 
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
@@ -151,8 +164,69 @@ class StoredReview:
     legacy: bool
     decode_error: str | None
     level: str | None
-    judgement: dict[str, Any] | None
+    judgement: Judgement | None
     judged_at: int | None
+
+
+class ReviewRecord(WireModel):
+    """One indexed review as a document: its EAS record, its decoded fields and its last judgement.
+
+    Attributes:
+        uid: the attestation UID.
+        schema_uid: the User Review schema it was written under.
+        attester: who wrote it.
+        recipient: the subject's DID address.
+        subject: the subject DID, as the review names it.
+        time: EAS time of the attestation.
+        revocation_time: when it was revoked (0: never).
+        block_number: the block it was attested in.
+        tx_hash: its transaction.
+        rating_value: 1 to 5.
+        review_body: the review text.
+        version: the reviewed service version.
+        screenshot_urls: screenshot URLs.
+        proofs: the proof wrappers, as written.
+        level: its last judged level (None: not judged yet).
+        judgement: the reasons behind that level.
+    """
+
+    uid: str
+    schema_uid: str
+    attester: str
+    recipient: str
+    subject: str | None
+    time: int
+    revocation_time: int
+    block_number: int
+    tx_hash: str
+    rating_value: int | None
+    review_body: str | None
+    version: str | None
+    screenshot_urls: list[str]
+    proofs: list[str]
+    level: str | None
+    judgement: Judgement | None
+
+    @classmethod
+    def of(cls, row: StoredReview) -> ReviewRecord:
+        return cls(
+            uid=row.uid,
+            schema_uid=row.schema_uid,
+            attester=row.attester,
+            recipient=row.recipient,
+            subject=row.subject,
+            time=row.time,
+            revocation_time=row.revocation_time,
+            block_number=row.block_number,
+            tx_hash=row.tx_hash,
+            rating_value=row.rating_value,
+            review_body=row.review_body,
+            version=row.version,
+            screenshot_urls=list(row.screenshot_urls),
+            proofs=list(row.proofs),
+            level=row.level,
+            judgement=row.judgement,
+        )
 
 
 def database_path(network_name: str, chain_id: int | None, eas_address: str, home: Path | None = None) -> Path:
@@ -341,11 +415,11 @@ class IndexStore:
         superseded = self.engine.rows(f"SELECT uid FROM {ranked} WHERE newest > 1 AND judged_at IS NULL", parameters)
         return [_stored(row) for row in latest], [row["uid"] for row in superseded]
 
-    def save_judgements(self, judged: Iterable[tuple[str, str, dict[str, Any], int]]) -> None:
+    def save_judgements(self, judged: Iterable[tuple[str, str, Judgement, int]]) -> None:
         with self.transaction() as tx:
             tx.executemany(
                 "UPDATE reviews SET level = ?, judgement = ?, judged_at = ? WHERE uid = ?",
-                [(level, json.dumps(judgement), at, uid) for uid, level, judgement, at in judged],
+                [(level, judgement.to_json_text(), at, uid) for uid, level, judgement, at in judged],
             )
 
     def mark_superseded(self, uids: Iterable[str], at: int) -> None:
@@ -427,16 +501,19 @@ class IndexStore:
         rows = self.engine.rows("SELECT uid, attester, judgement FROM reviews WHERE level = 'paid'")
         found = []
         for row in rows:
-            payment = (json.loads(row["judgement"] or "{}").get("evidence") or {}).get("payment") or {}
-            network, asset, pay_to = (payment.get(name) for name in ("network", "asset", "payTo"))
-            block = payment.get("blockNumber")
-            if (
-                isinstance(network, str)
-                and isinstance(asset, str)
-                and isinstance(pay_to, str)
-                and isinstance(block, int)
-            ):
-                found.append(PaidPayment(str(row["uid"]), network, asset, pay_to, str(row["attester"]), block))
+            judgement = _judgement(row["judgement"])
+            payment = judgement.evidence.payment if judgement is not None and judgement.evidence else None
+            if payment is not None and payment.asset and payment.pay_to and payment.block_number is not None:
+                found.append(
+                    PaidPayment(
+                        str(row["uid"]),
+                        payment.network,
+                        payment.asset,
+                        payment.pay_to,
+                        str(row["attester"]),
+                        payment.block_number,
+                    )
+                )
         return found
 
     def unjudge(self, uids: Sequence[str]) -> None:
@@ -451,30 +528,10 @@ class IndexStore:
         )
         return sorted(str(row["subject"]) for row in rows)
 
-    def review(self, uid: str) -> dict[str, Any] | None:
-        """One indexed review as a JSON document (None when the index has no such UID)."""
+    def review(self, uid: str) -> ReviewRecord | None:
+        """One indexed review (None when the index has no such UID)."""
         found = self.engine.rows("SELECT * FROM reviews WHERE uid = ?", (uid,))
-        if not found:
-            return None
-        row = _stored(found[0])
-        return {
-            "uid": row.uid,
-            "schemaUid": row.schema_uid,
-            "attester": row.attester,
-            "recipient": row.recipient,
-            "subject": row.subject,
-            "time": row.time,
-            "revocationTime": row.revocation_time,
-            "blockNumber": row.block_number,
-            "txHash": row.tx_hash,
-            "ratingValue": row.rating_value,
-            "reviewBody": row.review_body,
-            "version": row.version,
-            "screenshotUrls": list(row.screenshot_urls),
-            "proofs": list(row.proofs),
-            "level": row.level,
-            "judgement": row.judgement,
-        }
+        return ReviewRecord.of(_stored(found[0])) if found else None
 
     def count(self) -> int:
         return int(self.engine.rows("SELECT COUNT(*) AS n FROM reviews")[0]["n"])
@@ -538,6 +595,16 @@ def _stored(row: Mapping[str, Any]) -> StoredReview:
         legacy=bool(row["legacy"]),
         decode_error=row["decode_error"],
         level=row["level"],
-        judgement=json.loads(row["judgement"]) if row["judgement"] else None,
+        judgement=_judgement(row["judgement"]),
         judged_at=row["judged_at"],
     )
+
+
+def _judgement(text: str | None) -> Judgement | None:
+    """A stored judgement; one this version cannot read (written by another) is judged again."""
+    if not text:
+        return None
+    try:
+        return Judgement.model_validate_json(text)
+    except ValidationError:
+        return None

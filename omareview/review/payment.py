@@ -27,14 +27,14 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from omareview._hashing import keccak, to_checksum_address
-from omareview._wire import WireModel
 from omareview.eas.rpc import RpcClient, RpcError
 from omareview.eas.scanner import address_topic, topic_address
 from omareview.errors import ChainError, InputError
 from omareview.networks import DEFAULT_CONFIRMATIONS, PaymentNetwork
+from omareview.review.evidence import PaymentEvidence, PaymentStatus
 
 __all__ = [
     "TRANSFER_TOPIC",
@@ -59,7 +59,6 @@ _NARROW_BLOCKS = 512
 _MAX_SEARCH_ROUNDS = 48
 #: Claims whose windows are this close share one log query (a span stays well inside nodes' range limits).
 _SPAN_S = 1800
-PaymentStatus = Literal["paid", "pending", "refunded", "unpaid", "unavailable", "unsupported-network"]
 _TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
@@ -140,39 +139,6 @@ class FundingCheck:
     block_number: int
     window_s: float
     hops: int = 1
-
-
-class PaymentEvidence(WireModel):
-    """What the payment network says about one claimed payment.
-
-    Attributes:
-        status: `paid`, `pending` (not final yet), `refunded`, `unpaid`, `unavailable` (the network could not
-            be asked) or `unsupported-network`.
-        network: the payment's network.
-        tx_hash: the settlement transaction (found by search when the review named none).
-        payer: who paid (the receipt's payer).
-        paid_at: when, as the receipt says (its `issuedAt`).
-        asset: the asset that moved, when a transfer from the payer was found.
-        amount: how much of it moved to the bound `payTo`.
-        pay_to: where it went.
-        refunded: a transfer of that asset went back from `payTo` to the payer afterwards.
-        block_number: the block the settlement is in.
-        reason: why the status is not `paid`.
-    """
-
-    json_exclude_none = True
-
-    status: PaymentStatus
-    network: str
-    tx_hash: str | None = None
-    payer: str | None = None
-    paid_at: int | None = None
-    asset: str | None = None
-    amount: str | None = None
-    pay_to: str | None = None
-    refunded: bool = False
-    block_number: int | None = None
-    reason: str | None = None
 
 
 class PaymentChecker(Protocol):

@@ -271,7 +271,7 @@ def create_app(
             found = await run_in_threadpool(provider.store.review, request.path_params["uid"].lower())
             if found is None:
                 return _error(404, "NOT_FOUND", "no indexed review has this UID")
-            return _json(found, request, max_age=3600)
+            return _json(found.to_json(), request, max_age=3600)
 
         return await guarded(request, work)
 

@@ -48,16 +48,16 @@ def _environment() -> Any:
 
 
 def _paid_amount(review: IndexedReview) -> str | None:
-    payment = (review.evidence or {}).get("payment") or {}
-    if review.level != "paid" or not payment.get("amount"):
+    payment = review.evidence.payment if review.evidence is not None else None
+    if review.level != "paid" or payment is None or not payment.amount:
         return None
-    asset = str(payment.get("asset") or "")
-    return f"{payment['amount']} units of {asset[:6]}…{asset[-4:]}" if asset else str(payment["amount"])
+    asset = payment.asset or ""
+    return f"{payment.amount} units of {asset[:6]}…{asset[-4:]}" if asset else payment.amount
 
 
 def _refunded(review: IndexedReview) -> bool:
-    payment = (review.evidence or {}).get("payment") or {}
-    return payment.get("status") == "refunded"
+    payment = review.evidence.payment if review.evidence is not None else None
+    return payment is not None and payment.status == "refunded"
 
 
 #: The chart's drawing box, in SVG units (it scales to the page's width), and its margins (the left one

@@ -558,16 +558,16 @@ class ReviewProvider:
         # Whether the payment's own service bought it changes what the review counts for, not whether it
         # is paid: it is written either way, and the index says so once it is judged there.
         level, judgement = judge(candidate, review.subject, self.index.judge_context, dealing=False)
-        payment = (judgement.get("evidence") or {}).get("payment") or {}
-        if level == "paid" and isinstance(payment.get("network"), str) and isinstance(payment.get("txHash"), str):
-            return str(payment["network"]), str(payment["txHash"]).lower()
-        if judgement.get("recheck"):
+        payment = judgement.evidence.payment if judgement.evidence is not None else None
+        if level == "paid" and payment is not None and payment.tx_hash:
+            return payment.network, payment.tx_hash.lower()
+        if judgement.recheck:
             raise ServiceError(
-                f"the payment cannot be confirmed yet ({judgement.get('reason')}); try again shortly",
+                f"the payment cannot be confirmed yet ({judgement.reason}); try again shortly",
                 reason="payment-pending",
             )
         raise InputError(
-            f"the review is not payment-backed ({level}): {judgement.get('reason') or 'no confirmed payment'}",
+            f"the review is not payment-backed ({level}): {judgement.reason or 'no confirmed payment'}",
             reason="not-payment-backed",
         )
 

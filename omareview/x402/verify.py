@@ -26,7 +26,13 @@ from omareview.identity.keys import (
     key_from_did,
     keys_equal,
 )
-from omareview.identity.verdict import Authorization, AuthorizationCache, SignerIdentity, authorization_cache
+from omareview.identity.verdict import (
+    Authorization,
+    AuthorizationCache,
+    SignerIdentity,
+    SignerInfo,
+    authorization_cache,
+)
 from omareview.x402 import eip712
 from omareview.x402.eip712 import FIELDS, ArtifactKind
 from omareview.x402.load import LoadedArtifact
@@ -50,15 +56,11 @@ CLOCK_SKEW_S = 300
 Level = Literal["verified", "signed", "invalid"]
 
 
-class SignerInfo(WireModel):
-    address: str | None = None
-    kid: str | None = None
-    did: str
-
-
 class Check(WireModel):
     """One check of a verification. A failed check carries a stable `reason` code beside its detail; a
     binding made through a Linked Identifier names it in `link`."""
+
+    json_exclude_none = True
 
     status: Literal["ok", "failed", "not-checked"]
     detail: str = ""

@@ -94,12 +94,12 @@ def test_the_whole_story(
     (review,) = result.reviews
     # The payment is checked on-chain: a real x402 settlement moved the offered TestUSDC to the bound payTo.
     assert (review.uid, review.level, review.rating_value) == (report.uid, "paid", 5)
-    assert [p["proofType"] for p in review.proofs] == ["x402-receipt", "x402-offer"], "no settlement pointer"
+    assert [p.proof_type for p in review.proofs] == ["x402-receipt", "x402-offer"], "no settlement pointer"
     assert review.evidence is not None
-    payment = review.evidence["payment"]
-    assert (payment["status"], payment["amount"], payment["refunded"]) == ("paid", "10000", False)
-    assert payment["payTo"] == devnet.state.accounts[9].address
-    assert review.evidence["authorization"]["status"] == "authorized"
+    payment = review.evidence.payment
+    assert (payment.status, payment.amount, payment.refunded) == ("paid", "10000", False)
+    assert payment.pay_to == devnet.state.accounts[9].address
+    assert review.evidence.authorization.status == "authorized"
     assert (result.by_level["paid"], result.average_rating) == (1, 5.0)
 
 

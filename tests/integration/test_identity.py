@@ -150,12 +150,11 @@ def world(
 
 
 def _errors(review: Any) -> str:
-    return " ".join(error for proof in review.proofs for error in proof["errors"])
+    return " ".join(error for proof in review.proofs for error in proof.errors)
 
 
 def _level(review: Any) -> tuple[str, str | None]:
-    authorization = (review.evidence or {}).get("authorization") or {}
-    return review.level, authorization.get("tier")
+    return review.level, review.evidence.authorization.tier if review.evidence is not None else None
 
 
 def test_a_witnessed_controller_binds_its_receipt_key_and_revoking_it_closes_authorization(world: World) -> None:
@@ -173,7 +172,7 @@ def test_a_witnessed_controller_binds_its_receipt_key_and_revoking_it_closes_aut
     by_stranger_key = world.review(5, STRANGER, world.signer(5).address, at=world.now())
     judged = world.judged()
     assert _level(judged[before]) == ("verified", "key-binding")
-    assert judged[before].evidence["authorization"]["uid"] == bound["uid"]
+    assert judged[before].evidence.authorization.uid == bound["uid"]
     assert _level(judged[by_stranger_key]) == ("signed", None)
 
     world.advance(5)
@@ -276,7 +275,7 @@ def test_a_payer_wallet_linked_to_the_reviewer(world: World, tmp_path: Path) -> 
     linked = world.cli(*submit, "--payer-link", link["uid"])["uid"]
     judged = world.judged()
     assert judged[linked].level == "verified"
-    assert judged[linked].evidence["link"] == link["uid"]
+    assert judged[linked].evidence.link == link["uid"]
 
     world.advance(5)
     world.cli("identity", "revoke", link["uid"], "--dev-account", str(IDENTITY))
@@ -304,7 +303,7 @@ def test_a_solana_payer_linked_to_an_evm_reviewer(world: World, tmp_path: Path) 
     paid = world.review(SOL_REVIEWER, SERVER, address, at=world.now(), network=SOLANA, transaction="5" + "h" * 86)
     judged = world.judged()[paid]
     assert judged.level == "verified"
-    assert judged.evidence["payment"]["status"] == "unsupported-network"
+    assert judged.evidence.payment.status == "unsupported-network"
 
 
 def test_a_revocation_a_reorg_takes_away_is_undone(world: World) -> None:

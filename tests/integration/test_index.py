@@ -169,8 +169,8 @@ def test_every_level_and_latest_per_attester(world: World, tmp_path: Path) -> No
     assert lowered.average_rating == round((2 + 4 + 3 + 5 + 4) / 5, 2)
     assert lowered.histogram == {"1": 0, "2": 1, "3": 1, "4": 2, "5": 1}
     invalid = {r.review_body: r for r in result.reviews if r.level == "invalid"}
-    assert "is not the attester" in invalid["D-not-the-payer"].proofs[0]["errors"][0]
-    assert "not authorized" in invalid["E-tampered"].proofs[0]["errors"][0]
+    assert "is not the attester" in invalid["D-not-the-payer"].proofs[0].errors[0]
+    assert "not authorized" in invalid["E-tampered"].proofs[0].errors[0]
     # Every review that is not paid says why at the top, not only under proofs[].errors.
     assert all(r.reason for r in result.reviews), [(r.review_body, r.level) for r in result.reviews if not r.reason]
     why = invalid["D-not-the-payer"].reason or ""
@@ -178,7 +178,7 @@ def test_every_level_and_latest_per_attester(world: World, tmp_path: Path) -> No
     quiet = index.reviews(QUIET)
     assert [(r.level, r.rating_value) for r in quiet.reviews] == [("signed", 4)]
     assert (quiet.reviews[0].reason or "").startswith("the receipt's signer could not be shown to speak for")
-    assert quiet.reviews[0].proofs[0]["authorization"]["status"] == "unknown"
+    assert quiet.reviews[0].proofs[0].authorization.status == "unknown"
 
 
 def test_filters_and_pagination(world: World, tmp_path: Path) -> None:

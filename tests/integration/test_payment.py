@@ -167,8 +167,8 @@ def test_an_honest_payment_reads_paid_with_its_amount(shop: Shop) -> None:
     shop.review(PAYER, tx)
     review = _only(shop.index())
     assert review.level == "paid"
-    payment = review.evidence["payment"]
-    assert (payment["amount"], payment["payTo"], payment["txHash"]) == (str(PRICE), shop.address(PAY_TO), tx)
+    payment = review.evidence.payment
+    assert (payment.amount, payment.pay_to, payment.tx_hash) == (str(PRICE), shop.address(PAY_TO), tx)
 
 
 def test_a_self_signed_receipt_paying_the_attackers_own_wallet_is_not_paid(shop: Shop) -> None:
@@ -176,8 +176,8 @@ def test_a_self_signed_receipt_paying_the_attackers_own_wallet_is_not_paid(shop:
     shop.review(PAYER, tx, issuer=ATTACKER, pay_to=ATTACKER_WALLET, resource=QUIET)
     review = _only(shop.index(), QUIET)
     assert review.level == "signed", "anyone can produce this level"
-    assert review.evidence["payment"]["status"] == "unpaid"
-    assert "not bound to the subject" in review.evidence["payment"]["reason"]
+    assert review.evidence.payment.status == "unpaid"
+    assert "not bound to the subject" in review.evidence.payment.reason
 
 
 @pytest.mark.parametrize(
@@ -206,7 +206,7 @@ def test_forged_payments_stay_verified_at_best(shop: Shop, case: str, reason: st
     shop.review(PAYER, tx, asset=asset)
     review = _only(shop.index())
     assert review.level == "verified"
-    assert review.evidence["payment"]["status"] == "unpaid" and reason in review.evidence["payment"]["reason"]
+    assert review.evidence.payment.status == "unpaid" and reason in review.evidence.payment.reason
 
 
 def test_a_refunded_payment_is_shown_as_refunded(shop: Shop) -> None:
@@ -215,7 +215,7 @@ def test_a_refunded_payment_is_shown_as_refunded(shop: Shop) -> None:
     shop.transfer(PAY_TO, shop.address(PAYER), PRICE)
     review = _only(shop.index())
     assert review.level == "verified"
-    assert review.evidence["payment"]["status"] == "refunded" and review.evidence["payment"]["refunded"] is True
+    assert review.evidence.payment.status == "refunded" and review.evidence.payment.refunded is True
 
 
 def test_a_refund_after_the_judgement_is_seen_by_the_next_follower_round(
@@ -241,7 +241,7 @@ def test_a_refund_after_the_judgement_is_seen_by_the_next_follower_round(
     assert index.watch_refunds() == 0, "judged again already: nothing paid is left to watch"
     result = index.reviews(RESOURCE)
     (after,) = result.reviews
-    assert after.level == "verified" and after.evidence["payment"]["status"] == "refunded"
+    assert after.level == "verified" and after.evidence.payment.status == "refunded"
     page = render_reviews_page(result, base="", previous=None, next_page=None)
     assert "the payment was refunded" in page
 
@@ -257,8 +257,8 @@ def test_a_privacy_minimal_receipt_without_any_pointer_reads_paid(shop: Shop) ->
     shop.review(PAYER, None, issued_at=_chain_now(shop))
     review = _only(shop.index())
     assert review.level == "paid", review.evidence
-    assert review.evidence["payment"]["txHash"] == tx.lower()
-    assert not any(p["proofType"] == "tx-interaction" for p in review.proofs)
+    assert review.evidence.payment.tx_hash == tx.lower()
+    assert not any(p.proof_type == "tx-interaction" for p in review.proofs)
 
 
 def test_an_unnamed_settlement_outside_the_receipt_s_window_is_not_found(shop: Shop) -> None:
@@ -268,8 +268,8 @@ def test_an_unnamed_settlement_outside_the_receipt_s_window_is_not_found(shop: S
     shop.review(PAYER, None, issued_at=_chain_now(shop))
     review = _only(shop.index())
     assert review.level == "verified"
-    assert review.evidence["payment"]["status"] == "unpaid"
-    assert "around the receipt's issuedAt" in review.evidence["payment"]["reason"]
+    assert review.evidence.payment.status == "unpaid"
+    assert "around the receipt's issuedAt" in review.evidence.payment.reason
 
 
 def test_a_payment_on_another_chain_than_the_review_reads_paid(shop: Shop, tmp_path: Path) -> None:
@@ -288,7 +288,7 @@ def test_a_payment_on_another_chain_than_the_review_reads_paid(shop: Shop, tmp_p
         review = _only(shop.index(rpc_url=payments.state.rpc_url))
     assert shop.network.rpc_url != payments.state.rpc_url
     assert review.level == "paid", review.evidence
-    assert review.evidence["payment"]["txHash"] == sent.to_0x_hex().lower()
+    assert review.evidence.payment.tx_hash == sent.to_0x_hex().lower()
 
 
 def test_a_payment_not_yet_final_is_pending_then_paid(shop: Shop) -> None:
@@ -296,7 +296,7 @@ def test_a_payment_not_yet_final_is_pending_then_paid(shop: Shop) -> None:
     shop.review(PAYER, tx)
     index = shop.index(finality=5)
     pending = _only(index)
-    assert pending.level == "verified" and pending.evidence["payment"]["status"] == "pending"
+    assert pending.level == "verified" and pending.evidence.payment.status == "pending"
     shop.w3.provider.make_request("anvil_mine", ["0x5"])  # type: ignore[arg-type]
     later = index.reviews(RESOURCE).reviews[0]
     assert later.level == "paid", "an undecided payment is judged again, not cached"
@@ -308,17 +308,17 @@ def test_finality_follows_the_nodes_finalized_block_or_counts_confirmations_with
     tx = shop.transfer(PAYER, shop.address(PAY_TO), PRICE)
     shop.review(PAYER, tx)
     finalized = shop.index(finality="finalized")
-    assert _only(finalized).evidence["payment"]["status"] == "pending", "Anvil finalizes 64 blocks behind"
+    assert _only(finalized).evidence.payment.status == "pending", "Anvil finalizes 64 blocks behind"
 
     def no_finalized_tag(method: str, n: int) -> str | None:
         return "rpc-error" if method == "eth_getBlockByNumber" else None
 
     with rpc_proxy(shop.network.rpc_url, faults=no_finalized_tag) as (url, _):
         counting = shop.index(finality="finalized", rpc_url=url)
-        assert _only(counting).evidence["payment"]["status"] == "pending"
+        assert _only(counting).evidence.payment.status == "pending"
         shop.w3.provider.make_request("anvil_mine", [hex(DEFAULT_CONFIRMATIONS)])  # type: ignore[arg-type]
         assert counting.reviews(RESOURCE).reviews[0].level == "paid", "confirmations counted instead"
-    assert _only(finalized).evidence["payment"]["status"] == "pending", "still 64 blocks behind for the node"
+    assert _only(finalized).evidence.payment.status == "pending", "still 64 blocks behind for the node"
 
 
 def test_a_failed_batch_on_a_confirmations_network_is_unavailable_then_judged_again(shop: Shop) -> None:
@@ -332,7 +332,7 @@ def test_a_failed_batch_on_a_confirmations_network_is_unavailable_then_judged_ag
 
     with rpc_proxy(shop.network.rpc_url, faults=first_receipt_fails) as (url, _):
         index = shop.index(rpc_url=url)
-        assert _only(index).evidence["payment"]["status"] == "unavailable"
+        assert _only(index).evidence.payment.status == "unavailable"
         assert index.reviews(RESOURCE).reviews[0].level == "paid"
 
 
@@ -342,7 +342,7 @@ def test_the_payment_network_down_keeps_the_other_evidence_and_judges_again(shop
     down = shop.index(rpc_url="http://127.0.0.1:9")
     review = _only(down)
     assert review.level == "verified", "a network down is never a verdict"
-    assert review.evidence["payment"]["status"] == "unavailable"
+    assert review.evidence.payment.status == "unavailable"
     stored = down.store.reviews_of(did_address(did(RESOURCE)), down.schema_uids)
     assert all(row.judged_at == 0 for row in stored), "a judgement made while the network was down is not kept"
 
@@ -351,7 +351,7 @@ def test_a_payment_on_a_network_without_rpc_is_unavailable_not_invalid(shop: Sho
     shop.review(PAYER, "0x" + "55" * 32, network="eip155:1")
     review = _only(shop.index())
     assert review.level == "verified"
-    assert review.evidence["payment"]["status"] == "unavailable"
+    assert review.evidence.payment.status == "unavailable"
 
 
 def test_a_forged_signed_review_does_not_move_the_average(shop: Shop) -> None:
