@@ -13,7 +13,7 @@ import json
 import re
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from omareview._files import human_size, read_regular
 from omareview.errors import InputError
@@ -21,11 +21,18 @@ from omareview.errors import InputError
 __all__ = [
     "MAX_DEPTH",
     "MAX_UNTRUSTED_BYTES",
+    "JsonObject",
     "UntrustedJsonError",
     "check_depth",
     "load_untrusted_file",
     "loads_untrusted",
 ]
+
+#: A JSON object whose shape another party owns, handed on as received or as it must be sent: an x402
+#: package document omareview decorates, a DID document, a JWS header, EIP-712 typed data for a signer.
+#: omareview's own documents are models (`omareview._wire.WireModel`); a test keeps bare `dict[str, Any]`
+#: out of every public signature.
+JsonObject: TypeAlias = dict[str, Any]
 
 MAX_DEPTH = 64
 MAX_UNTRUSTED_BYTES = 8 * 1024 * 1024

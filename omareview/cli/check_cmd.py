@@ -19,17 +19,17 @@ def _lines(decision: Decision) -> Iterator[str]:
     head = decision.action.upper()
     if decision.limit:
         limit = decision.limit
-        head += f" up to {limit['amount']} of {limit['network']}/{limit['asset']} (tier {decision.tier})"
+        head += f" up to {limit.amount} of {limit.network}/{limit.asset} (tier {decision.tier})"
     yield f"{head}  {decision.url}"
     yield f"  subject {decision.subject}"
     if decision.reviews:
         reviews = decision.reviews
-        levels = " · ".join(f"{level} {n}" for level, n in reviews["byLevel"].items())
-        average = reviews["averageRating"]
+        levels = " · ".join(f"{level} {n}" for level, n in reviews.by_level.items())
+        average = reviews.average_rating
         counted = (
-            f"average {average:.2f}/5 over the {reviews['counted']} counted" if average is not None else "none counted"
+            f"average {average:.2f}/5 over the {reviews.counted} counted" if average is not None else "none counted"
         )
-        yield f"  {reviews['count']} review(s): {levels}; {counted}"
+        yield f"  {reviews.count} review(s): {levels}; {counted}"
     for reason in decision.reasons:
         yield f"  - {reason}"
 

@@ -17,7 +17,13 @@ from .decide import (
     Gate as Gate,
 )
 from .decide import (
+    OfferView as OfferView,
+)
+from .decide import (
     PaymentNotApprovedError as PaymentNotApprovedError,
+)
+from .decide import (
+    ReviewSummary as ReviewSummary,
 )
 from .policy import (
     DEFAULT_POLICY as DEFAULT_POLICY,
@@ -33,6 +39,9 @@ from .policy import (
 )
 from .policy import (
     load_policy as load_policy,
+)
+from .rules import (
+    PaymentLimit as PaymentLimit,
 )
 from .rules import (
     PolicyFacts as PolicyFacts,

@@ -6,28 +6,27 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote, urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import Field, JsonValue, ValidationError
 
 from omareview._cache import ExpiringCache
-from omareview._json import loads_untrusted
+from omareview._json import JsonObject, loads_untrusted
 from omareview._offloop import async_face
 from omareview._wire import WireModel
 from omareview.errors import ChainError, ConfigError, FetchError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
 from omareview.gate.policy import DEFAULT_POLICY, Action, Policy
-from omareview.gate.rules import OfferTerms, PolicyFacts, apply_policy
-from omareview.identity._b64 import decode_header_value
+from omareview.gate.rules import OfferTerms, PaymentLimit, PolicyFacts, apply_policy
 from omareview.identity.authorization import default_resolver
 from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
 from omareview.identity.fetch import SafeFetcher
-from omareview.identity.verdict import ANSWER_TTL_S, authorization_cache
-from omareview.index.context import LEVEL_RANK
+from omareview.identity.verdict import ANSWER_TTL_S, Authorization, SignerInfo, authorization_cache
+from omareview.index.context import LEVELS, NotCounted, ReviewLevel
 from omareview.index.query import (
+    CostToMove,
     IndexedReview,
     ReviewIndex,
     SubjectReviews,
@@ -37,9 +36,9 @@ from omareview.index.query import (
 )
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
+from omareview.x402.required import PaymentRequired, PaymentRequirement, parse_payment_required
 from omareview.x402.reviews import read_links
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
-from omareview.x402.wire import requirement_amount
 
 __all__ = [
     "MAX_CACHED_OFFERS",
@@ -48,7 +47,9 @@ __all__ = [
     "AsyncGate",
     "Decision",
     "Gate",
+    "OfferView",
     "PaymentNotApprovedError",
+    "ReviewSummary",
 ]
 
 #: How many verified offers a gate remembers (oldest forgotten first).
@@ -58,6 +59,55 @@ DECISION_TTL_S = 3600.0
 #: Bounds of one read from a review provider.
 PROVIDER_TIMEOUT_S = 3.0
 PROVIDER_MAX_BYTES = 2 * 1024 * 1024
+
+
+class OfferView(WireModel):
+    """One signed offer of a 402, as the gate judged it.
+
+    Attributes:
+        valid: it verifies, is for the 402's subject, matches an `accepts[]` entry and has not expired.
+        authorized: valid, and signed by a key the policy's authorization methods accept for the host.
+        signer: who signed it.
+        authorization: whether that signer speaks for the host, and by which source.
+        payload: the signed terms, as signed.
+        errors: why it is not valid.
+    """
+
+    valid: bool
+    authorized: bool
+    signer: SignerInfo | None
+    authorization: Authorization
+    payload: dict[str, JsonValue]
+    errors: list[str]
+
+
+class ReviewSummary(WireModel):
+    """The subject's reviews as the policy reads them: the index's and the trusted providers' together, one
+    per UID, the latest per attester.
+
+    Attributes:
+        count: how many reviews.
+        average_rating: the counted reviews' average (None: none counted).
+        by_level: how many at each level.
+        counted: how many count: payment-backed or verified, neither refunded nor bought by the service.
+        verified_count: the same count, by its older name.
+        verified_average: the same average, by its older name.
+        not_counted: how many are not counted, by why.
+        cost_to_move: what it would take to move the counted average by half a star.
+        stale: the index could not be synced, so it is read as it stood.
+        synced_to_block: the block the index was synced to.
+    """
+
+    count: int
+    average_rating: float | None
+    by_level: dict[ReviewLevel, int]
+    counted: int
+    verified_count: int
+    verified_average: float | None
+    not_counted: dict[NotCounted, int]
+    cost_to_move: CostToMove | None
+    stale: bool
+    synced_to_block: int | None
 
 
 class Decision(WireModel):
@@ -80,11 +130,11 @@ class Decision(WireModel):
     url: str
     subject: str
     tier: str | None = None
-    limit: dict[str, Any] | None = None
-    offer: dict[str, Any] | None = None
+    limit: PaymentLimit | None = None
+    offer: dict[str, JsonValue] | None = None
     reasons: list[str] = Field(default_factory=list)
-    offers: list[dict[str, Any]] = Field(default_factory=list)
-    reviews: dict[str, Any] | None = None
+    offers: list[OfferView] = Field(default_factory=list)
+    reviews: ReviewSummary | None = None
     attestseal: SealResult | None = None
 
 
@@ -102,35 +152,18 @@ class PaymentNotApprovedError(OmaReviewError):
         self.decision = decision
 
 
-def _payment_required(headers: Mapping[str, str], body: bytes | None) -> dict[str, Any]:
-    header = headers.get("payment-required")
-    try:
-        value = loads_untrusted(decode_header_value(header) if header else body or b"", what="the 402")
-    except (ValueError, InputError) as exc:
-        raise InputError(
-            "the 402 carries no readable payment requirements (no PAYMENT-REQUIRED header, no JSON body)",
-            reason="bad-payment-required",
-        ) from exc
-    if not isinstance(value, dict) or not isinstance(value.get("accepts"), list):
-        raise InputError("the 402's payment requirements have no accepts[] list", reason="bad-payment-required")
-    if not all(isinstance(entry, dict) for entry in value["accepts"]):
-        raise InputError("the 402's accepts[] holds something other than objects", reason="bad-payment-required")
-    return value
-
-
-def _matches(payload: Mapping[str, Any], accepts: list[dict[str, Any]]) -> bool:
+def _matches(payload: Mapping[str, JsonValue], accepts: Sequence[PaymentRequirement]) -> bool:
     for entry in accepts:
         try:
-            network = to_caip2(str(entry.get("network")))
+            network = to_caip2(str(entry.network))
         except InputError:
             continue
-        amount = requirement_amount(entry)
         if (
-            entry.get("scheme"),
+            entry.scheme,
             network,
-            str(entry.get("asset")).lower(),
-            str(entry.get("payTo")).lower(),
-            str(amount),
+            str(entry.asset).lower(),
+            str(entry.pay_to).lower(),
+            str(entry.amount),
         ) == (
             payload.get("scheme"),
             payload.get("network"),
@@ -189,15 +222,16 @@ class Gate:
         return self._decisions.get(url)
 
     def _offer_view(
-        self, result: VerificationResult, accepts: list[dict[str, Any]], subject: str, now: int
-    ) -> dict[str, Any]:
+        self, result: VerificationResult, accepts: Sequence[PaymentRequirement], subject: str, now: int
+    ) -> OfferView:
         payload = result.payload or {}
         problems = list(result.errors)
         if result.valid and result.subject != subject:
             problems.append(f"the offer is for {result.subject}, the 402 came from {subject}")
         if result.valid and not _matches(payload, accepts):
             problems.append("the offer's terms match no entry of accepts[]")
-        valid_until = int(payload.get("validUntil") or 0)
+        until = payload.get("validUntil")
+        valid_until = until if isinstance(until, int) and not isinstance(until, bool) else 0
         if valid_until and valid_until < now:
             problems.append(f"the offer expired at {valid_until}")
         authorized = (
@@ -205,16 +239,16 @@ class Gate:
             and result.authorization.status == "authorized"
             and result.authorization.method in self.policy.authorized_methods
         )
-        return {
-            "valid": not problems,
-            "authorized": authorized,
-            "signer": result.signer.model_dump(exclude_none=True) if result.signer else None,
-            "authorization": result.authorization.to_json(),
-            "payload": payload,
-            "errors": problems,
-        }
+        return OfferView(
+            valid=not problems,
+            authorized=authorized,
+            signer=result.signer,
+            authorization=result.authorization,
+            payload=payload,
+            errors=problems,
+        )
 
-    def _offers(self, message: dict[str, Any], subject: str, now: int) -> list[dict[str, Any]]:
+    def _offers(self, required: PaymentRequired, message: JsonObject, subject: str, now: int) -> list[OfferView]:
         try:
             loaded = load_artifacts(message, kind="offer")
         except InputError:
@@ -227,7 +261,7 @@ class Gate:
             graph=context.graph if context is not None else None,
             witnesses=context.witnesses() if context is not None and context.graph is not None else None,
         )
-        return [self._offer_view(self._verified(offer, options), message["accepts"], subject, now) for offer in loaded]
+        return [self._offer_view(self._verified(offer, options), required.accepts, subject, now) for offer in loaded]
 
     def _verified(self, offer: LoadedArtifact, options: VerifyOptions) -> VerificationResult:
         """An offer's verification, cached by its envelope: a service sends the same signed offer in every
@@ -240,9 +274,7 @@ class Gate:
         self._verifications.put(key, result)
         return result
 
-    def _provider_reviews(
-        self, url: str, subject: str, message: dict[str, Any], reasons: list[str]
-    ) -> list[IndexedReview]:
+    def _provider_reviews(self, url: str, subject: str, message: JsonObject, reasons: list[str]) -> list[IndexedReview]:
         """The subject's reviews at the providers the policy trusts: the 402's allowlisted `read` links and
         the policy's own providers, each fetched under the SSRF guard with bounded size and time."""
         listed = read_links(message, self.policy.provider_hosts())
@@ -279,7 +311,7 @@ class Gate:
         self._provider_answers.put(read, (reason, reviews))
         return reason, reviews
 
-    def _reviews(self, url: str, subject: str, message: dict[str, Any], reasons: list[str]) -> dict[str, Any] | None:
+    def _reviews(self, url: str, subject: str, message: JsonObject, reasons: list[str]) -> ReviewSummary | None:
         remote = self._provider_reviews(url, subject, message, reasons)
         if self.index is None:
             if not remote:
@@ -320,25 +352,24 @@ class Gate:
             )
         lowered = {k.lower(): v for k, v in headers.items()}
         subject = subject_did_from_url(url)
-        message = _payment_required(lowered, body)
+        required = parse_payment_required(lowered, body)
+        message = required.to_json()
         now = int(time.time())
         reasons: list[str] = []
-        offers = self._offers(message, subject, now)
-        chosen = next((o for o in offers if o["authorized"]), None) or next((o for o in offers if o["valid"]), None)
+        offers = self._offers(required, message, subject, now)
+        chosen = next((o for o in offers if o.authorized), None) or next((o for o in offers if o.valid), None)
         if not offers:
             reasons.append("the 402 carries no signed offer")
         for offer in offers:
-            signer = (offer["signer"] or {}).get("address") or (offer["signer"] or {}).get("kid")
-            if offer["authorized"]:
+            signer = (offer.signer.address or offer.signer.kid) if offer.signer is not None else None
+            if offer.authorized:
+                reasons.append(f"signed offer by {signer} is authorized for the host via {offer.authorization.method}")
+            elif offer.valid:
                 reasons.append(
-                    f"signed offer by {signer} is authorized for the host via {offer['authorization']['method']}"
-                )
-            elif offer["valid"]:
-                reasons.append(
-                    f"signed offer by {signer} is not authorized for the host ({offer['authorization']['detail']})"
+                    f"signed offer by {signer} is not authorized for the host ({offer.authorization.detail})"
                 )
             else:
-                reasons.append(f"a signed offer was refused: {'; '.join(offer['errors'])}")
+                reasons.append(f"a signed offer was refused: {'; '.join(offer.errors)}")
         reviews = self._reviews(url, subject, message, reasons)
         host = urlsplit(url).hostname or ""
         seal = verify_seal(
@@ -346,14 +377,14 @@ class Gate:
         )
         if seal is not None:
             reasons.append(f"AttestSeal: {seal.status}: {seal.detail}")
-        action, tier, limit = self._apply(reviews, chosen, message, seal, reasons)
+        action, tier, limit = self._apply(reviews, chosen, required, seal, reasons)
         decision = Decision(
             action=action,
             url=url,
             subject=subject,
             tier=tier,
             limit=limit,
-            offer=chosen["payload"] if chosen else None,
+            offer=chosen.payload if chosen else None,
             reasons=reasons,
             offers=offers,
             reviews=reviews,
@@ -364,43 +395,45 @@ class Gate:
 
     def _apply(
         self,
-        reviews: dict[str, Any] | None,
-        chosen: dict[str, Any] | None,
-        message: dict[str, Any],
+        reviews: ReviewSummary | None,
+        chosen: OfferView | None,
+        required: PaymentRequired,
         seal: SealResult | None,
         reasons: list[str],
-    ) -> tuple[Action, str | None, dict[str, Any] | None]:
+    ) -> tuple[Action, str | None, PaymentLimit | None]:
         """The facts this decision rests on, for the pure policy (`gate.rules`)."""
-        terms = chosen["payload"] if chosen else None
-        if terms is None:
-            accepts = message["accepts"][0] if message["accepts"] else {}
-            terms = {**accepts, "amount": requirement_amount(accepts)}
-        cost = (reviews or {}).get("costToMove") or {}
+        if chosen is not None:
+            signed = chosen.payload
+            terms = OfferTerms(
+                network=_text(signed.get("network")),
+                asset=_text(signed.get("asset")),
+                pay_to=_text(signed.get("payTo")),
+                amount=_text(signed.get("amount")),
+            )
+        else:
+            first = required.accepts[0] if required.accepts else PaymentRequirement()
+            terms = OfferTerms(network=first.network, asset=first.asset, pay_to=first.pay_to, amount=first.amount)
+        cost = reviews.cost_to_move if reviews is not None else None
         facts = PolicyFacts(
             reviews_known=reviews is not None,
-            verified=reviews["verifiedCount"] if reviews else 0,
-            average=reviews["verifiedAverage"] if reviews else None,
-            cost_reviews=cost.get("reviews"),
-            cost_amount=cost.get("amount"),
-            authorized_offer=bool(chosen and chosen["authorized"]),
+            verified=reviews.verified_count if reviews else 0,
+            average=reviews.verified_average if reviews else None,
+            cost_reviews=cost.reviews if cost is not None else None,
+            cost_amount=cost.amount if cost is not None else None,
+            authorized_offer=bool(chosen and chosen.authorized),
             seal=seal.recommendation if seal is not None and seal.status == "verified" else None,
-            terms=OfferTerms(
-                network=_text(terms.get("network")),
-                asset=_text(terms.get("asset")),
-                pay_to=_text(terms.get("payTo")),
-                amount=_text(terms.get("amount")),
-            ),
+            terms=terms,
         )
         outcome = apply_policy(self.policy, facts)
         reasons.extend(outcome.reasons)
-        return outcome.action, outcome.tier, outcome.limit.to_json() if outcome.limit is not None else None
+        return outcome.action, outcome.tier, outcome.limit
 
 
-def _text(value: Any) -> str | None:
+def _text(value: JsonValue) -> str | None:
     return None if value is None else str(value)
 
 
-def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None) -> dict[str, Any]:
+def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None) -> ReviewSummary:
     """The summary the policy reads, over the index's and the providers' reviews together: one per UID, the
     latest per attester. Proven: the counted reviews (payment-backed or verified, the levels nobody can forge,
     neither refunded nor bought by the service itself: `IndexedReview.counted`)."""
@@ -409,22 +442,22 @@ def _summary(reviews: list[IndexedReview], *, stale: bool, synced_to: int | None
     proven = [r.rating_value or 0 for r in counted]
     average = round(sum(proven) / len(proven), 2) if proven else None
     cost = cost_to_move(proven, counted_prices(counted)) if proven else None
-    not_counted: dict[str, int] = {}
+    not_counted: dict[NotCounted, int] = {}
     for review in kept:
         if review.not_counted_because is not None:
             not_counted[review.not_counted_because] = not_counted.get(review.not_counted_because, 0) + 1
-    return {
-        "count": len(kept),
-        "averageRating": average,
-        "byLevel": {level: sum(r.level == level for r in kept) for level in LEVEL_RANK},
-        "counted": len(proven),
-        "verifiedCount": len(proven),
-        "verifiedAverage": average,
-        "notCounted": not_counted,
-        "costToMove": cost.to_json() if cost is not None else None,
-        "stale": stale,
-        "syncedToBlock": synced_to,
-    }
+    return ReviewSummary(
+        count=len(kept),
+        average_rating=average,
+        by_level={level: sum(r.level == level for r in kept) for level in LEVELS},
+        counted=len(proven),
+        verified_count=len(proven),
+        verified_average=average,
+        not_counted=not_counted,
+        cost_to_move=cost,
+        stale=stale,
+        synced_to_block=synced_to,
+    )
 
 
 class AsyncGate:

@@ -107,8 +107,8 @@ def within_approval(decision: Decision | None, requirement: Any) -> str | None:
         str(requirement.asset).lower(),
         str(getattr(requirement, "pay_to", "")).lower(),
     )
-    approved = (str(limit["network"]), str(limit["asset"]).lower(), str(limit.get("payTo") or "").lower())
-    if offered != approved or amount > int(limit["amount"]):
+    approved = (str(limit.network), str(limit.asset).lower(), str(limit.pay_to or "").lower())
+    if offered != approved or amount > int(limit.amount):
         return f"{amount} of {requirement.asset} to {offered[2]} on {requirement.network} is not approved"
     return None
 

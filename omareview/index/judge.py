@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from omareview._json import loads_untrusted
 from omareview.errors import FetchError, InputError
-from omareview.identity._b64 import decode_header_value
 from omareview.identity.dids import subject_did
 from omareview.index.context import LEVEL_RANK, JudgeContext, ReviewLevel
 from omareview.index.dealing import self_dealing
@@ -27,6 +25,7 @@ from omareview.review.payment import PaymentClaim, PaymentEvidence
 from omareview.review.proofs import Proof, parse_proof
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
+from omareview.x402.required import parse_payment_required
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
 from omareview.x402.wire import ArtifactKind
 
@@ -290,12 +289,10 @@ def _advertised_pay_to(resource_url: str, network: str, context: JudgeContext) -
     try:
         status, headers, body = fetcher.fetch(resource_url)
         if status == 402:
-            header = headers.get("payment-required")
-            message = loads_untrusted(decode_header_value(header) if header else body, what=f"the 402 of {host}")
-            accepts = message.get("accepts") if isinstance(message, dict) else None
-            for entry in accepts if isinstance(accepts, list) else []:
-                if isinstance(entry, dict) and to_caip2(str(entry.get("network"))) == network:
-                    found.add(str(entry.get("payTo") or "").lower())
+            required = parse_payment_required(headers, body, what=f"the 402 of {host}")
+            for entry in required.accepts:
+                if entry.network and to_caip2(entry.network) == network:
+                    found.add((entry.pay_to or "").lower())
     except (InputError, FetchError, ValueError):
         found = set()
     context.advertised.put((host, network), frozenset(found))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import coincurve
+from pydantic import ValidationError
 
 from omareview._eip712 import sign_digest
 from omareview._hashing import address_of_point
@@ -25,7 +26,8 @@ from omareview.identity.keys import PublicKey, public_key_to_jwk
 from omareview.x402 import eip712
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import OFFER_RECEIPT
-from omareview.x402.wire import OfferPayload, ReceiptPayload, requirement_amount
+from omareview.x402.required import PaymentRequirement
+from omareview.x402.wire import OfferPayload, ReceiptPayload
 
 __all__ = [
     "DEFAULT_OFFER_VALIDITY_S",
@@ -55,23 +57,35 @@ _INFO_SCHEMA: dict[str, Any] = {
 
 
 def offer_payload(
-    resource_url: str, requirements: Mapping[str, Any], *, valid_for_s: int | None = None, now: int | None = None
+    resource_url: str,
+    requirements: PaymentRequirement | Mapping[str, object],
+    *,
+    valid_for_s: int | None = None,
+    now: int | None = None,
 ) -> OfferPayload:
     """The offer payload for one `accepts[]` entry (v2 `amount` or v1 `maxAmountRequired`)."""
-    amount = requirement_amount(requirements)
-    missing = [k for k in ("scheme", "network", "asset", "payTo") if not requirements.get(k)]
-    if missing or amount is None:
+    try:
+        terms = (
+            requirements
+            if isinstance(requirements, PaymentRequirement)
+            else PaymentRequirement.model_validate(requirements)
+        )
+    except ValidationError as exc:
+        raise InputError(f"payment requirements do not read: {exc.errors()[0]['msg']}", reason="cannot-issue") from None
+    given = {"scheme": terms.scheme, "network": terms.network, "asset": terms.asset, "payTo": terms.pay_to}
+    missing = [name for name, value in given.items() if not value]
+    if missing or terms.amount is None:
         raise InputError(f"payment requirements lack {', '.join(missing or ['amount'])}", reason="cannot-issue")
-    validity = valid_for_s if valid_for_s is not None else int(requirements.get("maxTimeoutSeconds") or 0) or None
+    validity = valid_for_s if valid_for_s is not None else terms.max_timeout_seconds or None
     issued = int(time.time()) if now is None else now
     return {
         "version": 1,
         "resourceUrl": resource_url,
-        "scheme": str(requirements["scheme"]),
-        "network": to_caip2(str(requirements["network"])),
-        "asset": str(requirements["asset"]),
-        "payTo": str(requirements["payTo"]),
-        "amount": str(amount),
+        "scheme": str(terms.scheme),
+        "network": to_caip2(str(terms.network)),
+        "asset": str(terms.asset),
+        "payTo": str(terms.pay_to),
+        "amount": terms.amount,
         "validUntil": issued + (validity or DEFAULT_OFFER_VALIDITY_S),
     }
 

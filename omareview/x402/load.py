@@ -9,13 +9,15 @@ it is what goes on-chain as proof.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pydantic_core
+from pydantic import ValidationError
 
 from omareview._files import read_regular
 from omareview._json import loads_untrusted
@@ -23,6 +25,7 @@ from omareview.errors import InputError
 from omareview.identity._b64 import decode_header_value
 from omareview.identity.jws import looks_like_compact_jws, parse_compact
 from omareview.x402.eip712 import ArtifactKind
+from omareview.x402.required import PaymentRequirement
 
 __all__ = [
     "A2A_RECEIPTS",
@@ -60,7 +63,7 @@ class LoadedArtifact:
     kind: ArtifactKind
     envelope: dict[str, Any]
     source: str
-    accepts: tuple[dict[str, Any], ...] = field(default=())
+    accepts: tuple[PaymentRequirement, ...] = field(default=())
     resource_url: str | None = None
     settlement: tuple[str, str] | None = None
 
@@ -128,7 +131,7 @@ def _from_payment_required(message: Mapping[str, Any], source: str) -> list[Load
             f"the payment-required message's accepts is a {type(listed).__name__}, not a list",
             reason="unreadable-artifact",
         )
-    accepts = tuple(a for a in listed or [] if isinstance(a, dict))
+    accepts = tuple(_requirements(listed or []))
     resource = message.get("resource")
     resource_url = resource.get("url") if isinstance(resource, Mapping) else None
     loaded = []
@@ -140,6 +143,13 @@ def _from_payment_required(message: Mapping[str, Any], source: str) -> list[Load
         artifact = _envelope(offer, "offer", f"{source} → offers[{index}]")
         loaded.append(LoadedArtifact("offer", artifact.envelope, artifact.source, accepts, resource_url))
     return loaded
+
+
+def _requirements(listed: list[Any]) -> Iterator[PaymentRequirement]:
+    """The `accepts[]` entries that read as payment requirements (the others say nothing about an offer)."""
+    for entry in listed:
+        with contextlib.suppress(ValidationError):
+            yield PaymentRequirement.model_validate(entry)
 
 
 def _envelope(value: Mapping[str, Any], expected: ArtifactKind | None, source: str) -> LoadedArtifact:

@@ -4,10 +4,9 @@ they are typed, never coerced by a model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
-__all__ = ["ArtifactKind", "OfferPayload", "ReceiptPayload", "SignedArtifact", "requirement_amount"]
+__all__ = ["ArtifactKind", "OfferPayload", "ReceiptPayload", "SignedArtifact"]
 
 ArtifactKind = Literal["offer", "receipt"]
 
@@ -43,9 +42,3 @@ class SignedArtifact(TypedDict):
     signature: str
     payload: NotRequired[OfferPayload | ReceiptPayload]
     acceptIndex: NotRequired[int]
-
-
-def requirement_amount(requirements: Mapping[str, Any]) -> Any:
-    """A payment requirement's amount as given: x402 v2's `amount`, else v1's `maxAmountRequired` (None when it
-    names neither). The one place the two versions' spellings meet."""
-    return requirements.get("amount", requirements.get("maxAmountRequired"))

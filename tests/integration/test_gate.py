@@ -188,9 +188,9 @@ def _decide(gate: Gate, url: str):  # type: ignore[no-untyped-def]
 def test_authorized_offer_and_proven_reviews(setup: Setup) -> None:
     gate = setup.gate(DEFAULT_POLICY)
     cheap = _decide(gate, f"{setup.good}/paid")
-    assert (cheap.action, cheap.tier, cheap.limit["amount"]) == ("pay", "proven", "1000000")  # type: ignore[index]
-    assert cheap.reviews is not None and (cheap.reviews["verifiedCount"], cheap.reviews["verifiedAverage"]) == (3, 5.0)
-    assert cheap.reviews["byLevel"] == {"paid": 0, "verified": 3, "signed": 0, "unverified": 1, "invalid": 1}
+    assert (cheap.action, cheap.tier, cheap.limit and cheap.limit.amount) == ("pay", "proven", "1000000")
+    assert cheap.reviews is not None and (cheap.reviews.verified_count, cheap.reviews.verified_average) == (3, 5.0)
+    assert cheap.reviews.by_level == {"paid": 0, "verified": 3, "signed": 0, "unverified": 1, "invalid": 1}
     assert any("authorized for the host via did-json" in r for r in cheap.reasons)
     assert cheap.offer is not None and cheap.offer["amount"] == "10000"
     dear = _decide(gate, f"{setup.good}/dear")

@@ -100,7 +100,7 @@ def test_pay_follow_the_write_link_and_read_it_back(world: World, tmp_path: Path
     gate = Gate(None, policy, resolver=world.resolver(), dns_server=world.dns)
     unpaid = httpx.get(resource)
     decision = gate.decide(resource, unpaid.status_code, dict(unpaid.headers), unpaid.content)
-    assert decision.reviews is not None and decision.reviews["verifiedCount"] == 1, decision.reasons
+    assert decision.reviews is not None and decision.reviews.verified_count == 1, decision.reasons
     assert f"review provider {PROVIDER}: 1 review(s)" in decision.reasons
     ignoring = Gate(None, DEFAULT_POLICY, resolver=world.resolver(), dns_server=world.dns)
     decision = ignoring.decide(resource, unpaid.status_code, dict(unpaid.headers), unpaid.content)

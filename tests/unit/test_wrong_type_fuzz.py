@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from omareview.errors import OmaReviewError
-from omareview.gate.decide import _payment_required
 from omareview.review.build import review_from_receipt
 from omareview.x402 import VerifyOptions, encode_header
 from omareview.x402.issue import offer_payload, offer_receipt_extension
 from omareview.x402.load import load_artifacts
+from omareview.x402.required import parse_payment_required
 from omareview.x402.verify import verify_artifact
 from tests.reviews import RESOURCE, SERVER, receipt_for
 
@@ -83,7 +83,7 @@ def _exercise(document: Any) -> None:
         if loaded.kind == "receipt":
             review_from_receipt(loaded, PAYER, rating=5, options=options)
     if isinstance(document, dict) and "accepts" in document:
-        _payment_required({"payment-required": encode_header(document)}, b"")
+        parse_payment_required({"payment-required": encode_header(document)}, b"")
 
 
 @pytest.mark.parametrize("name", sorted(_samples()))

@@ -81,7 +81,7 @@ def test_payment_required_gives_every_offer_with_its_context() -> None:
         (offer,) = load_artifacts(carrier)
         assert offer.kind == "offer" and offer.envelope == OFFER_ENVELOPE
         assert offer.resource_url == OFFER["resourceUrl"]
-        assert offer.accepts[0]["amount"] == "10000"
+        assert offer.accepts[0].amount == "10000"
     v1_body = {
         "x402Version": 1,
         "error": "",
