@@ -23,9 +23,6 @@ from .devnet.node import (
 from .devnet.toolchain import install_toolchain as install_toolchain
 from .eas.client import AsyncEasClient as AsyncEasClient
 from .eas.client import (
-    DelegatedAttestation as DelegatedAttestation,
-)
-from .eas.client import (
     EasClient as EasClient,
 )
 from .eas.client import (
@@ -33,6 +30,9 @@ from .eas.client import (
 )
 from .eas.client import (
     review_request as review_request,
+)
+from .eas.delegation import (
+    DelegatedAttestation as DelegatedAttestation,
 )
 from .errors import (
     ChainError as ChainError,

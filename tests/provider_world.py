@@ -4,7 +4,6 @@ and `reviews`), a DNS stub and a provider serving on loopback, with helpers to p
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -86,7 +85,7 @@ class World:
         delegated = client.sign_delegated(
             review_request(job.review.recipient, job.review.encode()), signer, nonce=nonce
         )
-        return json.dumps(delegated.relay_body()).encode()
+        return delegated.relay_body().to_json_text().encode()
 
     def write_url(self, entry: OutboxEntry) -> str:
         return f"{self.provider_url}/r/{quote(f'{entry.payment_network}:{entry.payment_tx}', safe='')}"

@@ -15,7 +15,8 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from omareview.eas.abi import RequestData
-from omareview.eas.client import DelegatedAttestation, EasClient
+from omareview.eas.client import EasClient
+from omareview.eas.delegation import DelegatedAttestation
 from omareview.errors import OmaReviewError
 
 

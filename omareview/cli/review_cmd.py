@@ -239,7 +239,7 @@ def build(
             if signer is None:
                 raise ConfigError("--delegated needs the attester's key")
             signed = client.sign_delegated(review_request(job.review.recipient, job.review.encode()), signer)
-            data["delegated"] = signed.relay_body()
+            data["delegated"] = signed.relay_body().to_json()
 
     def human() -> Iterator[str]:
         yield f"review of {data['subject']} by {who}: {rating}/5"

@@ -5,9 +5,6 @@ from .client import (
     AsyncEasClient as AsyncEasClient,
 )
 from .client import (
-    DelegatedAttestation as DelegatedAttestation,
-)
-from .client import (
     EasClient as EasClient,
 )
 from .client import (
@@ -15,6 +12,9 @@ from .client import (
 )
 from .client import (
     review_request as review_request,
+)
+from .delegation import (
+    DelegatedAttestation as DelegatedAttestation,
 )
 from .relay import (
     relay_delegated as relay_delegated,

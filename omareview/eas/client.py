@@ -6,8 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from omareview._hashing import to_checksum_address
 from omareview._offloop import async_face
@@ -25,7 +24,7 @@ from omareview.eas.abi import (
     multi_attest_call,
     revoke_call,
 )
-from omareview.eas.delegation import EasDomain, attest_digest, attest_typed_data, detect_domain
+from omareview.eas.delegation import DelegatedAttestation, EasDomain, attest_digest, detect_domain
 from omareview.eas.rpc import RpcClient, RpcError
 from omareview.errors import ChainError, ConfigError, InputError
 from omareview.keys import SignerLike, as_signer
@@ -34,7 +33,6 @@ from omareview.networks import Network
 __all__ = [
     "DEFAULT_DEADLINE_S",
     "AsyncEasClient",
-    "DelegatedAttestation",
     "EasClient",
     "Progress",
     "Submitted",
@@ -68,131 +66,6 @@ class Submitted(WireModel):
     attester: str
     recipient: str
     schema_uid: str
-
-
-@dataclass(frozen=True)
-class DelegatedAttestation:
-    """An attestation request signed by its attester, ready for a relayer or an OMATrust-compatible relay.
-
-    Attributes:
-        domain: the EAS EIP-712 domain the signature is under.
-        schema_uid: the schema attested to.
-        request: the attestation request (recipient, data, expiry, value).
-        attester: the address that signed and will be recorded as attester.
-        nonce: the attester's EAS nonce the signature uses.
-        deadline: the Unix time after which EAS refuses the signature.
-        v: signature recovery byte.
-        r: signature `r`.
-        s: signature `s`.
-    """
-
-    domain: EasDomain
-    schema_uid: str
-    request: RequestData
-    attester: str
-    nonce: int
-    deadline: int
-    v: int
-    r: bytes
-    s: bytes
-
-    @property
-    def signature(self) -> str:
-        return "0x" + self.r.hex() + self.s.hex() + bytes([self.v]).hex()
-
-    def typed_data(self) -> dict[str, Any]:
-        return attest_typed_data(self.domain, self.attester, self.schema_uid, self.request, self.nonce, self.deadline)
-
-    def relay_body(self) -> dict[str, Any]:
-        """The OMATrust relay's `/v1/delegated-attest` body (big numbers as decimal strings)."""
-        typed = self.typed_data()
-        message = {
-            key: (
-                "0x" + value.hex()
-                if isinstance(value, bytes)
-                else str(value)
-                if isinstance(value, int) and not isinstance(value, bool)
-                else value
-            )
-            for key, value in typed["message"].items()
-        }
-        request = {
-            "schema": self.schema_uid,
-            "attester": self.attester,
-            "easContractAddress": self.domain.verifying_contract,
-            "chainId": self.domain.chain_id,
-            "recipient": self.request.recipient,
-            "expirationTime": str(self.request.expiration_time),
-            "revocable": self.request.revocable,
-            "refUID": self.request.ref_uid,
-            "data": "0x" + self.request.data.hex(),
-            "value": str(self.request.value),
-            "nonce": str(self.nonce),
-            "deadline": str(self.deadline),
-        }
-        types = {"Attest": typed["types"]["Attest"]}
-        return {
-            "attester": self.attester,
-            "signature": self.signature,
-            "prepared": {
-                "delegatedRequest": request,
-                "typedData": {"domain": typed["domain"], "types": types, "message": message},
-            },
-        }
-
-    @classmethod
-    def from_relay_body(cls, body: Any, domain: EasDomain) -> DelegatedAttestation:
-        """The inverse of `relay_body`, for a relay reading what a client sent: the request and signature under
-        the relay's own `domain` (a client's typed data is never trusted for it). InputError when malformed."""
-        try:
-            request = body["prepared"]["delegatedRequest"]
-            signature = bytes.fromhex(_hex(body["signature"]))
-            data = RequestData(
-                to_checksum_address(str(request["recipient"])),
-                _uint(request["expirationTime"]),
-                _bool(request["revocable"]),
-                "0x" + bytes.fromhex(_hex(request["refUID"])).rjust(32, b"\0").hex(),
-                bytes.fromhex(_hex(request["data"])),
-                _uint(request["value"]),
-            )
-            schema = "0x" + bytes.fromhex(_hex(request["schema"])).hex()
-            attester = to_checksum_address(str(body["attester"]))
-            nonce, deadline = _uint(request["nonce"]), _uint(request["deadline"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"the delegated attestation is malformed ({type(exc).__name__}: {exc})") from exc
-        if len(signature) != 65 or len(schema) != 66 or deadline >= 2**64 or data.expiration_time >= 2**64:
-            raise InputError("the delegated attestation's signature, schema or numbers are malformed")
-        v = signature[64] if signature[64] >= 27 else signature[64] + 27
-        return cls(domain, schema, data, attester, nonce, deadline, v, signature[:32], signature[32:64])
-
-    def digest(self) -> bytes:
-        """The EIP-712 digest the attester signed."""
-        return attest_digest(self.domain, self.attester, self.schema_uid, self.request, self.nonce, self.deadline)
-
-
-def _hex(value: Any) -> str:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise ValueError(f"{str(value)[:20]!r} is not 0x-prefixed hex")
-    return value[2:]
-
-
-def _uint(value: Any) -> int:
-    """A uint256 as a JSON integer or a string of ASCII digits (never a float, whose `1e999` is infinite)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 78:
-        number = int(value)
-    else:
-        raise ValueError(f"{str(value)[:20]!r} is not a whole number")
-    if not 0 <= number < 2**256:
-        raise ValueError(f"{str(value)[:20]!r} is not a uint256")
-    return number
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("revocable is not a boolean")
-    return value
 
 
 class _DelegationNonces:

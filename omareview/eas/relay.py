@@ -12,7 +12,8 @@ from urllib.parse import urljoin
 import httpx
 
 from omareview._json import loads_untrusted
-from omareview.eas.client import DelegatedAttestation, Submitted
+from omareview.eas.client import Submitted
+from omareview.eas.delegation import DelegatedAttestation
 from omareview.errors import InputError, ServiceError
 
 __all__ = ["MAX_REDIRECTS", "RELAY_TIMEOUT_S", "relay_delegated"]
@@ -32,7 +33,7 @@ def relay_delegated(
     relay_url: str, delegated: DelegatedAttestation, *, timeout_s: float = RELAY_TIMEOUT_S
 ) -> Submitted:
     url = relay_url.rstrip("/") + "/v1/delegated-attest"
-    body = delegated.relay_body()
+    body = delegated.relay_body().to_json()
     try:
         with httpx.Client(timeout=timeout_s, follow_redirects=False) as client:
             for _ in range(MAX_REDIRECTS + 1):

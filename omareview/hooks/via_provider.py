@@ -10,7 +10,6 @@ same review: the provider answers `ALREADY_REVIEWED` with its UID, which is chec
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
@@ -102,7 +101,7 @@ def send_via_provider(
         raise InputError(f"{digest[:18]}… is being submitted by another process", reason="claimed-elsewhere")
     try:
         delegated = client.sign_delegated(review_request(job.review.recipient, job.review.encode()), signer)
-        body = json.dumps(delegated.relay_body()).encode()
+        body = delegated.relay_body().to_json_text().encode()
         fetch = fetcher or SafeFetcher(timeout_s=WRITE_TIMEOUT_S)
         status, _, raw = fetch.fetch(url, json_body=body)
         answer = loads_untrusted(raw, what=f"the answer of {provider}", max_bytes=64 * 1024) if raw else {}

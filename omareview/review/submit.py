@@ -12,7 +12,8 @@ from typing import Literal
 from omareview._owners import new_owner
 from omareview.eas._tx import Receipt, SendJournal, SignedTx
 from omareview.eas.abi import RequestData
-from omareview.eas.client import DelegatedAttestation, EasClient, Submitted, review_request
+from omareview.eas.client import EasClient, Submitted, review_request
+from omareview.eas.delegation import DelegatedAttestation
 from omareview.eas.rpc import RpcError
 from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError, Reason
 from omareview.keys import Signer, SignerLike, as_signer

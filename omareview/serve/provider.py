@@ -39,7 +39,8 @@ from omareview._owners import new_owner, owner_is_gone
 from omareview._wire import WireModel
 from omareview.eas._tx import GAS_MARGIN
 from omareview.eas.abi import ZERO_UID, EasRevertError
-from omareview.eas.client import DelegatedAttestation, EasClient, Submitted
+from omareview.eas.client import EasClient, Submitted
+from omareview.eas.delegation import DelegatedAttestation
 from omareview.errors import ChainError, InputError, ServiceError
 from omareview.identity.dids import did_address, subject_did
 from omareview.index.context import LEVELS

@@ -264,7 +264,9 @@ def test_the_relay_spends_no_gas_on_an_unpaid_review(world: World, cli_env: dict
     client = EasClient(world.network)
     for review in (unpaid, paid):
         delegated = client.sign_delegated(review_request(review.recipient, review.encode()), stranger, nonce=0)
-        answer = httpx.post(f"{world.provider_url}/v1/delegated-attest", json=delegated.relay_body(), timeout=30)
+        answer = httpx.post(
+            f"{world.provider_url}/v1/delegated-attest", json=delegated.relay_body().to_json(), timeout=30
+        )
         assert answer.status_code == 422 and answer.json()["code"] == "NOT_PAYMENT_BACKED", answer.text
     after = int(world.provider.index.rpc.call("eth_getTransactionCount", [relayer, "latest"]), 16)
     assert after == before and world.provider.budget.left() == left, "no gas spent, none reserved"

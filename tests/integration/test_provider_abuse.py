@@ -146,7 +146,7 @@ def test_forwarded_headers_are_trusted_only_when_the_operator_says_so(world: Wor
 
 def _relay_body(review_data: bytes, recipient: str, signer: Signer, world: World) -> dict[str, object]:
     client = EasClient(world.network)
-    return client.sign_delegated(review_request(recipient, review_data), signer, nonce=0).relay_body()
+    return client.sign_delegated(review_request(recipient, review_data), signer, nonce=0).relay_body().to_json()
 
 
 def test_unpaid_oversized_and_racing_writes_leave_the_budget_for_a_paying_user(
