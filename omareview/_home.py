@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+
+from pydantic import ConfigDict, Field, JsonValue, ValidationError
 
 from omareview._files import PRIVATE_DIR_MODE, make_private
+from omareview._wire import WireModel
 from omareview.errors import ConfigError
 
-__all__ = ["CONFIG_FILE_NAME", "CONFIG_KEYS", "home_dir", "load_config"]
+__all__ = ["CONFIG_FILE_NAME", "CONFIG_KEYS", "ConfigFile", "home_dir", "load_config"]
 
 CONFIG_FILE_NAME = "config.toml"
 #: The tables and keys `config.toml` may hold; anything else is a typo worth naming.
@@ -25,11 +27,28 @@ def home_dir() -> Path:
     return path
 
 
-def load_config(home: Path | None = None) -> dict[str, Any]:
-    """The parsed `config.toml` under the home directory, or an empty mapping when there is none."""
+class ConfigFile(WireModel):
+    """What `config.toml` holds. Its tables are checked by what reads them (`omareview.networks`), which
+    names the table and key at fault.
+
+    Attributes:
+        networks: `[networks.<name>]` tables: review networks by name.
+        payment_networks: `[payment-networks."<CAIP-2>"]` tables: where payments are checked.
+        store: the index's store URL (None: the embedded SQLite file per network).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    networks: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
+    payment_networks: dict[str, JsonValue] = Field(default_factory=dict, alias="payment-networks")
+    store: str | None = None
+
+
+def load_config(home: Path | None = None) -> ConfigFile:
+    """The parsed `config.toml` under the home directory (empty when there is none)."""
     path = (home or home_dir()) / CONFIG_FILE_NAME
     if not path.exists():
-        return {}
+        return ConfigFile()
     import tomllib  # only when there is a file to read
 
     try:
@@ -42,4 +61,9 @@ def load_config(home: Path | None = None) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(CONFIG_KEYS))})", reason="bad-config-file"
         )
-    return config
+    try:
+        return ConfigFile.model_validate(config)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}", reason="bad-config-file") from None

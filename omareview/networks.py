@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from omareview._hashing import is_address, to_checksum_address
@@ -103,8 +103,8 @@ OMACHAIN_TESTNET_NETWORK = Network(
 )
 
 
-def _configured_network(name: str, table: dict[str, Any]) -> Network:
-    fields = {key.replace("-", "_"): value for key, value in table.items()}
+def _configured_network(name: str, table: dict[str, JsonValue]) -> Network:
+    fields: dict[str, object] = {key.replace("-", "_"): value for key, value in table.items()}
     fields.setdefault("schemas", _omatrust_uids())
     try:
         return Network.model_validate({**fields, "name": name})
@@ -115,7 +115,7 @@ def _configured_network(name: str, table: dict[str, Any]) -> Network:
 
 
 def network_names(home: Path | None = None) -> list[str]:
-    configured = load_config(home).get("networks", {})
+    configured = load_config(home).networks
     return [DEVNET, OMACHAIN_TESTNET, *sorted(configured)]
 
 
@@ -142,7 +142,7 @@ def resolve_network(
     if schema_uid:
         schema_uid = _checked_uid(schema_uid)
     name = name or os.environ.get("OMAREVIEW_NETWORK") or DEFAULT_NETWORK
-    configured = load_config(home).get("networks", {})
+    configured = load_config(home).networks
     base: Network
     if name in configured:
         base = _configured_network(name, configured[name])
@@ -200,8 +200,9 @@ def payment_networks(network: Network, home: Path | None = None) -> dict[str, Pa
     found: dict[str, PaymentNetwork] = {}
     if network.chain_id is not None:
         found[f"eip155:{network.chain_id}"] = PaymentNetwork(network.rpc_url, network.payment_finality)
-    for name, table in load_config(home).get("payment-networks", {}).items():
-        if not isinstance(table, dict) or not isinstance(table.get("rpc-url"), str):
+    for name, table in load_config(home).payment_networks.items():
+        rpc_url = table.get("rpc-url") if isinstance(table, dict) else None
+        if not isinstance(table, dict) or not isinstance(rpc_url, str):
             raise ConfigError(f'config.toml [payment-networks."{name}"] needs rpc-url', reason="bad-network-config")
         unknown = set(table) - {"rpc-url", "confirmations"}
         if unknown:
@@ -215,5 +216,5 @@ def payment_networks(network: Network, home: Path | None = None) -> dict[str, Pa
                 f'config.toml [payment-networks."{name}"] confirmations must be a whole number ≥ 1',
                 reason="bad-network-config",
             )
-        found[name] = PaymentNetwork(table["rpc-url"], confirmations if confirmations is not None else "finalized")
+        found[name] = PaymentNetwork(rpc_url, confirmations if confirmations is not None else "finalized")
     return found

@@ -95,12 +95,8 @@ def check_store_url(url: str) -> str:
 def store_url(explicit: str | None = None, home: Path | None = None) -> str | None:
     """The store to open: `explicit`, else `$OMAREVIEW_STORE`, else `store` in config.toml, else None
     (the embedded SQLite file per network)."""
-    chosen = explicit or os.environ.get(STORE_ENV) or load_config(home).get("store")
-    if chosen is None:
-        return None
-    if not isinstance(chosen, str):
-        raise ConfigError("config.toml: store must be a string", reason="bad-store")
-    return check_store_url(chosen)
+    chosen = explicit or os.environ.get(STORE_ENV) or load_config(home).store
+    return check_store_url(chosen) if chosen is not None else None
 
 
 class _SqliteTx:

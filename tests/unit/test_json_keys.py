@@ -1,8 +1,8 @@
 """Every document omareview writes as JSON is a model on the camelCase base: its keys are snapshotted in
 `tests/vectors/json_keys.json`, so a key that changes is a visible change, and a snake_case key cannot leak.
 
-The payment policy is the one exception: it is a configuration file (`policy.toml`), whose documented keys
-are snake_case. Regenerate the snapshot after a deliberate change with `OMAREVIEW_WRITE_SNAPSHOT=1`.
+The configuration files are the exception: `policy.toml`'s documented keys are snake_case, and
+`config.toml`'s tables kebab-case. Regenerate the snapshot after a deliberate change with `OMAREVIEW_WRITE_SNAPSHOT=1`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,12 @@ import omareview
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "vectors" / "json_keys.json"
 #: Configuration read from TOML under its documented snake_case keys, not a wire document.
-CONFIG_MODELS = {"omareview.gate.policy.Policy", "omareview.gate.policy.Tier", "omareview.gate.policy.AttestSealPolicy"}
+CONFIG_MODELS = {
+    "omareview.gate.policy.Policy",
+    "omareview.gate.policy.Tier",
+    "omareview.gate.policy.AttestSealPolicy",
+    "omareview._home.ConfigFile",
+}
 CAMEL = re.compile(r"[a-z][a-zA-Z0-9]*")
 
 
