@@ -32,9 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIGRATIONS",
+    "IdentityRow",
     "IndexStore",
+    "MinedRow",
     "PaymentClaim",
     "ReviewRecord",
+    "ReviewRow",
     "StoreGraph",
     "StoredReview",
     "database_path",
@@ -125,7 +128,59 @@ _COLUMNS = (
     "subject, version, rating_value, review_body, screenshot_urls, proofs, legacy, decode_error"
 )
 _NAMES = [name.strip() for name in _COLUMNS.split(",")]
-_DEFAULTS: dict[str, Any] = {"screenshot_urls": "[]", "proofs": "[]", "legacy": 0}
+
+
+@dataclass(frozen=True)
+class MinedRow:
+    """What every indexed attestation keeps: who, to whom, when, and where it was mined (so a reorg can be
+    undone)."""
+
+    uid: str
+    schema_uid: str
+    attester: str
+    recipient: str
+    time: int
+    revocation_time: int
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """A User Review's row: its decoded fields (lists as JSON text), or why they do not decode."""
+
+    mined: MinedRow
+    legacy: bool = False
+    decode_error: str | None = None
+    subject: str | None = None
+    version: str | None = None
+    rating_value: int | None = None
+    review_body: str | None = None
+    screenshot_urls: str = "[]"
+    proofs: str = "[]"
+
+    def columns(self) -> tuple[object, ...]:
+        """Its values in the `reviews` table's column order."""
+        values = {**vars(self.mined), **vars(self), "legacy": int(self.legacy)}
+        return tuple(values[name] for name in _NAMES)
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    """An identity attestation's row: its kind, fields as JSON text, and the field it is looked up by."""
+
+    mined: MinedRow
+    kind: str
+    fields: str = "{}"
+    ref: str | None = None
+    decode_error: str | None = None
+
+    def columns(self) -> tuple[object, ...]:
+        """Its values in the `identity` table's column order."""
+        values = {**vars(self.mined), **vars(self)}
+        return tuple(values[name] for name in _IDENTITY_NAMES)
 
 
 @dataclass(frozen=True)
@@ -279,13 +334,16 @@ class IndexStore:
         )
 
     @staticmethod
-    def upsert(tx: Tx, rows: Iterable[dict[str, Any]]) -> int:
+    def upsert(tx: Tx, rows: Iterable[ReviewRow | IdentityRow]) -> int:
         """Insert reviews and identity attestations (rows with a `kind`), or refresh those whose block
         changed (a reorg moved them; a review's judgement goes); returns how many were new."""
-        reviews: list[dict[str, Any]] = []
-        identity: list[dict[str, Any]] = []
+        reviews: list[ReviewRow] = []
+        identity: list[IdentityRow] = []
         for row in rows:
-            (identity if "kind" in row else reviews).append(row)
+            if isinstance(row, IdentityRow):
+                identity.append(row)
+            else:
+                reviews.append(row)
         return IndexStore._upsert_reviews(tx, reviews) + IndexStore._upsert_identity(tx, identity)
 
     @staticmethod
@@ -298,17 +356,17 @@ class IndexStore:
         return known
 
     @staticmethod
-    def _upsert_identity(tx: Tx, rows: Sequence[dict[str, Any]]) -> int:
+    def _upsert_identity(tx: Tx, rows: Sequence[IdentityRow]) -> int:
         if not rows:
             return 0
-        known = IndexStore._known(tx, "identity", [row["uid"] for row in rows])
+        known = IndexStore._known(tx, "identity", [row.mined.uid for row in rows])
         updates = ", ".join(f"{name} = excluded.{name}" for name in _IDENTITY_NAMES[1:])
         tx.executemany(
             f"INSERT INTO identity ({_IDENTITY_COLUMNS}) VALUES ({', '.join('?' for _ in _IDENTITY_NAMES)}) "
             f"ON CONFLICT (uid) DO UPDATE SET {updates} WHERE identity.block_hash <> excluded.block_hash",
-            [tuple(row.get(name) for name in _IDENTITY_NAMES) for row in rows],
+            [row.columns() for row in rows],
         )
-        return sum(row["uid"] not in known for row in rows)
+        return sum(row.mined.uid not in known for row in rows)
 
     @staticmethod
     def set_revocations(tx: Tx, revocations: Iterable[tuple[str, int, int | None, str | None]]) -> None:
@@ -319,8 +377,8 @@ class IndexStore:
         )
 
     @staticmethod
-    def _upsert_reviews(tx: Tx, rows: Sequence[dict[str, Any]]) -> int:
-        batch = [tuple(row.get(name, _DEFAULTS.get(name)) for name in _NAMES) for row in rows]
+    def _upsert_reviews(tx: Tx, rows: Sequence[ReviewRow]) -> int:
+        batch = [row.columns() for row in rows]
         if not batch:
             return 0
         known = IndexStore._known(tx, "reviews", [str(row[0]) for row in batch])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -23,7 +23,7 @@ from omareview.eas.scanner import AttestedLog, LogScanner, attested_logs, attest
 from omareview.eas.schema import decode_fields
 from omareview.errors import ChainError, InputError
 from omareview.index._engines import Tx
-from omareview.index.store import IndexStore
+from omareview.index.store import IdentityRow, IndexStore, MinedRow, ReviewRow
 from omareview.review.model import decode_user_review
 
 __all__ = ["COMMIT_CHUNK", "REORG_WINDOW", "Progress", "SyncResult", "Syncer"]
@@ -52,57 +52,51 @@ class SyncResult(WireModel):
     round_trips: int = Field(exclude=True)
 
 
-def _mined(log: AttestedLog, attestation: Attestation) -> dict[str, Any]:
+def _mined(log: AttestedLog, attestation: Attestation) -> MinedRow:
     """What every indexed attestation keeps: who, to whom, when, and where it was mined."""
-    return {
-        "uid": log.uid,
-        "schema_uid": log.schema,
-        "attester": log.attester,
-        "recipient": log.recipient,
-        "time": attestation.time,
-        "revocation_time": attestation.revocation_time,
-        "block_number": log.block_number,
-        "block_hash": log.block_hash,
-        "tx_hash": log.tx_hash,
-        "log_index": log.log_index,
-    }
+    return MinedRow(
+        uid=log.uid,
+        schema_uid=log.schema,
+        attester=log.attester,
+        recipient=log.recipient,
+        time=attestation.time,
+        revocation_time=attestation.revocation_time,
+        block_number=log.block_number,
+        block_hash=log.block_hash,
+        tx_hash=log.tx_hash,
+        log_index=log.log_index,
+    )
 
 
-def _row(
-    log: AttestedLog, attestation: Attestation, schema_strings: dict[str, str], legacy: set[str]
-) -> dict[str, Any]:
-    row = {**_mined(log, attestation), "legacy": int(log.schema in legacy)}
+def _row(log: AttestedLog, attestation: Attestation, schema_strings: dict[str, str], legacy: set[str]) -> ReviewRow:
+    mined, old = _mined(log, attestation), log.schema in legacy
     try:
         fields = decode_user_review(attestation.data, schema_strings[log.schema])
     except InputError as exc:
-        row["decode_error"] = str(exc)
-        return row
-    row.update(
+        return ReviewRow(mined, legacy=old, decode_error=str(exc))
+    rating = fields.get("ratingValue")
+    return ReviewRow(
+        mined,
+        legacy=old,
         subject=_text(fields.get("subject", "")),
         version=_text(fields.get("version", "")),
-        rating_value=int(fields["ratingValue"])
-        if isinstance(fields.get("ratingValue"), int) and fields["ratingValue"] < 2**63
-        else None,
+        rating_value=rating if isinstance(rating, int) and rating < 2**63 else None,
         review_body=_text(fields.get("reviewBody", "")),
         screenshot_urls=json.dumps(list(fields.get("screenshotUrls", ()))),
         proofs=json.dumps(list(fields.get("proofs", ()))),
     )
-    return row
 
 
-def _identity_row(log: AttestedLog, attestation: Attestation, kind: str, schema_string: str) -> dict[str, Any]:
-    row = {**_mined(log, attestation), "kind": kind, "fields": "{}"}
+def _identity_row(log: AttestedLog, attestation: Attestation, kind: str, schema_string: str) -> IdentityRow:
+    mined = _mined(log, attestation)
     try:
         fields = decode_fields(schema_string, attestation.data)
     except InputError as exc:
-        row["decode_error"] = str(exc)
-        return row
+        return IdentityRow(mined, kind, decode_error=str(exc))
     plain = {name: _plain(value) for name, value in fields.items()}
-    row["fields"] = json.dumps(plain)
-    ref = next((plain[name] for name in _REF_FIELDS if isinstance(plain.get(name), str)), None)
+    ref = next((value for name in _REF_FIELDS if isinstance(value := plain.get(name), str)), None)
     # A response is found by the UID it answers, which is hex: compared in lowercase.
-    row["ref"] = ref.lower() if isinstance(ref, str) and kind == "user-review-response" else ref
-    return row
+    return IdentityRow(mined, kind, json.dumps(plain), ref.lower() if ref and kind == "user-review-response" else ref)
 
 
 # The field an identity attestation is looked up by besides its subject: what a response answers, whom a
@@ -128,7 +122,7 @@ def _text(value: object) -> str:
 
 @dataclass
 class _Work:
-    rows: list[dict[str, Any]]
+    rows: list[ReviewRow | IdentityRow]
     gone: list[str]
     revocations: list[tuple[str, int, int | None, str | None]]
 
@@ -164,7 +158,7 @@ class Syncer:
         unrevoked = [key.removeprefix("revoked:") for key in gone if key.startswith("revoked:")]
         targets = [*revoked, *(uid for uid in unrevoked if uid not in revoked)]
         bodies = fetch_attestations(self.rpc, self.eas_address, [log.uid for log in attested] + targets)
-        rows = []
+        rows: list[ReviewRow | IdentityRow] = []
         for log, body in zip(attested, bodies, strict=False):
             if not body.time:
                 continue

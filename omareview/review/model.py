@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator
@@ -27,6 +27,7 @@ __all__ = [
     "MAX_URL",
     "MAX_VERSION",
     "UserReview",
+    "UserReviewFields",
     "decode_user_review",
     "new_review",
 ]
@@ -138,7 +139,19 @@ def new_review(**fields: Any) -> UserReview:
         raise InputError(message, reason="bad-review") from exc
 
 
-def decode_user_review(data: bytes, schema: str | None = None) -> dict[str, Any]:
+class UserReviewFields(TypedDict, total=False):
+    """The decoded fields of User Review attestation data, by their schema names (an older schema may lack
+    some); the values are what was written, unchecked."""
+
+    subject: str
+    version: str
+    ratingValue: int
+    reviewBody: str
+    screenshotUrls: Sequence[str]
+    proofs: Sequence[str]
+
+
+def decode_user_review(data: bytes, schema: str | None = None) -> UserReviewFields:
     """The fields of User Review attestation data, without limits (on-chain data is whatever was written).
     `schema` reads a legacy User Review schema instead of the current one."""
     current = get_schema(USER_REVIEW).schema_string
@@ -146,4 +159,4 @@ def decode_user_review(data: bytes, schema: str | None = None) -> dict[str, Any]
     names = [field.name for field in parse_schema(text)]
     fast = decode_user_review_fields(data) if text == current else None
     values: Sequence[Any] = fast if fast is not None else decode_data(text, data)
-    return dict(zip(names, values, strict=True))
+    return cast("UserReviewFields", dict(zip(names, values, strict=True)))

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from omareview.index.store import IndexStore, open_store
+from omareview.index.judgement import Judgement
+from omareview.index.store import IndexStore, MinedRow, ReviewRow, open_store
 
 pytestmark = pytest.mark.usefixtures("store_engine")
 
@@ -17,8 +18,8 @@ SCHEMA = "0x" + "11" * 32
 RECIPIENT = "0x" + "ab" * 20
 
 
-def _review(uid: int, attester: str, time: int, block: int, log_index: int = 0, **extra: Any) -> dict[str, Any]:
-    return {
+def _review(uid: int, attester: str, time: int, block: int, log_index: int = 0, **extra: Any) -> ReviewRow:
+    mined = {
         "uid": f"0x{uid:064x}",
         "schema_uid": SCHEMA,
         "attester": attester,
@@ -29,12 +30,14 @@ def _review(uid: int, attester: str, time: int, block: int, log_index: int = 0, 
         "block_hash": f"0x{block:064x}",
         "tx_hash": f"0x{uid:064x}",
         "log_index": log_index,
-        "subject": "did:web:shop.example",
-        "version": "1",
-        "rating_value": 4,
-        "review_body": f"review {uid}",
-        **extra,
     }
+    return ReviewRow(
+        MinedRow(**{**mined, **extra}),
+        subject="did:web:shop.example",
+        version="1",
+        rating_value=4,
+        review_body=f"review {uid}",
+    )
 
 
 def test_each_attesters_latest_unrevoked_review_newest_first(tmp_path: Path) -> None:
@@ -52,7 +55,7 @@ def test_each_attesters_latest_unrevoked_review_newest_first(tmp_path: Path) -> 
     try:
         with store.transaction() as tx:
             assert IndexStore.upsert(tx, rows) == 7
-        store.save_judgements([(f"0x{1:064x}", "signed", {}, 1)])
+        store.save_judgements([(f"0x{1:064x}", "signed", Judgement(), 1)])
         latest, superseded = store.latest_reviews_of(RECIPIENT, [SCHEMA])
         assert [int(r.uid, 16) for r in latest] == [6, 3, 4], "newest first"
         assert sorted(int(uid, 16) for uid in superseded) == [2], "1 was judged; 5 is revoked"
