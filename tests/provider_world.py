@@ -78,7 +78,7 @@ class World:
     def signed_body(self, entry: OutboxEntry, account: int, *, rating: int = 4, nonce: int | None = None) -> bytes:
         """The OMATrust relay body for `entry`'s review, as signed by `account`."""
         signer = self.signer(account)
-        drafted = entry.model_copy(update={"draft": {"rating": rating, "body": "ok"}})
+        drafted = entry.model_copy(update={"draft": ReviewDraft(rating, "ok")})
         job = review_job(drafted, self.signer(PAYER), VerifyOptions(authorize=False))
         client = EasClient(self.network)
         nonce = client.nonce_of(signer.address) if nonce is None else nonce

@@ -39,7 +39,7 @@ def list_entries(status: str | None, as_json: bool) -> None:
         return
     click.echo(f"{'STATUS':<10} {'DIGEST':<19}  {'PAYER':<13} {'SUBJECT':<32} {'DRAFT':<12} UID OR ERROR")
     for entry in entries:
-        draft = f"{entry.draft['rating']}★ drafted" if entry.draft else "no draft"
+        draft = f"{entry.draft.rating}★ drafted" if entry.draft else "no draft"
         detail = entry.uid or entry.last_error or ""
         payer = f"{entry.payer[:6]}…{entry.payer[-4:]}" if entry.payer else "?"
         click.echo(
@@ -75,7 +75,7 @@ def show_entry(digest: str, as_json: bool) -> None:
             ("resource", entry.resource_url),
             ("payer", entry.payer),
             ("settlement", f"{entry.payment_network}:{entry.payment_tx}" if entry.payment_tx else None),
-            ("draft", f"{entry.draft['rating']}★ {entry.draft.get('body', '')}" if entry.draft else None),
+            ("draft", f"{entry.draft.rating}★ {entry.draft.body}" if entry.draft else None),
             ("review", f"{entry.uid} on {entry.network}" if entry.uid else None),
             ("last error", entry.last_error),
             ("offer", "kept (see --json)" if entry.offer else "none seen"),
@@ -173,7 +173,7 @@ def review_entry(
                 f"entry {entry.digest[:18]}… is {entry.status}; only pending receipts can be reviewed",
                 reason="outbox-entry",
             )
-        updated = box.update(entry.digest, draft=draft.to_json())
+        updated = box.update(entry.digest, draft=draft)
         emit(
             updated.to_json(), as_json, lambda: [f"draft {rating}★ attached to {entry.digest[:18]}… ({entry.subject})"]
         )

@@ -17,12 +17,11 @@ from typing import Any, Literal
 
 from omareview._cache import ExpiringCache
 from omareview._json import loads_untrusted
-from omareview._wire import WireModel
 from omareview.errors import OmaReviewError
 from omareview.identity._b64 import decode_header_value
 from omareview.identity.dids import subject_did_from_url
 from omareview.identity.jws import parse_compact
-from omareview.review.outbox import Outbox
+from omareview.review.outbox import Outbox, ReviewDraft, WriteLink, WriteLinks
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.reviews import write_links
 from omareview.x402.verify import VerifyOptions, artifact_digest, verify_artifact
@@ -44,25 +43,6 @@ REQUIRED_HEADER = "payment-required"
 MAX_REMEMBERED_OFFERS = 256
 #: How long a 402's signed offers wait for the receipt of the payment they priced.
 OFFER_MEMORY_S = 3600.0
-
-
-class ReviewDraft(WireModel):
-    """What the agent would say about a paid call; checked against the User Review limits when submitted.
-
-    Parameters:
-        rating: 1 to 5.
-        body: the review text (at most 500 characters).
-        screenshots: screenshot URLs.
-        version: the reviewed service version.
-    """
-
-    rating: int
-    body: str = ""
-    screenshots: tuple[str, ...] = ()
-    version: str = ""
-
-    def __init__(self, rating: int, body: str = "", screenshots: tuple[str, ...] = (), version: str = "") -> None:
-        super().__init__(rating=rating, body=body, screenshots=screenshots, version=version)
 
 
 @dataclass(frozen=True)
@@ -87,7 +67,7 @@ def _key_needs_network(receipt: LoadedArtifact) -> bool:
     return "jwk" not in header and str(header.get("kid", "")).lower().startswith("did:web:")
 
 
-def _review_links(carrier: str | Mapping[str, Any]) -> dict[str, Any] | None:
+def _review_links(carrier: str | Mapping[str, Any]) -> WriteLinks | None:
     """The settlement's `write` links by the extension's rules (any provider: the allowlist applies when one
     is followed), kept as data."""
     try:
@@ -101,8 +81,8 @@ def _review_links(carrier: str | Mapping[str, Any]) -> dict[str, Any] | None:
     links = write_links(settlement if isinstance(settlement, Mapping) else None, None)
     if not links.links:
         return None
-    providers = [{"provider": k.provider, "write": k.url, "description": k.description} for k in links.links]
-    return {"providers": providers, "userQuestion": links.user_question}
+    providers = [WriteLink(provider=k.provider, write=k.url, description=k.description) for k in links.links]
+    return WriteLinks(providers=providers, user_question=links.user_question)
 
 
 class ReceiptCapture:
@@ -227,5 +207,5 @@ class ReceiptCapture:
             if created and self.rating_policy is not None:
                 draft = self.rating_policy(response, receipt)
                 if draft is not None:
-                    self.outbox.update(digest, draft=draft.to_json())
+                    self.outbox.update(digest, draft=draft)
             self._emit(CaptureEvent("receipt", url, digest, "recorded" if created else "already recorded"))

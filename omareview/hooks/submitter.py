@@ -42,10 +42,10 @@ def review_job(entry: OutboxEntry, attester: Signer, options: VerifyOptions) -> 
     review, _ = review_from_receipt(
         receipt,
         attester.address,
-        rating=int(entry.draft["rating"]),
-        body=str(entry.draft.get("body", "")),
-        screenshots=tuple(entry.draft.get("screenshots", ())),
-        version=str(entry.draft.get("version", "")),
+        rating=entry.draft.rating,
+        body=entry.draft.body,
+        screenshots=entry.draft.screenshots,
+        version=entry.draft.version,
         offer=offer,
         options=options,
     )

@@ -17,12 +17,11 @@ from omareview._json import loads_untrusted
 from omareview._owners import new_owner
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import InputError, ServiceError
-from omareview.hooks.capture import ReviewDraft
 from omareview.hooks.submitter import SubmitReport, review_job
 from omareview.identity.fetch import SafeFetcher
 from omareview.keys import SignerLike, as_signer
 from omareview.networks import payment_networks
-from omareview.review.outbox import Outbox, OutboxEntry
+from omareview.review.outbox import Outbox, OutboxEntry, ReviewDraft
 from omareview.review.payment import PaymentClaim, PaymentVerifier
 from omareview.review.submit import at_chain_time
 from omareview.x402.verify import VerifyOptions
@@ -37,10 +36,9 @@ def _write_url(entry: OutboxEntry, provider: str, allowlist: Collection[str]) ->
     host = provider.lower()
     if host not in {h.lower() for h in allowlist}:
         raise InputError(f"review provider {host} is not on the allowlist", reason="provider-not-allowed")
-    for link in (entry.review_links or {}).get("providers", []):
-        url = str(link.get("write", ""))
-        if str(link.get("provider", "")).lower() == host and (urlsplit(url).hostname or "").lower() == host:
-            return url
+    for link in entry.review_links.providers if entry.review_links is not None else []:
+        if link.provider.lower() == host and (urlsplit(link.write).hostname or "").lower() == host:
+            return link.write
     raise InputError(f"the settlement of {entry.digest[:18]}… lists no write link at {host}", reason="no-write-link")
 
 
@@ -93,7 +91,7 @@ def send_via_provider(
     url = _write_url(entry, provider, allowlist)
     _check_own_payment(entry, signer.address, verifier or PaymentVerifier(payment_networks(client.network)))
     if draft is not None:
-        entry = box.update(digest, draft=draft.to_json())
+        entry = box.update(digest, draft=draft)
     job = review_job(entry, signer, at_chain_time(verify_options or VerifyOptions(), client))
     owner = new_owner()
     claimed, _ = box.claim([digest], owner)

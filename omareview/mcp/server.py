@@ -18,13 +18,12 @@ from pydantic import Field
 from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.gate.decide import Gate
 from omareview.gate.policy import Policy
-from omareview.hooks.capture import ReviewDraft
 from omareview.hooks.submitter import Submitter
 from omareview.identity.fetch import SafeFetcher
 from omareview.index.context import ReviewLevel
 from omareview.index.query import ReviewIndex
 from omareview.review.model import new_review
-from omareview.review.outbox import Outbox, OutboxEntry
+from omareview.review.outbox import Outbox, OutboxEntry, ReviewDraft
 
 if TYPE_CHECKING:
     from mcp.server.fastmcp import FastMCP
@@ -121,7 +120,7 @@ class ReviewTools:
                 f"this receipt is {entry.status}; only pending receipts can be reviewed", reason="outbox-entry"
             )
         new_review(subject=entry.subject or "", rating_value=rating, review_body=body)
-        updated = self.outbox.update(entry.digest, draft=ReviewDraft(rating, body).to_json())
+        updated = self.outbox.update(entry.digest, draft=ReviewDraft(rating, body))
         return {"drafted": updated.to_json()}
 
     def submit_review(self, digest: str) -> dict[str, Any]:

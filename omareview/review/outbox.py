@@ -36,7 +36,17 @@ from omareview._owners import owner_is_gone
 from omareview._sqlite import Database
 from omareview._wire import WireModel
 
-__all__ = ["CLAIM_LEASE_S", "Outbox", "OutboxEntry", "RecordedDelegation", "RecordedSend", "Status"]
+__all__ = [
+    "CLAIM_LEASE_S",
+    "Outbox",
+    "OutboxEntry",
+    "RecordedDelegation",
+    "RecordedSend",
+    "ReviewDraft",
+    "Status",
+    "WriteLink",
+    "WriteLinks",
+]
 
 CLAIM_LEASE_S = 600
 
@@ -130,6 +140,51 @@ class RecordedDelegation:
     deadline: int
 
 
+class ReviewDraft(WireModel):
+    """What the agent would say about a paid call; checked against the User Review limits when submitted.
+
+    Parameters:
+        rating: 1 to 5.
+        body: the review text (at most 500 characters).
+        screenshots: screenshot URLs.
+        version: the reviewed service version.
+    """
+
+    rating: int
+    body: str = ""
+    screenshots: tuple[str, ...] = ()
+    version: str = ""
+
+    def __init__(self, rating: int, body: str = "", screenshots: tuple[str, ...] = (), version: str = "") -> None:
+        super().__init__(rating=rating, body=body, screenshots=screenshots, version=version)
+
+
+class WriteLink(WireModel):
+    """One provider that takes a review of the payment (data from the settlement, not an instruction).
+
+    Attributes:
+        provider: the provider's host.
+        write: its write URL.
+        description: the server's description of it.
+    """
+
+    provider: str
+    write: str
+    description: str | None = None
+
+
+class WriteLinks(WireModel):
+    """Where a payment can be reviewed, from its settlement's `reviews` block.
+
+    Attributes:
+        providers: the providers that take a review of it.
+        user_question: the settlement's question for a person (data), if any.
+    """
+
+    providers: list[WriteLink]
+    user_question: str | None = None
+
+
 class OutboxEntry(WireModel):
     """One captured receipt and its way to a review. The JSON form leaves out the artifacts themselves.
 
@@ -151,8 +206,8 @@ class OutboxEntry(WireModel):
         updated_at: when it last changed.
         payment_network: the settlement's network (CAIP-2).
         payment_tx: the settlement's transaction.
-        review_links: where the payment can be reviewed, from the settlement's `reviews` block:
-            `{"providers": [{"provider", "write", "description"}], "userQuestion"}` (data, not instructions).
+        review_links: where the payment can be reviewed, from the settlement's `reviews` block (data, not
+            instructions).
     """
 
     digest: str
@@ -162,7 +217,7 @@ class OutboxEntry(WireModel):
     payer: str | None
     resource_url: str | None
     status: Status
-    draft: dict[str, Any] | None
+    draft: ReviewDraft | None
     network: str | None
     uid: str | None
     tx_hash: str | None
@@ -172,7 +227,7 @@ class OutboxEntry(WireModel):
     updated_at: int
     payment_network: str | None = None
     payment_tx: str | None = None
-    review_links: dict[str, Any] | None = None
+    review_links: WriteLinks | None = None
 
 
 def _loads(text: str | None) -> Any:
@@ -215,7 +270,7 @@ class Outbox:
         status: Status = "pending",
         error: str | None = None,
         settlement: tuple[str, str] | None = None,
-        review_links: dict[str, Any] | None = None,
+        review_links: WriteLinks | None = None,
     ) -> tuple[OutboxEntry, bool]:
         """Record a receipt once (with its settlement's network and transaction, when known); returns the
         entry and whether it is new. A known digest is left alone."""
@@ -239,7 +294,7 @@ class Outbox:
                     now,
                     payment_network,
                     payment_tx,
-                    json.dumps(review_links, ensure_ascii=False) if review_links else None,
+                    review_links.to_json_text() if review_links else None,
                 ),
             )
             created = cursor.rowcount == 1
@@ -255,14 +310,18 @@ class Outbox:
         query = "SELECT * FROM entries" + (" WHERE status = ?" if status else "") + " ORDER BY created_at, digest"
         return [self._entry(row) for row in self._database.connection().execute(query, (status,) if status else ())]
 
-    def update(self, digest: str, **changes: Any) -> OutboxEntry:
-        """Set fields of an entry (`status`, `draft`, `network`, `uid`, `tx_hash`, `last_error`, `attempts`)."""
+    def update(self, digest: str, **changes: object) -> OutboxEntry:
+        """Set fields of an entry (`status`, `draft`, `network`, `uid`, `tx_hash`, `last_error`, `attempts`);
+        a draft is a `ReviewDraft` or its JSON form."""
         allowed = {"status", "draft", "network", "uid", "tx_hash", "last_error", "attempts"}
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"cannot update {', '.join(sorted(unknown))}")
-        if "draft" in changes and changes["draft"] is not None:
-            changes["draft"] = json.dumps(changes["draft"], separators=(",", ":"), ensure_ascii=False)
+        draft = changes.get("draft")
+        if draft is not None:
+            changes["draft"] = (
+                draft if isinstance(draft, ReviewDraft) else ReviewDraft.model_validate(draft)
+            ).to_json_text()
         assignments = ", ".join(f"{name} = ?" for name in changes)
         with self._database.transaction() as db:
             db.execute(
@@ -412,7 +471,7 @@ class Outbox:
             payer=row["payer"],
             resource_url=row["resource_url"],
             status=row["status"],
-            draft=_loads(row["draft"]),
+            draft=ReviewDraft.model_validate_json(row["draft"]) if row["draft"] else None,
             network=row["network"],
             uid=row["uid"],
             tx_hash=row["tx_hash"],
@@ -422,5 +481,5 @@ class Outbox:
             updated_at=row["updated_at"],
             payment_network=row["payment_network"],
             payment_tx=row["payment_tx"],
-            review_links=_loads(row["review_links"]),
+            review_links=WriteLinks.model_validate_json(row["review_links"]) if row["review_links"] else None,
         )

@@ -19,7 +19,7 @@ from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError
 from omareview.keys import Signer, SignerLike, as_signer
 from omareview.review.duplicates import DuplicateReviewError, reviewed_receipts
 from omareview.review.model import UserReview
-from omareview.review.outbox import Outbox, RecordedDelegation, RecordedSend
+from omareview.review.outbox import Outbox, RecordedDelegation, RecordedSend, ReviewDraft
 from omareview.x402.load import LoadedArtifact
 from omareview.x402.verify import VerifyOptions, artifact_digest
 
@@ -72,14 +72,9 @@ class JobOutcome:
     error: OmaReviewError | None = None
 
 
-def draft_of(review: UserReview) -> dict[str, object]:
-    """The outbox's draft form of a review (what the hook's ReviewDraft stores), so a retry can rebuild it."""
-    return {
-        "rating": review.rating_value,
-        "body": review.review_body,
-        "screenshots": list(review.screenshot_urls),
-        "version": review.version,
-    }
+def draft_of(review: UserReview) -> ReviewDraft:
+    """The outbox's draft form of a review, so a retry can rebuild it."""
+    return ReviewDraft(review.rating_value, review.review_body, tuple(review.screenshot_urls), review.version)
 
 
 def at_chain_time(options: VerifyOptions, client: EasClient) -> VerifyOptions:

@@ -69,11 +69,7 @@ def test_the_whole_story(
     assert response.status_code == 200 and response.json()["data"] == "premium market data"
     assert seen == ["offers", "receipt"]
     (entry,) = outbox.entries()
-    assert (
-        entry.status == "pending"
-        and entry.offer is not None
-        and entry.draft == {"rating": 5, "body": "worth it", "screenshots": [], "version": ""}
-    )
+    assert entry.status == "pending" and entry.offer is not None and entry.draft == ReviewDraft(5, "worth it", (), "")
     assert entry.subject == "did:web:localhost" and entry.payer == devnet.state.accounts[1].address
 
     port = devserver.rsplit(":", 1)[1]

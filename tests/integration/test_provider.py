@@ -29,7 +29,7 @@ from omareview.identity.dids import subject_did
 from omareview.index import ReviewIndex
 from omareview.keys import signer_from_key
 from omareview.review.model import new_review
-from omareview.review.outbox import Outbox
+from omareview.review.outbox import Outbox, ReviewDraft
 from omareview.serve import ProviderConfig, ReviewProvider
 from omareview.serve.provider import CLAIM_LEASE_S
 from omareview.x402 import VerifyOptions
@@ -45,10 +45,10 @@ def test_pay_follow_the_write_link_and_read_it_back(world: World, tmp_path: Path
     outbox, entry = world.pay()
     # The settlement carried the reviews block: the write link names the payment, at the listed provider.
     links = entry.review_links
-    assert links is not None and links["userQuestion"].startswith("Would you like to review")
-    (link,) = links["providers"]
-    assert link["provider"] == PROVIDER
-    assert link["write"] == f"https://{PROVIDER}/r/{quote(f'eip155:31337:{entry.payment_tx}', safe='')}"
+    assert links is not None and (links.user_question or "").startswith("Would you like to review")
+    (link,) = links.providers
+    assert link.provider == PROVIDER
+    assert link.write == f"https://{PROVIDER}/r/{quote(f'eip155:31337:{entry.payment_tx}', safe='')}"
 
     report = world.send(outbox, entry)
     assert report.status == "done" and report.uid, report
@@ -194,7 +194,7 @@ def test_the_agent_refuses_links_it_should_not_follow(world: World) -> None:
             allowlist={"elsewhere.example"}, outbox=outbox,
         )  # fmt: skip
     assert entry.review_links is not None
-    spoofed = {"providers": [{**entry.review_links["providers"][0], "provider": "evil.localhost"}]}
+    spoofed = {"providers": [{**entry.review_links.providers[0].to_json(), "provider": "evil.localhost"}]}
     with outbox._database.transaction() as db:
         db.execute("UPDATE entries SET review_links = ? WHERE digest = ?", (json.dumps(spoofed), entry.digest))
     with pytest.raises(InputError, match="lists no write link at evil.localhost"):
@@ -205,7 +205,7 @@ def test_the_agent_refuses_links_it_should_not_follow(world: World) -> None:
     # A transaction that is not this wallet's payment is never signed for.
     with outbox._database.transaction() as db:
         db.execute(
-            "UPDATE entries SET review_links = ? WHERE digest = ?", (json.dumps(entry.review_links), entry.digest)
+            "UPDATE entries SET review_links = ? WHERE digest = ?", (entry.review_links.to_json_text(), entry.digest)
         )
     _other_outbox, other_entry = world.pay(OTHER)
     with outbox._database.transaction() as db:
@@ -256,7 +256,7 @@ def test_the_relay_spends_no_gas_on_an_unpaid_review(world: World, cli_env: dict
     left = world.provider.budget.left()
     stranger = signer_from_key(os.urandom(32))
     paid = review_job(
-        entry.model_copy(update={"draft": {"rating": 5, "body": "mine now"}}),
+        entry.model_copy(update={"draft": ReviewDraft(5, "mine now")}),
         world.signer(PAYER),
         VerifyOptions(authorize=False),
     ).review
@@ -370,7 +370,7 @@ def test_the_serve_command_and_outbox_review_via(world: World, cli_env: dict[str
     sent = run_cli(*via, "--dev-account", str(PAYER), env=env)
     assert sent.code == 0, sent.stderr
     assert sent.json()["status"] == "done" and sent.json()["uid"].startswith("0x")
-    assert (outbox.get(entry.digest) or entry).draft == {"rating": 5, "body": "", "screenshots": [], "version": ""}
+    assert (outbox.get(entry.digest) or entry).draft == ReviewDraft(5), "drafted as the CLI was told"
     again = run_cli(*via, "--dev-account", str(PAYER), env=env)
     assert again.code == 0, again.stderr
     assert again.json()["uid"] == sent.json()["uid"], "a repeated --via answers the review it wrote"
@@ -412,7 +412,7 @@ def test_an_eas_sdk_client_uses_the_provider_as_its_relay(world: World, devnet_k
     """The OMATrust way of relaying: eas-sdk signs the delegated Attest of a paid review, the client posts
     the relay body."""
     _, entry = world.pay()
-    drafted = entry.model_copy(update={"draft": {"rating": 4, "body": "signed by eas-sdk"}})
+    drafted = entry.model_copy(update={"draft": ReviewDraft(4, "signed by eas-sdk")})
     review = review_job(drafted, world.signer(PAYER), VerifyOptions(authorize=False)).review
     deadline = int(time.time()) + 600
     request = {
