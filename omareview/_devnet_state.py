@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_serializer
 from pydantic.alias_generators import to_camel
@@ -20,6 +19,7 @@ __all__ = [
     "WITNESS_ACCOUNT",
     "DevAccount",
     "DevnetState",
+    "PublicDevnetState",
     "devnet_network",
     "network_of",
     "process_alive",
@@ -47,7 +47,35 @@ class DevAccount(BaseModel):
         return key.get_secret_value()
 
 
-class DevnetState(BaseModel):
+class _DevnetFacts(BaseModel):
+    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    pid: int
+    rpc_url: str
+    chain_id: int
+    eas_address: str
+    schema_registry_address: str
+    indexer_address: str
+    token_address: str
+    deployment_block: int
+    schemas: dict[str, str]
+    log_file: str
+    started_at: int
+    detached: bool
+    trust_anchors: str | None = None
+
+
+class PublicDevnetState(_DevnetFacts):
+    """What `devnet up/status --json` prints: the state with each dev account by its address only.
+
+    Attributes:
+        accounts: the funded dev accounts' addresses (the others as in `DevnetState`).
+    """
+
+    accounts: list[str]
+
+
+class DevnetState(_DevnetFacts):
     """What a running devnet records in `$OMAREVIEW_HOME/devnet/state.json` for every other command.
 
     Attributes:
@@ -64,30 +92,15 @@ class DevnetState(BaseModel):
         log_file: Anvil's log.
         started_at: Unix time it started.
         detached: whether it runs in the background.
+        trust_anchors: the trust anchors file the devnet's networks read.
     """
 
-    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-    pid: int
-    rpc_url: str
-    chain_id: int
-    eas_address: str
-    schema_registry_address: str
-    indexer_address: str
-    token_address: str
-    deployment_block: int
-    schemas: dict[str, str]
     accounts: list[DevAccount]
-    log_file: str
-    started_at: int
-    detached: bool
-    trust_anchors: str | None = None
 
-    def public(self) -> dict[str, Any]:
-        """What `devnet up/status --json` prints: everything but the account keys."""
-        shown = self.model_dump(mode="json", by_alias=True, exclude={"accounts"})
-        shown["accounts"] = [account.address for account in self.accounts]
-        return shown
+    def public(self) -> PublicDevnetState:
+        """Everything but the account keys."""
+        facts = {name: getattr(self, name) for name in _DevnetFacts.model_fields}
+        return PublicDevnetState(**facts, accounts=[account.address for account in self.accounts])
 
 
 def state_file(home: Path | None = None) -> Path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, cast
 
 from omareview._hashing import address_of_point, keccak
 from omareview._json import load_untrusted_file
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KEYSTORE_PASSWORD_ENV",
     "PRIVATE_KEY_ENV",
+    "Eip1559Transaction",
     "HashSigner",
     "Signer",
     "SignerLike",
@@ -32,6 +33,19 @@ __all__ = [
 PRIVATE_KEY_ENV = "OMAREVIEW_PRIVATE_KEY"
 _MAX_KEYSTORE_BYTES = 64 * 1024
 KEYSTORE_PASSWORD_ENV = "OMAREVIEW_KEYSTORE_PASSWORD"
+
+
+class Eip1559Transaction(TypedDict):
+    """The fields of an EIP-1559 transaction, as eth-account names them: exactly what is signed."""
+
+    chainId: int
+    nonce: int
+    maxPriorityFeePerGas: int
+    maxFeePerGas: int
+    gas: int
+    to: str
+    value: NotRequired[int]
+    data: NotRequired[bytes]
 
 
 class HashSigner(Protocol):
@@ -90,19 +104,19 @@ class Signer:
             )
         return v, r.rjust(32, b"\0"), s
 
-    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
+    def sign_transaction(self, tx: Eip1559Transaction) -> bytes:
         """The signed, encoded EIP-1559 transaction (`0x02 ‖ rlp(...)`), built on `sign_hash` so any signer
-        can send. `tx` holds chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gas, to, value and data."""
-        to = bytes.fromhex(str(tx["to"]).removeprefix("0x"))
+        can send."""
+        to = bytes.fromhex(tx["to"].removeprefix("0x"))
         data = tx.get("data", b"")
         fields: list[Any] = [
-            int(tx["chainId"]),
-            int(tx["nonce"]),
-            int(tx["maxPriorityFeePerGas"]),
-            int(tx["maxFeePerGas"]),
-            int(tx["gas"]),
+            tx["chainId"],
+            tx["nonce"],
+            tx["maxPriorityFeePerGas"],
+            tx["maxFeePerGas"],
+            tx["gas"],
             to,
-            int(tx.get("value", 0)),
+            tx.get("value", 0),
             data if isinstance(data, bytes) else bytes.fromhex(str(data).removeprefix("0x")),
             [],
         ]

@@ -64,14 +64,14 @@ def up(port: int | None, detach: bool, as_json: bool) -> None:
     _offer_toolchain(as_json)
     running = start_devnet(port=port, detach=detach, progress=lambda step: None if as_json else note(f"… {step}"))
     if detach:
-        emit(running.state.public(), as_json, lambda: _describe(running.state))
+        emit(running.state.public().model_dump(mode="json", by_alias=True), as_json, lambda: _describe(running.state))
         if not as_json:
             note("running in the background; `omareview devnet down` stops it")
         return
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         # Announced inside the try: an interrupt that arrives as soon as the state is out still stops it cleanly.
-        emit(running.state.public(), as_json, lambda: _describe(running.state))
+        emit(running.state.public().model_dump(mode="json", by_alias=True), as_json, lambda: _describe(running.state))
         if not as_json:
             note("running in the foreground; Ctrl-C stops it")
         running.wait()
@@ -148,7 +148,12 @@ def status(as_json: bool) -> None:
         emit({"running": False}, as_json, lambda: ["no devnet is running"])
         return
     block = _block_number(state.rpc_url)
-    data = {"running": True, "answering": block is not None, "blockNumber": block, **state.public()}
+    data = {
+        "running": True,
+        "answering": block is not None,
+        "blockNumber": block,
+        **state.public().model_dump(mode="json", by_alias=True),
+    }
 
     def human() -> Iterator[str]:
         yield from _describe(state)

@@ -26,7 +26,7 @@ from omareview._hashing import keccak
 from omareview.eas.abi import decode_revert
 from omareview.eas.rpc import RpcClient, RpcError
 from omareview.errors import ChainError
-from omareview.keys import Signer
+from omareview.keys import Eip1559Transaction, Signer
 
 __all__ = [
     "GAS_MARGIN",
@@ -138,14 +138,15 @@ class TxSender:
                 raise decode_revert(exc.data, what) from None
             raise
 
-    def _fees(self) -> dict[str, int]:
+    def _fees(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas): twice the base fee plus the node's suggested tip."""
         block = self.rpc.call("eth_getBlockByNumber", ["latest", False])
         base_fee = int(block.get("baseFeePerGas") or "0x0", 16)
         try:
             priority = int(self.rpc.call("eth_maxPriorityFeePerGas"), 16)
         except RpcError:
             priority = 10**9
-        return {"maxFeePerGas": 2 * base_fee + priority, "maxPriorityFeePerGas": priority}
+        return 2 * base_fee + priority, priority
 
     def broadcast(self, raw: bytes) -> None:
         """Send signed bytes; an `already known` answer means the node has them, which is success."""
@@ -172,19 +173,21 @@ class TxSender:
         """Simulate, sign, journal and send; returns the transaction hash. Exactly once: see the module."""
         needed = gas if gas is not None else self.estimate_gas(to, data, what)
         limit = min(int(needed * GAS_MARGIN), TX_GAS_CAP) if needed <= TX_GAS_CAP else needed
-        tx: dict[str, Any] = {
-            "to": to,
-            "data": data,
-            "value": 0,
-            "gas": limit,
-            "chainId": self.chain_id,
-            **self._fees(),
-        }
+        max_fee, tip = self._fees()
         address = self.signer.address
         attempts = 5
         for attempt in range(attempts):
             floor = journal.nonce_floor(address) if journal is not None else 0
-            tx["nonce"] = NonceTracker.reserve(self.rpc, address, floor)
+            tx: Eip1559Transaction = {
+                "chainId": self.chain_id,
+                "nonce": NonceTracker.reserve(self.rpc, address, floor),
+                "maxPriorityFeePerGas": tip,
+                "maxFeePerGas": max_fee,
+                "gas": limit,
+                "to": to,
+                "value": 0,
+                "data": data,
+            }
             raw = self.signer.sign_transaction(tx)
             signed = SignedTx("0x" + keccak(raw).hex(), raw, tx["nonce"])
             if journal is not None:
