@@ -69,7 +69,7 @@ def encode_value(solidity: str, value: Any) -> bytes:
     return encoder(value)
 
 
-def hash_struct(struct_type_hash: bytes, fields: Sequence[TypedField], values: Mapping[str, Any]) -> bytes:
+def hash_struct(struct_type_hash: bytes, fields: Sequence[TypedField], values: Mapping[str, object]) -> bytes:
     """hashStruct: keccak256 of the type hash and each member's encoding, in declaration order."""
     return keccak(struct_type_hash + b"".join([encode_value(solidity, values[name]) for name, solidity in fields]))
 

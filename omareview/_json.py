@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
@@ -21,6 +22,7 @@ from omareview.errors import InputError
 __all__ = [
     "MAX_DEPTH",
     "MAX_UNTRUSTED_BYTES",
+    "JsonMapping",
     "JsonObject",
     "UntrustedJsonError",
     "check_depth",
@@ -33,6 +35,8 @@ __all__ = [
 #: omareview's own documents are models (`omareview._wire.WireModel`); a test keeps bare `dict[str, Any]`
 #: out of every public signature.
 JsonObject: TypeAlias = dict[str, Any]
+#: The same, read only.
+JsonMapping: TypeAlias = Mapping[str, Any]
 
 MAX_DEPTH = 64
 MAX_UNTRUSTED_BYTES = 8 * 1024 * 1024

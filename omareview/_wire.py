@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from omareview._json import JsonObject
+
 __all__ = ["WireModel", "omitted"]
 
 
@@ -40,7 +42,7 @@ class WireModel(BaseModel):
             for field in cls.model_fields.values():
                 field.exclude_if = _is_none
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """The JSON document: camelCase keys, JSON types only."""
         return self.model_dump(mode="json", by_alias=True)
 

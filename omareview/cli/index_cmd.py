@@ -14,7 +14,7 @@ from omareview.cli.output import JSON_OPTION, emit, emit_model, note, when
 from omareview.errors import ChainError, ToolchainError
 from omareview.index import JudgeContext, ReviewIndex
 from omareview.index.context import LEVELS, NOT_COUNTED
-from omareview.index.query import merged_reviews
+from omareview.index.query import ReviewFilters, merged_reviews
 
 if TYPE_CHECKING:
     from omareview.index import SubjectReviews, SyncResult
@@ -218,16 +218,16 @@ def reviews(
                 raise
             synced = index.synced_to()
             note(f"warning: could not sync ({exc}); showing the index of {index.network.name} as of block {synced}")
-    filters: dict[str, Any] = {
-        "min_level": min_level,
-        "since": since,
-        "attester": attester,
-        "limit": limit,
-        "offset": offset,
-        "rejudge": rejudge,
-        "average_from": average_from,
-        "count_self_dealing": count_self_dealing,
-    }
+    filters = ReviewFilters(
+        min_level=min_level,
+        since=since,
+        attester=attester,
+        limit=limit,
+        offset=offset,
+        rejudge=rejudge,
+        average_from=average_from,
+        count_self_dealing=count_self_dealing,
+    )
     result = (
         indexes[0].reviews(subject, **filters) if len(indexes) == 1 else merged_reviews(indexes, subject, **filters)
     )

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from omareview._json import JsonObject
+
 if TYPE_CHECKING:
     from omareview._wire import WireModel
 
@@ -27,7 +29,7 @@ def emit(data: Any, as_json: bool, human: Callable[[], Iterable[str]]) -> None:
             click.echo(line)
 
 
-def emit_many(items: Sequence[dict[str, Any]], as_json: bool, human: Callable[[dict[str, Any]], Iterable[str]]) -> None:
+def emit_many(items: Sequence[JsonObject], as_json: bool, human: Callable[[JsonObject], Iterable[str]]) -> None:
     """One input: one JSON document. Several: JSON Lines, one object per input, in input order."""
     if as_json:
         # Written straight to stdout, buffered: click.echo per line costs more than encoding the line when a

@@ -11,7 +11,7 @@ import click
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from omareview._files import read_regular
-from omareview._json import UntrustedJsonError, loads_untrusted
+from omareview._json import JsonObject, UntrustedJsonError, loads_untrusted
 from omareview.cli.common import (
     chain_time,
     global_options,
@@ -40,13 +40,13 @@ class ReviewInput(BaseModel):
 
     model_config = ConfigDict(defer_build=True, populate_by_name=True, extra="forbid")
 
-    receipt: dict[str, Any] | str | None = None
+    receipt: JsonObject | str | None = None
     subject: str | None = None
     rating_value: StrictInt = Field(alias="ratingValue")
     review_body: str = Field(default="", alias="reviewBody")
     version: str = ""
     screenshot_urls: list[str] = Field(default_factory=list, alias="screenshotUrls")
-    offer: dict[str, Any] | str | None = None
+    offer: JsonObject | str | None = None
 
 
 def _single(matching: list[LoadedArtifact], kind: ArtifactKind, source: str) -> LoadedArtifact:
@@ -57,7 +57,7 @@ def _single(matching: list[LoadedArtifact], kind: ArtifactKind, source: str) -> 
     return matching[0]
 
 
-def _artifact(value: dict[str, Any] | str, kind: ArtifactKind, base: Path) -> LoadedArtifact:
+def _artifact(value: JsonObject | str, kind: ArtifactKind, base: Path) -> LoadedArtifact:
     if isinstance(value, dict) or _inline(value):
         return _single(load_artifacts(value, f"inline {kind}", kind=kind), kind, f"inline {kind}")
     path = value if value == "-" or Path(value).is_absolute() else str(base / value)
@@ -215,7 +215,7 @@ def build(
     options = VerifyOptions(authorize=not no_authorize) if offline else _at_chain_time(network, not no_authorize)
     job = _job(spec, who, options, Path.cwd())
     schema_uid = network.schema_uid()
-    data: dict[str, Any] = {
+    data: JsonObject = {
         "network": network.name,
         "easAddress": network.eas_address,
         "schemaUid": schema_uid,
@@ -254,10 +254,10 @@ def build(
     emit(data, as_json, human)
 
 
-def _outcome_json(outcome: JobOutcome) -> dict[str, Any]:
+def _outcome_json(outcome: JobOutcome) -> JsonObject:
     if outcome.submitted is not None:
         return {"ok": True, **outcome.submitted.to_json(), "subject": outcome.job.review.subject}
-    error: dict[str, Any] = {"ok": False, "error": str(outcome.error), "subject": outcome.job.review.subject}
+    error: JsonObject = {"ok": False, "error": str(outcome.error), "subject": outcome.job.review.subject}
     if isinstance(outcome.error, DuplicateReviewError):
         error["existingUid"] = outcome.error.uid
     return error
@@ -403,7 +403,7 @@ def _jobs_of(
     return jobs
 
 
-def _many_line(result: dict[str, Any]) -> list[str]:
+def _many_line(result: JsonObject) -> list[str]:
     if "summary" in result:
         counts = result["summary"]
         return [

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from omareview._devnet_state import DevnetState, read_state
+from omareview._json import JsonObject
 from omareview.x402 import (
     DidKey,
     Eip712Issuer,
@@ -68,7 +69,7 @@ class DevServerConfig:
             return JwsIssuer(key, f"{self.did}#receipts")
         return Eip712Issuer(SIGNING_KEY)
 
-    def did_document(self) -> dict[str, Any]:
+    def did_document(self) -> JsonObject:
         issuer = self.issuer()
         if isinstance(issuer, JwsIssuer):
             return did_document(self.did, [DidKey("receipts", public_key=issuer.public_key)])
@@ -137,7 +138,7 @@ def create_app(config: DevServerConfig) -> Any:
         return {"data": "premium market data", "served": "after payment"}
 
     @app.get("/.well-known/did.json")
-    def did_json() -> dict[str, Any]:
+    def did_json() -> JsonObject:
         return config.did_document()
 
     @app.get("/health")

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from omareview._home import home_dir
+from omareview._json import JsonObject
 from omareview.errors import ToolchainError
 
 __all__ = [
@@ -155,13 +155,13 @@ def find_anvil() -> str:
     raise _missing("Anvil")
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    artifact: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+def _read_json(path: Path) -> JsonObject:
+    artifact: JsonObject = json.loads(path.read_text(encoding="utf-8"))
     return artifact
 
 
 @cache
-def eas_artifact(contract: str) -> dict[str, Any]:
+def eas_artifact(contract: str) -> JsonObject:
     """The hardhat artifact (`abi`, `bytecode`) of an eas-contracts contract, e.g. `EAS` or `SchemaRegistry`."""
     root = toolchain_dir()
     if root is not None:
@@ -172,7 +172,7 @@ def eas_artifact(contract: str) -> dict[str, Any]:
 
 
 @cache
-def project_artifact(contract: str) -> dict[str, Any]:
+def project_artifact(contract: str) -> JsonObject:
     """A contract of omareview's own (`contracts/src`), as compiled into the package by `contracts/build.mjs`."""
     path = _ARTIFACTS / f"{contract}.json"
     if not path.is_file():

@@ -20,9 +20,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
 from omareview._hashing import keccak
+from omareview._json import JsonObject
 from omareview.eas.abi import decode_revert
 from omareview.eas.rpc import RpcClient, RpcError
 from omareview.errors import ChainError
@@ -59,7 +60,7 @@ class Receipt:
     block_number: int
     block_hash: str
     gas_used: int
-    logs: list[dict[str, Any]]
+    logs: list[JsonObject]
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,7 @@ class TxSender:
             logs=list(receipt["logs"]),
         )
 
-    def _revert_reason(self, tx_hash: str, receipt: dict[str, Any], what: str) -> Exception:
+    def _revert_reason(self, tx_hash: str, receipt: JsonObject, what: str) -> Exception:
         tx = self.rpc.call("eth_getTransactionByHash", [tx_hash])
         call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
         try:

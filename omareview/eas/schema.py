@@ -134,7 +134,7 @@ def decode_data(schema: str, data: bytes) -> tuple[Any, ...]:
         ) from exc
 
 
-def decode_fields(schema: str, data: bytes) -> dict[str, Any]:
+def decode_fields(schema: str, data: bytes) -> dict[str, object]:
     """The values encoded in attestation data, by field name; InputError when the bytes do not fit."""
     names = [field.name for field in parse_schema(schema)]
     return dict(zip(names, decode_data(schema, data), strict=True))

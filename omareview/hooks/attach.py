@@ -31,6 +31,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from omareview._json import JsonObject
 from omareview.errors import InputError
 from omareview.hooks.capture import ReceiptCapture, log
 
@@ -81,7 +82,7 @@ class _ReceiptWatch:
         )
 
 
-def _document(model: Any) -> dict[str, Any] | None:
+def _document(model: Any) -> JsonObject | None:
     """An x402 schema object (or a document already) as its JSON document (camelCase keys), or None."""
     if model is None or isinstance(model, dict):
         return model
@@ -187,7 +188,7 @@ def _attach_mcp_session(session: Any, capture: ReceiptCapture, gate: Gate | None
     watch = _attach_client(session._x402_client, capture, gate, wait_s)
     call_tool = session.call_tool
 
-    async def capturing_call_tool(name: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    async def capturing_call_tool(name: str, arguments: JsonObject | None = None, **kwargs: Any) -> Any:
         result = await call_tool(name, arguments, **kwargs)
         _observe_tool_result(capture, watch, name, result)
         return result
@@ -244,7 +245,7 @@ def _attach_mcp_sync(mcp_client: Any, capture: ReceiptCapture, gate: Gate | None
     watch = _attach_client(mcp_client.payment_client, capture, gate, wait_s)
     call_tool = mcp_client.call_tool
 
-    def capturing_call_tool(name: str, args: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    def capturing_call_tool(name: str, args: JsonObject | None = None, **kwargs: Any) -> Any:
         result = call_tool(name, args, **kwargs)
         _observe_tool_result(capture, watch, name, result)
         return result
@@ -327,7 +328,7 @@ class McpSessionAdapter:
     def __init__(self, session: Any) -> None:
         self.session = session
 
-    async def call_tool(self, params: dict[str, Any], **_: Any) -> Any:
+    async def call_tool(self, params: JsonObject, **_: Any) -> Any:
         from types import SimpleNamespace
 
         result = await self.session.call_tool(params["name"], params.get("arguments") or {}, meta=params.get("_meta"))

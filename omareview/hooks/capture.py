@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from omareview._cache import ExpiringCache
-from omareview._json import loads_untrusted
+from omareview._json import JsonMapping, loads_untrusted
 from omareview.errors import OmaReviewError
 from omareview.identity._b64 import decode_header_value
 from omareview.identity.dids import subject_did_from_url
@@ -67,7 +67,7 @@ def _key_needs_network(receipt: LoadedArtifact) -> bool:
     return "jwk" not in header and str(header.get("kid", "")).lower().startswith("did:web:")
 
 
-def _review_links(carrier: str | Mapping[str, Any]) -> WriteLinks | None:
+def _review_links(carrier: str | JsonMapping) -> WriteLinks | None:
     """The settlement's `write` links by the extension's rules (any provider: the allowlist applies when one
     is followed), kept as data."""
     try:
@@ -135,8 +135,8 @@ class ReceiptCapture:
     def observe_payment(
         self,
         url: str,
-        settle_response: Mapping[str, Any] | None,
-        payment_required: Mapping[str, Any] | None = None,
+        settle_response: JsonMapping | None,
+        payment_required: JsonMapping | None = None,
         response: Any = None,
     ) -> None:
         """Look at one payment as an x402 client's hooks see it: the parsed 402 (its signed offers) and the
@@ -152,7 +152,7 @@ class ReceiptCapture:
     def _remember_offers(self, url: str, headers: Mapping[str, str], body: bytes | None) -> None:
         self._remember_offers_in(url, headers.get(REQUIRED_HEADER) or body)
 
-    def _remember_offers_in(self, url: str, carrier: str | bytes | Mapping[str, Any] | None) -> None:
+    def _remember_offers_in(self, url: str, carrier: str | bytes | JsonMapping | None) -> None:
         if not carrier:
             return
         try:
@@ -175,7 +175,7 @@ class ReceiptCapture:
         self.outbox.add(digest, {"raw": raw[:4096]}, resource_url=url, status="rejected", error=reason)
         self._emit(CaptureEvent("rejected", url, digest, reason))
 
-    def _capture_receipt(self, url: str, carrier: str | Mapping[str, Any], response: Any) -> None:
+    def _capture_receipt(self, url: str, carrier: str | JsonMapping, response: Any) -> None:
         try:
             receipts = load_artifacts(carrier, f"PAYMENT-RESPONSE from {url}", kind="receipt")
         except OmaReviewError as exc:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import unquote
 
 from omareview._cache import ExpiringCache
+from omareview._json import JsonObject
 from omareview.errors import InputError
 from omareview.identity.dids import normalize_did
 from omareview.identity.fetch import FetchError, FetchRefusedError, SafeFetcher
@@ -48,12 +48,12 @@ class DidWebResolver:
     fetcher: SafeFetcher = field(default_factory=SafeFetcher)
     ttl_s: float = CACHE_TTL_S
     failure_ttl_s: float = FAILURE_TTL_S
-    _cache: ExpiringCache[str, dict[str, Any] | FetchError] = field(init=False, repr=False)
+    _cache: ExpiringCache[str, JsonObject | FetchError] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._cache = ExpiringCache(ttl_s=self.ttl_s)
 
-    def resolve(self, did: str) -> dict[str, Any]:
+    def resolve(self, did: str) -> JsonObject:
         """The DID document; raises FetchError when it cannot be had or its `id` is not the DID."""
         bare = did.strip().split("#", 1)[0]
         cached = self._cache.get(bare)
@@ -69,7 +69,7 @@ class DidWebResolver:
         self._cache.put(bare, document)
         return document
 
-    def _fetch(self, did: str) -> dict[str, Any]:
+    def _fetch(self, did: str) -> JsonObject:
         document = self.fetcher.get_json(did_web_url(did))
         if not isinstance(document, dict):
             raise FetchRefusedError(f"the DID document of {did} is not a JSON object", reason="bad-did-document")
@@ -79,7 +79,7 @@ class DidWebResolver:
         return document
 
 
-def verification_methods(document: dict[str, Any]) -> list[dict[str, Any]]:
+def verification_methods(document: JsonObject) -> list[JsonObject]:
     """Every verification method of a document: listed ones and those embedded in relationships."""
     methods = [m for m in document.get("verificationMethod") or [] if isinstance(m, dict)]
     for relationship in RELATIONSHIP_ORDER:
@@ -91,7 +91,7 @@ def _absolute(method_id: str, did: str) -> str:
     return did + method_id if method_id.startswith("#") else method_id
 
 
-def find_verification_method(document: dict[str, Any], did_url: str) -> dict[str, Any]:
+def find_verification_method(document: JsonObject, did_url: str) -> JsonObject:
     """The method a DID URL names (`did#key-1`, absolute or relative ids in the document); without a
     fragment, the first `assertionMethod`, then `authentication`, then the first method listed."""
     did, _, fragment = did_url.strip().partition("#")
@@ -114,7 +114,7 @@ def find_verification_method(document: dict[str, Any], did_url: str) -> dict[str
     raise InputError(f"the DID document of {did} lists no verification method", reason="bad-did-document")
 
 
-def method_public_key(method: dict[str, Any]) -> PublicKey | None:
+def method_public_key(method: JsonObject) -> PublicKey | None:
     """The key of a verification method given as `publicKeyJwk` or `publicKeyMultibase`; None for others."""
     if "publicKeyJwk" in method:
         return jwk_to_public_key(method["publicKeyJwk"])

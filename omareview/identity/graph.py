@@ -64,7 +64,7 @@ class IdentityAttestation:
     attester: str
     time: int
     revocation_time: int = 0
-    fields: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, object] = field(default_factory=dict)
 
     def text(self, name: str) -> str:
         value = self.fields.get(name)

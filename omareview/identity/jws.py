@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import rfc8785
 
-from omareview._json import loads_untrusted
+from omareview._json import JsonObject, loads_untrusted
 from omareview.errors import InputError
 from omareview.identity._b64 import b64url_decode, b64url_encode
 
@@ -46,8 +46,8 @@ PrivateKey: TypeAlias = "ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey"
 
 @dataclass(frozen=True)
 class ParsedJws:
-    header: dict[str, Any]
-    payload: dict[str, Any]
+    header: JsonObject
+    payload: JsonObject
     signing_input: bytes
     signature: bytes
 
@@ -57,7 +57,7 @@ class ParsedJws:
         return hashlib.sha256(self.signing_input).digest()
 
 
-def _decode_json_part(part: str, what: str) -> dict[str, Any]:
+def _decode_json_part(part: str, what: str) -> JsonObject:
     try:
         value = loads_untrusted(b64url_decode(part), what=f"the JWS {what}")
     except (ValueError, InputError) as exc:
@@ -142,7 +142,7 @@ def verify_signature(parsed: ParsedJws, key: PublicKey) -> None:
         raise InputError("the JWS signature does not verify", reason="bad-jws") from None
 
 
-def sign_compact(payload: dict[str, Any], key: PrivateKey, kid: str, *, include_jwk: bool = False) -> str:
+def sign_compact(payload: JsonObject, key: PrivateKey, kid: str, *, include_jwk: bool = False) -> str:
     """`header.payload.signature` with header `{"alg","kid"[,"jwk"]}` and a JCS (RFC 8785) payload."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -150,7 +150,7 @@ def sign_compact(payload: dict[str, Any], key: PrivateKey, kid: str, *, include_
 
     from omareview.identity.keys import public_key_to_jwk
 
-    header: dict[str, Any] = {"alg": algorithm_for(key), "kid": kid}
+    header: JsonObject = {"alg": algorithm_for(key), "kid": kid}
     if include_jwk:
         header["jwk"] = public_key_to_jwk(key.public_key())
     header_b64 = b64url_encode(json.dumps(header, separators=(",", ":")).encode())

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from omareview._eip712 import TypedField, domain_separator, hash_struct, recover_signer, type_hash
 from omareview._eip712 import digest as typed_digest
 from omareview._hashing import is_address, to_checksum_address
+from omareview._json import JsonMapping, JsonObject
 from omareview.errors import InputError
 from omareview.identity._b64 import b64url_encode
 from omareview.identity.dids import normalize_did
@@ -73,7 +72,7 @@ _VARIANTS: dict[str, tuple[str, tuple[TypedField, ...]]] = {
 }
 
 
-def _pop_digest(domain_name: str, chain_id: int, values: Mapping[str, Any]) -> bytes:
+def _pop_digest(domain_name: str, chain_id: int, values: JsonMapping) -> bytes:
     primary, fields = _VARIANTS[domain_name]
     separator = domain_separator(domain_name, "1", chain_id)
     return typed_digest(separator, hash_struct(type_hash(primary, fields), fields, values))
@@ -112,7 +111,7 @@ def _int(value: object, what: str) -> int:
     return int(value)
 
 
-def _read_eip712(proof: Mapping[str, Any]) -> PopProof:
+def _read_eip712(proof: JsonMapping) -> PopProof:
     domain, message = proof.get("domain"), proof.get("message")
     if not isinstance(domain, dict) or not isinstance(message, dict):
         raise InputError("a pop-eip712 proof needs a domain and a message", reason="bad-proof")
@@ -186,7 +185,7 @@ def _read_jws(compact: str, expected_signer: str | None) -> PopProof:
 
 
 def _keyless_es256k_signer(
-    header: Mapping[str, Any], signing_input: bytes, signature: bytes, issuer: str, expected: str | None
+    header: JsonMapping, signing_input: bytes, signature: bytes, issuer: str, expected: str | None
 ) -> str:
     """The signer of an ES256K JWS that carries no key (as OMATrust's SDK writes them: `{typ, alg}` only):
     an r ‖ s signature recovers two candidate keys, so it proves a signer only against an address named
@@ -276,10 +275,10 @@ def proves(wrapper: object, signer: str, audience: str, at: int) -> bool:
     )
 
 
-def make_pop_eip712(signer: HashSigner, audience: str, chain_id: int, now: int, valid_s: int) -> dict[str, Any]:
+def make_pop_eip712(signer: HashSigner, audience: str, chain_id: int, now: int, valid_s: int) -> JsonObject:
     """A `pop-eip712` proof wrapper, in the spec's form, by which `signer` authorizes `audience`."""
     random_value = os.urandom(32)
-    message: dict[str, Any] = {
+    message: JsonObject = {
         "signer": signer.address,
         "authorizedEntity": audience,
         "signingPurpose": SHARED_CONTROL,
@@ -304,7 +303,7 @@ def make_pop_eip712(signer: HashSigner, audience: str, chain_id: int, now: int, 
     }
 
 
-def make_pop_jws(key: PrivateKey, issuer: str, audience: str, now: int, valid_s: int) -> dict[str, Any]:
+def make_pop_jws(key: PrivateKey, issuer: str, audience: str, now: int, valid_s: int) -> JsonObject:
     """A `pop-jws` proof wrapper: `issuer` (the key's DID) authorizes `audience`, the key in the header."""
     claims = {
         "iss": issuer,
@@ -324,7 +323,7 @@ def make_pop_jws(key: PrivateKey, issuer: str, audience: str, now: int, valid_s:
     }
 
 
-def make_subject_pop_jws(controller: HashSigner, subject: str, key_id: str, now: int, valid_s: int) -> dict[str, Any]:
+def make_subject_pop_jws(controller: HashSigner, subject: str, key_id: str, now: int, valid_s: int) -> JsonObject:
     """A `pop-jws` in the form OMATrust's SDK writes and verifies for a Key Binding: the subject (`iss`)
     authorizes the key (`aud`), an ES256K JWS with a `{typ, alg}` header, signed by the subject's
     controller wallet (whose address a reader recovers it against)."""

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from pydantic import Field
 
@@ -36,6 +36,7 @@ __all__ = [
     "AveragePoint",
     "CostToMove",
     "IndexedReview",
+    "ReviewFilters",
     "ReviewIndex",
     "ReviewResponse",
     "SubjectReviews",
@@ -556,13 +557,36 @@ def latest_per_attester(reviews: Iterable[IndexedReview]) -> list[IndexedReview]
     return sorted(latest.values(), key=lambda r: (r.time, r.block_number), reverse=True)
 
 
-def merged_reviews(indexes: list[ReviewIndex], subject: str, **filters: Any) -> SubjectReviews:
+class ReviewFilters(TypedDict, total=False):
+    """The filters `ReviewIndex.reviews` and `merged_reviews` take, as one value a caller can pass on."""
+
+    min_level: ReviewLevel | None
+    since: int | None
+    attester: str | None
+    limit: int | None
+    offset: int
+    rejudge: bool
+    average_from: ReviewLevel
+    count_self_dealing: bool
+
+
+def merged_reviews(
+    indexes: list[ReviewIndex],
+    subject: str,
+    *,
+    min_level: ReviewLevel | None = None,
+    since: int | None = None,
+    attester: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    rejudge: bool = False,
+    average_from: ReviewLevel = "verified",
+    count_self_dealing: bool = False,
+) -> SubjectReviews:
     """A subject's reviews across several networks' indexes: latest per attester over all of them (an EVM
-    wallet is one reviewer on every chain), each marked with its network, summarized as one."""
-    page = {key: filters.pop(key) for key in ("min_level", "since", "attester", "limit", "offset") if key in filters}
-    average_from = filters.pop("average_from", "verified")
-    count_self_dealing = bool(filters.pop("count_self_dealing", False))
-    found = [r for index in indexes for r in index.reviews(subject, average_from=average_from, **filters).reviews]
+    wallet is one reviewer on every chain), each marked with its network, summarized as one (the filters as
+    `ReviewIndex.reviews`)."""
+    found = [r for index in indexes for r in index.reviews(subject, average_from=average_from, rejudge=rejudge).reviews]
     judged = latest_per_attester(found)
     blocks = [index.synced_to() for index in indexes]
     return summarize(
@@ -571,7 +595,11 @@ def merged_reviews(indexes: list[ReviewIndex], subject: str, **filters: Any) -> 
         average_from=average_from,
         synced_to=min((b for b in blocks if b is not None), default=None),
         count_self_dealing=count_self_dealing,
-        **page,
+        min_level=min_level,
+        since=since,
+        attester=attester,
+        limit=limit,
+        offset=offset,
     )
 
 

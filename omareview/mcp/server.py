@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
+from omareview._json import JsonObject
 from omareview.errors import ChainError, InputError, OmaReviewError
 from omareview.gate.decide import Gate
 from omareview.gate.policy import Policy
@@ -40,7 +41,7 @@ UNTRUSTED_NOTICE = (
 Level = ReviewLevel
 
 
-def _untrusted(text: str | None) -> dict[str, Any]:
+def _untrusted(text: str | None) -> JsonObject:
     return {"untrustedText": text or ""}
 
 
@@ -77,7 +78,7 @@ class ReviewTools:
         self.signer = signer
         self.allow_submit = allow_submit
 
-    def check_service(self, url: str) -> dict[str, Any]:
+    def check_service(self, url: str) -> JsonObject:
         # The language model chose this URL (perhaps at a prompt injection's bidding): the address policy
         # applies, so it cannot probe loopback, private or metadata addresses.
         status, headers, body = self.fetcher.fetch(url)
@@ -88,7 +89,7 @@ class ReviewTools:
         document["notice"] = UNTRUSTED_NOTICE
         return document
 
-    def get_reviews(self, subject_or_url: str, min_level: Level | None = None) -> dict[str, Any]:
+    def get_reviews(self, subject_or_url: str, min_level: Level | None = None) -> JsonObject:
         if self.index is None:
             return {"error": "no review network is configured", "reason": "devnet-not-running"}
         try:
@@ -104,7 +105,7 @@ class ReviewTools:
         document["notice"] = UNTRUSTED_NOTICE
         return document
 
-    def list_receipts(self) -> dict[str, Any]:
+    def list_receipts(self) -> JsonObject:
         return {"receipts": [entry.to_json() for entry in self.outbox.entries()]}
 
     def _entry(self, digest: str) -> OutboxEntry:
@@ -113,7 +114,7 @@ class ReviewTools:
             raise InputError(f"{len(matches) or 'no'} captured receipts match {digest!r}", reason="outbox-entry")
         return matches[0]
 
-    def draft_review(self, digest: str, rating: int, body: str = "") -> dict[str, Any]:
+    def draft_review(self, digest: str, rating: int, body: str = "") -> JsonObject:
         entry = self._entry(digest)
         if entry.status in ("done", "rejected"):
             raise InputError(
@@ -123,7 +124,7 @@ class ReviewTools:
         updated = self.outbox.update(entry.digest, draft=ReviewDraft(rating, body))
         return {"drafted": updated.to_json()}
 
-    def submit_review(self, digest: str) -> dict[str, Any]:
+    def submit_review(self, digest: str) -> JsonObject:
         if not self.allow_submit or self.client is None or self.signer is None:
             raise InputError(
                 "submitting is off: the server was not started with a signing key and permission to submit",
@@ -142,11 +143,11 @@ class _ToolRefusalError(Exception):
     with the reason code: `<reason>: <what happened>`."""
 
 
-def _tool(run: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+def _tool(run: Callable[..., JsonObject]) -> Callable[..., JsonObject]:
     """A refusal becomes an error result the model can read (`isError`, the reason code first), never a
     crashed server and never a success."""
 
-    def call(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    def call(*args: Any, **kwargs: Any) -> JsonObject:
         try:
             return run(*args, **kwargs)
         except OmaReviewError as exc:
@@ -173,17 +174,17 @@ def create_server(tools: ReviewTools, *, host: str = "127.0.0.1", port: int = 87
     @server.tool(
         description="Decide whether to pay an x402 URL from its signed offers and proven reviews; pays nothing."
     )
-    def check_service(url: Annotated[str, Field(min_length=1, max_length=2048)]) -> dict[str, Any]:
+    def check_service(url: Annotated[str, Field(min_length=1, max_length=2048)]) -> JsonObject:
         return _tool(tools.check_service)(url)
 
     @server.tool(description="A service's reviews (a URL or DID), each proof judged; paid and verified ones averaged.")
     def get_reviews(
         subject_or_url: Annotated[str, Field(min_length=1, max_length=2048)], min_level: Level | None = None
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         return _tool(tools.get_reviews)(subject_or_url, min_level)
 
     @server.tool(description="The receipts this agent captured while paying, and what became of each.")
-    def list_receipts() -> dict[str, Any]:
+    def list_receipts() -> JsonObject:
         return _tool(tools.list_receipts)()
 
     @server.tool(description="Attach a review draft (rating 1-5, body up to 500 characters) to a captured receipt.")
@@ -191,13 +192,13 @@ def create_server(tools: ReviewTools, *, host: str = "127.0.0.1", port: int = 87
         digest: Annotated[str, Field(min_length=6, max_length=80)],
         rating: Annotated[int, Field(ge=1, le=5)],
         body: Annotated[str, Field(max_length=500)] = "",
-    ) -> dict[str, Any]:
+    ) -> JsonObject:
         return _tool(tools.draft_review)(digest, rating, body)
 
     if tools.allow_submit:
         # Advertised only when it would not be refused: a model is not offered what it may not do.
         @server.tool(description="Write a drafted review of a captured receipt on-chain.")
-        def submit_review(digest: Annotated[str, Field(min_length=6, max_length=80)]) -> dict[str, Any]:
+        def submit_review(digest: Annotated[str, Field(min_length=6, max_length=80)]) -> JsonObject:
             return _tool(tools.submit_review)(digest)
 
     return server

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from omareview._json import JsonObject
 from omareview.eas.abi import ZERO_UID, RequestData
 from omareview.eas.client import EasClient
 from omareview.eas.schema import decode_fields, encode_data
@@ -37,7 +38,7 @@ def _request(kind: str, subject: str, values: Sequence[Any], *, expires_at: int 
     return RequestData(did_address(subject), expires_at, schema.revocable, ZERO_UID, data)
 
 
-def _proofs(proofs: Sequence[dict[str, Any]]) -> list[str]:
+def _proofs(proofs: Sequence[JsonObject]) -> list[str]:
     return [json.dumps(proof, separators=(",", ":"), ensure_ascii=False) for proof in proofs]
 
 
@@ -46,7 +47,7 @@ def key_binding_request(
     key_id: str,
     public_key_jwk: dict[str, str] | None,
     purposes: Sequence[str],
-    proofs: Sequence[dict[str, Any]],
+    proofs: Sequence[JsonObject],
     *,
     issued_at: int,
     effective_at: int = 0,
@@ -62,7 +63,7 @@ def key_binding_request(
 def linked_identifier_request(
     subject: str,
     linked_id: str,
-    proofs: Sequence[dict[str, Any]],
+    proofs: Sequence[JsonObject],
     *,
     issued_at: int,
     effective_at: int = 0,

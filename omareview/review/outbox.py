@@ -32,6 +32,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from omareview._home import home_dir
+from omareview._json import JsonObject
 from omareview._owners import owner_is_gone
 from omareview._sqlite import Database
 from omareview._wire import WireModel
@@ -211,8 +212,8 @@ class OutboxEntry(WireModel):
     """
 
     digest: str
-    receipt: dict[str, Any] = Field(exclude=True)
-    offer: dict[str, Any] | None = Field(exclude=True)
+    receipt: JsonObject = Field(exclude=True)
+    offer: JsonObject | None = Field(exclude=True)
     subject: str | None
     payer: str | None
     resource_url: str | None
@@ -261,9 +262,9 @@ class Outbox:
     def add(
         self,
         digest: str,
-        receipt: dict[str, Any],
+        receipt: JsonObject,
         *,
-        offer: dict[str, Any] | None = None,
+        offer: JsonObject | None = None,
         subject: str | None = None,
         payer: str | None = None,
         resource_url: str | None = None,

@@ -63,7 +63,7 @@ DOMAIN_SEPARATORS: dict[ArtifactKind, bytes] = {
 }
 
 
-def _checked_values(kind: ArtifactKind, payload: Mapping[str, Any]) -> dict[str, Any]:
+def _checked_values(kind: ArtifactKind, payload: Mapping[str, object]) -> dict[str, object]:
     """The members to hash, absent optionals filled; InputError names the first missing or mistyped one."""
     defaults = OPTIONAL_DEFAULTS[kind]
     values: dict[str, Any] = {}
@@ -84,11 +84,11 @@ def _checked_values(kind: ArtifactKind, payload: Mapping[str, Any]) -> dict[str,
     return values
 
 
-def struct_hash(kind: ArtifactKind, payload: Mapping[str, Any]) -> bytes:
+def struct_hash(kind: ArtifactKind, payload: Mapping[str, object]) -> bytes:
     """hashStruct of a payload; InputError names the first field that is missing or of the wrong type."""
     return hash_struct(TYPE_HASHES[kind], FIELDS[kind], _checked_values(kind, payload))
 
 
-def digest(kind: ArtifactKind, payload: Mapping[str, Any]) -> bytes:
+def digest(kind: ArtifactKind, payload: Mapping[str, object]) -> bytes:
     """The EIP-712 digest that is signed: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct)."""
     return typed_digest(DOMAIN_SEPARATORS[kind], struct_hash(kind, payload))

@@ -13,13 +13,14 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import coincurve
 from pydantic import ValidationError
 
 from omareview._eip712 import sign_digest
 from omareview._hashing import address_of_point
+from omareview._json import JsonMapping, JsonObject
 from omareview.errors import InputError
 from omareview.identity.jws import PrivateKey, sign_compact
 from omareview.identity.keys import PublicKey, public_key_to_jwk
@@ -46,7 +47,7 @@ __all__ = [
 
 DEFAULT_OFFER_VALIDITY_S = 300
 
-_INFO_SCHEMA: dict[str, Any] = {
+_INFO_SCHEMA: JsonObject = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "properties": {
@@ -111,16 +112,16 @@ class Issuer:
 
     format: Literal["eip712", "jws"]
 
-    def sign_offer(self, payload: Mapping[str, Any], accept_index: int | None = None) -> dict[str, Any]:
+    def sign_offer(self, payload: JsonMapping, accept_index: int | None = None) -> JsonObject:
         envelope = self._sign("offer", dict(payload))
         if accept_index is not None:
             envelope["acceptIndex"] = accept_index
         return envelope
 
-    def sign_receipt(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+    def sign_receipt(self, payload: JsonMapping) -> JsonObject:
         return self._sign("receipt", dict(payload))
 
-    def _sign(self, kind: eip712.ArtifactKind, payload: dict[str, Any]) -> dict[str, Any]:
+    def _sign(self, kind: eip712.ArtifactKind, payload: JsonObject) -> JsonObject:
         raise NotImplementedError
 
 
@@ -145,7 +146,7 @@ class Eip712Issuer(Issuer):
     def __repr__(self) -> str:
         return f"Eip712Issuer(address={self.address})"
 
-    def _sign(self, kind: eip712.ArtifactKind, payload: dict[str, Any]) -> dict[str, Any]:
+    def _sign(self, kind: eip712.ArtifactKind, payload: JsonObject) -> JsonObject:
         for name, default in eip712.OPTIONAL_DEFAULTS[kind].items():
             payload.setdefault(name, default)
         signature = sign_digest(eip712.digest(kind, payload), self.__key)
@@ -172,7 +173,7 @@ class JwsIssuer(Issuer):
     def __repr__(self) -> str:
         return f"JwsIssuer(kid={self.kid!r})"
 
-    def _sign(self, kind: eip712.ArtifactKind, payload: dict[str, Any]) -> dict[str, Any]:
+    def _sign(self, kind: eip712.ArtifactKind, payload: JsonObject) -> JsonObject:
         eip712.struct_hash(kind, payload)
         return {
             "format": "jws",
@@ -181,10 +182,10 @@ class JwsIssuer(Issuer):
 
 
 def offer_receipt_extension(
-    *, offers: Sequence[Mapping[str, Any]] | None = None, receipt: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+    *, offers: Sequence[JsonMapping] | None = None, receipt: JsonMapping | None = None
+) -> JsonObject:
     """The `extensions["offer-receipt"]` block for a PaymentRequired (offers) or SettleResponse (receipt)."""
-    info: dict[str, Any] = {}
+    info: JsonObject = {}
     if offers is not None:
         info["offers"] = [dict(o) for o in offers]
     if receipt is not None:
@@ -192,7 +193,7 @@ def offer_receipt_extension(
     return {OFFER_RECEIPT: {"info": info, "schema": _INFO_SCHEMA}}
 
 
-def sign_payment_required(issuer: Issuer, payment_required: Mapping[str, Any]) -> dict[str, Any]:
+def sign_payment_required(issuer: Issuer, payment_required: JsonMapping) -> JsonObject:
     """A copy of a PaymentRequired (v2, or a v1 402 body) with one signed offer per `accepts[]` entry."""
     resource = payment_required.get("resource")
     accepts = payment_required.get("accepts") or []
@@ -207,7 +208,7 @@ def sign_payment_required(issuer: Issuer, payment_required: Mapping[str, Any]) -
     return signed
 
 
-def sign_settle_response(issuer: Issuer, settle_response: Mapping[str, Any], resource_url: str) -> dict[str, Any]:
+def sign_settle_response(issuer: Issuer, settle_response: JsonMapping, resource_url: str) -> JsonObject:
     """A copy of a successful SettleResponse with a signed receipt; a failed one is returned unchanged."""
     if not settle_response.get("success"):
         return dict(settle_response)
@@ -224,7 +225,7 @@ def sign_settle_response(issuer: Issuer, settle_response: Mapping[str, Any], res
     return signed
 
 
-def encode_header(message: Mapping[str, Any]) -> str:
+def encode_header(message: JsonMapping) -> str:
     """The base64 value of a `PAYMENT-REQUIRED` / `PAYMENT-RESPONSE` / `X-PAYMENT-RESPONSE` header."""
     return base64.b64encode(json.dumps(message, separators=(",", ":")).encode("utf-8")).decode("ascii")
 
@@ -244,12 +245,12 @@ class DidKey:
     address: str | None = None
 
 
-def did_document(did: str, keys: Sequence[DidKey]) -> dict[str, Any]:
+def did_document(did: str, keys: Sequence[DidKey]) -> JsonObject:
     """A `/.well-known/did.json` for a server: each key as JsonWebKey2020 (`publicKeyJwk`) or, for an EVM
     address, EcdsaSecp256k1RecoveryMethod2020 (`blockchainAccountId`), all listed under assertionMethod."""
-    methods: list[dict[str, Any]] = []
+    methods: list[JsonObject] = []
     for key in keys:
-        method: dict[str, Any] = {"id": f"{did}#{key.fragment}", "controller": did}
+        method: JsonObject = {"id": f"{did}#{key.fragment}", "controller": did}
         if key.public_key is not None:
             method.update(type="JsonWebKey2020", publicKeyJwk=public_key_to_jwk(key.public_key))
         elif key.address is not None:

@@ -20,7 +20,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from omareview._files import read_regular
-from omareview._json import loads_untrusted
+from omareview._json import JsonMapping, JsonObject, loads_untrusted
 from omareview.errors import InputError
 from omareview.identity._b64 import decode_header_value
 from omareview.identity.jws import looks_like_compact_jws, parse_compact
@@ -61,14 +61,14 @@ class LoadedArtifact:
     """
 
     kind: ArtifactKind
-    envelope: dict[str, Any]
+    envelope: JsonObject
     source: str
     accepts: tuple[PaymentRequirement, ...] = field(default=())
     resource_url: str | None = None
     settlement: tuple[str, str] | None = None
 
 
-def _kind_of_envelope(envelope: Mapping[str, Any]) -> ArtifactKind:
+def _kind_of_envelope(envelope: JsonMapping) -> ArtifactKind:
     payload = envelope.get("payload")
     if envelope.get("format") == "jws" and isinstance(envelope.get("signature"), str):
         payload = parse_compact(envelope["signature"]).payload
@@ -80,22 +80,22 @@ def _kind_of_envelope(envelope: Mapping[str, Any]) -> ArtifactKind:
     raise InputError("the signed artifact's payload is neither an offer nor a receipt", reason="unreadable-artifact")
 
 
-def _is_envelope(value: Mapping[str, Any]) -> bool:
+def _is_envelope(value: JsonMapping) -> bool:
     return "format" in value and "signature" in value
 
 
-def _extension_info(message: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def _extension_info(message: JsonMapping) -> JsonMapping | None:
     extensions = message.get("extensions")
     if not isinstance(extensions, Mapping):
         return None
     block = extensions.get(OFFER_RECEIPT)
     if not isinstance(block, Mapping) or not isinstance(block.get("info"), Mapping):
         return None
-    info: Mapping[str, Any] = block["info"]
+    info: JsonMapping = block["info"]
     return info
 
 
-def _from_settle_response(message: Mapping[str, Any], source: str) -> list[LoadedArtifact]:
+def _from_settle_response(message: JsonMapping, source: str) -> list[LoadedArtifact]:
     if message.get("success") is False:
         reason = message.get("errorReason") or message.get("errorMessage") or "no reason given"
         raise InputError(
@@ -117,7 +117,7 @@ def _from_settle_response(message: Mapping[str, Any], source: str) -> list[Loade
     return [loaded]
 
 
-def _from_payment_required(message: Mapping[str, Any], source: str) -> list[LoadedArtifact]:
+def _from_payment_required(message: JsonMapping, source: str) -> list[LoadedArtifact]:
     info = _extension_info(message)
     offers = info.get("offers") if info is not None else None
     if not isinstance(offers, list) or not offers:
@@ -152,7 +152,7 @@ def _requirements(listed: list[Any]) -> Iterator[PaymentRequirement]:
             yield PaymentRequirement.model_validate(entry)
 
 
-def _envelope(value: Mapping[str, Any], expected: ArtifactKind | None, source: str) -> LoadedArtifact:
+def _envelope(value: JsonMapping, expected: ArtifactKind | None, source: str) -> LoadedArtifact:
     if not _is_envelope(value):
         raise InputError(f"{source}: a signed artifact needs format and signature", reason="unreadable-artifact")
     # Its size is that of its compact UTF-8 JSON, measured by pydantic-core (three times faster than the
@@ -173,7 +173,7 @@ def _envelope(value: Mapping[str, Any], expected: ArtifactKind | None, source: s
     return LoadedArtifact(kind, dict(value), source)
 
 
-def _from_proof_wrapper(wrapper: Mapping[str, Any], source: str) -> list[LoadedArtifact]:
+def _from_proof_wrapper(wrapper: JsonMapping, source: str) -> list[LoadedArtifact]:
     proof_type = wrapper.get("proofType")
     expected: dict[str, ArtifactKind] = {"x402-receipt": "receipt", "x402-offer": "offer"}
     if not isinstance(proof_type, str) or proof_type not in expected:
@@ -214,7 +214,7 @@ def _from_object(value: object, source: str) -> list[LoadedArtifact]:
     )
 
 
-def _from_a2a(metadata: Mapping[str, Any], source: str) -> list[LoadedArtifact]:
+def _from_a2a(metadata: JsonMapping, source: str) -> list[LoadedArtifact]:
     """A2A task or message metadata: `x402.payment.required` (a PaymentRequired) and
     `x402.payment.receipts` (a list of SettleResponses, each able to carry a signed receipt)."""
     found: list[LoadedArtifact] = []
@@ -243,7 +243,7 @@ def _decode_base64(text: str) -> str | None:
 
 
 def load_artifacts(
-    value: str | bytes | Mapping[str, Any] | list[Any], source: str = "input", *, kind: ArtifactKind | None = None
+    value: str | bytes | JsonMapping | list[Any], source: str = "input", *, kind: ArtifactKind | None = None
 ) -> list[LoadedArtifact]:
     """Every signed offer and receipt in `value` (text, bytes, or parsed JSON), or only those of `kind`.
 
@@ -254,7 +254,7 @@ def load_artifacts(
     return found if kind is None else [artifact for artifact in found if artifact.kind == kind]
 
 
-def _load_all(value: str | bytes | Mapping[str, Any] | list[Any], source: str) -> list[LoadedArtifact]:
+def _load_all(value: str | bytes | JsonMapping | list[Any], source: str) -> list[LoadedArtifact]:
     if isinstance(value, Mapping | list):
         return _from_object(value, source)
     raw = value.encode("utf-8") if isinstance(value, str) else value

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
+from omareview._json import JsonMapping, JsonObject
 from omareview.errors import InputError
 from omareview.identity.dids import subject_did
 from omareview.x402.server_extension import request_url
@@ -42,9 +43,9 @@ MAX_PROVIDERS = 4
 LinkKind = Literal["read", "write"]
 
 
-def _schema(kind: LinkKind) -> dict[str, Any]:
+def _schema(kind: LinkKind) -> JsonObject:
     """The extension's published JSON Schema (draft 2020-12) of `info`, for `read` or `write` links."""
-    properties: dict[str, Any] = {
+    properties: JsonObject = {
         "providers": {
             "type": "array",
             "minItems": 1,
@@ -127,12 +128,12 @@ class ReviewsProvider:
         return entry
 
 
-def declare_reviews() -> dict[str, Any]:
+def declare_reviews() -> JsonObject:
     """The route-level declaration (`RouteConfig(extensions=...)`) that switches the extension on."""
     return {REVIEWS: {}}
 
 
-def _block(kind: LinkKind, info: dict[str, Any]) -> dict[str, Any]:
+def _block(kind: LinkKind, info: JsonObject) -> JsonObject:
     problems = validate_reviews_info(info, kind)
     if problems:
         raise InputError(f"the reviews block breaks the extension's schema: {problems[0]}", reason="cannot-issue")
@@ -163,7 +164,7 @@ class ReviewsExtension:
     def enrich_declaration(self, declaration: Any, transport_context: Any) -> Any:
         return declaration
 
-    def read_block(self, resource_url: str) -> dict[str, Any]:
+    def read_block(self, resource_url: str) -> JsonObject:
         """The `read` block; a resource URL too long for the extension's links is named by its subject DID
         (a provider lists reviews per subject, so the link leads to the same reviews)."""
         info = {"providers": [p.entry("read", p.read_url(resource_url)) for p in self.providers]}
@@ -172,25 +173,23 @@ class ReviewsExtension:
             info = {"providers": [p.entry("read", p.read_url(subject)) for p in self.providers]}
         return _block("read", info)
 
-    def write_block(self, network: str, transaction: str) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "providers": [p.entry("write", p.write_url(network, transaction)) for p in self.providers]
-        }
+    def write_block(self, network: str, transaction: str) -> JsonObject:
+        info: JsonObject = {"providers": [p.entry("write", p.write_url(network, transaction)) for p in self.providers]}
         if self.user_question:
             info["userQuestion"] = self.user_question
         return _block("write", info)
 
-    def enrich_payment_required_response(self, declaration: Any, context: Any) -> dict[str, Any] | None:
+    def enrich_payment_required_response(self, declaration: Any, context: Any) -> JsonObject | None:
         url = getattr(getattr(context, "resource_info", None), "url", None) or request_url(context)
         return self._or_none(lambda: self.read_block(str(url))) if url else None
 
-    def enrich_settlement_response(self, declaration: Any, context: Any) -> dict[str, Any] | None:
+    def enrich_settlement_response(self, declaration: Any, context: Any) -> JsonObject | None:
         result = context.result
         if not getattr(result, "success", False) or not result.network or not result.transaction:
             return None
         return self._or_none(lambda: self.write_block(str(result.network), str(result.transaction)))
 
-    def _or_none(self, build: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    def _or_none(self, build: Callable[[], JsonObject]) -> JsonObject | None:
         """A block that cannot be built within the extension's limits is left out (logged once per
         process), never sent malformed."""
         try:
@@ -232,7 +231,7 @@ class ReviewLinks:
     dropped: tuple[str, ...] = ()
 
 
-def _links(message: Mapping[str, Any] | None, kind: LinkKind, allowlist: Collection[str] | None) -> ReviewLinks:
+def _links(message: JsonMapping | None, kind: LinkKind, allowlist: Collection[str] | None) -> ReviewLinks:
     extensions = (message or {}).get("extensions")
     block = extensions.get(REVIEWS) if isinstance(extensions, Mapping) else None
     info = block.get("info") if isinstance(block, Mapping) else None
@@ -256,12 +255,12 @@ def _links(message: Mapping[str, Any] | None, kind: LinkKind, allowlist: Collect
     return ReviewLinks(tuple(links), question, tuple(dropped))
 
 
-def read_links(payment_required: Mapping[str, Any] | None, allowlist: Collection[str] | None) -> ReviewLinks:
+def read_links(payment_required: JsonMapping | None, allowlist: Collection[str] | None) -> ReviewLinks:
     """The `read` links of a 402's `reviews` block from allowlisted providers (None: any provider)."""
     return _links(payment_required, "read", allowlist)
 
 
-def write_links(settlement: Mapping[str, Any] | None, allowlist: Collection[str] | None) -> ReviewLinks:
+def write_links(settlement: JsonMapping | None, allowlist: Collection[str] | None) -> ReviewLinks:
     """The `write` links (and `userQuestion`) of a settlement response's `reviews` block from allowlisted
     providers (None: any provider). A settlement that failed carries none, whatever its block says."""
     if settlement is not None and settlement.get("success") is False:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from omareview._json import JsonObject
 from omareview.errors import InputError
 from omareview.x402.issue import Issuer, offer_payload, offer_receipt_extension, receipt_payload
 from omareview.x402.load import OFFER_RECEIPT
@@ -19,13 +20,13 @@ from omareview.x402.load import OFFER_RECEIPT
 __all__ = ["OfferReceiptExtension", "declare_offer_receipt", "request_url"]
 
 
-def declare_offer_receipt(*, include_transaction: bool = False, offer_validity_s: int | None = None) -> dict[str, Any]:
+def declare_offer_receipt(*, include_transaction: bool = False, offer_validity_s: int | None = None) -> JsonObject:
     """The route-level declaration (`RouteConfig(extensions=...)`) that switches the extension on."""
     return {OFFER_RECEIPT: {"includeTxHash": include_transaction, "offerValiditySeconds": offer_validity_s}}
 
 
-def _as_dict(model: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = model.model_dump(by_alias=True) if hasattr(model, "model_dump") else dict(model)
+def _as_dict(model: Any) -> JsonObject:
+    dumped: JsonObject = model.model_dump(by_alias=True) if hasattr(model, "model_dump") else dict(model)
     return dumped
 
 
@@ -51,7 +52,7 @@ class OfferReceiptExtension:
     def enrich_declaration(self, declaration: Any, transport_context: Any) -> Any:
         return declaration
 
-    def enrich_payment_required_response(self, declaration: Any, context: Any) -> dict[str, Any]:
+    def enrich_payment_required_response(self, declaration: Any, context: Any) -> JsonObject:
         resource = getattr(context, "resource_info", None)
         url = getattr(resource, "url", None) or request_url(context)
         if not url:
@@ -63,10 +64,10 @@ class OfferReceiptExtension:
             self.issuer.sign_offer(offer_payload(str(url), _as_dict(requirements), valid_for_s=validity), index)
             for index, requirements in enumerate(context.requirements)
         ]
-        block: dict[str, Any] = offer_receipt_extension(offers=offers)[OFFER_RECEIPT]
+        block: JsonObject = offer_receipt_extension(offers=offers)[OFFER_RECEIPT]
         return block
 
-    def enrich_settlement_response(self, declaration: Any, context: Any) -> dict[str, Any] | None:
+    def enrich_settlement_response(self, declaration: Any, context: Any) -> JsonObject | None:
         result = context.result
         if not getattr(result, "success", False):
             return None
@@ -78,5 +79,5 @@ class OfferReceiptExtension:
             )
         transaction = result.transaction if (declaration or {}).get("includeTxHash") else None
         payload = receipt_payload(str(url), str(result.payer), str(result.network), transaction=transaction)
-        block: dict[str, Any] = offer_receipt_extension(receipt=self.issuer.sign_receipt(payload))[OFFER_RECEIPT]
+        block: JsonObject = offer_receipt_extension(receipt=self.issuer.sign_receipt(payload))[OFFER_RECEIPT]
         return block

@@ -9,11 +9,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from omareview._eip712 import recover_signer
+from omareview._json import JsonObject
 from omareview._wire import WireModel
 from omareview.errors import FetchError, InputError
 from omareview.identity.dids import subject_did_from_url, web_domain
@@ -95,7 +96,7 @@ class VerificationResult(WireModel):
     format: str
     level: Level
     signer: SignerInfo | None = None
-    payload: dict[str, Any] | None = None
+    payload: JsonObject | None = None
     subject: str | None = None
     digest: str | None = None
     authorization: Authorization
@@ -149,19 +150,19 @@ _SIGNED: dict[ArtifactKind, frozenset[str]] = {kind: frozenset(name for name, _ 
 
 @dataclass(frozen=True)
 class _Signature:
-    payload: dict[str, Any]
+    payload: JsonObject
     digest: bytes
     signer: SignerInfo
     identity: SignerIdentity
 
 
-def _check_version(payload: dict[str, Any]) -> None:
+def _check_version(payload: JsonObject) -> None:
     version = payload.get("version")
     if isinstance(version, bool) or version != 1:
         raise InputError(f"payload version must be 1, not {version!r}", reason="bad-artifact")
 
 
-def _eip712_signature(kind: ArtifactKind, envelope: dict[str, Any]) -> _Signature:
+def _eip712_signature(kind: ArtifactKind, envelope: JsonObject) -> _Signature:
     payload = envelope.get("payload")
     if not isinstance(payload, dict):
         raise InputError("an eip712 artifact must carry its payload object", reason="bad-artifact")
@@ -204,7 +205,7 @@ def _kid_key(kid: str, options: VerifyOptions) -> PublicKey:
     return key_from_did(kid)
 
 
-def _jws_signature(kind: ArtifactKind, envelope: dict[str, Any], options: VerifyOptions) -> _Signature:
+def _jws_signature(kind: ArtifactKind, envelope: JsonObject, options: VerifyOptions) -> _Signature:
     if "payload" in envelope:
         raise InputError("a jws artifact must not carry a payload beside its signature", reason="bad-artifact")
     parsed = parse_compact(envelope["signature"])
@@ -255,7 +256,7 @@ def _pay_to_for(signed: _Signature, subject: str, options: VerifyOptions) -> str
     return None
 
 
-def _freshness(kind: ArtifactKind, payload: dict[str, Any], options: VerifyOptions) -> Check:
+def _freshness(kind: ArtifactKind, payload: JsonObject, options: VerifyOptions) -> Check:
     if kind == "offer":
         return Check(status="not-checked", detail="offers prove terms; their expiry does not void them afterwards")
     now = options.now if options.now is not None else int(time.time())
@@ -275,7 +276,7 @@ def _freshness(kind: ArtifactKind, payload: dict[str, Any], options: VerifyOptio
     return Check(status="ok", detail=f"issued {max(now - issued_at, 0)} s ago")
 
 
-def _binding(kind: ArtifactKind, payload: dict[str, Any], subject: str, options: VerifyOptions) -> Check:
+def _binding(kind: ArtifactKind, payload: JsonObject, subject: str, options: VerifyOptions) -> Check:
     problems = []
     reason = None
     linked = None
