@@ -13,7 +13,8 @@ from eth_account import Account
 from x402 import x402Client
 from x402.mechanisms.evm.exact.register import register_exact_evm_client
 
-from omareview import read_state, resolve_network
+from omareview import resolve_network
+from omareview.devnet import read_state
 from omareview.gate import DEFAULT_POLICY, Gate, PaymentNotApprovedError
 from omareview.hooks import ReceiptCapture, paying_client
 from omareview.index import ReviewIndex

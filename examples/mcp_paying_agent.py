@@ -18,7 +18,7 @@ from x402 import x402Client
 from x402.mcp.client_async import create_x402_mcp_client
 from x402.mechanisms.evm.exact.register import register_exact_evm_client
 
-from omareview import read_state
+from omareview.devnet import read_state
 from omareview.hooks import McpSessionAdapter, ReceiptCapture, ReviewDraft, attach
 
 

@@ -15,7 +15,7 @@ from x402 import x402ClientSync
 from x402.http.x402_http_client import PaymentRoundTripper, x402HTTPClientSync
 from x402.mechanisms.evm.exact.register import register_exact_evm_client
 
-from omareview import read_state
+from omareview.devnet import read_state
 from omareview.hooks import ReceiptCapture, ReviewDraft, attach
 
 

@@ -1,26 +1,4 @@
-from ._devnet_state import (
-    DevAccount as DevAccount,
-)
-from ._devnet_state import (
-    DevnetState as DevnetState,
-)
-from ._devnet_state import (
-    devnet_network as devnet_network,
-)
-from ._devnet_state import (
-    read_state as read_state,
-)
 from ._version import __version__ as __version__
-from .devnet.node import (
-    Devnet as Devnet,
-)
-from .devnet.node import (
-    start_devnet as start_devnet,
-)
-from .devnet.node import (
-    stop_devnet as stop_devnet,
-)
-from .devnet.toolchain import install_toolchain as install_toolchain
 from .eas.client import AsyncEasClient as AsyncEasClient
 from .eas.client import (
     EasClient as EasClient,

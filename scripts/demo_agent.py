@@ -12,7 +12,7 @@ from eth_account import Account
 from x402 import x402Client
 from x402.mechanisms.evm.exact.register import register_exact_evm_client
 
-from omareview import read_state
+from omareview.devnet import read_state
 from omareview.hooks import CaptureEvent, ReceiptCapture, ReviewDraft, paying_client
 
 

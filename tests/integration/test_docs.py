@@ -193,7 +193,7 @@ import asyncio, base64, json, sys
 from eth_account import Account
 from x402 import x402Client
 from x402.mechanisms.evm.exact.register import register_exact_evm_client
-from omareview import read_state
+from omareview.devnet import read_state
 from omareview.hooks import ReceiptCapture, ReviewDraft, paying_client
 
 state = read_state()

@@ -168,3 +168,14 @@ def test_every_exported_class_documents_its_parameters() -> None:
         if not any(section in doc for section in ("Parameters:", "Attributes:")):
             undocumented.append(name)
     assert not undocumented, f"exported classes whose docstring lists no parameters: {undocumented}"
+
+
+def test_the_agent_guide_lists_the_public_names_as_they_are() -> None:
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "guides" / "agent.md").read_text(encoding="utf-8")
+    listed = re.search(r"cheap\): (`[^\n]*`)\. Errors form one hierarchy", guide)
+    assert listed is not None, "the agent guide no longer lists the public names"
+    names = {name.strip("`") for name in listed.group(1).split(", ")}
+    assert names == set(omareview.__all__) - {"__version__"}
