@@ -66,9 +66,6 @@ from .index.query import AsyncReviewIndex as AsyncReviewIndex
 from .index.query import IndexedReview as IndexedReview
 from .index.query import ReviewIndex as ReviewIndex
 from .index.query import SubjectReviews as SubjectReviews
-from .keys import Signer as Signer
-from .keys import signer_from_environment as signer_from_environment
-from .keys import signer_from_key as signer_from_key
 from .networks import Network as Network
 from .networks import resolve_network as resolve_network
 from .review.build import review_from_receipt as review_from_receipt
@@ -84,6 +81,9 @@ from .schemas import EasSchema as EasSchema
 from .schemas import all_schemas as all_schemas
 from .schemas import get_schema as get_schema
 from .schemas import schema_uid as schema_uid
+from .signers import Signer as Signer
+from .signers import signer_from_environment as signer_from_environment
+from .signers import signer_from_key as signer_from_key
 from .x402.issue import (
     DidKey as DidKey,
 )

@@ -15,8 +15,8 @@ from web3 import Web3
 from omareview._devnet_state import network_of
 from omareview.devnet.node import Devnet, start_devnet
 from omareview.eas.client import reset_nonce_tracking
-from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network
+from omareview.signers import Signer, signer_from_key
 from tests.helpers import revert_chain
 from tests.servers import dns_server
 

@@ -22,10 +22,10 @@ from omareview.eas.client import EasClient, review_request
 from omareview.hooks import ReceiptCapture, ReviewDraft, paying_client, review_job, send_via_provider
 from omareview.identity import DidWebResolver, SafeFetcher
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review.outbox import Outbox, OutboxEntry
 from omareview.serve import ProviderConfig, ReviewProvider, create_app
+from omareview.signers import Signer
 from omareview.x402 import VerifyOptions
 from tests.helpers import devnet_payer, devserver_process, free_port
 from tests.servers import dns_server

@@ -11,8 +11,8 @@ import click
 
 from omareview._devnet_state import read_state
 from omareview.errors import ConfigError
-from omareview.keys import Signer, signer_from_environment, signer_from_key, signer_from_keystore
 from omareview.networks import DEVNET, Network
+from omareview.signers import Signer, signer_from_environment, signer_from_key, signer_from_keystore
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -124,8 +124,8 @@ def witness(subject: str, controller: str, method: str, observed_at: int | None,
     from omareview._devnet_state import WITNESS_ACCOUNT, network_of
     from omareview.cli.common import chain_time
     from omareview.eas.client import EasClient
-    from omareview.keys import signer_from_key
-    from omareview.review.identity import controller_witness_request
+    from omareview.review.identity_requests import controller_witness_request
+    from omareview.signers import signer_from_key
 
     state = read_state()
     if state is None:

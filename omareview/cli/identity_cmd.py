@@ -20,9 +20,9 @@ from omareview.errors import InputError
 from omareview.identity.dids import normalize_did
 from omareview.identity.keys import did_pkh_from_address, public_key_to_jwk
 from omareview.identity.pop import make_pop_eip712, make_pop_jws, make_subject_pop_jws, proves
-from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network
 from omareview.schemas import USER_REVIEW, schema_by_uid
+from omareview.signers import Signer, signer_from_key
 
 _PROOF_BYTES = 64 * 1024
 SOLANA_MAINNET = "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"
@@ -170,7 +170,7 @@ def link(
     if not proves(theirs, linked, own, now):
         raise InputError(f"{proof_file} is not a valid, current proof by {linked} naming {own}", reason="bad-proof")
     proofs = [make_pop_eip712(signer, linked, network.chain_id or 1, now, valid_for), theirs]
-    from omareview.review.identity import linked_identifier_request
+    from omareview.review.identity_requests import linked_identifier_request
 
     request = linked_identifier_request(
         own, linked, proofs, issued_at=now, effective_at=effective_at, expires_at=expires_at
@@ -234,7 +234,7 @@ def bind_key(
     # authorizing the key in the form OMATrust's own verifier checks.
     possession = make_pop_eip712(signing, did, 1, now, valid_for)
     authorized = make_subject_pop_jws(signer, did, key_id, now, valid_for)
-    from omareview.review.identity import key_binding_request
+    from omareview.review.identity_requests import key_binding_request
 
     request = key_binding_request(
         did,
@@ -293,7 +293,7 @@ def respond(
     if not found.time or schema is None or (schema.name != USER_REVIEW and schema.kind != USER_REVIEW):
         raise InputError(f"{review_uid} is not a User Review on {network.name}", reason="not-found")
     reviewer = did_pkh_from_address(found.attester, network.chain_id or 1)
-    from omareview.review.identity import response_request
+    from omareview.review.identity_requests import response_request
 
     data = _attest(network, signer, "user-review-response", response_request(reviewer, review_uid, body), as_json)
     emit(data, as_json, lambda: _human(data))

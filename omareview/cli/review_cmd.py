@@ -24,12 +24,12 @@ from omareview.cli.output import JSON_OPTION, emit, emit_many, fail, note, progr
 from omareview.eas.client import EasClient, review_request
 from omareview.errors import ConfigError, InputError, validation_problem
 from omareview.identity.jws import looks_like_compact_jws
-from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review.build import review_from_receipt, review_of_subject
 from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox
 from omareview.review.submit import JobOutcome, Mode, ReviewJob, check_duplicates, submit_reviews
+from omareview.signers import Signer
 from omareview.x402.load import MAX_INPUT_BYTES, LoadedArtifact, load_artifacts, load_artifacts_from_path
 from omareview.x402.verify import VerifyOptions
 from omareview.x402.wire import ArtifactKind
@@ -310,7 +310,7 @@ def submit(
     signer = load_signer(network, keystore, dev_account)
     linked = None
     if payer_link is not None:
-        from omareview.review.identity import fetch_identity_attestation, payer_link_checker
+        from omareview.review.identity_requests import fetch_identity_attestation, payer_link_checker
 
         link = fetch_identity_attestation(EasClient(network, signer), payer_link, "linked-identifier")
         linked = payer_link_checker(link, signer.address, chain_time(network))

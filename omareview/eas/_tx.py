@@ -27,7 +27,7 @@ from omareview._json import JsonObject
 from omareview.eas.abi import decode_revert
 from omareview.eas.rpc import RpcClient, RpcError
 from omareview.errors import ChainError
-from omareview.keys import Eip1559Transaction, Signer
+from omareview.signers import Eip1559Transaction, Signer
 
 __all__ = [
     "GAS_MARGIN",

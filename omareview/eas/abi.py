@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from omareview._hashing import keccak, to_checksum_address
 from omareview.eas._fixed_layout import decode_attestation_fields
-from omareview.eas.schema import split_top_level
+from omareview.eas.schema_codec import split_top_level
 from omareview.errors import InputError
 
 __all__ = [

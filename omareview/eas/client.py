@@ -27,8 +27,8 @@ from omareview.eas.abi import (
 from omareview.eas.delegation import DelegatedAttestation, EasDomain, attest_digest, detect_domain
 from omareview.eas.rpc import RpcClient, RpcError
 from omareview.errors import ChainError, ConfigError, InputError
-from omareview.keys import SignerLike, as_signer
 from omareview.networks import Network
+from omareview.signers import SignerLike, as_signer
 
 __all__ = [
     "DEFAULT_DEADLINE_S",

@@ -15,11 +15,11 @@ from omareview._offloop import async_face
 from omareview._wire import WireModel
 from omareview.eas.client import EasClient
 from omareview.errors import ChainError, InputError, OmaReviewError
-from omareview.keys import Signer, SignerLike, as_signer
 from omareview.review.build import review_from_receipt
 from omareview.review.duplicates import DuplicateReviewError
 from omareview.review.outbox import Outbox, OutboxEntry
 from omareview.review.submit import REVIEW_FAULTS, ReviewJob, at_chain_time, submit_reviews
+from omareview.signers import Signer, SignerLike, as_signer
 from omareview.x402.load import load_artifacts
 from omareview.x402.verify import VerifyOptions
 

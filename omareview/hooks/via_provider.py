@@ -19,11 +19,11 @@ from omareview.eas.client import EasClient, review_request
 from omareview.errors import InputError, ServiceError
 from omareview.hooks.submitter import SubmitReport, review_job
 from omareview.identity.fetch import SafeFetcher
-from omareview.keys import SignerLike, as_signer
 from omareview.networks import payment_networks
 from omareview.review.outbox import Outbox, OutboxEntry, ReviewDraft
 from omareview.review.payment import PaymentClaim, PaymentVerifier
 from omareview.review.submit import at_chain_time
+from omareview.signers import SignerLike, as_signer
 from omareview.x402.verify import VerifyOptions
 
 __all__ = ["WRITE_TIMEOUT_S", "send_via_provider"]

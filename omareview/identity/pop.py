@@ -34,7 +34,7 @@ from omareview.identity.keys import (
     keys_equal,
     solana_address_of_key,
 )
-from omareview.keys import HashSigner
+from omareview.signers import HashSigner
 
 __all__ = [
     "POP_CLOCK_SKEW_S",

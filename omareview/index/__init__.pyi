@@ -25,12 +25,6 @@ from .query import (
 from .query import (
     SubjectReviews as SubjectReviews,
 )
-from .store import (
-    IndexStore as IndexStore,
-)
-from .store import (
-    open_store as open_store,
-)
 from .sync import (
     SyncResult as SyncResult,
 )

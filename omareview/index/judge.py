@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 from omareview.errors import FetchError, InputError
 from omareview.identity.dids import subject_did
+from omareview.index._store import StoredReview
 from omareview.index.context import LEVEL_RANK, JudgeContext, ReviewLevel
 from omareview.index.dealing import self_dealing
 from omareview.index.judgement import AuthorizationEvidence, Judgement, ProofVerdict, ReviewEvidence
-from omareview.index.store import StoredReview
 from omareview.review.payment import PaymentClaim, PaymentEvidence
 from omareview.review.proofs import Proof, parse_proof
 from omareview.x402.caip2 import to_caip2

@@ -19,9 +19,9 @@ from omareview.eas.rpc import RpcClient
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, subject_did, web_domain
 from omareview.identity.graph import IDENTITY_KINDS, IdentityAttestation
+from omareview.index._store import StoredReview, StoreGraph, open_store
 from omareview.index.context import LEVEL_RANK, LEVELS, JudgeContext, NotCounted, ReviewLevel
 from omareview.index.judgement import Judgement, ProofVerdict, ReviewEvidence
-from omareview.index.store import StoredReview, StoreGraph, open_store
 from omareview.networks import Network, payment_networks
 from omareview.schemas import USER_REVIEW, all_schemas, get_schema
 

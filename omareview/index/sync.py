@@ -20,10 +20,10 @@ from omareview._wire import WireModel
 from omareview.eas.abi import Attestation
 from omareview.eas.rpc import RpcClient
 from omareview.eas.scanner import AttestedLog, LogScanner, attested_logs, attested_topics, fetch_attestations
-from omareview.eas.schema import decode_fields
+from omareview.eas.schema_codec import decode_fields
 from omareview.errors import ChainError, InputError
 from omareview.index._engines import Tx
-from omareview.index.store import IdentityRow, IndexStore, MinedRow, ReviewRow
+from omareview.index._store import IdentityRow, IndexStore, MinedRow, ReviewRow
 from omareview.review.model import decode_user_review
 
 __all__ = ["COMMIT_CHUNK", "REORG_WINDOW", "Progress", "SyncResult", "Syncer"]

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mcp.server.fastmcp import FastMCP
 
     from omareview.eas.client import EasClient
-    from omareview.keys import Signer
+    from omareview.signers import Signer
 
 __all__ = ["UNTRUSTED_NOTICE", "ReviewTools", "create_server"]
 

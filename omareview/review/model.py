@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from omareview._wire import WireModel
 from omareview.eas._fixed_layout import decode_user_review_fields
-from omareview.eas.schema import decode_data, encode_data, parse_schema
+from omareview.eas.schema_codec import decode_data, encode_data, parse_schema
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, subject_did
 from omareview.schemas import USER_REVIEW, get_schema

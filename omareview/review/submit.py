@@ -16,10 +16,10 @@ from omareview.eas.client import EasClient, Submitted, review_request
 from omareview.eas.delegation import DelegatedAttestation
 from omareview.eas.rpc import RpcError
 from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError, Reason
-from omareview.keys import Signer, SignerLike, as_signer
 from omareview.review.duplicates import DuplicateReviewError, reviewed_receipts
 from omareview.review.model import UserReview
 from omareview.review.outbox import Outbox, RecordedDelegation, RecordedSend, ReviewDraft
+from omareview.signers import Signer, SignerLike, as_signer
 from omareview.x402.load import LoadedArtifact
 from omareview.x402.verify import VerifyOptions, artifact_digest
 

@@ -43,17 +43,17 @@ from omareview.eas.client import EasClient, Submitted
 from omareview.eas.delegation import DelegatedAttestation
 from omareview.errors import ChainError, InputError, ServiceError
 from omareview.identity.dids import did_address, subject_did
+from omareview.index._store import StoredReview
 from omareview.index.context import LEVELS
 from omareview.index.judge import judge
 from omareview.index.query import ReviewIndex, SubjectReviews
-from omareview.index.store import StoredReview
-from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review.model import UserReview, decode_user_review, new_review
 from omareview.review.payment import parse_payment_tx
 from omareview.review.proofs import Proof
 from omareview.schemas import USER_REVIEW
 from omareview.serve.limits import GasBudget, RateLimiter
+from omareview.signers import Signer
 
 __all__ = ["MAX_BODY_BYTES", "PaymentReviewedError", "ProviderConfig", "ReviewProvider", "Written"]
 

@@ -26,9 +26,9 @@ from omareview.eas.abi import multi_attest_call
 from omareview.eas.client import EasClient, review_request
 from omareview.eas.rpc import RpcClient
 from omareview.errors import ChainError
-from omareview.keys import signer_from_key
 from omareview.networks import Network
 from omareview.review import review_of_subject
+from omareview.signers import signer_from_key
 from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

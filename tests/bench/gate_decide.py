@@ -18,8 +18,8 @@ from omareview.gate import Gate
 from omareview.gate.policy import DEFAULT_POLICY
 from omareview.identity import DidWebResolver, SafeFetcher
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.keys import signer_from_key
 from omareview.review import Proof, new_review
+from omareview.signers import signer_from_key
 from omareview.x402 import (
     DidKey,
     Eip712Issuer,

@@ -16,10 +16,10 @@ from typing import Any
 from omareview.eas.client import EasClient, review_request
 from omareview.eas.rpc import RpcClient
 from omareview.index import ReviewIndex
-from omareview.keys import signer_from_key
 from omareview.review import review_from_receipt
 from omareview.review.duplicates import SETTLED_DEPTH, reviewed_receipts
 from omareview.review.outbox import Outbox
+from omareview.signers import signer_from_key
 from tests.bench._world import subject_world
 from tests.reviews import artifact, receipt_for
 from tests.rpc_proxy import rpc_proxy

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from omareview.eas.client import EasClient, review_request
 from omareview.identity import did_address
 from omareview.index import ReviewIndex
-from omareview.keys import signer_from_key
 from omareview.review import review_from_receipt
 from omareview.schemas import get_schema
+from omareview.signers import signer_from_key
 from tests.bench._world import SUBJECT, subject_world
 from tests.helpers import run_node
 from tests.reviews import artifact, receipt_for

@@ -15,10 +15,10 @@ from web3 import Web3
 from omareview.devnet.toolchain import project_artifact
 from omareview.eas.client import EasClient, review_request
 from omareview.index import ReviewIndex
-from omareview.keys import signer_from_key
 from omareview.networks import PaymentNetwork
 from omareview.review import review_from_receipt
 from omareview.review.payment import PaymentVerifier
+from omareview.signers import signer_from_key
 from omareview.x402 import load_artifacts, offer_payload
 from tests.bench._world import SUBJECT, subject_world
 from tests.postgres import fresh_database, postgres_cluster

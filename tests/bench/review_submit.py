@@ -16,9 +16,9 @@ from typing import Any
 from omareview._devnet_state import network_of
 from omareview.devnet.node import start_devnet
 from omareview.eas.client import EasClient, review_request
-from omareview.keys import signer_from_key
 from omareview.review import review_from_receipt
 from omareview.schemas import get_schema
+from omareview.signers import signer_from_key
 from tests.helpers import run_node
 from tests.reviews import artifact, receipt_for
 

@@ -18,11 +18,11 @@ import httpx
 
 from omareview.eas.client import EasClient, review_request
 from omareview.index import ReviewIndex
-from omareview.keys import signer_from_key
 from omareview.networks import Network
 from omareview.review import review_from_receipt
 from omareview.serve import ProviderConfig, ReviewProvider, create_app
 from omareview.serve.server import ServerOptions, run_server
+from omareview.signers import signer_from_key
 from tests.bench._world import SUBJECT, subject_world
 from tests.helpers import answers, free_port
 from tests.reviews import artifact, receipt_for

@@ -31,10 +31,10 @@ from omareview.hooks import (
 )
 from omareview.identity import DidWebResolver, SafeFetcher
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review.duplicates import reviewed_receipts
 from omareview.review.outbox import Outbox
+from omareview.signers import Signer
 from omareview.x402 import offer_receipt_extension
 from tests.helpers import devnet_payer, devserver_process
 from tests.reviews import receipt_for

@@ -11,9 +11,9 @@ import pytest
 from omareview._devnet_state import network_of
 from omareview.devnet.node import Devnet, start_devnet
 from omareview.eas.client import EasClient, review_request
-from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review import review_of_subject
+from omareview.signers import Signer
 from tests.helpers import run_cli
 from tests.reviews import receipt_for, write_json
 

@@ -27,10 +27,10 @@ from omareview.devnet.node import Devnet, start_devnet
 from omareview.eas.client import EasClient
 from omareview.eas.scanner import LogScanner
 from omareview.hooks import ReceiptCapture, ReviewDraft, Submitter
-from omareview.keys import signer_from_key
 from omareview.networks import Network
 from omareview.review.duplicates import receipt_digests_of
 from omareview.review.outbox import Outbox
+from omareview.signers import signer_from_key
 from omareview.x402 import encode_header
 from omareview.x402.verify import artifact_digest
 from tests.reviews import artifact, receipt_for

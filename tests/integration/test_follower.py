@@ -22,9 +22,9 @@ from omareview.devnet.node import Devnet
 from omareview.eas.client import EasClient, review_request
 from omareview.eas.rpc import RpcClient
 from omareview.index import ReviewIndex
-from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review import review_of_subject
+from omareview.signers import Signer
 from tests.helpers import free_port, revert_chain
 from tests.postgres import fresh_database
 from tests.rpc_proxy import rpc_proxy

@@ -21,9 +21,9 @@ from omareview.gate import AttestSealPolicy, Gate, Policy, Tier, sign_seal
 from omareview.gate.policy import DEFAULT_POLICY
 from omareview.identity import DidWebResolver, SafeFetcher, did_key_from_key
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review import Proof, new_review
+from omareview.signers import Signer
 from omareview.x402 import (
     DidKey,
     Eip712Issuer,

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from omareview._json import MAX_DEPTH, loads_untrusted
 from omareview.devnet.node import Devnet
 from omareview.eas.client import EasClient, review_request
-from omareview.eas.schema import encode_data
+from omareview.eas.schema_codec import encode_data
 from omareview.errors import InputError
 from omareview.identity import did_address
-from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.schemas import USER_REVIEW, get_schema
+from omareview.signers import Signer
 from omareview.x402 import load_artifacts
 from tests.helpers import run_cli
 from tests.servers import Reply, http_server

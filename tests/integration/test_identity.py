@@ -24,11 +24,15 @@ from omareview.gate.policy import DEFAULT_POLICY
 from omareview.identity import DidWebResolver, SafeFetcher, make_pop_eip712
 from omareview.identity.keys import did_pkh_from_address
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.keys import Signer, signer_from_key
 from omareview.networks import Network
 from omareview.review import Proof, new_review
-from omareview.review.identity import controller_witness_request, key_binding_request, linked_identifier_request
+from omareview.review.identity_requests import (
+    controller_witness_request,
+    key_binding_request,
+    linked_identifier_request,
+)
 from omareview.schemas import get_schema
+from omareview.signers import Signer, signer_from_key
 from omareview.x402 import Eip712Issuer, receipt_payload
 from tests.helpers import revert_chain, run_cli
 from tests.reviews import payment_required

@@ -16,13 +16,13 @@ from omareview.devnet.node import Devnet, start_devnet
 from omareview.eas.abi import RequestData
 from omareview.eas.client import EasClient, reset_nonce_tracking, review_request
 from omareview.eas.rpc import RpcClient
-from omareview.eas.schema import encode_data
+from omareview.eas.schema_codec import encode_data
 from omareview.identity import DidWebResolver, SafeFetcher, did_address, did_key_from_key
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.keys import signer_from_key
 from omareview.networks import Network
 from omareview.review import Proof, new_review
 from omareview.schemas import get_schema
+from omareview.signers import signer_from_key
 from omareview.x402 import DidKey, Eip712Issuer, JwsIssuer, did_document, receipt_payload
 from tests.helpers import revert_chain, run_node
 from tests.rpc_proxy import rpc_proxy

@@ -16,11 +16,11 @@ from omareview.devnet.toolchain import project_artifact
 from omareview.eas.client import EasClient, review_request
 from omareview.identity import DidWebResolver, SafeFetcher, did_address
 from omareview.index import JudgeContext, ReviewIndex
-from omareview.keys import Signer
 from omareview.networks import DEFAULT_CONFIRMATIONS, Network, PaymentNetwork
 from omareview.review import review_from_receipt
 from omareview.review.payment import PaymentVerifier
 from omareview.review.proofs import Proof
+from omareview.signers import Signer
 from omareview.x402 import DidKey, Eip712Issuer, did_document, load_artifacts, offer_payload, receipt_payload
 from omareview.x402.verify import VerifyOptions
 from tests.servers import Reply, http_server
@@ -381,7 +381,7 @@ def test_self_dealing_reviews_are_listed_but_not_counted(shop: Shop) -> None:
     why."""
     from omareview.identity.keys import did_pkh_from_address
     from omareview.identity.pop import make_pop_eip712
-    from omareview.review.identity import controller_witness_request, linked_identifier_request
+    from omareview.review.identity_requests import controller_witness_request, linked_identifier_request
 
     pay_to = shop.address(PAY_TO)
     shop.transfer(PAY_TO, shop.address(FUNDED_LONG_AGO), PRICE)

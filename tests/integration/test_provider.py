@@ -27,11 +27,11 @@ from omareview.hooks import review_job, send_via_provider
 from omareview.identity import DidWebResolver, SafeFetcher
 from omareview.identity.dids import subject_did
 from omareview.index import ReviewIndex
-from omareview.keys import signer_from_key
 from omareview.review.model import new_review
 from omareview.review.outbox import Outbox, ReviewDraft
 from omareview.serve import ProviderConfig, ReviewProvider
 from omareview.serve.provider import CLAIM_LEASE_S
+from omareview.signers import signer_from_key
 from omareview.x402 import VerifyOptions
 from tests.helpers import answers, free_port, run_cli, run_node
 from tests.provider_world import HOSTILE, OTHER, PAYER, PROVIDER, RELAYER, World

@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from omareview.eas.client import EasClient, review_request
-from omareview.keys import Signer, signer_from_key
 from omareview.review.model import new_review
+from omareview.signers import Signer, signer_from_key
 from tests.helpers import answers, free_port
 from tests.provider_world import PAYER, RELAYER, World
 from tests.rpc_proxy import rpc_proxy

@@ -16,11 +16,11 @@ from omareview.eas.abi import RequestData
 from omareview.eas.client import EasClient, review_request
 from omareview.eas.uids import attestation_uid
 from omareview.errors import ChainError, InputError
-from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review import decode_user_review, new_review, review_from_receipt
 from omareview.review.outbox import Outbox
 from omareview.review.submit import ReviewJob, submit_reviews
+from omareview.signers import Signer
 from tests.relay_server import relay_server
 from tests.reviews import artifact, receipt_for
 
@@ -83,7 +83,7 @@ def test_batches_respect_the_osaka_gas_cap(tmp_path: Path) -> None:
     with start_devnet(home=tmp_path, anvil_args=["--enable-tx-gas-limit"]) as capped:
         state = capped.state
         network = network_of(state)
-        from omareview.keys import signer_from_key
+        from omareview.signers import signer_from_key
 
         attester = signer_from_key(state.accounts[3].private_key.get_secret_value())
         reviews = [

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from omareview.index._store import IndexStore, MinedRow, ReviewRow, open_store
 from omareview.index.judgement import Judgement
-from omareview.index.store import IndexStore, MinedRow, ReviewRow, open_store
 
 pytestmark = pytest.mark.usefixtures("store_engine")
 

@@ -9,10 +9,10 @@ import pytest
 
 from omareview.eas.client import EasClient, review_request
 from omareview.eas.scanner import LogScanner
-from omareview.keys import Signer
 from omareview.networks import Network
 from omareview.review import decode_user_review, review_from_receipt
 from omareview.schemas import get_schema
+from omareview.signers import Signer
 from tests.helpers import run_node
 from tests.reviews import artifact, receipt_for
 

@@ -16,10 +16,10 @@ from omareview.eas.abi import (
     selector,
 )
 from omareview.eas.delegation import EasDomain, attest_digest, attest_type_hash, attest_typed_data
-from omareview.eas.schema import decode_data, encode_data, parse_schema
+from omareview.eas.schema_codec import decode_data, encode_data, parse_schema
 from omareview.errors import InputError
-from omareview.keys import signer_from_key
 from omareview.review import Proof, decode_user_review, new_review
+from omareview.signers import signer_from_key
 from tests.vectors import RECEIPT
 
 SAMPLE_RECEIPT = {"format": "eip712", "payload": RECEIPT, "signature": "0x" + "11" * 65}

@@ -20,7 +20,7 @@ from omareview.identity.graph import IdentityAttestation, ListGraph, WitnessIssu
 from omareview.identity.keys import did_pkh_from_address, public_key_to_jwk
 from omareview.identity.links import link_between
 from omareview.identity.pop import make_pop_eip712, make_pop_jws, proves, read_pop
-from omareview.keys import signer_from_key
+from omareview.signers import signer_from_key
 
 KEY = "0x" + "71" * 32
 SIGNER = signer_from_key(KEY)

@@ -147,7 +147,7 @@ class _Device:
 
 def test_an_external_signer_s_high_s_signature_is_made_canonical() -> None:
     from omareview._eip712 import recover_signer
-    from omareview.keys import Signer, signer_from_key
+    from omareview.signers import Signer, signer_from_key
 
     key = bytes.fromhex("42" * 32)
     reference = signer_from_key("0x" + "42" * 32)
@@ -161,7 +161,7 @@ def test_an_external_signer_s_high_s_signature_is_made_canonical() -> None:
 
 def test_an_external_signer_holding_another_key_is_refused_before_anything_is_sent() -> None:
     from omareview.errors import InputError
-    from omareview.keys import Signer, signer_from_key
+    from omareview.signers import Signer, signer_from_key
 
     claimed = signer_from_key("0x" + "43" * 32).address
     device = Signer(_Device(bytes.fromhex("44" * 32), claimed, high_s=False))

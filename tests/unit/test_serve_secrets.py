@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from omareview.keys import signer_from_key
 from omareview.networks import resolve_network
 from omareview.serve import ProviderConfig, ReviewProvider, create_app
+from omareview.signers import signer_from_key
 
 SECRETS = ("operator", "hunter2", "KEY-0f9e8d7c")
 RPC_URL = "http://operator:hunter2@127.0.0.1:9/v2/KEY-0f9e8d7c?token=KEY-0f9e8d7c"

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omareview._hashing import to_checksum_address
-from omareview.keys import signer_from_key
+from omareview.signers import signer_from_key
 
 KEY = "0x" + "4c" * 32
 

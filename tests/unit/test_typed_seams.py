@@ -28,7 +28,7 @@ FOREIGN_JSON = {
     "omareview.identity.jws": "JWS headers and payloads (RFC 7515), signed byte for byte",
     "omareview.identity.pop": "OMATrust proof objects, signed byte for byte",
     "omareview.mcp.server": "MCP tool results, which the MCP SDK serializes",
-    "omareview.review.identity": "OMATrust proof objects carried into identity attestations",
+    "omareview.review.identity_requests": "OMATrust proof objects carried into identity attestations",
     "omareview.review.outbox": "signed offers and receipts, kept byte for byte",
     "omareview.x402.issue": "x402 PaymentRequired and SettleResponse documents, and the envelopes signed into them",
     "omareview.x402.load": "signed envelopes, kept byte for byte, and whatever carries them",

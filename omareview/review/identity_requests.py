@@ -15,7 +15,7 @@ from typing import Any
 from omareview._json import JsonObject
 from omareview.eas.abi import ZERO_UID, RequestData
 from omareview.eas.client import EasClient
-from omareview.eas.schema import decode_fields, encode_data
+from omareview.eas.schema_codec import decode_fields, encode_data
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, normalize_did
 from omareview.identity.graph import IdentityAttestation, IdentityKind, ListGraph
