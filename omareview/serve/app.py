@@ -3,7 +3,9 @@
 Routes: `GET /reviews?resource=` (JSON, or the page with `Accept: text/html`) and `?payTo=`,
 `GET /attestations/<uid>`, `GET`/`POST /r/<network>:<transaction>` (the `reviews` extension's write link),
 the OMATrust relay's `GET /v1/nonce` and `POST /v1/delegated-attest`, and `GET /healthz`. Every refusal
-is JSON `{success: false, code, message}`; bodies are bounded; each client address has a request rate.
+is JSON `{success: false, code, message}`, chosen by one exception handler (`serve.refusals`); bodies are
+bounded; each client address has a request rate. The handlers live here at module level and find the
+provider on the application's state; what they read from a request is checked in `serve.requests`.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import asyncio
 import contextlib
 import functools
 import hashlib
-import ipaddress
 import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -28,38 +30,44 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from omareview.errors import ChainError, InputError, OmaReviewError, Reason
-from omareview.serve.limits import RateLimiter
+from omareview.errors import InputError, OmaReviewError
+from omareview.serve.limits import RateLimiter, client_key
 from omareview.serve.metrics import CONTENT_TYPE, Metrics
 from omareview.serve.page import render_reviews_page
 from omareview.serve.provider import MAX_BODY_BYTES, PaymentReviewedError, ReviewProvider
+from omareview.serve.refusals import REFUSALS, refusal_of
+from omareview.serve.requests import MAX_PAGE, reviews_query
 
 __all__ = ["MAX_HEADERS", "MAX_PAGE", "REFUSALS", "client_key", "create_app"]
 
-MAX_PAGE = 100
 MAX_HEADERS = 64
 BODY_TIMEOUT_S = 10.0
+#: The routes a client's rate and the request metrics apply to (by first path segment).
+_METERED = frozenset({"reviews", "attestations", "r", "v1"})
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "public, max-age=5",
+    "Vary": "Accept",
+    "X-Content-Type-Options": "nosniff",
+}
 _log = logging.getLogger("omareview.serve")
 
-#: reason code → (HTTP status, the OMATrust-style `code` clients branch on).
-REFUSALS: dict[Reason, tuple[int, str]] = {
-    "signature-expired": (400, "SIGNATURE_EXPIRED"),
-    "invalid-signature": (400, "INVALID_SIGNATURE"),
-    "attester-mismatch": (400, "ATTESTER_MISMATCH"),
-    "bad-review": (400, "INVALID_REVIEW"),
-    "schema-not-subsidized": (403, "SCHEMA_NOT_SUBSIDIZED"),
-    "payment-reviewed": (409, "ALREADY_REVIEWED"),
-    "too-large": (413, "TOO_LARGE"),
-    "wrong-payment": (422, "WRONG_PAYMENT"),
-    "not-payment-backed": (422, "NOT_PAYMENT_BACKED"),
-    "rate-limited": (429, "RATE_LIMITED"),
-    "too-slow": (408, "TOO_SLOW"),
-    "no-relayer": (403, "NO_DELEGATE_KEY"),
-    "payment-pending": (503, "PAYMENT_PENDING"),
-    "gas-budget": (503, "GAS_BUDGET"),
-}
+
+@dataclass(frozen=True)
+class _Served:
+    """What the handlers share, on `app.state.served`."""
+
+    provider: ReviewProvider
+    metrics: Metrics
+
+
+def _served(request: Request) -> _Served:
+    served: _Served = request.app.state.served
+    return served
 
 
 def _error(status: int, code: str, message: str, retry_after: int | None = None, uid: str | None = None) -> Response:
@@ -68,31 +76,15 @@ def _error(status: int, code: str, message: str, retry_after: int | None = None,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-#: The words a client gets for a failure on the provider's side: fixed, so no node URL, credential or
-#: upstream body can reach it; the operator's log has the detail.
-FIXED_MESSAGES: dict[str, str] = {
-    "CHAIN_ERROR": "the chain could not be reached or did not confirm the attestation; try again later",
-    "UPSTREAM_ERROR": "a service this provider depends on failed; try again later",
-    "PAYMENT_PENDING": "the payment cannot be confirmed yet; try again shortly",
-    "GAS_BUDGET": "the relayer's gas budget for this hour is spent; try again later",
-    "NO_DELEGATE_KEY": "this provider has no relayer key: it serves reviews but writes none",
-}
-
-
-def _refusal(exc: OmaReviewError) -> Response:
+async def _refused(request: Request, exc: Exception) -> Response:
+    """The one place an error becomes an answer (`serve.refusals`)."""
+    if not isinstance(exc, OmaReviewError):
+        return await _internal_error(request, exc)
+    refusal = refusal_of(exc)
+    if refusal.internal:
+        _log.warning("answered %d %s: %s", refusal.status, refusal.code, exc)
     uid = exc.uid if isinstance(exc, PaymentReviewedError) else None
-    if exc.reason in REFUSALS:
-        status, code = REFUSALS[exc.reason]
-    elif isinstance(exc, ChainError):
-        status, code = 502, "CHAIN_ERROR"
-    elif exc.reason in ("too-deep", "bad-json", "bad-payment-tx", "bad-did", "invalid-input"):
-        status, code = 400, "BAD_REQUEST"
-    else:
-        status, code = 502, "UPSTREAM_ERROR"
-    fixed = FIXED_MESSAGES.get(code)
-    if fixed is not None:
-        _log.warning("answered %d %s: %s", status, code, exc)
-    return _error(status, code, fixed or str(exc), 15 if status in (429, 503) else None, uid)
+    return _error(refusal.status, refusal.code, refusal.message, refusal.retry_after, uid)
 
 
 def _json(document: Any, request: Request, max_age: int = 5) -> Response:
@@ -131,28 +123,6 @@ async def _body(request: Request) -> bytes:
         raise InputError(f"the body did not arrive within {BODY_TIMEOUT_S:.0f} s", reason="too-slow") from None
 
 
-def _int(value: str | None, default: int, top: int) -> int:
-    if value is None or value == "":
-        return default
-    if not (value.isascii() and value.isdigit()) or len(value) > 12:
-        raise InputError(f"{value[:20]!r} is not a whole number of at most 12 digits")
-    return min(int(value), top)
-
-
-def client_key(address: str) -> str:
-    """The rate-limit bucket of a client address: an IPv4 address alone, an IPv6 address by its /64 (one
-    subscriber holds a whole /64, so per-address buckets would be unlimited)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
-
-
 def _bounded(app: ASGIApp, max_in_flight: int) -> ASGIApp:
     """Refuse, before the application reads anything, a request with more than MAX_HEADERS headers (431)
     or one past `max_in_flight` requests at once (503); both as JSON. The headers' total size is bounded
@@ -180,6 +150,141 @@ def _bounded(app: ASGIApp, max_in_flight: int) -> ASGIApp:
     return bounded
 
 
+def _links(request: Request, offset: int, limit: int, total: int) -> tuple[str | None, str | None]:
+    def at(start: int) -> str:
+        query = {k: v for k, v in request.query_params.items() if k != "offset"}
+        return f"{request.url.path}?{urlencode({**query, 'offset': start})}"
+
+    previous = at(max(offset - limit, 0)) if offset > 0 else None
+    following = at(offset + limit) if offset + limit < total else None
+    return previous, following
+
+
+async def reviews(request: Request) -> Response:
+    """`GET /reviews`: a subject's reviews as JSON (or the page, for `Accept: text/html`), or by `payTo`."""
+    provider = _served(request).provider
+    query = reviews_query(request.query_params)
+    limit, offset, level = query.limit, query.offset, query.min_level
+    if query.resource is None:
+        pay_to = query.pay_to or ""
+        subjects = await run_in_threadpool(provider.subjects_paid_to, pay_to)
+        found = [
+            (await run_in_threadpool(functools.partial(provider.reviews, s, limit=limit))).to_json()
+            for s in subjects[:MAX_PAGE]
+        ]
+        return _json({"payTo": pay_to.lower(), "subjects": found}, request)
+    resource = query.resource
+    if "text/html" not in request.headers.get("accept", ""):
+        kept = provider.cached_document(resource, limit=limit, offset=offset, min_level=level)
+        if kept is None:
+            document = functools.partial(
+                provider.reviews_document, resource, limit=limit, offset=offset, min_level=level
+            )
+            kept = await run_in_threadpool(document)
+        body, tag = kept
+        return _encoded(body, tag, request)
+    result = await run_in_threadpool(lambda: provider.reviews(resource, limit=limit, offset=offset, min_level=level))
+    previous, following = _links(request, offset, limit, result.total)
+    page = render_reviews_page(result, base="", previous=previous, next_page=following)
+    return HTMLResponse(page, headers=_PAGE_HEADERS)
+
+
+async def attestation(request: Request) -> Response:
+    """`GET /attestations/<uid>`: one indexed review with its judgement."""
+    provider = _served(request).provider
+    found = await run_in_threadpool(provider.store.review, request.path_params["uid"].lower())
+    if found is None:
+        return _error(404, "NOT_FOUND", "no indexed review has this UID")
+    return _json(found.to_json(), request, max_age=3600)
+
+
+async def payment(request: Request) -> Response:
+    """`GET`/`POST /r/<network>:<transaction>`: what a payment's review may be, and writing it."""
+    provider = _served(request).provider
+    key = unquote(request.path_params["payment"])
+    if request.method == "GET":
+        info = await run_in_threadpool(provider.payment_info, key)
+        return _json(info.to_json(), request, max_age=0)
+    body = await _body(request)
+    written = await run_in_threadpool(provider.write, key, body)
+    _log.info("wrote review %s of %s for %s", written.uid, key, written.attester)
+    return _json(written.to_json(), request, max_age=0)
+
+
+async def nonce(request: Request) -> Response:
+    """`GET /v1/nonce?attester=`: the attester's EAS nonce, as the OMATrust relay answers it."""
+    started = time.monotonic()
+    answer = await run_in_threadpool(_served(request).provider.nonce, request.query_params.get("attester", ""))
+    return _json({**answer.to_json(), "elapsed": round(time.monotonic() - started, 3)}, request, max_age=0)
+
+
+async def relay(request: Request) -> Response:
+    """`POST /v1/delegated-attest`: relay a paid review, as the OMATrust relay takes it."""
+    provider = _served(request).provider
+    started = time.monotonic()
+    body = await _body(request)
+    written = await run_in_threadpool(provider.relay, body)
+    _log.info("relayed review %s for %s", written.uid, written.attester)
+    answer = {**written.to_json(), "chain": provider.network.name}
+    return _json({**answer, "elapsed": round(time.monotonic() - started, 3)}, request, max_age=0)
+
+
+async def health(request: Request) -> Response:
+    """`GET /healthz`: alive, and the block the index is synced to."""
+    synced = _served(request).provider.index.synced_to()
+    return _json({"status": "ok", "syncedToBlock": synced}, request, max_age=0)
+
+
+async def exposition(request: Request) -> Response:
+    """`GET /metrics`: Prometheus text."""
+    metrics = _served(request).metrics
+    await run_in_threadpool(metrics.refresh)
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+
+ROUTES = [
+    Route("/reviews", reviews),
+    Route("/attestations/{uid}", attestation),
+    Route("/r/{payment:path}", payment, methods=["GET", "POST"]),
+    Route("/v1/nonce", nonce),
+    Route("/v1/delegated-attest", relay, methods=["POST"]),
+    Route("/healthz", health),
+    Route("/metrics", exposition),
+]
+
+
+def _metered(app: ASGIApp, per_ip: RateLimiter, metrics: Metrics) -> ASGIApp:
+    """Each client address's rate (429 past it, before the application reads anything), and each metered
+    request's status and time in the metrics."""
+
+    async def metered(scope: Scope, receive: Receive, send: Send) -> None:
+        route = scope["path"].split("/")[1] if scope["type"] == "http" else ""
+        if route not in _METERED:
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        client = scope.get("client")
+        wait = per_ip.allow(client_key(client[0]) if client else "unknown")
+
+        async def sent(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            if wait is not None:
+                refusal = _error(429, "RATE_LIMITED", "too many requests from this address", int(wait) + 1)
+                await refusal(scope, receive, sent)
+            else:
+                await app(scope, receive, sent)
+        finally:
+            metrics.observe_request(route, status, time.perf_counter() - started)
+
+    return metered
+
+
 def create_app(
     provider: ReviewProvider,
     *,
@@ -196,127 +301,7 @@ def create_app(
             `omareview index follow` writes the store and this process only reads it).
         max_in_flight: requests handled at once; more are refused (503 `BUSY`).
     """
-    per_ip = RateLimiter(requests_per_minute, 60.0)
     metrics = Metrics(provider.index)
-
-    async def guarded(request: Request, work: Callable[[], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        route = request.url.path.split("/")[1]
-        wait = per_ip.allow(client_key(request.client.host) if request.client else "unknown")
-        if wait is not None:
-            response = _error(429, "RATE_LIMITED", "too many requests from this address", int(wait) + 1)
-        else:
-            try:
-                response = await work()
-            except OmaReviewError as exc:
-                response = _refusal(exc)
-        metrics.observe_request(route, response.status_code, time.perf_counter() - started)
-        return response
-
-    def links(request: Request, offset: int, limit: int, total: int) -> tuple[str | None, str | None]:
-        def at(start: int) -> str:
-            query = {k: v for k, v in request.query_params.items() if k != "offset"}
-            return f"{request.url.path}?{urlencode({**query, 'offset': start})}"
-
-        previous = at(max(offset - limit, 0)) if offset > 0 else None
-        following = at(offset + limit) if offset + limit < total else None
-        return previous, following
-
-    async def reviews(request: Request) -> Response:
-        async def work() -> Response:
-            params = request.query_params
-            limit = max(_int(params.get("limit"), 20, MAX_PAGE), 1)
-            offset = _int(params.get("offset"), 0, 10**9)
-            resource, pay_to = params.get("resource"), params.get("payTo")
-            if not resource and pay_to:
-                subjects = await run_in_threadpool(provider.subjects_paid_to, pay_to)
-                found = [
-                    (await run_in_threadpool(functools.partial(provider.reviews, s, limit=limit))).to_json()
-                    for s in subjects[:MAX_PAGE]
-                ]
-                return _json({"payTo": pay_to.lower(), "subjects": found}, request)
-            if not resource:
-                raise InputError("name the service: ?resource=<URL> or ?payTo=<address>")
-            level = params.get("minLevel")
-            if "text/html" not in request.headers.get("accept", ""):
-                kept = provider.cached_document(resource, limit=limit, offset=offset, min_level=level)
-                if kept is None:
-                    document = functools.partial(
-                        provider.reviews_document, resource, limit=limit, offset=offset, min_level=level
-                    )
-                    kept = await run_in_threadpool(document)
-                body, tag = kept
-                return _encoded(body, tag, request)
-            result = await run_in_threadpool(
-                lambda: provider.reviews(resource, limit=limit, offset=offset, min_level=level)
-            )
-            previous, following = links(request, offset, limit, result.total)
-            page = render_reviews_page(result, base="", previous=previous, next_page=following)
-            return HTMLResponse(
-                page,
-                headers={
-                    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-                    "X-Frame-Options": "DENY",
-                    "Referrer-Policy": "no-referrer",
-                    "Cache-Control": "public, max-age=5",
-                    "Vary": "Accept",
-                    "X-Content-Type-Options": "nosniff",
-                },
-            )
-
-        return await guarded(request, work)
-
-    async def attestation(request: Request) -> Response:
-        async def work() -> Response:
-            found = await run_in_threadpool(provider.store.review, request.path_params["uid"].lower())
-            if found is None:
-                return _error(404, "NOT_FOUND", "no indexed review has this UID")
-            return _json(found.to_json(), request, max_age=3600)
-
-        return await guarded(request, work)
-
-    async def payment(request: Request) -> Response:
-        key = unquote(request.path_params["payment"])
-
-        async def work() -> Response:
-            if request.method == "GET":
-                info = await run_in_threadpool(provider.payment_info, key)
-                return _json(info.to_json(), request, max_age=0)
-            body = await _body(request)
-            written = await run_in_threadpool(provider.write, key, body)
-            _log.info("wrote review %s of %s for %s", written.uid, key, written.attester)
-            return _json(written.to_json(), request, max_age=0)
-
-        return await guarded(request, work)
-
-    async def nonce(request: Request) -> Response:
-        started = time.monotonic()
-
-        async def work() -> Response:
-            answer = await run_in_threadpool(provider.nonce, request.query_params.get("attester", ""))
-            elapsed = round(time.monotonic() - started, 3)
-            return _json({**answer.to_json(), "elapsed": elapsed}, request, max_age=0)
-
-        return await guarded(request, work)
-
-    async def relay(request: Request) -> Response:
-        started = time.monotonic()
-
-        async def work() -> Response:
-            body = await _body(request)
-            written = await run_in_threadpool(provider.relay, body)
-            _log.info("relayed review %s for %s", written.uid, written.attester)
-            answer = {**written.to_json(), "chain": provider.network.name}
-            return _json({**answer, "elapsed": round(time.monotonic() - started, 3)}, request, max_age=0)
-
-        return await guarded(request, work)
-
-    async def health(request: Request) -> Response:
-        return _json({"status": "ok", "syncedToBlock": provider.index.synced_to()}, request, max_age=0)
-
-    async def exposition(request: Request) -> Response:
-        await run_in_threadpool(metrics.refresh)
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -330,19 +315,12 @@ def create_app(
             stop.set()
 
     application = Starlette(
-        routes=[
-            Route("/reviews", reviews),
-            Route("/attestations/{uid}", attestation),
-            Route("/r/{payment:path}", payment, methods=["GET", "POST"]),
-            Route("/v1/nonce", nonce),
-            Route("/v1/delegated-attest", relay, methods=["POST"]),
-            Route("/healthz", health),
-            Route("/metrics", exposition),
-        ],
+        routes=ROUTES,
         lifespan=lifespan,
-        exception_handlers={HTTPException: _http_refusal, Exception: _internal_error},
+        exception_handlers={OmaReviewError: _refused, HTTPException: _http_refusal, Exception: _internal_error},
     )
-    return _bounded(application, max_in_flight)
+    application.state.served = _Served(provider, metrics)
+    return _bounded(_metered(application, RateLimiter(requests_per_minute, 60.0), metrics), max_in_flight)
 
 
 async def _http_refusal(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,7 @@ held by that process can lose. Several processes behind one store each keep thei
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import threading
 import time
@@ -13,9 +14,23 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["GasBudget", "RateLimiter"]
+__all__ = ["GasBudget", "RateLimiter", "client_key"]
 
 _MAX_KEYS = 100_000
+
+
+def client_key(address: str) -> str:
+    """The rate-limit bucket of a client address: an IPv4 address alone, an IPv6 address by its /64 (one
+    subscriber holds a whole /64, so per-address buckets would be unlimited)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 @dataclass

@@ -107,7 +107,7 @@ def test_the_page_neutralizes_direction_controls_and_names_the_canonical_subject
     ],
 )
 def test_rate_limit_buckets_are_per_ipv4_address_and_per_ipv6_64(address: str, key: str) -> None:
-    from omareview.serve.app import client_key
+    from omareview.serve.limits import client_key
 
     assert client_key(address) == key
 
@@ -115,7 +115,7 @@ def test_rate_limit_buckets_are_per_ipv4_address_and_per_ipv6_64(address: str, k
 @pytest.mark.parametrize("value", ["²", "١٢", "9" * 5000, "1e3", "-1", " 1"])
 def test_page_numbers_are_ascii_digits_of_bounded_length(value: str) -> None:
     from omareview.errors import InputError
-    from omareview.serve.app import _int
+    from omareview.serve.requests import whole_number
 
     with pytest.raises(InputError, match="is not a whole number"):
-        _int(value, 0, 100)
+        whole_number(value, 0, 100)
