@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 STORE_ENV = "OMAREVIEW_STORE"
+#: A row as an engine returns it, by column name: storage, not a document (`index._rows` types it).
 Row = Mapping[str, Any]
 #: (version, statements) in order; each version is applied once, in one transaction.
 Migrations = Sequence[tuple[int, Sequence[str]]]

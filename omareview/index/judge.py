@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from omareview.errors import FetchError, InputError
 from omareview.identity.dids import subject_did
-from omareview.index._store import StoredReview
+from omareview.index._rows import StoredReview
 from omareview.index.context import LEVEL_RANK, JudgeContext, ReviewLevel
 from omareview.index.dealing import self_dealing
 from omareview.index.judgement import AuthorizationEvidence, Judgement, ProofVerdict, ReviewEvidence

@@ -19,7 +19,8 @@ from omareview.eas.rpc import RpcClient
 from omareview.errors import InputError
 from omareview.identity.dids import did_address, subject_did, web_domain
 from omareview.identity.graph import IDENTITY_KINDS, IdentityAttestation
-from omareview.index._store import StoredReview, StoreGraph, open_store
+from omareview.index._rows import StoredReview
+from omareview.index._store import StoreGraph, open_store
 from omareview.index.context import LEVEL_RANK, LEVELS, JudgeContext, NotCounted, ReviewLevel
 from omareview.index.judgement import Judgement, ProofVerdict, ReviewEvidence
 from omareview.networks import Network, payment_networks

@@ -23,7 +23,8 @@ from omareview.eas.scanner import AttestedLog, LogScanner, attested_logs, attest
 from omareview.eas.schema_codec import decode_fields
 from omareview.errors import ChainError, InputError
 from omareview.index._engines import Tx
-from omareview.index._store import IdentityRow, IndexStore, MinedRow, ReviewRow
+from omareview.index._rows import IdentityRow, MinedRow, ReviewRow
+from omareview.index._store import IndexStore
 from omareview.review.model import decode_user_review
 
 __all__ = ["COMMIT_CHUNK", "REORG_WINDOW", "Progress", "SyncResult", "Syncer"]

@@ -43,7 +43,7 @@ from omareview.eas.client import EasClient, Submitted
 from omareview.eas.delegation import DelegatedAttestation
 from omareview.errors import ChainError, InputError, ServiceError
 from omareview.identity.dids import did_address, subject_did
-from omareview.index._store import StoredReview
+from omareview.index._rows import StoredReview
 from omareview.index.context import LEVELS
 from omareview.index.judge import judge
 from omareview.index.query import ReviewIndex, SubjectReviews
@@ -340,7 +340,7 @@ class ReviewProvider:
         domain = self._client.domain()
         return PaymentInfo(
             payment=PaymentRef(network=network, transaction=tx_hash),
-            reviewed=self.store.payment_review(f"{network}:{tx_hash}"),
+            reviewed=self.store.payments.review_of(f"{network}:{tx_hash}"),
             eas=EasTarget(
                 chain_id=domain.chain_id,
                 address=domain.verifying_contract,
@@ -473,27 +473,27 @@ class ReviewProvider:
             # should this process die), and the next claim looks for the review in the index first.
             raise
         except BaseException:
-            self.store.settle_payment(key, None)
+            self.store.payments.settle(key, None)
             raise
-        self.store.settle_payment(key, submitted.uid)
+        self.store.payments.settle(key, submitted.uid)
         self._sync_quietly()
         return _written(submitted, delegated, review)
 
     def _claim(self, key: str, tx_hash: str, attester: str) -> None:
         """Take the payment's one claim, or refuse with the review it has (or is getting). A claim whose
         writer died is settled first: by the review it sent, once indexed; else it is taken over."""
-        claim = self.store.claim_payment(key, attester, self._owner, int(time.time()), CLAIM_LEASE_S)
+        claim = self.store.payments.claim(key, attester, self._owner, int(time.time()), CLAIM_LEASE_S)
         if claim.claimed:
             return
         if claim.uid is None and claim.owner is not None and owner_is_gone(claim.owner):
             self._sync_quietly()
             sent = self.store.review_naming(tx_hash, attester)
             if sent is not None:
-                self.store.settle_payment(key, sent)
+                self.store.payments.settle(key, sent)
                 raise _reviewed(sent)
-            if self.store.take_over_payment(key, attester, claim.owner, self._owner, int(time.time())):
+            if self.store.payments.take_over(key, attester, claim.owner, self._owner, int(time.time())):
                 return
-            claim = self.store.claim_payment(key, attester, self._owner, int(time.time()), CLAIM_LEASE_S)
+            claim = self.store.payments.claim(key, attester, self._owner, int(time.time()), CLAIM_LEASE_S)
             if claim.claimed:
                 return
         raise _reviewed(claim.uid)
@@ -505,7 +505,7 @@ class ReviewProvider:
             raise PaymentReviewedError(f"this payment already has a review: {existing}", existing)
 
     def _refuse_if_reviewed(self, key: str, *, in_flight: bool = False) -> None:
-        existing = self.store.payment_review(key, in_flight=in_flight)
+        existing = self.store.payments.review_of(key, in_flight=in_flight)
         if existing is not None:
             raise PaymentReviewedError(
                 f"this payment already has a review: {existing}"

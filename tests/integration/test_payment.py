@@ -429,8 +429,8 @@ def test_self_dealing_reviews_are_listed_but_not_counted(shop: Shop) -> None:
     from omareview.gate.decide import _summary
 
     figures = _summary(result.reviews, stale=False, synced_to=None)
-    assert (figures["verifiedCount"], figures["verifiedAverage"]) == (2, 4.0), "the gate decides on the same"
-    assert figures["notCounted"] == {"self-payment": 1, "controller": 3, "funded-by-service": 2}
+    assert (figures.verified_count, figures.verified_average) == (2, 4.0), "the gate decides on the same"
+    assert figures.not_counted == {"self-payment": 1, "controller": 3, "funded-by-service": 2}
     from omareview.serve.page import render_reviews_page
 
     page = render_reviews_page(result, base="", previous=None, next_page=None)
@@ -440,13 +440,15 @@ def test_self_dealing_reviews_are_listed_but_not_counted(shop: Shop) -> None:
     assert (result.cost_to_move.reviews, result.cost_to_move.direction) == (1, "down")
     assert result.cost_to_move.amount == str(PRICE)
     assert "would take 1 more paid purchase, about 10000 units of" in page
-    assert figures["costToMove"]["amount"] == str(PRICE)
+    assert figures.cost_to_move is not None and figures.cost_to_move.amount == str(PRICE)
     from omareview.gate import DEFAULT_POLICY, Gate
+    from omareview.x402.required import PaymentRequired
 
     accepts = {"network": "eip155:31337", "asset": shop.devnet.state.token_address, "payTo": pay_to, "amount": "1"}
     cheap = DEFAULT_POLICY.model_copy(update={"min_cost_to_move": PRICE + 1})
     reasons: list[str] = []
-    action, _, _ = Gate(None, cheap)._apply(figures, None, {"accepts": [accepts]}, None, reasons)
+    required = PaymentRequired.model_validate({"accepts": [accepts]})
+    action, _, _ = Gate(None, cheap)._apply(figures, None, required, None, reasons)
     assert action == "refuse" and "min_cost_to_move" in reasons[-1], reasons
 
 

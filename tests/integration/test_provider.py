@@ -518,7 +518,7 @@ def test_a_dead_writer_s_payment_claim_is_taken_over_at_once_and_a_sent_review_i
     _, entry = world.pay()
     key = f"{entry.payment_network}:{entry.payment_tx}"
     payer = world.devnet.state.accounts[PAYER].address
-    assert world.provider.store.claim_payment(key, payer, dead, int(time.time()), CLAIM_LEASE_S).claimed
+    assert world.provider.store.payments.claim(key, payer, dead, int(time.time()), CLAIM_LEASE_S).claimed
     written = httpx.post(world.write_url(entry), content=world.signed_body(entry, PAYER), timeout=60)
     assert written.status_code == 200, written.text
     uid = written.json()["uid"]

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from omareview.index._store import IndexStore, MinedRow, ReviewRow, open_store
+from omareview.index._rows import MinedRow, ReviewRow
+from omareview.index._store import IndexStore, open_store
 from omareview.index.judgement import Judgement
 
 pytestmark = pytest.mark.usefixtures("store_engine")
