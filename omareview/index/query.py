@@ -361,23 +361,11 @@ class ReviewIndex:
 
         return judge_many(rows, subject, self.judge_context)
 
-    def reviews(
-        self,
-        subject: str,
-        *,
-        min_level: ReviewLevel | None = None,
-        since: int | None = None,
-        attester: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        rejudge: bool = False,
-        average_from: ReviewLevel = "verified",
-        count_self_dealing: bool = False,
-    ) -> SubjectReviews:
-        """The subject's reviews (a DID or a URL), latest per attester, each judged; summary over them all,
-        the list filtered and paginated. `averageRating` and the histogram count the reviews at or above
-        `average_from` (by default `verified`: paid and verified reviews, which nobody can forge) that were
-        not refunded and are not self-dealing (`count_self_dealing` counts those too)."""
+    def judged(self, subject: str, *, rejudge: bool = False) -> list[IndexedReview]:
+        """The judging step: the subject's latest review per attester (a DID or a URL), each with its level
+        and the responses to it. A review whose judgement is missing, older than JUDGEMENT_TTL_S, undecided
+        (a payment not final, a network down) or, with `rejudge`, any, is judged now and the verdict saved;
+        the others are read as stored."""
         did = subject_did(subject)
         recipient = did_address(did)
         latest, superseded = self.store.latest_reviews_of(recipient, self.schema_uids)
@@ -406,9 +394,29 @@ class ReviewIndex:
         _attach_responses(self.store.responses_to([r.uid for r in judged]), judged, did, self._judge_context)
         if superseded:
             self.store.mark_superseded(superseded, now)
+        return judged
+
+    def reviews(
+        self,
+        subject: str,
+        *,
+        min_level: ReviewLevel | None = None,
+        since: int | None = None,
+        attester: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        rejudge: bool = False,
+        average_from: ReviewLevel = "verified",
+        count_self_dealing: bool = False,
+    ) -> SubjectReviews:
+        """The subject's reviews (a DID or a URL) as `judged` gives them, summarized over them all, the list
+        filtered and paginated. `averageRating` and the histogram count the reviews at or above
+        `average_from` (by default `verified`: paid and verified reviews, which nobody can forge) that were
+        not refunded and are not self-dealing (`count_self_dealing` counts those too)."""
+        did = subject_did(subject)
         return summarize(
             did,
-            judged,
+            self.judged(did, rejudge=rejudge),
             min_level=min_level,
             since=since,
             attester=attester,
@@ -587,8 +595,7 @@ def merged_reviews(
     """A subject's reviews across several networks' indexes: latest per attester over all of them (an EVM
     wallet is one reviewer on every chain), each marked with its network, summarized as one (the filters as
     `ReviewIndex.reviews`)."""
-    found = [r for index in indexes for r in index.reviews(subject, average_from=average_from, rejudge=rejudge).reviews]
-    judged = latest_per_attester(found)
+    judged = latest_per_attester(r for index in indexes for r in index.judged(subject, rejudge=rejudge))
     blocks = [index.synced_to() for index in indexes]
     return summarize(
         subject_did(subject),
@@ -637,6 +644,7 @@ class AsyncReviewIndex:
 
     close = async_face(ReviewIndex.close, "index")
     judge_pending = async_face(ReviewIndex.judge_pending, "index")
+    judged = async_face(ReviewIndex.judged, "index")
     reviews = async_face(ReviewIndex.reviews, "index")
     sync = async_face(ReviewIndex.sync, "index")
     synced_to = async_face(ReviewIndex.synced_to, "index")
