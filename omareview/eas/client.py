@@ -1,16 +1,17 @@
-"""Writing attestations: one (`attest`), many (`multiAttest`, chunked under the per-transaction gas cap),
+"""Writing attestations: one (`attest`), many (`multiAttest`, chunked under the per-transaction gas cap by
+`eas._batching`),
 and delegated (`attestByDelegation`, signed by the attester, sent by a relayer)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import ClassVar
 
 from omareview._hashing import to_checksum_address
 from omareview._offloop import async_face
 from omareview._wire import WireModel
+from omareview.eas._batching import BatchSizer
+from omareview.eas._nonces import delegation_nonces
 from omareview.eas._tx import GAS_MARGIN, TX_GAS_CAP, NonceTracker, Receipt, SendJournal, TxSender
 from omareview.eas.abi import (
     ATTESTED_TOPIC,
@@ -26,7 +27,7 @@ from omareview.eas.abi import (
 )
 from omareview.eas.delegation import DelegatedAttestation, EasDomain, attest_digest, detect_domain
 from omareview.eas.rpc import RpcClient, RpcError
-from omareview.errors import ChainError, ConfigError, InputError
+from omareview.errors import ChainError, ConfigError
 from omareview.networks import Network
 from omareview.signers import SignerLike, as_signer
 
@@ -41,8 +42,6 @@ __all__ = [
 ]
 
 DEFAULT_DEADLINE_S = 600
-#: The fixed cost of one attestation (its record's storage slots) in bytes of data that cost the same.
-_FIXED_WEIGHT = 256
 Progress = Callable[[str], None]
 
 
@@ -68,18 +67,10 @@ class Submitted(WireModel):
     schema_uid: str
 
 
-class _DelegationNonces:
-    """Next EAS delegation nonce per (endpoint, EAS, attester): max(on-chain, locally handed out)."""
-
-    lock: ClassVar[threading.Lock] = threading.Lock()
-    handed_out: ClassVar[dict[tuple[str, str, str], int]] = {}
-
-
 def reset_nonce_tracking() -> None:
     """Forget locally tracked account and delegation nonces: call after rewinding a chain."""
     NonceTracker.reset()
-    with _DelegationNonces.lock:
-        _DelegationNonces.handed_out.clear()
+    delegation_nonces.reset()
 
 
 class EasClient:
@@ -99,7 +90,7 @@ class EasClient:
         self.eas_address = to_checksum_address(network.eas_address)
         self._chain_id = network.chain_id
         self._domain: EasDomain | None = None
-        self._gas_per_weight: float | None = None
+        self._sizer = BatchSizer()
 
     @property
     def chain_id(self) -> int:
@@ -188,39 +179,6 @@ class EasClient:
             )
         return uids
 
-    def _largest_fitting_prefix(
-        self, sender: TxSender, schema: str, requests: Sequence[RequestData]
-    ) -> tuple[int, int]:
-        """How many of `requests` one multiAttest carries under the cap, and its estimated gas. A per-review
-        gas model (gas per byte of data, plus a fixed part per attestation, learnt from this client's last
-        estimate) picks the size; one estimate checks it. Only when the model overshoots is the size halved
-        until it fits."""
-        limit = TX_GAS_CAP / GAS_MARGIN
-        weights = [len(r.data) + _FIXED_WEIGHT for r in requests]
-        if self._gas_per_weight is None:
-            single = self._gas_if_fits(sender, schema, requests[:1])
-            if single is None:
-                raise InputError(
-                    "one attestation alone needs more gas than a transaction may use", reason="attestation-failed"
-                )
-            self._gas_per_weight = single / weights[0]
-        size, total = 0, 0
-        for weight in weights:
-            if (total + weight) * self._gas_per_weight > limit:
-                break
-            size, total = size + 1, total + weight
-        size = max(size, 1)
-        while True:
-            gas = self._gas_if_fits(sender, schema, requests[:size])
-            if gas is not None:
-                self._gas_per_weight = gas / sum(weights[:size])
-                return size, gas
-            if size == 1:
-                raise InputError(
-                    "one attestation alone needs more gas than a transaction may use", reason="attestation-failed"
-                )
-            size = max(1, size // 2)
-
     def attest_many(
         self,
         requests: Sequence[RequestData],
@@ -236,7 +194,9 @@ class EasClient:
         sender = self.sender()
         remaining, sent = list(requests), []
         while remaining:
-            size, gas = self._largest_fitting_prefix(sender, schema, remaining)
+            size, gas = self._sizer.largest_fitting_prefix(
+                remaining, lambda batch: self._gas_if_fits(sender, schema, batch)
+            )
             start = len(requests) - len(remaining)
             batch, remaining = remaining[:size], remaining[size:]
             if progress is not None:
@@ -273,9 +233,7 @@ class EasClient:
         domain = self.domain()
         if nonce is None:
             key = (self.rpc.url, self.eas_address, attester.address)
-            with _DelegationNonces.lock:
-                nonce = max(self.nonce_of(attester.address), _DelegationNonces.handed_out.get(key, 0))
-                _DelegationNonces.handed_out[key] = nonce + 1
+            nonce = delegation_nonces.next(key, lambda: self.nonce_of(attester.address))
         deadline = int(time.time()) + DEFAULT_DEADLINE_S if deadline is None else deadline
         v, r, s = attester.sign_hash(attest_digest(domain, attester.address, schema, request, nonce, deadline))
         return DelegatedAttestation(domain, schema, request, attester.address, nonce, deadline, v, r, s)
