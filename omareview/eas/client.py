@@ -1,6 +1,5 @@
 """Writing attestations: one (`attest`), many (`multiAttest`, chunked under the per-transaction gas cap by
-`eas._batching`),
-and delegated (`attestByDelegation`, signed by the attester, sent by a relayer)."""
+`eas._batching`), and delegated (`attestByDelegation`, signed by the attester, sent by a relayer)."""
 
 from __future__ import annotations
 
