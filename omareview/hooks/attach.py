@@ -164,12 +164,14 @@ def _attach_client(x402_client: Any, capture: ReceiptCapture, gate: Gate | None,
         url = _resource_url(context.payment_required) or _resource_url(context.payment_payload) or "(unknown)"
         capture.observe_payment(url, _document(context.settle_response), _document(context.payment_required))
 
-    x402_client.on_before_payment_creation(on_before_payment)
+    # Reading offers and verifying a receipt (and writing the outbox) block: an async client runs them in a
+    # worker thread, off its event loop.
+    paying = getattr(x402_client, "create_payment_payload", None)
+    x402_client.on_before_payment_creation(_off_the_loop(on_before_payment, paying))
     x402_client.on_after_payment_creation(on_payment_created)
-    x402_client.on_payment_response(on_payment_response)
+    x402_client.on_payment_response(_off_the_loop(on_payment_response, paying))
     if gate is not None:
-        guard = _off_the_loop(_deciding_guard(gate), getattr(x402_client, "create_payment_payload", None))
-        x402_client.on_before_payment_creation(guard)
+        x402_client.on_before_payment_creation(_off_the_loop(_deciding_guard(gate), paying))
     return watch
 
 
@@ -190,7 +192,7 @@ def _attach_mcp_session(session: Any, capture: ReceiptCapture, gate: Gate | None
 
     async def capturing_call_tool(name: str, arguments: JsonObject | None = None, **kwargs: Any) -> Any:
         result = await call_tool(name, arguments, **kwargs)
-        _observe_tool_result(capture, watch, name, result)
+        await asyncio.to_thread(_observe_tool_result, capture, watch, name, result)
         return result
 
     session.call_tool = capturing_call_tool
@@ -221,8 +223,9 @@ def _attach_mcp(mcp_client: Any, capture: ReceiptCapture, gate: Gate | None) -> 
         url = _resource_url(context.payment_payload) or f"mcp tool {context.tool_name}"
         capture.observe_payment(url, _document(context.settle_response), None)
 
-    mcp_client.on_payment_required(on_payment_required)
-    mcp_client.on_after_payment(on_after_payment)
+    calling = getattr(mcp_client, "call_tool", None)
+    mcp_client.on_payment_required(_off_the_loop(on_payment_required, calling))
+    mcp_client.on_after_payment(_off_the_loop(on_after_payment, calling))
     if gate is not None:
 
         def before_payment(context: Any) -> None:
@@ -234,7 +237,7 @@ def _attach_mcp(mcp_client: Any, capture: ReceiptCapture, gate: Gate | None) -> 
             if decision.action != "pay" or within_approval(decision, selected) is not None:
                 raise PaymentNotApprovedError(decision)
 
-        mcp_client.on_before_payment(_off_the_loop(before_payment, getattr(mcp_client, "call_tool", None)))
+        mcp_client.on_before_payment(_off_the_loop(before_payment, calling))
     return mcp_client
 
 

@@ -47,7 +47,9 @@ def install_hook(client: ClientT, capture: ReceiptCapture) -> ClientT:
 
         async def on_async_response(response: httpx.Response) -> None:
             body = await response.aread() if response.status_code == 402 else None
-            capture.observe(str(response.request.url), response.status_code, response.headers, body, response)
+            # Verifying a receipt and writing the outbox block: done in a worker thread, off the event loop.
+            url = str(response.request.url)
+            await asyncio.to_thread(capture.observe, url, response.status_code, response.headers, body, response)
 
         client.event_hooks["response"] = [*client.event_hooks["response"], on_async_response]
         return client
@@ -84,6 +86,15 @@ class CapturingTransport(httpx.BaseTransport):
 
 
 class AsyncCapturingTransport(httpx.AsyncBaseTransport):
+    """The asyncio form of `CapturingTransport`: the capture's verification and outbox writes, and the gate's
+    decision, run in a worker thread, off the event loop.
+
+    Parameters:
+        capture: where offers and receipts go.
+        inner: the transport that sends (None: httpx's own).
+        gate: decides before a 402 is paid (None: every 402 passes).
+    """
+
     def __init__(
         self, capture: ReceiptCapture, inner: httpx.AsyncBaseTransport | None = None, gate: Gate | None = None
     ) -> None:
@@ -94,7 +105,8 @@ class AsyncCapturingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         body = await response.aread() if response.status_code == 402 else None
-        self.capture.observe(str(request.url), response.status_code, response.headers, body, response)
+        url = str(request.url)
+        await asyncio.to_thread(self.capture.observe, url, response.status_code, response.headers, body, response)
         if response.status_code == 402 and self.gate is not None:
             decision = await asyncio.to_thread(self.gate.decide, str(request.url), 402, response.headers, body)
             _approve(decision)
