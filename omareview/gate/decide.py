@@ -7,22 +7,22 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from pydantic import Field, JsonValue, ValidationError
+from pydantic import Field, JsonValue
 
 from omareview._cache import ExpiringCache
-from omareview._json import JsonObject, loads_untrusted
+from omareview._json import JsonObject
 from omareview._offloop import async_face
 from omareview._wire import WireModel
-from omareview.errors import ChainError, ConfigError, FetchError, InputError, OmaReviewError
+from omareview.errors import ChainError, ConfigError, InputError, OmaReviewError
 from omareview.gate.attestseal import SealResult, verify_seal
 from omareview.gate.policy import DEFAULT_POLICY, Action, Policy
+from omareview.gate.providers import ProviderReader
 from omareview.gate.rules import OfferTerms, PaymentLimit, PolicyFacts, apply_policy
 from omareview.identity.authorization import default_resolver
 from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
-from omareview.identity.fetch import SafeFetcher
 from omareview.identity.verdict import ANSWER_TTL_S, Authorization, SignerInfo, authorization_cache
 from omareview.index.context import LEVELS, NotCounted, ReviewLevel
 from omareview.index.query import (
@@ -37,13 +37,10 @@ from omareview.index.query import (
 from omareview.x402.caip2 import to_caip2
 from omareview.x402.load import LoadedArtifact, load_artifacts
 from omareview.x402.required import PaymentRequired, PaymentRequirement, parse_payment_required
-from omareview.x402.reviews import read_links
 from omareview.x402.verify import VerificationResult, VerifyOptions, verify_artifact
 
 __all__ = [
     "MAX_CACHED_OFFERS",
-    "PROVIDER_MAX_BYTES",
-    "PROVIDER_TIMEOUT_S",
     "AsyncGate",
     "Decision",
     "Gate",
@@ -57,8 +54,6 @@ MAX_CACHED_OFFERS = 1024
 #: How long `Gate.last_decision` remembers a decision.
 DECISION_TTL_S = 3600.0
 #: Bounds of one read from a review provider.
-PROVIDER_TIMEOUT_S = 3.0
-PROVIDER_MAX_BYTES = 2 * 1024 * 1024
 
 
 class OfferView(WireModel):
@@ -206,16 +201,7 @@ class Gate:
         self._subjects: ExpiringCache[str, tuple[float, SubjectReviews]] = ExpiringCache(
             policy.max_index_age_seconds, MAX_CACHED_OFFERS
         )
-        self._provider_answers: ExpiringCache[str, tuple[str, list[IndexedReview]]] = ExpiringCache(
-            policy.max_index_age_seconds, MAX_CACHED_OFFERS
-        )
-        self._provider_fetcher = SafeFetcher(
-            overrides=self.resolver.fetcher.overrides,
-            timeout_s=PROVIDER_TIMEOUT_S,
-            max_bytes=PROVIDER_MAX_BYTES,
-            dns_server=self.resolver.fetcher.dns_server,
-            trust_env=self.resolver.fetcher.trust_env,
-        )
+        self._providers = ProviderReader(policy, self.resolver.fetcher)
 
     def last_decision(self, url: str) -> Decision | None:
         """The latest decision about `url`, for an hour."""
@@ -274,45 +260,8 @@ class Gate:
         self._verifications.put(key, result)
         return result
 
-    def _provider_reviews(self, url: str, subject: str, message: JsonObject, reasons: list[str]) -> list[IndexedReview]:
-        """The subject's reviews at the providers the policy trusts: the 402's allowlisted `read` links and
-        the policy's own providers, each fetched under the SSRF guard with bounded size and time."""
-        listed = read_links(message, self.policy.provider_hosts())
-        reasons.extend(f"reviews extension: {dropped}" for dropped in listed.dropped)
-        urls = [link.url for link in listed.links]
-        urls += [f"{base}/reviews?resource={quote(url, safe='')}" for base in self.policy.own_providers]
-        found: list[IndexedReview] = []
-        for read in dict.fromkeys(urls):
-            reason, reviews = self._provider_read(read, subject)
-            reasons.append(reason)
-            found += reviews
-        return found
-
-    def _provider_read(self, read: str, subject: str) -> tuple[str, list[IndexedReview]]:
-        """One provider's answer about `subject` (a reason line, and its reviews), fetched at most once per
-        `max_index_age_seconds`, like the index's own sync: a warm decision asks no provider."""
-        cached = self._provider_answers.get(read)
-        if cached is not None:
-            return cached
-        host = urlsplit(read).hostname
-        reviews: list[IndexedReview] = []
-        try:
-            status, _, body = self._provider_fetcher.fetch(read)
-            if status != 200:
-                raise InputError(f"it answered HTTP {status}")
-            answer = SubjectReviews.model_validate(loads_untrusted(body, what=f"reviews from {host}"))
-        except (InputError, FetchError, ValidationError, ValueError) as exc:
-            reason = f"review provider {host} could not be read: {str(exc).splitlines()[0]}"
-        else:
-            if answer.subject != subject:
-                reason = f"review provider {host} answered about {answer.subject}, not {subject}"
-            else:
-                reason, reviews = f"review provider {host}: {answer.count} review(s)", answer.reviews
-        self._provider_answers.put(read, (reason, reviews))
-        return reason, reviews
-
-    def _reviews(self, url: str, subject: str, message: JsonObject, reasons: list[str]) -> ReviewSummary | None:
-        remote = self._provider_reviews(url, subject, message, reasons)
+    def _reviews(self, url: str, subject: str, required: PaymentRequired, reasons: list[str]) -> ReviewSummary | None:
+        remote = self._providers.reviews(url, subject, required, reasons)
         if self.index is None:
             if not remote:
                 reasons.append("no review index is open, so no reviews were consulted")
@@ -370,7 +319,7 @@ class Gate:
                 )
             else:
                 reasons.append(f"a signed offer was refused: {'; '.join(offer.errors)}")
-        reviews = self._reviews(url, subject, message, reasons)
+        reviews = self._reviews(url, subject, required, reasons)
         host = urlsplit(url).hostname or ""
         seal = verify_seal(
             lowered, host, trusted_issuers=self.policy.attestseal.trusted_issuers, resolver=self.resolver
