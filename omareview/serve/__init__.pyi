@@ -4,6 +4,9 @@ from .app import (
 from .app import (
     create_app as create_app,
 )
+from .documents import (
+    Written as Written,
+)
 from .limits import (
     GasBudget as GasBudget,
 )
@@ -21,9 +24,6 @@ from .provider import (
 )
 from .provider import (
     ReviewProvider as ReviewProvider,
-)
-from .provider import (
-    Written as Written,
 )
 from .server import (
     ServerOptions as ServerOptions,

@@ -16,8 +16,9 @@ The OMATrust relay endpoint (`relay`) takes the same path: it relays only a revi
 operator's gas goes to paid reviews alone, and both endpoints take the one claim of the payment it was
 judged by.
 
-Refusals are `InputError`/`ServiceError`s with a reason code; the HTTP application maps each to a status
-and an OMATrust-style `code`.
+The checks over the signed request alone are `serve.write_checks`; the documents answered are
+`serve.documents`. Refusals are `InputError`/`ServiceError`s with a reason code; the HTTP application maps
+each to a status and an OMATrust-style `code` (`serve.refusals`).
 """
 
 from __future__ import annotations
@@ -32,39 +33,35 @@ from typing import Any
 from urllib.parse import urlencode
 
 from omareview._cache import ExpiringCache
-from omareview._eip712 import recover_signer
 from omareview._hashing import is_address, to_checksum_address
 from omareview._json import loads_untrusted
 from omareview._owners import new_owner, owner_is_gone
-from omareview._wire import WireModel
 from omareview.eas._tx import GAS_MARGIN
 from omareview.eas.abi import ZERO_UID, EasRevertError
 from omareview.eas.client import EasClient, Submitted
 from omareview.eas.delegation import DelegatedAttestation
 from omareview.errors import ChainError, InputError, ServiceError
-from omareview.identity.dids import did_address, subject_did
+from omareview.identity.dids import subject_did
 from omareview.index._rows import StoredReview
 from omareview.index.context import LEVELS
 from omareview.index.judge import judge
 from omareview.index.query import ReviewIndex, SubjectReviews
 from omareview.networks import Network
-from omareview.review.model import UserReview, decode_user_review, new_review
+from omareview.review.model import UserReview
 from omareview.review.payment import parse_payment_tx
 from omareview.review.proofs import Proof
 from omareview.schemas import USER_REVIEW
+from omareview.serve.documents import EasDomainDocument, EasTarget, NonceDocument, PaymentInfo, PaymentRef, Written
 from omareview.serve.limits import GasBudget, RateLimiter
+from omareview.serve.write_checks import checked_request
 from omareview.signers import Signer
 
-__all__ = ["MAX_BODY_BYTES", "PaymentReviewedError", "ProviderConfig", "ReviewProvider", "Written"]
+__all__ = ["MAX_BODY_BYTES", "PaymentReviewedError", "ProviderConfig", "ReviewProvider"]
 
 MAX_BODY_BYTES = 64 * 1024
 #: How long a claimed payment stays claimed by a live sender that never reported back (longer than a
 #: deadline); a claim whose process is gone is taken over at once.
 CLAIM_LEASE_S = 900
-#: The most proofs, and attestation bytes, a relayed review may carry: they bound the gas one write costs.
-MAX_PROOFS = 4
-MAX_DATA_BYTES = 12 * 1024
-_DEADLINE_MARGIN_S = 30
 #: How long a subject's judged reviews are served from memory when no sync changed the store.
 CACHE_TTL_S = 30.0
 MAX_CACHED_SUBJECTS = 1024
@@ -96,84 +93,6 @@ class PaymentReviewedError(InputError):
         self.uid = uid
 
 
-class PaymentRef(WireModel):
-    """A settlement: its network and transaction.
-
-    Attributes:
-        network: the CAIP-2 network.
-        transaction: the transaction hash.
-    """
-
-    network: str
-    transaction: str
-
-
-class EasDomainDocument(WireModel):
-    """The EAS contract's EIP-712 domain, as a wallet signs under it.
-
-    Attributes:
-        name: the domain name (`EAS`).
-        version: the contract's version.
-        chain_id: the chain.
-        verifying_contract: the EAS contract.
-    """
-
-    name: str
-    version: str
-    chain_id: int
-    verifying_contract: str
-
-
-class EasTarget(WireModel):
-    """Where a review of a payment is written.
-
-    Attributes:
-        chain_id: the review network's chain.
-        address: its EAS contract.
-        domain: the EIP-712 domain delegated attestations are signed under.
-        schema_uid: the User Review schema.
-    """
-
-    chain_id: int
-    address: str
-    domain: EasDomainDocument
-    schema_uid: str
-
-
-class PaymentInfo(WireModel):
-    """`GET /r/<payment>`: what a payer needs to review the payment.
-
-    Attributes:
-        payment: the payment the link names.
-        reviewed: the UID of its review, once written (None: none yet).
-        eas: where and how to sign it.
-        nonce: where the payer's delegation nonce is read.
-        write: what to POST.
-    """
-
-    payment: PaymentRef
-    reviewed: str | None
-    eas: EasTarget
-    nonce: str = "/v1/nonce?attester=<payer>"
-    write: str = "POST this URL the OMATrust delegated-attest body, signed by the wallet that paid"
-
-
-class NonceDocument(WireModel):
-    """`GET /v1/nonce`: an attester's next EAS delegation nonce.
-
-    Attributes:
-        nonce: the nonce, as a decimal string.
-        chain: the review network's name.
-        chain_id: its chain.
-        eas_address: its EAS contract.
-    """
-
-    nonce: str
-    chain: str
-    chain_id: int
-    eas_address: str
-
-
 @dataclass
 class ProviderConfig:
     """How a provider runs.
@@ -202,26 +121,6 @@ class ProviderConfig:
     store: str | None = field(default=None, repr=False)
     syncs: bool = True
     index: ReviewIndex | None = field(default=None, repr=False)
-
-
-class Written(WireModel):
-    """A review the provider put on-chain.
-
-    Attributes:
-        uid: the attestation UID.
-        tx_hash: the relayer's transaction.
-        block_number: its block.
-        attester: the payer, recorded as attester.
-        subject: the reviewed subject DID.
-        success: always true (the OMATrust relay's answer has it).
-    """
-
-    uid: str
-    tx_hash: str
-    block_number: int
-    attester: str
-    subject: str
-    success: bool = True
 
 
 class ReviewProvider:
@@ -372,50 +271,7 @@ class ReviewProvider:
             raise ServiceError("this provider has no relayer key, so it writes nothing", reason="no-relayer")
         document = loads_untrusted(body, what="the request body", max_bytes=MAX_BODY_BYTES)
         delegated = DelegatedAttestation.from_relay_body(document, self._client.domain())
-        if delegated.deadline < time.time() + _DEADLINE_MARGIN_S:
-            raise InputError("the signature's deadline has passed (or is about to)", reason="signature-expired")
-        if delegated.schema_uid.lower() != self.schema_uid:
-            raise InputError(
-                f"this provider relays User Reviews ({self.schema_uid}) only, not {delegated.schema_uid}",
-                reason="schema-not-subsidized",
-            )
-        try:
-            signer = recover_signer(delegated.digest(), delegated.signature)
-        except InputError as exc:
-            raise InputError(f"the signature is invalid: {exc}", reason="invalid-signature") from exc
-        if signer.lower() != delegated.attester.lower():
-            raise InputError(
-                f"the signature recovers {signer}, not the attester {delegated.attester}", reason="attester-mismatch"
-            )
-        request = delegated.request
-        if len(request.data) > MAX_DATA_BYTES:
-            raise InputError(
-                f"the attestation data is {len(request.data)} bytes; this provider relays at most {MAX_DATA_BYTES}",
-                reason="too-large",
-            )
-        if request.revocable or request.expiration_time or request.value or request.ref_uid.lower() != ZERO_UID:
-            raise InputError(
-                "a User Review is irrevocable, never expires, carries no value and references nothing",
-                reason="bad-review",
-            )
-        try:
-            review = new_review(**decode_user_review(request.data))
-        except (InputError, ValueError, OverflowError) as exc:
-            raise InputError(
-                f"the attestation data is not a well-formed User Review: {exc}", reason="bad-review"
-            ) from exc
-        if len(review.proofs) > MAX_PROOFS:
-            raise InputError(
-                f"the review carries {len(review.proofs)} proofs; this provider relays at most {MAX_PROOFS}",
-                reason="too-large",
-            )
-        if review.encode() != request.data:
-            raise InputError(
-                "the attestation data is not its review's canonical encoding (extra or altered bytes)",
-                reason="bad-review",
-            )
-        if did_address(review.subject) != request.recipient.lower():
-            raise InputError("the request's recipient is not the subject's DID address", reason="bad-review")
+        review = checked_request(delegated, self.schema_uid, time.time())
         if delegated.nonce != self._client.nonce_of(delegated.attester):
             raise InputError(
                 "the signature uses a stale EAS nonce; sign again with the current one", reason="invalid-signature"
