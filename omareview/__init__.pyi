@@ -63,9 +63,9 @@ from .identity.dids import (
 from .identity.verdict import Authorization as Authorization
 from .index.context import JudgeContext as JudgeContext
 from .index.query import AsyncReviewIndex as AsyncReviewIndex
-from .index.query import IndexedReview as IndexedReview
+from .index.summary import IndexedReview as IndexedReview
 from .index.query import ReviewIndex as ReviewIndex
-from .index.query import SubjectReviews as SubjectReviews
+from .index.summary import SubjectReviews as SubjectReviews
 from .networks import Network as Network
 from .networks import resolve_network as resolve_network
 from .review.build import review_from_receipt as review_from_receipt

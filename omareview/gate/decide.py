@@ -25,10 +25,10 @@ from omareview.identity.dids import subject_did_from_url
 from omareview.identity.didweb import DidWebResolver
 from omareview.identity.verdict import ANSWER_TTL_S, Authorization, SignerInfo, authorization_cache
 from omareview.index.context import LEVELS, NotCounted, ReviewLevel
-from omareview.index.query import (
+from omareview.index.query import ReviewIndex
+from omareview.index.summary import (
     CostToMove,
     IndexedReview,
-    ReviewIndex,
     SubjectReviews,
     cost_to_move,
     counted_prices,

@@ -12,7 +12,7 @@ from omareview._json import loads_untrusted
 from omareview.errors import FetchError, InputError
 from omareview.gate.policy import Policy
 from omareview.identity.fetch import SafeFetcher
-from omareview.index.query import IndexedReview, SubjectReviews
+from omareview.index.summary import IndexedReview, SubjectReviews
 from omareview.x402.required import PaymentRequired
 from omareview.x402.reviews import read_links
 

@@ -14,17 +14,11 @@ from .query import (
     AsyncReviewIndex as AsyncReviewIndex,
 )
 from .query import (
-    IndexedReview as IndexedReview,
-)
-from .query import (
     ReviewIndex as ReviewIndex,
 )
-from .query import (
-    ReviewResponse as ReviewResponse,
-)
-from .query import (
-    SubjectReviews as SubjectReviews,
-)
+from .summary import IndexedReview as IndexedReview
+from .summary import ReviewResponse as ReviewResponse
+from .summary import SubjectReviews as SubjectReviews
 from .sync import (
     SyncResult as SyncResult,
 )

@@ -12,7 +12,7 @@ from typing import Any
 
 from omareview.identity.dids import web_domain
 from omareview.index.context import LEVELS, NOT_COUNTED
-from omareview.index.query import AveragePoint, IndexedReview, SubjectReviews
+from omareview.index.summary import AveragePoint, IndexedReview, SubjectReviews
 
 __all__ = ["BADGES", "render_reviews_page"]
 

@@ -45,7 +45,8 @@ from omareview.identity.dids import subject_did
 from omareview.index._rows import StoredReview
 from omareview.index.context import LEVELS
 from omareview.index.judge import judge
-from omareview.index.query import ReviewIndex, SubjectReviews
+from omareview.index.query import ReviewIndex
+from omareview.index.summary import SubjectReviews
 from omareview.networks import Network
 from omareview.review.model import UserReview
 from omareview.review.payment import parse_payment_tx

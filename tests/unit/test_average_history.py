@@ -3,7 +3,7 @@ thinned to a bounded number of points that always ends on today's average."""
 
 from __future__ import annotations
 
-from omareview.index.query import HISTORY_POINTS, IndexedReview, average_history
+from omareview.index.summary import HISTORY_POINTS, IndexedReview, average_history
 from omareview.serve.page import _history_chart
 
 

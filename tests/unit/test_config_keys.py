@@ -39,7 +39,7 @@ def test_the_gate_s_sync_stops_at_the_policy_s_timeout() -> None:
 
 
 def test_cost_to_move_counted_by_hand() -> None:
-    from omareview.index.query import cost_to_move
+    from omareview.index.summary import cost_to_move
 
     # Four 5-star reviews: no 5-star review moves them up; down to 4.5 takes k with (20 + k) / (4 + k) <= 4.5,
     # k >= 0.57: one 1-star review.

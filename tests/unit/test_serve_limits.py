@@ -40,7 +40,7 @@ def test_the_gas_budget_reserves_each_send_s_estimate_then_settles_what_was_used
 
 def _review(**fields: Any) -> Any:
     """An indexed review for the page tests: fixed identifiers, the fields given."""
-    from omareview.index.query import IndexedReview
+    from omareview.index.summary import IndexedReview
 
     base: dict[str, Any] = {
         "uid": "0x" + "11" * 32,
@@ -55,7 +55,7 @@ def _review(**fields: Any) -> Any:
 
 
 def test_the_page_shows_responses_under_their_review_escaped() -> None:
-    from omareview.index.query import ReviewResponse, summarize
+    from omareview.index.summary import ReviewResponse, summarize
     from omareview.serve.page import render_reviews_page
 
     review = _review(
@@ -82,7 +82,7 @@ def test_the_page_shows_responses_under_their_review_escaped() -> None:
 
 
 def test_the_page_neutralizes_direction_controls_and_names_the_canonical_subject() -> None:
-    from omareview.index.query import summarize
+    from omareview.index.summary import summarize
     from omareview.serve.page import render_reviews_page
 
     review = _review(rating_value=5, review_body="download invoice\u202egnp.exe now\u2066x\u2069", level="paid")
