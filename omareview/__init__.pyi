@@ -63,8 +63,8 @@ from .identity.dids import (
 from .identity.verdict import Authorization as Authorization
 from .index.context import JudgeContext as JudgeContext
 from .index.query import AsyncReviewIndex as AsyncReviewIndex
-from .index.summary import IndexedReview as IndexedReview
 from .index.query import ReviewIndex as ReviewIndex
+from .index.summary import IndexedReview as IndexedReview
 from .index.summary import SubjectReviews as SubjectReviews
 from .networks import Network as Network
 from .networks import resolve_network as resolve_network

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -45,10 +46,19 @@ class ConfigFile(WireModel):
 
 
 def load_config(home: Path | None = None) -> ConfigFile:
-    """The parsed `config.toml` under the home directory (empty when there is none)."""
+    """The parsed `config.toml` under the home directory (empty when there is none). Read once per version
+    of the file: a command asks for it several times (networks, payment networks, the store), and a
+    long-lived process sees an edit at its next read."""
     path = (home or home_dir()) / CONFIG_FILE_NAME
-    if not path.exists():
+    try:
+        seen = path.stat()
+    except FileNotFoundError:
         return ConfigFile()
+    return _read_config(path, seen.st_mtime_ns, seen.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_config(path: Path, mtime_ns: int, size: int) -> ConfigFile:
     import tomllib  # only when there is a file to read
 
     try:

@@ -91,3 +91,17 @@ def test_every_documented_config_key_shows_in_omareview_config(tmp_path: Path) -
     (tmp_path / "config.toml").write_text("[networks.broken]\nrpc-url = 5\n")
     broken = run_cli("config", env=env)
     assert broken.code == 2 and broken.error_line.startswith("error: "), broken.stderr
+
+
+def test_config_toml_is_read_once_per_version_of_the_file(tmp_path: Path) -> None:
+    from omareview._home import load_config
+
+    config = tmp_path / "config.toml"
+    config.write_text('store = "postgresql://a@127.0.0.1/x"\n')
+    first = load_config(tmp_path)
+    assert load_config(tmp_path) is first, "a second read of the same file is the first one's"
+    config.write_text('store = "postgresql://bb@127.0.0.1/x"\n')
+    assert load_config(tmp_path).store == "postgresql://bb@127.0.0.1/x", "an edit is seen at the next read"
+    config.write_text("store = 5\n")
+    with pytest.raises(ConfigError, match="store: Input should be a valid string"):
+        load_config(tmp_path)
