@@ -283,6 +283,16 @@ class RelayDomain(WireModel):
     chain_id: int
     verifying_contract: str
 
+    @classmethod
+    def of(cls, domain: EasDomain) -> RelayDomain:
+        """The JSON form of an EAS EIP-712 domain."""
+        return cls(
+            name=domain.name,
+            version=domain.version,
+            chain_id=domain.chain_id,
+            verifying_contract=domain.verifying_contract,
+        )
+
 
 class RelayTypedData(WireModel):
     """A relay body's typed data: what the attester signed, big numbers as decimal strings.
@@ -384,12 +394,7 @@ class DelegatedAttestation:
             nonce=self.nonce,
             deadline=self.deadline,
         )
-        domain = RelayDomain(
-            name=self.domain.name,
-            version=self.domain.version,
-            chain_id=self.domain.chain_id,
-            verifying_contract=self.domain.verifying_contract,
-        )
+        domain = RelayDomain.of(self.domain)
         attest = [dict(field) for field in typed["types"]["Attest"]]
         signed = RelayTypedData(domain=domain, types={"Attest": attest}, message=message)
         return RelayRequest(

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from omareview._hashing import to_checksum_address
 from omareview._offloop import async_face
@@ -302,35 +302,24 @@ class ReviewFilters(TypedDict, total=False):
     count_self_dealing: bool
 
 
-def merged_reviews(
-    indexes: list[ReviewIndex],
-    subject: str,
-    *,
-    min_level: ReviewLevel | None = None,
-    since: int | None = None,
-    attester: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-    rejudge: bool = False,
-    average_from: ReviewLevel = "verified",
-    count_self_dealing: bool = False,
-) -> SubjectReviews:
+def merged_reviews(indexes: list[ReviewIndex], subject: str, **filters: Unpack[ReviewFilters]) -> SubjectReviews:
     """A subject's reviews across several networks' indexes: latest per attester over all of them (an EVM
     wallet is one reviewer on every chain), each marked with its network, summarized as one (the filters as
     `ReviewIndex.reviews`)."""
+    rejudge = filters.get("rejudge", False)
     judged = latest_per_attester(r for index in indexes for r in index.judged(subject, rejudge=rejudge))
     blocks = [index.synced_to() for index in indexes]
     return summarize(
         subject_did(subject),
         judged,
-        average_from=average_from,
         synced_to=min((b for b in blocks if b is not None), default=None),
-        count_self_dealing=count_self_dealing,
-        min_level=min_level,
-        since=since,
-        attester=attester,
-        limit=limit,
-        offset=offset,
+        min_level=filters.get("min_level"),
+        since=filters.get("since"),
+        attester=filters.get("attester"),
+        limit=filters.get("limit"),
+        offset=filters.get("offset", 0),
+        average_from=filters.get("average_from", "verified"),
+        count_self_dealing=filters.get("count_self_dealing", False),
     )
 
 

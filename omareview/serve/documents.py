@@ -4,8 +4,9 @@ review written."""
 from __future__ import annotations
 
 from omareview._wire import WireModel
+from omareview.eas.delegation import RelayDomain
 
-__all__ = ["EasDomainDocument", "EasTarget", "NonceDocument", "PaymentInfo", "PaymentRef", "Written"]
+__all__ = ["EasTarget", "NonceDocument", "PaymentInfo", "PaymentRef", "Written"]
 
 
 class PaymentRef(WireModel):
@@ -20,22 +21,6 @@ class PaymentRef(WireModel):
     transaction: str
 
 
-class EasDomainDocument(WireModel):
-    """The EAS contract's EIP-712 domain, as a wallet signs under it.
-
-    Attributes:
-        name: the domain name (`EAS`).
-        version: the contract's version.
-        chain_id: the chain.
-        verifying_contract: the EAS contract.
-    """
-
-    name: str
-    version: str
-    chain_id: int
-    verifying_contract: str
-
-
 class EasTarget(WireModel):
     """Where a review of a payment is written.
 
@@ -48,7 +33,7 @@ class EasTarget(WireModel):
 
     chain_id: int
     address: str
-    domain: EasDomainDocument
+    domain: RelayDomain
     schema_uid: str
 
 

@@ -39,7 +39,7 @@ from omareview._owners import new_owner, owner_is_gone
 from omareview.eas._tx import GAS_MARGIN
 from omareview.eas.abi import ZERO_UID, EasRevertError
 from omareview.eas.client import EasClient, Submitted
-from omareview.eas.delegation import DelegatedAttestation
+from omareview.eas.delegation import DelegatedAttestation, RelayDomain
 from omareview.errors import ChainError, InputError, ServiceError
 from omareview.identity.dids import subject_did
 from omareview.index._rows import StoredReview
@@ -52,7 +52,7 @@ from omareview.review.model import UserReview
 from omareview.review.payment import parse_payment_tx
 from omareview.review.proofs import Proof
 from omareview.schemas import USER_REVIEW
-from omareview.serve.documents import EasDomainDocument, EasTarget, NonceDocument, PaymentInfo, PaymentRef, Written
+from omareview.serve.documents import EasTarget, NonceDocument, PaymentInfo, PaymentRef, Written
 from omareview.serve.limits import GasBudget, RateLimiter
 from omareview.serve.write_checks import checked_request
 from omareview.signers import Signer
@@ -244,12 +244,7 @@ class ReviewProvider:
             eas=EasTarget(
                 chain_id=domain.chain_id,
                 address=domain.verifying_contract,
-                domain=EasDomainDocument(
-                    name=domain.name,
-                    version=domain.version,
-                    chain_id=domain.chain_id,
-                    verifying_contract=domain.verifying_contract,
-                ),
+                domain=RelayDomain.of(domain),
                 schema_uid=self.schema_uid,
             ),
         )
