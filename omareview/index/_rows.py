@@ -95,17 +95,9 @@ class IdentityRow:
 
 
 @dataclass(frozen=True)
-class StoredReview:
-    uid: str
-    schema_uid: str
-    attester: str
-    recipient: str
-    time: int
-    revocation_time: int
-    block_number: int
-    block_hash: str
-    tx_hash: str
-    log_index: int
+class StoredReview(MinedRow):
+    """A review as read back: where it was mined, its decoded fields, and its last judgement."""
+
     subject: str | None
     version: str | None
     rating_value: int | None
@@ -160,24 +152,8 @@ class ReviewRecord(WireModel):
 
     @classmethod
     def of(cls, row: StoredReview) -> ReviewRecord:
-        return cls(
-            uid=row.uid,
-            schema_uid=row.schema_uid,
-            attester=row.attester,
-            recipient=row.recipient,
-            subject=row.subject,
-            time=row.time,
-            revocation_time=row.revocation_time,
-            block_number=row.block_number,
-            tx_hash=row.tx_hash,
-            rating_value=row.rating_value,
-            review_body=row.review_body,
-            version=row.version,
-            screenshot_urls=list(row.screenshot_urls),
-            proofs=list(row.proofs),
-            level=row.level,
-            judgement=row.judgement,
-        )
+        """The document of a stored review: the fields they share, by name."""
+        return cls.model_validate({name: getattr(row, name) for name in cls.model_fields})
 
 
 def identity_attestation(row: Row) -> IdentityAttestation:
