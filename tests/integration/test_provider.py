@@ -74,6 +74,11 @@ def test_pay_follow_the_write_link_and_read_it_back(world: World, tmp_path: Path
         headers={"If-None-Match": answer.headers["etag"]},
     )
     assert again.status_code == 304
+    record = httpx.get(f"{world.provider_url}/attestations/{report.uid}").json()
+    assert (record["uid"], record["level"], record["reviewBody"]) == (report.uid, "paid", HOSTILE)
+    assert record["judgement"]["evidence"]["payment"]["status"] == "paid" and "decodeError" not in record
+    unknown = httpx.get(f"{world.provider_url}/attestations/0x{'0' * 64}")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "NOT_FOUND"
 
     by_pay_to = httpx.get(
         f"{world.provider_url}/reviews", params={"payTo": world.devnet.state.accounts[9].address}
