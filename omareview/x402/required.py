@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field, JsonValue, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from omareview._json import loads_untrusted
+from omareview._json import JsonObject, loads_untrusted
 from omareview._wire import WireModel
 from omareview.errors import InputError
 from omareview.identity._b64 import decode_header_value
@@ -53,12 +53,13 @@ class PaymentRequired(WireModel):
     Attributes:
         x402_version: the protocol version it speaks (None: a v1 body that does not say).
         accepts: the ways it takes payment.
-        extensions: its extensions (`offer-receipt`, `reviews`), as sent.
+        extensions: its extensions (`offer-receipt`, `reviews`), as sent: each another party's block, read by
+            what knows it (untrusted JSON already, so not walked again here: a gate reads one per decision).
     """
 
     x402_version: int | None = None
     accepts: list[PaymentRequirement]
-    extensions: dict[str, JsonValue] = Field(default_factory=dict)
+    extensions: JsonObject = Field(default_factory=dict)
 
 
 def parse_payment_required(headers: Mapping[str, str], body: bytes | None, *, what: str = "the 402") -> PaymentRequired:

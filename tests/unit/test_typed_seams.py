@@ -32,6 +32,7 @@ FOREIGN_JSON = {
     "omareview.review.outbox": "signed offers and receipts, kept byte for byte",
     "omareview.x402.issue": "x402 PaymentRequired and SettleResponse documents, and the envelopes signed into them",
     "omareview.x402.load": "signed envelopes, kept byte for byte, and whatever carries them",
+    "omareview.x402.required": "a 402's extensions, each block another party's",
     "omareview.x402.reviews": "the x402 package's extension hooks and the documents links are read from",
     "omareview.x402.server_extension": "the x402 package's extension hooks",
     "omareview.x402.verify": "a signed payload, as signed",
